@@ -1,0 +1,25 @@
+# The two set-up commands: `make demo` and `make test`. Both install what they need and are idempotent.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.venustui-installed
+
+.PHONY: demo test bench system venv
+
+system:
+	@PYTHON=$(PYTHON) scripts/system-deps.sh
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(MAKE) --no-print-directory system
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
+	@touch $(STAMP)
+
+venv: system $(STAMP)
+
+test: venv
+	$(PY) -m pytest
+
+demo: venv
+	$(PY) scripts/demo.py

@@ -1,0 +1,108 @@
+"""The commands as a user runs them: acceptance stories and bad input, one line and no traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from .conftest import ROOT, SEED, run_cli
+
+
+def test_decode_ranks_and_explains():
+    out = run_cli("decode", "0x50000000005")
+    text = out.stdout.decode()
+    assert out.returncode == 0
+    first = text.splitlines()[1]
+    assert first.startswith("1. validation-layer unique id 5")
+    out = run_cli("decode", "0xb5f080000", "--json")
+    data = json.loads(out.stdout)
+    assert data["layouts"][0]["layout"] == "pointer"
+
+
+def test_decode_provenance_across_runs():
+    out = run_cli("decode", "0x50000000005", "--json", "--log", str(SEED / "host.log"),
+                  "--log", str(SEED / "host-no_fence_feedback.log"), "--log", str(SEED / "guest.log"))
+    seen = json.loads(out.stdout)["seen"]
+    assert seen["count"] == 2 and seen["devices"] == ["0xa810d6818"] and "fence" in seen["roles"]
+    assert seen["hits"][0]["file"].endswith("host.log") and seen["hits"][0]["line"] == 2
+
+
+def test_watch_seed_story():
+    out = run_cli("watch", "--no-follow", str(SEED / "host.log"), str(SEED / "guest.log"))
+    assert out.returncode == 0, out.stderr
+    text = out.stdout.decode()
+    fence = next(l for l in text.splitlines() if "0x50000000005" in l and "created" in l and "→" in l)
+    assert "created VK_SUCCESS" in fence and "submitted VK_SUCCESS" in fence
+    assert "1 NOT_READY" in fence and "wait VK_TIMEOUT" in fence and "TIMEOUT" in fence.split("→")[-1]
+    assert "stuck in ring seqno wait" in text
+
+
+def test_watch_lab_story(lab_fixture):
+    files = [str(lab_fixture / f) for f in ("guest-fence-default.log", "guest-fence-no_fence_feedback.log",
+                                            "host.log")]
+    out = run_cli("watch", "--no-follow", *files)
+    text = out.stdout.decode()
+    runs = [l for l in text.splitlines() if l.strip().startswith("run ")]
+    assert "last step 4 Queue OK; no output after it" in runs[0]
+    assert "perf=0x10 (no_fence_feedback)" in runs[1]
+    assert "virgl_renderer_resource_export_blob failed -22 (EINVAL)" in text
+
+
+def test_markup_and_escapes_show_literally(tmp_path):
+    log = tmp_path / "hostile.log"
+    log.write_bytes(b"[bold]x[/] [/] [red]boom\n\x1b]0;pwned\x07\x1b[2Jclear\x00nul \xff\n")
+    out = run_cli("watch", "--no-follow", str(log))
+    assert out.returncode == 0, out.stderr
+    assert b"[bold]x[/] [/] [red]boom" in out.stdout
+    assert b"\x1b" not in out.stdout and b"\x07" not in out.stdout and b"\x00" not in out.stdout
+    assert b"clear\\0nul \xef\xbf\xbd" in out.stdout
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: d / "missing.log", "no such file"),
+    (lambda d: d, "is a directory"),
+])
+def test_bad_sources_are_one_line(tmp_path, make, message):
+    out = run_cli("watch", "--no-follow", str(make(tmp_path)))
+    err = out.stderr.decode()
+    assert out.returncode == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_unreadable_file_as_an_unprivileged_user():
+    """CI runs as root, who reads anything: the check runs after dropping to 'nobody' in a subprocess."""
+    folder = tempfile.mkdtemp(prefix="venustui-perm-")
+    try:
+        os.chmod(folder, 0o755)
+        secret = os.path.join(folder, "secret.log")
+        with open(secret, "w") as f:
+            f.write("x\n")
+        os.chmod(secret, 0o000)
+        drop = ""
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            # Import first (the interpreter may live under /root), then give up root.
+            drop = f"os.setgroups([]); os.setgid({nobody.pw_gid}); os.setuid({nobody.pw_uid}); "
+        code = ("import os, sys; from venustui.cli import main; " + drop +
+                f"sys.exit(main(['watch', '--no-follow', {secret!r}]))")
+        env = {**os.environ, "XDG_CONFIG_HOME": folder}
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=60, env=env)
+        err = out.stderr.decode()
+        assert out.returncode == 2, (out.stdout, err)
+        assert "permission denied" in err and err.count("\n") == 1 and "Traceback" not in err
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_no_sources_and_no_command():
+    out = run_cli("watch", env={**os.environ, "XDG_CONFIG_HOME": tempfile.mkdtemp()})
+    assert out.returncode == 2 and b"no sources" in out.stderr
+    assert run_cli().returncode == 2
+    bad = run_cli("decode", "fence")
+    assert bad.returncode == 2 and b"not a handle value" in bad.stderr

@@ -1,0 +1,81 @@
+"""The model as a fold: the seed's story, the lab's runs, and determinism."""
+
+from venustui.session import fold_files
+
+from .conftest import SEED
+
+
+def test_seed_fence_story():
+    model = fold_files([str(SEED / "host.log"), str(SEED / "guest.log")])
+    assert len(model.runs) == 1
+    run = model.runs[0]
+    assert run.outcome() == "failed at step 8 Wait (VK_TIMEOUT)"
+    ties = model.fence_ties()
+    assert len(ties) == 1
+    guest_key, (host_key, inferred) = next(iter(ties.items()))
+    guest, host = model.fences[guest_key], model.fences[host_key]
+    assert inferred is True
+    assert host.handle == 0x50000000005 and host.create_result == "VK_SUCCESS"
+    assert host.device == 0xa810d6818
+    assert guest.submits and guest.submits[0][1] == "VK_SUCCESS"
+    assert guest.not_ready_polls == 1 and guest.waits[0][1] == "VK_TIMEOUT"
+    assert guest.state == "timeout"
+    stuck = model.ring.stuck["ring seqno"]
+    assert stuck.count == 1 and stuck.max_iter == 4096 and stuck.runs == {1}
+
+
+def test_seed_tie_does_not_depend_on_order():
+    forward = fold_files([str(SEED / "host.log"), str(SEED / "guest.log")])
+    backward = fold_files([str(SEED / "guest.log"), str(SEED / "host.log")])
+    for model in (forward, backward):
+        (_, (host_key, _)), = model.fence_ties().items()
+        assert model.fences[host_key].handle == 0x50000000005
+
+
+def test_seed_rerun_polling_path_and_repeated_handle():
+    model = fold_files([str(SEED / p) for p in
+                        ("guest.log", "host.log", "guest-no_fence_feedback.log", "host-no_fence_feedback.log")])
+    assert [r.outcome().split(" (")[0] for r in model.runs] == [
+        "failed at step 8 Wait", "last step 8 Wait OK; no output after it"]
+    host_fences = [f for f in model.fences.values() if f.side == "host"]
+    assert [f.handle for f in host_fences] == [0x50000000005, 0x50000000005]
+    polled = host_fences[1]
+    assert polled.host_status_calls == 2 and polled.state == "signaled" and polled.path == "host polling"
+    seen = model.handles[0x50000000005]
+    assert seen.runs == {1, 2} and seen.count == 2 and "fence" in seen.roles
+    assert 0x50000000005 in [h.value for h in model.repeated_handles()]
+
+
+def test_lab_runs(lab_fixture):
+    files = ["guest-fence-default.log", "guest-fence-no_fence_feedback.log", "guest-map-no_fence_feedback.log",
+             "host.log"]
+    model = fold_files([str(lab_fixture / f) for f in files])
+    first, second, third = model.runs
+    assert first.last_step.num == 4 and first.last_step.role == "queue"
+    assert first.perf_mask == 0 and first.fence_feedback is True
+    assert second.perf_mask == 0x10 and second.perf_names == ["no_fence_feedback"]
+    assert second.fence_feedback is False
+    assert [s.num for s in second.steps] == list(range(1, 9)) and all(s.ok for s in second.steps)
+    assert third.progress[-1][:2] == ("alloc", "ok")
+    fence = model.fences[second.fences[0]]
+    assert fence.state == "signaled" and fence.path == "host polling" and fence.handle == 0x7fb15c0023f0
+    failures = [n for n in model.notable if n.what == "call_failed"]
+    assert len(failures) == 2 and failures[0].fields["errno"] == "EINVAL"
+    assert len(model.devices) == 2 and len(model.queues) == 2
+
+
+def test_fold_is_pure(lab_fixture):
+    """The same events folded into a fresh model reach the same state (what replay relies on)."""
+    from venustui.model import Model
+    from venustui.session import Session
+    from venustui.sources import parse_spec
+
+    paths = [str(p) for p in sorted(lab_fixture.glob("*.log"))] + [str(p) for p in sorted(SEED.glob("*.log"))]
+    session = Session([parse_spec(p) for p in paths], follow=False)
+    session.start()
+    events = session.run_to_end()
+    session.stop()
+    again = Model()
+    again.apply_all(events)
+    assert again.snapshot() == session.model.snapshot()
+    assert len(again.runs) == 5 and sum(again.lines.values()) == sum(1 for _ in events if hasattr(_, "fmt"))

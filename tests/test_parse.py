@@ -1,0 +1,182 @@
+"""Each format's rules on real captured lines (lab fixtures) and labelled synthetic lines."""
+
+import re
+
+from hypothesis import given, settings, strategies as st
+
+from venustui.config import UserRule
+from venustui.events import Line
+from venustui.parse import Parser, result_from_value, vkresult
+from venustui.parse.text import decode, visible
+
+from .conftest import SEED
+
+
+def line(data: bytes, source: str = "t", stream: str = "file") -> Line:
+    return Line(source, stream, 0, 0, data, True, 0.0, 0.0)
+
+
+def parse_one(data: bytes, parser: Parser | None = None):
+    records = (parser or Parser()).parse(line(data))
+    assert len(records) == 1
+    return records[0]
+
+
+def test_vkresult_names_come_from_the_vulkan_package():
+    assert vkresult.name_of(1) == "VK_NOT_READY"
+    assert vkresult.name_of(2) == "VK_TIMEOUT"
+    assert vkresult.code_of("VK_ERROR_LAYER_NOT_PRESENT") == -6
+    assert vkresult.code_of("VkErrorInitializationFailed") == -3
+    # every error name is negative, whatever the package's table says
+    assert all(code < 0 for code, name in vkresult.table().items() if name.startswith("VK_ERROR_"))
+
+
+def test_step_values_as_tests_print_them():
+    assert result_from_value("0  (VK_SUCCESS)") == ("VK_SUCCESS", 0)
+    assert result_from_value("1") == ("VK_NOT_READY", 1)
+    assert result_from_value("None") == ("VK_SUCCESS", 0)
+    assert result_from_value("NOT_READY") == ("VK_NOT_READY", 1)
+    assert result_from_value("VkTimeout") == ("VK_TIMEOUT", 2)
+
+
+def test_seed_vkr_prints():
+    rec = parse_one(b"[VKR] CreateFence: MoltenVK returned 0, fence=0x50000000005 (0x50000000005)")
+    assert (rec.fmt, rec.fields["fn"], rec.fields["result"], rec.fields["fence"]) == \
+        ("vkr", "CreateFence", "VK_SUCCESS", "0x50000000005")
+    assert rec.handles == (0x50000000005,)
+    rec = parse_one(b"[VKR] vkGetFenceStatus: ret=1")
+    assert rec.fields["fn"] == "GetFenceStatus" and rec.fields["result"] == "VK_NOT_READY"
+
+
+def test_vn_env_block_and_masks(lab_fixture):
+    parser = Parser()
+    out = []
+    for raw in (lab_fixture / "guest-fence-no_fence_feedback.log").read_bytes().splitlines():
+        out += parser.parse(line(raw))
+    fields = [r.fields for r in out if r.what == "vn_env_field"]
+    assert fields[0]["key"] == "debug" and fields[0]["names"] == ["init", "result", "vtest"]
+    assert fields[1]["key"] == "perf" and fields[1]["names"] == ["no_fence_feedback"]
+    # a tab line that does not follow vn_env is plain text
+    assert parser.parse(line(b"\tperf = 0x10"))[0].fmt == "text"
+
+
+def test_masks_by_mesa_version():
+    old = Parser(mesa_version="24.0")
+    rec_old = [old.parse(line(b"MESA-VIRTIO: debug: vn_env is as below:")),
+               old.parse(line(b"\tperf = 0x80"))][1][0]
+    assert rec_old.fields["names"] == ["no_timeline_sem_feedback"]
+    new = Parser(mesa_version="25.0")
+    new.parse(line(b"MESA-VIRTIO: debug: vn_env is as below:"))
+    assert new.parse(line(b"\tperf = 0x80"))[0].fields["names"] == ["no_semaphore_feedback"]
+    gone = Parser(mesa_version="26.2")
+    gone.parse(line(b"MESA-VIRTIO: debug: vn_env is as below:"))
+    assert gone.parse(line(b"\tperf = 0x10"))[0].fields["names"] == ["bit4"]
+
+
+def test_mesa_messages():
+    cases = {
+        b"MESA-VIRTIO: debug: stuck in fence wait with iter at 1024": ("stuck_wait", {"reason": "fence", "iter": 1024}),
+        b"MESA-VIRTIO: stuck in ring seqno wait with iter at 4096": ("stuck_wait", {"reason": "ring seqno"}),
+        b"MESA-VIRTIO: debug: aborting on expired ring alive status at iter 16384": ("ring_alive_expired", {"iter": 16384}),
+        b"MESA-VIRTIO: debug: aborting on ring fatal error at iter 1024": ("ring_fatal", {}),
+        b"MESA-VIRTIO: debug: wire format version 0 != 1": ("wire_format_mismatch", {"guest": 0, "host": 1}),
+        b"MESA-VIRTIO: debug: lost connection to rendering server on 5 read -1 104":
+            ("lost_connection", {"op": "read", "errno_name": "ECONNRESET"}),
+        b"MESA-VIRTIO: debug: vn_CreateInstance: VK_ERROR_LAYER_NOT_PRESENT": ("result", {"code": -6}),
+        b"MESA-VIRTIO: debug: failed to connect to /tmp/s: No such file or directory": ("connect_failed", {}),
+    }
+    for raw, (what, expected) in cases.items():
+        rec = parse_one(raw)
+        assert rec.fmt == "mesa" and rec.what == what, raw
+        for key, value in expected.items():
+            assert rec.fields[key] == value, (raw, key)
+
+
+def test_render_server_lines(lab_fixture):
+    rec = parse_one(b"virgl_render_server[13268]: vkr: destroying context 1 (probe) with a valid instance")
+    assert rec.what == "context_destroyed_live" and rec.fields["pid"] == 13268 and rec.fields["ctx"] == 1
+    rec = parse_one(b"virgl_render_server[7]: vkr: vkQueueSubmit: ring seqno(1024) unable to reach wait seqno(2048)")
+    assert rec.what == "ring_seqno_unreachable" and (rec.fields["seqno"], rec.fields["wait"]) == (1024, 2048)
+    raw = (b"virgl_render_server[7]: vkr: Validation Error: [ VUID-vkQueueSubmit-fence-00063 ] Object 0: "
+           b"handle = 0x50000000005, type = VK_OBJECT_TYPE_FENCE; | MessageID = 0xba01bbb4 | fence in use")
+    rec = parse_one(raw)
+    assert rec.what == "validation" and rec.fields["objects"] == [(0x50000000005, "VK_OBJECT_TYPE_FENCE")]
+    assert rec.fields["vuid"] == "VUID-vkQueueSubmit-fence-00063"
+    assert rec.handles == (0x50000000005,)  # the MessageID is not a handle
+
+
+def test_render_server_messages_without_newlines_are_split():
+    records = Parser().parse(line(b"vkr: destroying device with valid objects vkr: mem is not exportable"))
+    assert [r.what for r in records] == ["device_destroyed_live", "mem_export_failed"]
+
+
+def test_vtest_and_loader_lines(lab_fixture):
+    parser = Parser()
+    records = [r for raw in (lab_fixture / "host.log").read_bytes().splitlines() for r in parser.parse(line(raw))]
+    whats = [r.what for r in records]
+    assert whats.count("call_failed") == 2 and whats.count("version_not_found") == 4
+    failed = next(r for r in records if r.what == "call_failed")
+    assert failed.fields["errno"] == "EINVAL" and failed.fields["ret"] == -22
+    assert failed.fields["callee"] == "virgl_renderer_resource_export_blob"
+    statuses = [r.fields["status"] for r in records if r.what == "client_status"]
+    assert "VTEST_CLIENT_ERROR_COMMAND_DISPATCH" in statuses and "VTEST_CLIENT_DISCONNECTED" in statuses
+    assert all(r.fmt != "text" for r in records)
+
+
+def test_moltenvk_kernel_and_steps():
+    assert parse_one(b"[mvk-error] VK_ERROR_DEVICE_LOST: fence wait").level == "error"
+    assert parse_one(b"[mvk-trace] vkQueueSubmit()").fmt == "mvk"
+    rec = parse_one(b"[   12.345678] [drm:virtio_gpu_dequeue_ctrl_func] *ERROR* response 0x1203 (command 0x10c)")
+    assert rec.fmt == "kernel" and rec.level == "error" and rec.fields["uptime"] == 12.345678
+    steps = [parse_one(raw) for raw in (SEED / "guest.log").read_bytes().splitlines()[:8]]
+    assert [s.fields["role"] for s in steps] == ["instance", "physdev", "device", "queue", "fence", "submit", "status", "wait"]
+    assert [s.fields["result"] for s in steps[5:]] == ["VK_SUCCESS", "VK_NOT_READY", "VK_TIMEOUT"]
+
+
+def test_user_rules_come_first():
+    rule = UserRule("mine", re.compile(r"^\[VKR\] (?P<fn>\w+): custom (?P<n>\d+)"), "warn")
+    rec = Parser([rule]).parse(line(b"[VKR] Foo: custom 42"))[0]
+    assert (rec.fmt, rec.level, rec.fields) == ("user:mine", "warn", {"fn": "Foo", "n": "42"})
+
+
+def test_hostile_text_is_neither_markup_nor_escapes():
+    rec = parse_one(b"[bold]x[/] [/] \x1b[31mred\x1b[0m \x1b]0;title\x07 done")
+    assert rec.text == "[bold]x[/] [/] red  done"
+    assert visible("a\x00b\x07c") == "a\\0b\\x07c"
+    assert decode(b"ok\r") == "ok"
+    assert decode(b"\xff\xfe") == "\ufffd\ufffd"
+
+
+def test_megabyte_line_is_parsed_whole():
+    raw = b"[VKR] vkQueueSubmit: ret=0 " + b"A" * (4 << 20)
+    rec = parse_one(raw)
+    assert rec.fields["result"] == "VK_SUCCESS" and len(rec.text) == len(raw)
+
+
+@settings(deadline=None, max_examples=400)
+@given(st.binary(max_size=300))
+def test_parser_never_fails_on_any_bytes(data):
+    data = data.replace(b"\n", b"")
+    parser = Parser()
+    for prefix in (b"", b"MESA-VIRTIO: debug: ", b"[VKR] ", b"vkr: ", b"1. ", b"[mvk-info] ", b"\t"):
+        records = parser.parse(line(prefix + data))
+        assert records and all(r.text is not None for r in records)
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.sampled_from(["stuck in {} wait with iter at {}"]), st.sampled_from(
+    ["ring seqno", "tls ring seqno", "ring space", "fence", "semaphore", "query", "client"]),
+    st.integers(min_value=0, max_value=10**9))
+def test_stuck_wait_reasons(fmt, reason, iteration):
+    rec = parse_one(("MESA-VIRTIO: debug: " + fmt.format(reason, iteration)).encode())
+    assert rec.fields["reason"] == reason and rec.fields["iter"] == iteration
+
+
+def test_pathological_long_lines_finish():
+    # Quadratic regexes would hang here (the suite's timeout catches that); linear ones are instant.
+    body = b"A" * (1 << 20)
+    parser = Parser()
+    for prefix in (b"[VKR] f: ", b"MESA-VIRTIO: debug: ", b"vkr: ", b"1. a", b"x" * 10 + b" ",
+                   b"virtio_gpu ", b"[mvk-info] "):
+        for filler in (body, b" a" * (1 << 19), b" " * (1 << 20), b"0x" * (1 << 19), b"a=" * (1 << 19)):
+            assert parser.parse(line(prefix + filler))

@@ -1,0 +1,3 @@
+from venustui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,184 @@
+"""The command line: ``venustui watch`` and ``venustui decode`` (DESIGN.md's table names them all)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from venustui import __version__, config as config_mod
+from venustui import handles as H
+from venustui.errors import UserError
+from venustui.events import Notice
+from venustui.parse import find_handles
+from venustui.parse.text import decode as decode_text
+from venustui.session import Session, fold_files
+from venustui.sources import parse_spec
+from venustui import textview
+
+SUBCOMMANDS = ("watch", "decode")
+
+
+def _parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="venustui",
+        description="A live monitor for debugging Venus (Mesa's virtio-gpu Vulkan driver) and virglrenderer.",
+    )
+    top.add_argument("--version", action="version", version=f"venustui {__version__}")
+    top.add_argument("--config", metavar="FILE", help="configuration file (default: "
+                     "$XDG_CONFIG_HOME/venustui/config.toml)")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+
+    watch = sub.add_parser("watch", help="headless live view: parsed events as they come, a summary at exit",
+                           description="Print parsed events as sources produce them; at exit (all sources "
+                           "ended, or Ctrl-C) print a summary of runs, devices, queues, fences, the ring and "
+                           "repeated handles. SOURCE is [LABEL=]PATH, a glob, '-' (stdin) or [LABEL=]cmd:ARGV.")
+    watch.add_argument("sources", nargs="*", metavar="SOURCE")
+    watch.add_argument("-n", "--no-follow", action="store_true",
+                       help="read files to their end and stop, instead of following them")
+    watch.add_argument("--idle-exit", type=float, metavar="SECONDS",
+                       help="stop once nothing new has arrived for this long")
+    watch.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+
+    dec = sub.add_parser("decode", help="what a 64-bit handle value could be, ranked, with a bit diagram")
+    dec.add_argument("values", nargs="+", metavar="HANDLE", help="hex (0x50000000005) or decimal")
+    dec.add_argument("--json", action="store_true", help="machine-readable output")
+    dec.add_argument("--log", action="append", default=[], metavar="FILE",
+                     help="also say where the value appears in this log (repeatable)")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    console = Console(highlight=False, soft_wrap=True)
+    try:
+        if args.command is None:
+            parser.print_help()
+            return 2
+        cfg = config_mod.load(args.config)
+        if args.command == "watch":
+            return watch(args, cfg, console)
+        if args.command == "decode":
+            return decode(args, cfg, console)
+        raise AssertionError(args.command)
+    except UserError as exc:
+        print(f"venustui: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # Output piped into head or less that closed early: nothing left to say.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum, frame):
+    raise _Stop()
+
+
+def watch(args, cfg: config_mod.Config, console: Console) -> int:
+    texts = args.sources or list(cfg.sources)
+    if not texts:
+        raise UserError("no sources: give SOURCE… (a log file, a glob, '-' or cmd:ARGV) or set 'sources' "
+                        "in the config file")
+    specs = [parse_spec(t) for t in texts]
+    session = Session(specs, cfg, follow=not args.no_follow)
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    session.start()
+    last_event = time.monotonic()
+    try:
+        while not session.finished:
+            batch = session.pump(0.1)
+            if batch:
+                last_event = time.monotonic()
+            elif args.idle_exit is not None and time.monotonic() - last_event >= args.idle_exit:
+                break
+            if not args.quiet:
+                for item in batch:
+                    console.print(textview.notice_text(item) if isinstance(item, Notice)
+                                  else textview.record_text(item))
+    except (KeyboardInterrupt, _Stop):
+        pass
+    finally:
+        session.stop()
+        signal.signal(signal.SIGTERM, previous)
+    # Whatever arrived while stopping is folded too: nothing read is lost.
+    for item in session.pump(0):
+        if not args.quiet:
+            console.print(textview.notice_text(item) if isinstance(item, Notice) else textview.record_text(item))
+    for line in textview.summary(session.model):
+        console.print(line)
+    return 0
+
+
+def decode(args, cfg: config_mod.Config, console: Console) -> int:
+    values = [H.parse_value(v) for v in args.values]
+    model = None
+    if args.log:
+        for path in args.log:
+            parse_spec(path)  # same SOURCE rules; check_spec runs in the session
+        model = fold_files(args.log, cfg)
+    results = []
+    for value in values:
+        provenance = _provenance(value, args.log, model) if args.log else None
+        if args.json:
+            results.append({
+                "value": f"0x{value:x}",
+                "layouts": [H.as_dict(value, layout) for layout in H.decode(value)],
+                **({"seen": provenance} if provenance is not None else {}),
+            })
+        else:
+            rows = _provenance_rows(provenance) if provenance is not None else None
+            for line in textview.decoding(value, rows):
+                console.print(line)
+            console.print()
+    if args.json:
+        print(json.dumps(results if len(results) > 1 else results[0], indent=2))
+    return 0
+
+
+def _provenance(value: int, paths: list[str], model) -> dict:
+    """Where a value appears: file:line hits, and the model's runs, devices and sources."""
+    hits = []
+    total = 0
+    for path in paths:
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                if b"0x" not in raw and b"0X" not in raw:
+                    continue
+                text = decode_text(raw.rstrip(b"\n"))
+                if value in find_handles(text):
+                    total += 1
+                    if len(hits) < 20:
+                        hits.append({"file": path, "line": number, "text": text[:300]})
+    seen = model.handles.get(value) if model else None
+    return {
+        "count": total,
+        "hits": hits,
+        "runs": sorted(seen.runs) if seen else [],
+        "devices": [f"0x{d:x}" for d in sorted(seen.devices)] if seen else [],
+        "sources": sorted(seen.sources) if seen else [],
+        "roles": sorted(seen.roles) if seen else [],
+    }
+
+
+def _provenance_rows(p: dict) -> list[str]:
+    if not p["count"]:
+        return []
+    rows = [f"{p['count']} line(s); runs {', '.join(map(str, p['runs'])) or '-'}; "
+            f"devices {', '.join(p['devices']) or '-'}; sources {', '.join(p['sources']) or '-'}"
+            + (f"; as {', '.join(p['roles'])}" if p["roles"] else "")]
+    if len(p["runs"]) > 1 or len(p["devices"]) > 1:
+        rows.append("the same value in several runs or devices: a counter or a wrapping layer, not a fresh pointer")
+    rows += [f"{h['file']}:{h['line']}: {h['text']}" for h in p["hits"]]
+    return rows

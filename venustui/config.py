@@ -1,0 +1,141 @@
+"""The configuration file: where it lives, what it may hold, and one-line errors for what it must not.
+
+One TOML file, ``$XDG_CONFIG_HOME/venustui/config.toml`` (``~/.config/...`` when the
+variable is unset) or the path given with ``--config``. Sections:
+
+    sources = ["host=/var/log/virgl.log", "guest=cmd:ssh guest journalctl -f"]
+
+    [parse]
+    mesa_version = "25.0"       # decode VN_DEBUG/VN_PERF masks for this Mesa
+
+    [[rules]]                   # user line rules, tried before the built-in ones
+    name = "my-print"
+    pattern = '^\\[MYVKR\\] (?P<fn>\\w+): ret=(?P<ret>-?\\d+)'
+    level = "info"              # debug | info | warn | error
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from venustui.errors import UserError
+
+LEVELS = ("debug", "info", "warn", "error")
+RULE_NAME = re.compile(r"^[A-Za-z][\w-]*$")
+
+
+@dataclass(frozen=True)
+class UserRule:
+    name: str
+    pattern: re.Pattern[str]
+    level: str = "info"
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    sources: tuple[str, ...] = ()
+    mesa_version: str | None = None
+    rules: tuple[UserRule, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def default_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "venustui" / "config.toml"
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Config:
+    """Load the named file, or the default one if it exists, else an empty config."""
+    explicit = path is not None
+    cfg_path = Path(path) if explicit else default_path()
+    try:
+        exists = cfg_path.exists()
+    except PermissionError:
+        raise UserError(f"config {cfg_path}: permission denied on its folder "
+                        "(fix the permissions, or pass --config FILE)") from None
+    if not exists:
+        if explicit:
+            raise UserError(f"config {cfg_path}: no such file (check the --config path)")
+        return Config()
+    if cfg_path.is_dir():
+        raise UserError(f"config {cfg_path}: is a directory (point --config at a .toml file)")
+    try:
+        data = tomllib.loads(cfg_path.read_bytes().decode("utf-8"))
+    except PermissionError:
+        raise UserError(f"config {cfg_path}: permission denied (make it readable: chmod u+r)") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"config {cfg_path}: not UTF-8 at byte {exc.start} (save the file as UTF-8)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"config {cfg_path}: not valid TOML: {exc} (fix the syntax there)") from None
+    return parse(data, cfg_path)
+
+
+def parse(data: dict[str, Any], where: Path | None = None) -> Config:
+    label = f"config {where}" if where else "config"
+    known = {"sources", "parse", "rules"}
+    for key in data:
+        if key not in known:
+            raise UserError(f"{label}: unknown key '{key}' (known: {', '.join(sorted(known))})")
+
+    sources = data.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise UserError(f"{label}: sources must be a list of strings like [\"host=/var/log/host.log\"]")
+
+    parse_section = data.get("parse", {})
+    if not isinstance(parse_section, dict):
+        raise UserError(f"{label}: [parse] must be a table")
+    for key in parse_section:
+        if key != "mesa_version":
+            raise UserError(f"{label}: unknown key 'parse.{key}' (known: parse.mesa_version)")
+    mesa_version = parse_section.get("mesa_version")
+    if mesa_version is not None and (
+        not isinstance(mesa_version, str) or not re.fullmatch(r"\d+\.\d+(\.\d+)?", mesa_version)
+    ):
+        raise UserError(f"{label}: parse.mesa_version must be a string like \"25.0\", not {mesa_version!r}")
+
+    rules_data = data.get("rules", [])
+    if not isinstance(rules_data, list):
+        raise UserError(f"{label}: rules must be an array of tables ([[rules]])")
+    rules = []
+    seen = set()
+    for i, rule in enumerate(rules_data):
+        where_rule = f"{label}: rules[{i}]"
+        if not isinstance(rule, dict):
+            raise UserError(f"{where_rule}: must be a table with name and pattern")
+        for key in rule:
+            if key not in ("name", "pattern", "level"):
+                raise UserError(f"{where_rule}: unknown key '{key}' (known: level, name, pattern)")
+        name = rule.get("name")
+        if not isinstance(name, str) or not RULE_NAME.match(name):
+            raise UserError(f"{where_rule}: name must be a word like \"my-print\", not {name!r}")
+        if name in seen:
+            raise UserError(f"{where_rule}: name '{name}' is used twice (give each rule its own name)")
+        seen.add(name)
+        pattern = rule.get("pattern")
+        if not isinstance(pattern, str) or not pattern:
+            raise UserError(f"{where_rule} ({name}): pattern must be a non-empty regex string")
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise UserError(
+                f"{where_rule} ({name}): invalid regex: {exc} (fix the pattern; Python re syntax, "
+                "named groups like (?P<fn>\\w+) become fields)"
+            ) from None
+        level = rule.get("level", "info")
+        if level not in LEVELS:
+            raise UserError(f"{where_rule} ({name}): level must be one of {', '.join(LEVELS)}, not {level!r}")
+        rules.append(UserRule(name, compiled, level))
+
+    return Config(
+        path=where,
+        sources=tuple(sources),
+        mesa_version=mesa_version,
+        rules=tuple(rules),
+        raw=data,
+    )

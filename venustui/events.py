@@ -1,0 +1,97 @@
+"""The event types that flow from sources through the parser into the model.
+
+Everything downstream of a source is a fold over these: a live session and a
+replayed journal produce the same sequence and therefore the same state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Streams a line can come from.
+FILE = "file"
+STDOUT = "stdout"
+STDERR = "stderr"
+STDIN = "stdin"
+
+
+@dataclass(slots=True)
+class Line:
+    """One raw line as read: bytes without the terminating newline.
+
+    ``offset`` is the position of the first byte within ``generation`` of the
+    source (a generation starts at 0 and bumps when a file is replaced or
+    truncated), so offsets and lengths account for every byte read.
+    """
+
+    source: str
+    stream: str
+    generation: int
+    offset: int
+    data: bytes
+    terminated: bool
+    wall: float
+    mono: float
+    seq: int = 0
+
+    @property
+    def end(self) -> int:
+        """Offset just past this line and its newline, if it had one."""
+        return self.offset + len(self.data) + (1 if self.terminated else 0)
+
+
+# Notice kinds a source can report.
+OPENED = "opened"
+WAITING = "waiting"
+ROTATED = "rotated"
+RECREATED = "recreated"
+TRUNCATED = "truncated"
+DELETED = "deleted"
+EOF = "eof"
+EXITED = "exited"
+ERROR = "error"
+
+
+@dataclass(slots=True)
+class Notice:
+    """Something that happened to a source rather than a line it produced."""
+
+    source: str
+    stream: str
+    kind: str
+    message: str
+    wall: float
+    mono: float
+    seq: int = 0
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Record:
+    """A line understood: which format it is, what it says, the fields it carries.
+
+    ``fmt`` names the rule family (``vkr``, ``mesa``, ``vkr-server``, ``vtest``,
+    ``mvk``, ``step``, ``kernel``, ``ldso``, ``user:<name>`` or ``text``) and
+    ``what`` the message within it. ``text`` is the decoded line with escape
+    sequences removed; the raw bytes stay on ``line``.
+    """
+
+    line: Line
+    fmt: str
+    what: str
+    text: str
+    level: str = "info"
+    fields: dict[str, Any] = field(default_factory=dict)
+    handles: tuple[int, ...] = ()
+
+    @property
+    def seq(self) -> int:
+        return self.line.seq
+
+    @property
+    def source(self) -> str:
+        return self.line.source
+
+
+Event = Line | Notice

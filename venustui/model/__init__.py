@@ -1,0 +1,564 @@
+"""The state a Venus debugger reasons about, as a pure fold over records and notices.
+
+``Model.apply`` takes events in sequence order and nothing else; feeding the same
+events (live, or replayed from a journal) always reaches the same state, which
+``snapshot()`` exposes as plain data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from venustui import events as ev
+from venustui.events import Notice, Record
+
+GUEST_FORMATS = ("mesa", "step")
+HOST_FORMATS = ("vkr", "vkr-server", "vtest", "mvk", "ldso")
+NOTABLE_LIMIT = 2000
+SAMPLE_LIMIT = 2000
+FENCE_FEEDBACK_BIT = 1 << 4
+
+# Roles a handle plays, from the key it was printed under.
+ROLE_KEYS = {"fence": "fence", "device": "device", "queue": "queue", "instance": "instance",
+             "physicalDevice": "physdev", "memory": "memory", "buffer": "buffer", "semaphore": "semaphore"}
+
+
+@dataclass
+class Step:
+    num: int
+    role: str
+    name: str
+    result: str | None
+    code: int | None
+    seq: int
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.code is not None and self.code >= 0 and self.result not in ("VK_TIMEOUT",)
+
+
+@dataclass
+class Run:
+    """A guest process's lifetime as its log shows it: from ``vn_env`` or step 1 to the next run."""
+
+    id: int
+    source: str
+    start_seq: int
+    end_seq: int | None = None
+    end_reason: str = ""
+    last_seq: int = 0
+    debug_mask: int | None = None
+    perf_mask: int | None = None
+    debug_names: list[str] = field(default_factory=list)
+    perf_names: list[str] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    progress: list[tuple[str, str, int]] = field(default_factory=list)  # (name, status, seq)
+    facts: dict[str, Any] = field(default_factory=dict)  # wire format, renderer version, ...
+    devices: list[int] = field(default_factory=list)
+    fences: list[str] = field(default_factory=list)
+
+    @property
+    def last_step(self) -> Step | None:
+        return self.steps[-1] if self.steps else None
+
+    @property
+    def fence_feedback(self) -> bool | None:
+        """Whether fence feedback was on, from the ``perf = 0x…`` line (None if not logged)."""
+        if self.perf_mask is None:
+            return None
+        return not self.perf_mask & FENCE_FEEDBACK_BIT
+
+    def outcome(self) -> str:
+        failed = next((s for s in self.steps if not s.ok), None)
+        if failed is not None:
+            return f"failed at step {failed.num} {failed.name} ({failed.result})"
+        if self.steps:
+            last = self.steps[-1]
+            return f"last step {last.num} {last.name} OK; no output after it"
+        if self.progress:
+            name, status, _ = self.progress[-1]
+            return f"last progress '{name} {status}'; no output after it"
+        return "no steps logged"
+
+
+@dataclass
+class Device:
+    handle: int
+    side: str
+    first_seq: int
+    runs: set[int] = field(default_factory=set)
+    queues: list[int] = field(default_factory=list)
+    fences: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Queue:
+    handle: int
+    side: str
+    first_seq: int
+    device: int | None = None
+    run: int | None = None
+    family: int | None = None
+    index: int | None = None
+    submits: int = 0
+
+
+@dataclass
+class Fence:
+    """A fence from creation through submits and status polls to signaled or timed out."""
+
+    key: str
+    side: str
+    handle: int | None
+    source: str
+    created_seq: int
+    run: int | None = None
+    device: int | None = None
+    create_result: str | None = None
+    submits: list[tuple[int, str]] = field(default_factory=list)
+    status_polls: int = 0
+    not_ready_polls: int = 0
+    host_status_calls: int = 0
+    waits: list[tuple[int, str]] = field(default_factory=list)
+    state: str = "created"
+    signaled_seq: int | None = None
+    last_seq: int = 0
+    path: str = ""
+    path_evidence: str = ""
+
+    def note_status(self, seq: int, result: str | None) -> None:
+        self.status_polls += 1
+        self.last_seq = seq
+        if result == "VK_NOT_READY":
+            self.not_ready_polls += 1
+        elif result == "VK_SUCCESS":
+            self._signal(seq)
+        elif result:
+            self.state = "failed"
+
+    def note_wait(self, seq: int, result: str | None) -> None:
+        self.waits.append((seq, result or "?"))
+        self.last_seq = seq
+        if result == "VK_SUCCESS":
+            self._signal(seq)
+        elif result == "VK_TIMEOUT":
+            if self.state != "signaled":
+                self.state = "timeout"
+        elif result:
+            self.state = "failed"
+
+    def note_submit(self, seq: int, result: str | None) -> None:
+        self.submits.append((seq, result or "?"))
+        self.last_seq = seq
+        if result in (None, "VK_SUCCESS"):
+            if self.state in ("created",):
+                self.state = "submitted"
+        else:
+            self.state = "failed"
+
+    def _signal(self, seq: int) -> None:
+        self.state = "signaled"
+        if self.signaled_seq is None:
+            self.signaled_seq = seq
+
+
+@dataclass
+class StuckWait:
+    reason: str
+    count: int = 0
+    first_iter: int = 0
+    max_iter: int = 0
+    first_seq: int = 0
+    last_seq: int = 0
+    runs: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Ring:
+    stuck: dict[str, StuckWait] = field(default_factory=dict)
+    samples: deque = field(default_factory=lambda: deque(maxlen=SAMPLE_LIMIT))  # (seq, wall, reason, iter, run)
+    seqno_pairs: deque = field(default_factory=lambda: deque(maxlen=SAMPLE_LIMIT))  # (seq, fn, seqno, wait)
+    seqno_count: int = 0
+    fatal: list[tuple[int, str, int | None, int | None]] = field(default_factory=list)  # (seq, what, iter, run)
+    alive_expired: list[tuple[int, int | None, int | None]] = field(default_factory=list)
+    lost_connections: list[tuple[int, str, int | None]] = field(default_factory=list)
+
+
+@dataclass
+class HandleSeen:
+    value: int
+    first_seq: int
+    last_seq: int
+    first_wall: float
+    last_wall: float
+    count: int = 0
+    sources: set[str] = field(default_factory=set)
+    sides: set[str] = field(default_factory=set)
+    devices: set[int] = field(default_factory=set)
+    runs: set[int] = field(default_factory=set)
+    roles: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Notable:
+    """A line worth pointing at later (errors, warnings, key steps), kept by reference."""
+
+    seq: int
+    source: str
+    fmt: str
+    what: str
+    level: str
+    text: str
+    run: int | None
+    fields: dict[str, Any]
+
+
+class Model:
+    def __init__(self) -> None:
+        self.runs: list[Run] = []
+        self.devices: dict[tuple[str, int], Device] = {}
+        self.queues: dict[tuple[str, int], Queue] = {}
+        self.fences: dict[str, Fence] = {}
+        self.ring = Ring()
+        self.handles: dict[int, HandleSeen] = {}
+        self.notable: deque[Notable] = deque(maxlen=NOTABLE_LIMIT)
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self.lines: Counter[str] = Counter()
+        self.notices: list[Notice] = []
+        self.last_seq = 0
+        self._open_run: dict[str, Run] = {}
+        self._latest_run: Run | None = None
+        self._host_device: dict[str, int] = {}
+        self._pending_create_device: dict[str, int] = {}
+
+    # entry points ---------------------------------------------------------------
+    def apply(self, event: Record | Notice) -> None:
+        if isinstance(event, Notice):
+            self._notice(event)
+        else:
+            self._record(event)
+
+    def apply_all(self, events) -> None:
+        for event in events:
+            self.apply(event)
+
+    # notices ----------------------------------------------------------------------
+    def _notice(self, notice: Notice) -> None:
+        self.last_seq = max(self.last_seq, notice.seq)
+        self.notices.append(notice)
+        if notice.kind in (ev.ROTATED, ev.RECREATED, ev.TRUNCATED, ev.EXITED):
+            run = self._open_run.pop(notice.source, None)
+            if run is not None:
+                run.end_seq = notice.seq
+                run.end_reason = f"source {notice.kind}"
+                if notice.kind == ev.EXITED:
+                    run.end_reason = notice.message
+
+    # records ----------------------------------------------------------------------
+    def _record(self, rec: Record) -> None:
+        seq = rec.seq
+        self.last_seq = max(self.last_seq, seq)
+        self.lines[rec.source] += 1
+        self.counts[(rec.fmt, rec.what)] += 1
+        run = self._run_for(rec)
+        if rec.fmt == "step":
+            self._step(rec, run)
+        elif rec.fmt == "mesa":
+            self._mesa(rec, run)
+        elif rec.fmt == "vkr":
+            self._vkr(rec, run)
+        elif rec.fmt == "vkr-server":
+            self._server(rec, run)
+        if rec.level in ("warn", "error") or (rec.fmt == "step" and rec.what == "step"):
+            self.notable.append(Notable(seq, rec.source, rec.fmt, rec.what, rec.level, rec.text[:500],
+                                        run.id if run else None, _plain(rec.fields)))
+        if rec.handles:
+            self._handles(rec, run)
+        if run is not None:
+            run.last_seq = seq
+
+    def _run_for(self, rec: Record) -> Run | None:
+        """Which run a record belongs to; guest lines may start a new one."""
+        if rec.fmt not in GUEST_FORMATS:
+            if rec.fmt in HOST_FORMATS:
+                return self._latest_run
+            return self._open_run.get(rec.source)
+        current = self._open_run.get(rec.source)
+        starts = current is None
+        if rec.what == "vn_env":
+            starts = True
+        elif rec.what == "step" and current is not None and rec.fields["num"] == 1 and current.steps:
+            starts = True
+        if starts:
+            if current is not None:
+                current.end_seq = rec.seq
+                current.end_reason = "next run started"
+            current = Run(len(self.runs) + 1, rec.source, rec.seq, last_seq=rec.seq)
+            self.runs.append(current)
+            self._open_run[rec.source] = current
+            self._latest_run = current
+        return current
+
+    def _step(self, rec: Record, run: Run | None) -> None:
+        assert run is not None
+        f = rec.fields
+        if rec.what == "progress":
+            run.progress.append((f["name"], f["status"], rec.seq))
+            return
+        if rec.what != "step":
+            if rec.what == "crash":
+                run.facts["crash"] = f.get("message", "")
+            return
+        step = Step(f["num"], f["role"], f["name"], f.get("result"), f.get("code"), rec.seq,
+                    f.get("detail", "") or f.get("value", ""))
+        run.steps.append(step)
+        handle = f.get("handle")
+        role = f["role"]
+        if role == "device" and handle is not None:
+            self._device("guest", handle, rec.seq, run)
+            run.devices.append(handle)
+        elif role == "queue" and handle is not None:
+            queue = self.queues.setdefault(("guest", handle), Queue(handle, "guest", rec.seq))
+            queue.run = run.id
+            queue.device = run.devices[-1] if run.devices else None
+            if queue.device is not None:
+                dev = self.devices[("guest", queue.device)]
+                if handle not in dev.queues:
+                    dev.queues.append(handle)
+        elif role == "fence":
+            key = f"run{run.id}.fence{len(run.fences) + 1}"
+            fence = Fence(key, "guest", handle, rec.source, rec.seq, run=run.id,
+                          device=run.devices[-1] if run.devices else None,
+                          create_result=step.result, last_seq=rec.seq)
+            if step.code is not None and step.code < 0:
+                fence.state = "failed"
+            if run.fence_feedback is not None:
+                fence.path = "feedback slot" if run.fence_feedback else "host polling"
+                fence.path_evidence = f"perf = 0x{run.perf_mask:x} in run {run.id}'s vn_env"
+            self.fences[key] = fence
+            run.fences.append(key)
+            if fence.device is not None:
+                self.devices[("guest", fence.device)].fences.append(key)
+        elif role in ("submit", "status", "wait"):
+            fence = self._run_fence(run)
+            if fence is None:
+                return
+            if role == "submit":
+                fence.note_submit(rec.seq, step.result)
+                for queue in self.queues.values():
+                    if queue.side == "guest" and queue.run == run.id:
+                        queue.submits += 1
+            elif role == "status":
+                fence.note_status(rec.seq, step.result)
+            else:
+                fence.note_wait(rec.seq, step.result)
+
+    def _run_fence(self, run: Run) -> Fence | None:
+        return self.fences[run.fences[-1]] if run.fences else None
+
+    def _mesa(self, rec: Record, run: Run | None) -> None:
+        assert run is not None
+        f = rec.fields
+        what = rec.what
+        if what == "vn_env_field":
+            if f.get("key") == "debug" and "mask" in f:
+                run.debug_mask, run.debug_names = f["mask"], list(f["names"])
+            elif f.get("key") == "perf" and "mask" in f:
+                run.perf_mask, run.perf_names = f["mask"], list(f["names"])
+            else:
+                run.facts[f["key"]] = f["value"]
+        elif what in ("wire_format", "vk_xml_version", "protocol_version", "renderer_instance_version"):
+            run.facts[what] = f["version"]
+        elif what == "connected":
+            run.facts["connected"] = True
+        elif what == "wire_format_mismatch":
+            run.facts["wire_format_mismatch"] = (f["guest"], f["host"])
+        elif what == "stuck_wait":
+            reason = f["reason"]
+            stuck = self.ring.stuck.get(reason)
+            if stuck is None:
+                stuck = self.ring.stuck[reason] = StuckWait(reason, first_iter=f["iter"], first_seq=rec.seq)
+            stuck.count += 1
+            stuck.max_iter = max(stuck.max_iter, f["iter"])
+            stuck.last_seq = rec.seq
+            stuck.runs.add(run.id)
+            self.ring.samples.append((rec.seq, rec.line.wall, reason, f["iter"], run.id))
+            if reason in ("fence", "client"):
+                fence = self._run_fence(run)
+                if fence is not None and fence.state in ("created", "submitted"):
+                    fence.state = "stuck"
+        elif what in ("ring_fatal", "ring_submit_fatal", "abort"):
+            self.ring.fatal.append((rec.seq, what, f.get("iter"), run.id))
+        elif what == "ring_alive_expired":
+            self.ring.alive_expired.append((rec.seq, f.get("iter"), run.id))
+        elif what == "lost_connection":
+            self.ring.lost_connections.append((rec.seq, f"{f['op']} {f['ret']} {f['errno_name']}".strip(), run.id))
+        elif what == "result":
+            run.facts.setdefault("results", []).append((f["fn"], f["result"]))
+
+    def _device(self, side: str, handle: int, seq: int, run: Run | None) -> Device:
+        device = self.devices.get((side, handle))
+        if device is None:
+            device = self.devices[(side, handle)] = Device(handle, side, seq)
+        if run is not None:
+            device.runs.add(run.id)
+        return device
+
+    def _vkr(self, rec: Record, run: Run | None) -> None:
+        f = rec.fields
+        fn = f["fn"]
+        src = rec.source
+        device_text = f.get("device")
+        if device_text and device_text.startswith("0x"):
+            handle = int(device_text, 16)
+            self._host_device[src] = handle
+            self._device("host", handle, rec.seq, run)
+        device = self._host_device.get(src)
+        if fn in ("GetDeviceQueue", "GetDeviceQueue2") and f.get("queue", "").startswith("0x"):
+            handle = int(f["queue"], 16)
+            queue = self.queues.setdefault(("host", handle), Queue(handle, "host", rec.seq))
+            queue.device = device
+            queue.run = run.id if run else None
+            for key, attr in (("queueFamilyIndex", "family"), ("queueIndex", "index")):
+                if f.get(key, "").isdigit():
+                    setattr(queue, attr, int(f[key]))
+            if device is not None and handle not in self.devices[("host", device)].queues:
+                self.devices[("host", device)].queues.append(handle)
+        elif fn == "CreateFence":
+            fence_text = f.get("fence", "")
+            if fence_text.startswith("0x"):
+                handle = int(fence_text, 16)
+                key = f"host:{fence_text}#{sum(1 for k in self.fences if k.startswith(f'host:{fence_text}#')) + 1}"
+                fence = Fence(key, "host", handle, src, rec.seq, run=run.id if run else None, device=device,
+                              create_result=f.get("result"), last_seq=rec.seq)
+                self.fences[key] = fence
+                if device is not None:
+                    self.devices[("host", device)].fences.append(key)
+        elif fn in ("QueueSubmit", "QueueSubmit2"):
+            fence = self._host_fence(f, src)
+            if fence is not None:
+                fence.note_submit(rec.seq, f.get("result"))
+            queue_text = f.get("queue", "")
+            if queue_text.startswith("0x") and ("host", int(queue_text, 16)) in self.queues:
+                self.queues[("host", int(queue_text, 16))].submits += 1
+        elif fn == "GetFenceStatus":
+            fence = self._host_fence(f, src)
+            if fence is not None:
+                fence.host_status_calls += 1
+                fence.note_status(rec.seq, f.get("result"))
+                fence.path = "host polling"
+                fence.path_evidence = "[VKR] vkGetFenceStatus calls reach the host (no feedback slot)"
+        elif fn == "WaitForFences" and "result" in f:
+            fence = self._host_fence(f, src)
+            if fence is not None:
+                fence.note_wait(rec.seq, f.get("result"))
+
+    def _host_fence(self, fields: dict, source: str) -> Fence | None:
+        """The fence a host print is about: by handle, else the latest one from that source."""
+        text = fields.get("fence", "")
+        candidates = [fn for fn in self.fences.values() if fn.side == "host" and fn.source == source]
+        if text.startswith("0x"):
+            handle = int(text, 16)
+            candidates = [fn for fn in candidates if fn.handle == handle]
+        return candidates[-1] if candidates else None
+
+    def _server(self, rec: Record, run: Run | None) -> None:
+        f = rec.fields
+        if rec.what == "ring_seqno_unreachable":
+            self.ring.seqno_count += 1
+            self.ring.seqno_pairs.append((rec.seq, f["fn"], f["seqno"], f["wait"]))
+        elif rec.what in ("decoder_fatal", "ring_dispatch_failed"):
+            self.ring.fatal.append((rec.seq, rec.what, None, run.id if run else None))
+
+    def _handles(self, rec: Record, run: Run | None) -> None:
+        roles: dict[int, str] = {}
+        for key, role in ROLE_KEYS.items():
+            text = rec.fields.get(key)
+            if isinstance(text, str) and text.startswith("0x"):
+                roles[int(text, 16)] = role
+        if rec.fmt == "step" and "handle" in rec.fields:
+            roles[rec.fields["handle"]] = rec.fields["role"]
+        for value, kind in rec.fields.get("objects", ()):
+            roles[value] = kind.removeprefix("VK_OBJECT_TYPE_").lower()
+        side = "guest" if rec.fmt in GUEST_FORMATS else "host"
+        device = self._host_device.get(rec.source) if side == "host" else (
+            run.devices[-1] if run and run.devices else None)
+        wall = rec.line.wall
+        for value in rec.handles:
+            seen = self.handles.get(value)
+            if seen is None:
+                seen = self.handles[value] = HandleSeen(value, rec.seq, rec.seq, wall, wall)
+            seen.count += 1
+            seen.last_seq = rec.seq
+            seen.last_wall = wall
+            seen.sources.add(rec.source)
+            seen.sides.add(side)
+            if device is not None and device != value:
+                seen.devices.add(device)
+            if run is not None:
+                seen.runs.add(run.id)
+            if value in roles:
+                seen.roles.add(roles[value])
+
+    # derived views ---------------------------------------------------------------
+    def fence_ties(self) -> dict[str, tuple[str, bool]]:
+        """guest fence key -> (host fence key, inferred).
+
+        Logs rarely name the same fence on both sides (the guest's handle is a
+        guest pointer, the host's a driver handle). Where a run has exactly one
+        fence on each side, the two are the same fence; that is an inference.
+        """
+        ties: dict[str, tuple[str, bool]] = {}
+        host_by_run: dict[int | None, list[Fence]] = {}
+        for fence in self.fences.values():
+            if fence.side == "host":
+                host_by_run.setdefault(fence.run, []).append(fence)
+        runs_with_fences = [r for r in self.runs if r.fences]
+        for run in runs_with_fences:
+            if len(run.fences) != 1:
+                continue
+            hosts = host_by_run.get(run.id, [])
+            if not hosts and len(runs_with_fences) == 1:
+                hosts = host_by_run.get(None, [])
+            if len(hosts) == 1:
+                ties[run.fences[0]] = (hosts[0].key, True)
+        return ties
+
+    def repeated_handles(self) -> list[HandleSeen]:
+        """Values seen in several runs, on several devices or from several sources."""
+        return [h for h in self.handles.values()
+                if len(h.runs) > 1 or len(h.devices) > 1 or len(h.sources) > 1]
+
+    def run(self, run_id: int) -> Run | None:
+        return self.runs[run_id - 1] if 0 < run_id <= len(self.runs) else None
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the model holds, as plain data (for comparing live and replayed states)."""
+        return _plain({
+            "runs": self.runs,
+            "devices": sorted(self.devices.values(), key=lambda d: (d.side, d.handle)),
+            "queues": sorted(self.queues.values(), key=lambda q: (q.side, q.handle)),
+            "fences": list(self.fences.values()),
+            "ties": self.fence_ties(),
+            "ring": self.ring,
+            "handles": sorted(self.handles.values(), key=lambda h: h.value),
+            "counts": sorted(self.counts.items()),
+            "lines": sorted(self.lines.items()),
+        })
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, sets and deques to JSON-like data, deterministic in order."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, (list, tuple, deque)):
+        return [_plain(v) for v in value]
+    return value
+

@@ -1,0 +1,260 @@
+"""From raw lines to records: which format a line is in, what it says, which fields it carries.
+
+The parser keeps a little state per source and stream (the ``vn_env`` block's
+tab-continued lines belong to the header before them); everything else is a
+function of the line alone.
+"""
+
+from __future__ import annotations
+
+import errno as errno_mod
+from collections.abc import Iterable
+
+from venustui.config import UserRule
+from venustui.events import Line, Record
+from venustui.parse import rules as R
+from venustui.parse import venus_flags, vkresult
+from venustui.parse.text import decode
+
+MATCH_LIMIT = 1 << 16  # rules look at the first 64 KiB of a line; the record keeps all of it
+
+
+def errno_name(value: int) -> str:
+    return errno_mod.errorcode.get(abs(value), f"errno {abs(value)}")
+
+
+def result_from_value(value: str) -> tuple[str | None, int | None]:
+    """A step's value as printed by a test: '0  (VK_SUCCESS)', '1', 'None', 'NOT_READY', 'VkTimeout'."""
+    value = value.strip()
+    explicit = R.RESULT_IN_VALUE.search(value)
+    if explicit:
+        name = explicit.group("name")
+        return name, vkresult.code_of(name)
+    head = value.split()[0] if value else ""
+    if head in ("None", "OK", "ok"):
+        return "VK_SUCCESS", 0
+    try:
+        code = int(head)
+    except ValueError:
+        code = vkresult.code_of(head) if head else None
+        return (vkresult.name_of(code), code) if code is not None else (None, None)
+    return vkresult.name_of(code), code
+
+
+def find_handles(text: str) -> tuple[int, ...]:
+    seen: list[int] = []
+    for match in R.HANDLE.finditer(text):
+        if text[max(0, match.start() - 12):match.start()].endswith("MessageID = "):
+            continue
+        value = int(match.group(), 16)
+        if value not in seen:
+            seen.append(value)
+    return tuple(seen)
+
+
+class Parser:
+    """Turns Line events into Records; one instance per session (it keeps per-stream state)."""
+
+    def __init__(self, user_rules: Iterable[UserRule] = (), mesa_version: str | None = None):
+        self.user_rules = tuple(user_rules)
+        self.mesa_version = venus_flags.parse_version(mesa_version) if mesa_version else None
+        self._env_block: set[tuple[str, str]] = set()
+
+    def parse(self, line: Line) -> list[Record]:
+        text = decode(line.data)
+        head = text if len(text) <= MATCH_LIMIT else text[:MATCH_LIMIT]
+        key = (line.source, line.stream)
+
+        if key in self._env_block:
+            field = R.ENV_FIELD.match(head)
+            if field:
+                return [self._env_field(line, text, field.group("key"), field.group("value"))]
+            self._env_block.discard(key)
+
+        for rule in self.user_rules:
+            match = rule.pattern.search(head)
+            if match:
+                fields = {k: v for k, v in match.groupdict().items() if v is not None}
+                return [Record(line, f"user:{rule.name}", rule.name, text, rule.level, fields, find_handles(head))]
+
+        if head.startswith("MESA-VIRTIO:"):
+            prefix = R.MESA_PREFIX.match(head)
+            if prefix:
+                return [self._mesa(line, text, prefix)]
+        if head.startswith("[VKR]"):
+            vkr = R.VKR_PRINT.match(head)
+            if vkr:
+                return [self._vkr_print(line, text, vkr)]
+        if "vkr: " in head:
+            server = R.SERVER_LINE.match(head)
+            if server:
+                return self._server(line, text, server)
+        if head.startswith("[mvk-"):
+            mvk = R.MVK.match(head)
+            if mvk:
+                level = R.MVK_LEVELS[mvk.group("mvk_level")]
+                return [Record(line, "mvk", mvk.group("mvk_level"), text, level,
+                               {"message": mvk.group("msg")}, find_handles(head))]
+        if head[:1].isdigit():
+            step = R.STEP.match(head)
+            if step:
+                return [self._step(line, text, step)]
+        for rules, fmt in ((R.VTEST, "vtest"), (R.LDSO, "ldso"), (R.STEP_EXTRA, "step")):
+            record = self._first(rules, fmt, line, text, head)
+            if record is not None:
+                return [record]
+        if head[:1].islower() and len(head) < 120:
+            progress = R.PROGRESS.match(head)
+            if progress:
+                return [self._progress(line, text, progress)]
+        kernel = R.KERNEL.match(head) if ("virtio" in head or "[drm" in head) else None
+        if kernel:
+            level = "error" if "*ERROR*" in head or " error" in head.lower() else "info"
+            fields = {"message": kernel.group("msg")}
+            if kernel.group("ts"):
+                fields["uptime"] = float(kernel.group("ts"))
+            return [Record(line, "kernel", "message", text, level, fields, find_handles(head))]
+        return [Record(line, "text", "text", text, "info", {}, find_handles(head))]
+
+    # formats ------------------------------------------------------------------
+    def _first(self, rules, fmt, line, text, head) -> Record | None:
+        for pattern, what, level in rules:
+            match = pattern.search(head)
+            if match:
+                fields = {k: v for k, v in match.groupdict().items() if v is not None}
+                if what == "call_failed":
+                    ret = int(fields["ret"])
+                    fields["ret"] = ret
+                    fields["errno"] = errno_name(ret)
+                if what == "version_not_found" and not fields.get("weak"):
+                    level = "error"
+                return Record(line, fmt, what, text, level, fields, find_handles(head))
+        return None
+
+    def _mesa(self, line: Line, text: str, prefix) -> Record:
+        msg = prefix.group("msg")
+        mesa_level = prefix.group("level")
+        for pattern, what, level in R.MESA:
+            match = pattern.match(msg)
+            if match:
+                fields = {k: v for k, v in match.groupdict().items() if v is not None}
+                if what == "vn_env":
+                    self._env_block.add((line.source, line.stream))
+                for name in ("iter", "fd", "ret", "errno", "guest", "host"):
+                    if name in fields:
+                        fields[name] = int(fields[name])
+                if what == "result":
+                    fields["code"] = vkresult.code_of(fields["result"])
+                    if fields["code"] is not None and fields["code"] < 0:
+                        level = "error"
+                if what == "lost_connection":
+                    fields["errno_name"] = errno_name(fields["errno"]) if fields["errno"] else ""
+                fields["message"] = msg
+                return Record(line, "mesa", what, text, level, fields, find_handles(msg))
+        level = {"warning": "warn", "error": "error", "info": "info"}.get(mesa_level or "", "debug")
+        return Record(line, "mesa", "message", text, level, {"message": msg}, find_handles(msg))
+
+    def _env_field(self, line: Line, text: str, key: str, value: str) -> Record:
+        fields: dict = {"key": key, "value": value}
+        if key in ("debug", "perf"):
+            try:
+                mask = int(value, 16)
+            except ValueError:
+                mask = None
+            if mask is not None:
+                variable = "VN_DEBUG" if key == "debug" else "VN_PERF"
+                fields["mask"] = mask
+                fields["names"] = venus_flags.decode_mask(variable, mask, self.mesa_version)
+        return Record(line, "mesa", "vn_env_field", text, "debug", fields)
+
+    def _vkr_print(self, line: Line, text: str, match) -> Record:
+        fn = match.group("fn")
+        rest = match.group("rest")
+        name = fn[2:] if fn.startswith("vk") and fn[2:3].isupper() else fn
+        fields: dict = {"fn": name, "message": rest}
+        for kv in R.KEY_VALUE.finditer(rest):
+            fields.setdefault(kv.group("key"), kv.group("value"))
+        ret = R.RETURNED.search(rest)
+        level = "info"
+        if ret:
+            raw = ret.group("ret")
+            code = vkresult.code_of(raw) if raw.startswith("VK_") else int(raw)
+            if code is not None:
+                fields["ret"] = code
+                fields["result"] = vkresult.name_of(code)
+                if code < 0:
+                    level = "error"
+        return Record(line, "vkr", "call", text, level, fields, find_handles(rest))
+
+    def _server(self, line: Line, text: str, match) -> list[Record]:
+        base = {}
+        if match.group("pid"):
+            base = {"prog": match.group("prog"), "pid": int(match.group("pid"))}
+        # Some versions log without newlines between messages: split on the prefix too.
+        messages = [m for m in R.SERVER_SPLIT.split(match.group("msg")) if m]
+        out = []
+        for msg in messages or [""]:
+            record = None
+            for pattern, what, level in R.SERVER:
+                found = pattern.search(msg)
+                if found:
+                    fields = dict(base)
+                    fields.update({k: v for k, v in found.groupdict().items() if v is not None})
+                    for name in ("seqno", "wait", "ctx", "id", "ret", "fence_id", "size", "ring_size"):
+                        if name in fields:
+                            fields[name] = int(fields[name])
+                    if what == "validation":
+                        fields["objects"] = [(int(o.group("handle"), 16), o.group("type"))
+                                             for o in R.VALIDATION_OBJECT.finditer(msg)]
+                        vuid = R.VUID.search(msg)
+                        if vuid:
+                            fields["vuid"] = vuid.group("vuid")
+                        if fields["severity"] == "Error":
+                            level = "error"
+                    fields["message"] = msg
+                    record = Record(line, "vkr-server", what, text, level, fields, find_handles(msg))
+                    break
+            if record is None:
+                fields = dict(base, message=msg)
+                record = Record(line, "vkr-server", "message", text, "info", fields, find_handles(msg))
+            out.append(record)
+        return out
+
+    def _step(self, line: Line, text: str, match) -> Record:
+        name = match.group("name").strip()
+        role = R.STEP_ROLES.get(name.lower(), name.lower())
+        fields: dict = {"num": int(match.group("num")), "name": name, "role": role}
+        value = match.group("value")
+        status = match.group("status")
+        level = "info"
+        if value is not None:
+            value = value.strip()
+            fields["value"] = value
+            result, code = result_from_value(value)
+        else:
+            fields["status"] = status
+            tail = (match.group("tail") or "").strip()
+            if tail:
+                fields["detail"] = tail
+            failed = status.lower() == "failed"
+            result, code = ("VK_ERROR_UNKNOWN", None) if failed else ("VK_SUCCESS", 0)
+        if result is not None:
+            fields["result"] = result
+            fields["code"] = code
+            if code is not None and code < 0 or result == "VK_ERROR_UNKNOWN":
+                level = "error"
+            elif code == 2:  # VK_TIMEOUT: the wait gave up
+                level = "warn"
+        handles = find_handles(text[:MATCH_LIMIT])
+        if handles:
+            fields["handle"] = handles[-1]
+        return Record(line, "step", "step", text, level, fields, handles)
+
+    def _progress(self, line: Line, text: str, match) -> Record:
+        status = match.group("status").lower()
+        fields = {"name": match.group("name"), "status": status}
+        tail = (match.group("tail") or "").strip()
+        if tail:
+            fields["detail"] = tail
+        return Record(line, "step", "progress", text, "error" if status == "failed" else "info",
+                      fields, find_handles(text[:MATCH_LIMIT]))

@@ -1,0 +1,37 @@
+"""Decoding a raw line once, and making log text safe to show.
+
+Log text is never markup and never reaches the terminal with its escape
+sequences: ``decode`` removes ANSI/OSC sequences for matching, and ``visible``
+turns every remaining control character into a printable escape.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), and two-byte ESC sequences.
+ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 with replacement, a trailing CR dropped (CRLF logs), escape sequences removed."""
+    text = data.decode("utf-8", "replace")
+    if text.endswith("\r"):
+        text = text[:-1]
+    if "\x1b" in text or "\x9b" in text:
+        text = ESCAPES.sub("", text)
+    return text
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    return "\\0" if ch == "\x00" else f"\\x{ord(ch):02x}"
+
+
+def visible(text: str, limit: int | None = None) -> str:
+    """Control characters shown as \\xNN (NUL as \\0), tabs expanded; cut at limit with a marker."""
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + f"… [{len(text) - limit} more chars]"
+    text = text.replace("\t", "    ")
+    return CONTROLS.sub(_escape, text)

@@ -1,0 +1,73 @@
+"""Where sources deliver: a bounded queue of batches that numbers events as they leave it.
+
+Producers block when the queue is full, so a slow consumer slows the readers
+(a file waits on disk, a child process waits on its pipe) instead of lines being
+dropped or buffered without bound.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterable
+
+from venustui.events import Event
+
+
+class Hub:
+    def __init__(self, max_batches: int = 256):
+        self._queue: queue.Queue[list[Event]] = queue.Queue(max_batches)
+        self._seq = 0
+        self._closed = threading.Event()
+
+    def put(self, events: list[Event]) -> None:
+        """Hand a batch over; blocks while the consumer is behind (backpressure)."""
+        if not events:
+            return
+        while not self._closed.is_set():
+            try:
+                self._queue.put(events, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        """Stop accepting: producers blocked in put() return (used at shutdown)."""
+        self._closed.set()
+
+    def take(self, timeout: float, max_events: int = 50_000) -> list[Event]:
+        """Everything waiting (up to max_events), numbered in arrival order; [] on timeout."""
+        out: list[Event] = []
+        try:
+            out.extend(self._queue.get(timeout=timeout))
+        except queue.Empty:
+            return out
+        while len(out) < max_events:
+            try:
+                out.extend(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        self._number(out)
+        return out
+
+    def _number(self, events: Iterable[Event]) -> None:
+        seq = self._seq
+        for event in events:
+            seq += 1
+            event.seq = seq
+        self._seq = seq
+
+    @property
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.01) -> bool:
+    """Poll predicate until it is true or timeout passes (for sources and tests alike)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()

@@ -1,0 +1,234 @@
+"""Plain-terminal views of records, model summaries and handle decodings (watch, decode).
+
+Everything from a log is wrapped in ``rich.text.Text`` after ``visible()``: never
+markup, never an escape sequence passed through.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from rich.text import Text
+
+from venustui import handles as H
+from venustui.events import Notice, Record
+from venustui.model import Fence, Model, Run
+from venustui.parse.text import visible
+
+LEVEL_STYLE = {"debug": "dim", "info": "", "warn": "yellow", "error": "bold red"}
+NOTICE_STYLE = {"error": "bold red", "deleted": "yellow", "truncated": "yellow", "rotated": "cyan",
+                "recreated": "cyan", "exited": "magenta"}
+LINE_LIMIT = 400
+
+
+def hexs(value: int | None) -> str:
+    return "-" if value is None else f"0x{value:x}"
+
+
+def handle_hint(value: int) -> str:
+    best = H.decode(value)[0]
+    if best.key == "validation-id":
+        return f"[validation id {best.fields[1].value(value)}]"
+    return ""
+
+
+def describe(rec: Record) -> str:
+    """One line saying what a record means, in Venus terms."""
+    f = rec.fields
+    what = rec.what
+    if rec.fmt == "step" and what == "step":
+        out = f"step {f['num']} {f['name']}"
+        if f.get("result"):
+            out += f" → {f['result']}"
+        if f.get("detail"):
+            out += f"  {f['detail']}"
+        return out
+    if rec.fmt == "step" and what == "progress":
+        return f"{f['name']} {f['status']}" + (f"  {f['detail']}" if f.get("detail") else "")
+    if what == "vn_env_field" and "mask" in f:
+        names = ", ".join(f["names"]) or "none set"
+        return f"vn_env {f['key']} = {f['value']} → {names}"
+    if what == "stuck_wait":
+        return f"stuck in {f['reason']} wait (iter {f['iter']})"
+    if what == "lost_connection":
+        return f"lost connection to the render server: {f['op']} returned {f['ret']} {f.get('errno_name', '')}".rstrip()
+    if rec.fmt == "vkr":
+        out = f"[VKR] {f['fn']}"
+        if "result" in f:
+            out += f" → {f['result']}"
+        extras = [f"{k}={v}" for k, v in f.items() if k not in ("fn", "message", "ret", "result")]
+        if extras:
+            out += "  " + " ".join(extras)
+        hints = [handle_hint(h) for h in rec.handles]
+        return out + "".join(f" {h}" for h in hints if h)
+    if what == "call_failed":
+        return f"{f['caller']}: {f['callee']} failed {f['ret']} ({f['errno']})"
+    if what == "ring_seqno_unreachable":
+        return f"{f['fn']}: ring seqno {f['seqno']} can never reach wait seqno {f['wait']}"
+    if what == "version_not_found":
+        return f"{f['by']} needs {f['version']}" + (" (weak: loads anyway)" if f.get("weak") else "")
+    if what == "validation":
+        objs = ", ".join(f"{hexs(h)} {t.removeprefix('VK_OBJECT_TYPE_')}" for h, t in f.get("objects", ()))
+        return f"validation {f['severity'].lower()} {f.get('vuid', '')} {objs}".rstrip()
+    if "message" in f and rec.fmt != "text":
+        return str(f["message"])
+    return rec.text
+
+
+def record_text(rec: Record) -> Text:
+    stamp = time.strftime("%H:%M:%S", time.localtime(rec.line.wall)) + f".{int(rec.line.wall * 1000) % 1000:03d}"
+    where = rec.source if rec.line.stream in ("file", "stdin") else f"{rec.source}:{rec.line.stream}"
+    line = Text()
+    line.append(stamp + " ", style="dim")
+    line.append(f"{where:<14.14} ", style="cyan")
+    line.append(f"{rec.fmt + '/' + rec.what:<26.26} ", style="blue")
+    line.append(visible(describe(rec), LINE_LIMIT), style=LEVEL_STYLE.get(rec.level, ""))
+    if not rec.line.terminated:
+        line.append("  (no newline yet)", style="dim")
+    return line
+
+
+def notice_text(notice: Notice) -> Text:
+    stamp = time.strftime("%H:%M:%S", time.localtime(notice.wall)) + f".{int(notice.wall * 1000) % 1000:03d}"
+    line = Text()
+    line.append(stamp + " ", style="dim")
+    line.append(f"{notice.source:<14.14} ", style="cyan")
+    line.append(f"{'source/' + notice.kind:<26.26} ", style="blue")
+    line.append(visible(notice.message, LINE_LIMIT), style=NOTICE_STYLE.get(notice.kind, "dim"))
+    return line
+
+
+# summaries -------------------------------------------------------------------------
+def _mask(label: str, mask: int | None, names: list[str]) -> str:
+    if mask is None:
+        return f"{label}=?"
+    return f"{label}=0x{mask:x} ({', '.join(names) if names else 'none'})"
+
+
+def run_line(run: Run) -> str:
+    steps = f"steps {run.steps[0].num}-{run.steps[-1].num}" if run.steps else "no steps"
+    feedback = ""
+    if run.fence_feedback is not None:
+        feedback = " fence feedback " + ("on" if run.fence_feedback else "off")
+    return (f"run {run.id}  {run.source}  {_mask('debug', run.debug_mask, run.debug_names)} "
+            f"{_mask('perf', run.perf_mask, run.perf_names)}{feedback}  {steps}: {run.outcome()}")
+
+
+def fence_line(model: Model, fence: Fence, tie: tuple[str, bool] | None) -> str:
+    host = model.fences.get(tie[0]) if tie else None
+    handle = fence.handle if fence.handle is not None else (host.handle if host else None)
+    name = f"fence {hexs(handle)}"
+    if fence.side == "guest":
+        origin = f"guest run {fence.run}"
+        if host is not None:
+            origin += f", host handle {hexs(host.handle)} (tie inferred: one fence on each side)" if tie[1] else ""
+            if fence.handle is not None:
+                name = f"fence {hexs(fence.handle)}"
+    else:
+        origin = "host" + (f" device {hexs(fence.device)}" if fence.device is not None else "")
+        origin += f", run {fence.run}" if fence.run else ""
+    parts = [f"created {fence.create_result or '?'}"]
+    if fence.submits:
+        parts.append("submitted " + ", ".join(r for _, r in fence.submits))
+    if fence.status_polls:
+        parts.append(f"status polls {fence.status_polls} ({fence.not_ready_polls} NOT_READY)")
+    if fence.host_status_calls:
+        parts.append(f"host vkGetFenceStatus calls {fence.host_status_calls}")
+    if fence.waits:
+        parts.append("wait " + ", ".join(r for _, r in fence.waits))
+    path = f"  path: {fence.path} ({fence.path_evidence})" if fence.path else ""
+    return f"{name} [{origin}]: {'; '.join(parts)} → {fence.state.upper()}{path}"
+
+
+def summary(model: Model) -> list[Text]:
+    out: list[Text] = []
+
+    def head(title: str) -> None:
+        out.append(Text(title, style="bold"))
+
+    def item(text: str, style: str = "") -> None:
+        out.append(Text("  " + visible(text, 1000), style=style))
+
+    out.append(Text("── model summary " + "─" * 40, style="bold"))
+    head(f"Runs ({len(model.runs)})")
+    for run in model.runs:
+        item(run_line(run), "red" if "failed" in run.outcome() else "")
+    head(f"Devices ({len(model.devices)})")
+    for dev in sorted(model.devices.values(), key=lambda d: d.first_seq):
+        runs = ",".join(str(r) for r in sorted(dev.runs)) or "-"
+        item(f"{dev.side} device {hexs(dev.handle)}  runs {runs}  queues {len(dev.queues)}  fences {len(dev.fences)}")
+    head(f"Queues ({len(model.queues)})")
+    for q in sorted(model.queues.values(), key=lambda q: q.first_seq):
+        where = f"family {q.family} index {q.index}" if q.family is not None else ""
+        item(f"{q.side} queue {hexs(q.handle)}  device {hexs(q.device)}  run {q.run or '-'}  {where}  submits {q.submits}")
+    ties = model.fence_ties()
+    tied_hosts = {host for host, _ in ties.values()}
+    head(f"Fences ({len(model.fences)})")
+    for fence in model.fences.values():
+        if fence.key in tied_hosts:
+            continue
+        style = {"timeout": "red", "stuck": "red", "failed": "red", "signaled": "green"}.get(fence.state, "yellow")
+        item(fence_line(model, fence, ties.get(fence.key)), style)
+    for guest, (host, inferred) in ties.items():
+        item(f"tie: {guest} ↔ {host}" + (" (inferred: the run has one fence on each side)" if inferred else ""), "dim")
+    ring = model.ring
+    head("Ring")
+    if not (ring.stuck or ring.seqno_count or ring.fatal or ring.alive_expired or ring.lost_connections):
+        item("nothing logged about the ring", "dim")
+    for stuck in ring.stuck.values():
+        runs = ",".join(str(r) for r in sorted(stuck.runs))
+        item(f"stuck in {stuck.reason} wait: {stuck.count} warning(s), iter {stuck.first_iter}..{stuck.max_iter}, "
+             f"run(s) {runs}", "red")
+    if ring.seqno_count:
+        _, fn, seqno, wait = ring.seqno_pairs[-1]
+        item(f"host: ring seqno cannot reach wait seqno ×{ring.seqno_count} (last {fn}: {seqno} → {wait})", "red")
+    for seq, what, iteration, run in ring.fatal:
+        item(f"FATAL: {what}" + (f" at iter {iteration}" if iteration is not None else "") + (f" (run {run})" if run else ""), "red")
+    for seq, iteration, run in ring.alive_expired:
+        item(f"ALIVE expired at iter {iteration}: the host process or context is gone (run {run})", "red")
+    for seq, detail, run in ring.lost_connections:
+        item(f"lost connection to the render server: {detail} (run {run})", "red")
+    errors = Counter((n.fmt, n.what, describe_notable(n)) for n in model.notable if n.level == "error" and n.fmt != "step")
+    if errors:
+        head("Errors")
+        for (fmt, what, text), count in errors.items():
+            item(f"{text}" + (f"  ×{count}" if count > 1 else ""), "red")
+    repeated = model.repeated_handles()
+    if repeated:
+        head("Repeated handles")
+        for seen in sorted(repeated, key=lambda h: -h.count):
+            best = H.decode(seen.value)[0]
+            runs = ",".join(str(r) for r in sorted(seen.runs)) or "-"
+            devices = ",".join(hexs(d) for d in sorted(seen.devices)) or "-"
+            item(f"{hexs(seen.value)} seen {seen.count}× in runs {runs}, devices {devices}, "
+                 f"sources {','.join(sorted(seen.sources))}: {best.title}")
+    problems = [n for n in model.notices if n.kind == "error"]
+    if problems:
+        head("Source problems")
+        for notice in problems:
+            item(notice.message, "red")
+    return out
+
+
+def describe_notable(n) -> str:
+    f = n.fields
+    if n.what == "call_failed":
+        return f"{f['caller']}: {f['callee']} failed {f['ret']} ({f['errno']})"
+    if n.what == "client_status":
+        return f"vtest client: {f['status']}"
+    return n.text
+
+
+def decoding(value: int, provenance: list[str] | None = None) -> list[Text]:
+    out = [Text(f"{hexs(value)}  ({value})", style="bold")]
+    for rank, layout in enumerate(H.decode(value), 1):
+        out.append(Text(f"{rank}. {layout.title}  [{layout.score:.2f}]", style="bold" if rank == 1 else ""))
+        out.append(Text("   " + layout.explanation))
+        for row in H.bit_diagram(value, layout.fields):
+            out.append(Text("     " + row, style="dim"))
+    if provenance is not None:
+        out.append(Text("Seen in the logs:", style="bold"))
+        for row in provenance or ["not found in the given logs"]:
+            out.append(Text("   " + visible(row, 1000)))
+    return out
