@@ -79,3 +79,14 @@ def test_fold_is_pure(lab_fixture):
     again.apply_all(events)
     assert again.snapshot() == session.model.snapshot()
     assert len(again.runs) == 5 and sum(again.lines.values()) == sum(1 for _ in events if hasattr(_, "fmt"))
+
+
+def test_feedback_slot_state_from_the_logs(lab_fixture):
+    model = fold_files([str(lab_fixture / "guest-fence-default.log"), str(lab_fixture / "host.log")])
+    run = model.runs[0]
+    assert run.feedback() == {"fence": True, "event": True, "semaphore": True, "query": True}
+    assert run.facts["slot_allocation"].startswith("failed: blob export")
+    assert len(run.facts["blob_export_failures"]) == 2
+    flagged = fold_files([str(lab_fixture / "guest-fence-no_fence_feedback.log")])
+    fence = next(iter(flagged.fences.values()))
+    assert flagged.runs[0].feedback()["fence"] is False and fence.slot == "none (no_fence_feedback)"

@@ -109,8 +109,11 @@ def _mask(label: str, mask: int | None, names: list[str]) -> str:
 def run_line(run: Run) -> str:
     steps = f"steps {run.steps[0].num}-{run.steps[-1].num}" if run.steps else "no steps"
     feedback = ""
-    if run.fence_feedback is not None:
-        feedback = " fence feedback " + ("on" if run.fence_feedback else "off")
+    if run.feedback():
+        on = [kind for kind, enabled in run.feedback().items() if enabled]
+        feedback = f"  feedback slots: {', '.join(on) if on else 'none'}"
+    if "slot_allocation" in run.facts:
+        feedback += f" (fence slot allocation {run.facts['slot_allocation']})"
     return (f"run {run.id}  {run.source}  {_mask('debug', run.debug_mask, run.debug_names)} "
             f"{_mask('perf', run.perf_mask, run.perf_names)}{feedback}  {steps}: {run.outcome()}")
 

@@ -19,6 +19,8 @@ HOST_FORMATS = ("vkr", "vkr-server", "vtest", "mvk", "ldso")
 NOTABLE_LIMIT = 2000
 SAMPLE_LIMIT = 2000
 FENCE_FEEDBACK_BIT = 1 << 4
+# VN_PERF bits that turn each kind of feedback slot off (VENUS_FACTS.md).
+FEEDBACK_BITS = {"fence": 1 << 4, "event": 1 << 3, "semaphore": 1 << 7, "query": 1 << 8}
 
 # Roles a handle plays, from the key it was printed under.
 ROLE_KEYS = {"fence": "fence", "device": "device", "queue": "queue", "instance": "instance",
@@ -67,9 +69,13 @@ class Run:
     @property
     def fence_feedback(self) -> bool | None:
         """Whether fence feedback was on, from the ``perf = 0x…`` line (None if not logged)."""
+        return self.feedback().get("fence")
+
+    def feedback(self) -> dict[str, bool]:
+        """Which feedback slot kinds were on in this run ({} when the perf mask was not logged)."""
         if self.perf_mask is None:
-            return None
-        return not self.perf_mask & FENCE_FEEDBACK_BIT
+            return {}
+        return {kind: not self.perf_mask & bit for kind, bit in FEEDBACK_BITS.items()}
 
     def outcome(self) -> str:
         failed = next((s for s in self.steps if not s.ok), None)
@@ -128,6 +134,7 @@ class Fence:
     last_seq: int = 0
     path: str = ""
     path_evidence: str = ""
+    slot: str = ""  # the fence's feedback slot as far as the logs tell
 
     def note_status(self, seq: int, result: str | None) -> None:
         self.status_polls += 1
@@ -272,6 +279,8 @@ class Model:
             self._vkr(rec, run)
         elif rec.fmt == "vkr-server":
             self._server(rec, run)
+        elif rec.fmt == "vtest" and rec.what == "call_failed" and "export_blob" in rec.fields["callee"]:
+            self._blob_export_failed(rec, run)
         if rec.level in ("warn", "error") or (rec.fmt == "step" and rec.what == "step"):
             self.notable.append(Notable(seq, rec.source, rec.fmt, rec.what, rec.level, rec.text[:500],
                                         run.id if run else None, _plain(rec.fields)))
@@ -338,6 +347,7 @@ class Model:
             if run.fence_feedback is not None:
                 fence.path = "feedback slot" if run.fence_feedback else "host polling"
                 fence.path_evidence = f"perf = 0x{run.perf_mask:x} in run {run.id}'s vn_env"
+                fence.slot = "allocated" if run.fence_feedback else "none (no_fence_feedback)"
             self.fences[key] = fence
             run.fences.append(key)
             if fence.device is not None:
@@ -472,6 +482,15 @@ class Model:
             self.ring.seqno_pairs.append((rec.seq, f["fn"], f["seqno"], f["wait"]))
         elif rec.what in ("decoder_fatal", "ring_dispatch_failed"):
             self.ring.fatal.append((rec.seq, rec.what, None, run.id if run else None))
+
+    def _blob_export_failed(self, rec: Record, run: Run | None) -> None:
+        """Host-visible memory (feedback slots, mapped buffers) could not be exported to the guest."""
+        if run is None:
+            return
+        run.facts.setdefault("blob_export_failures", []).append(rec.seq)
+        if run.fence_feedback and not run.fences and run.last_step and run.last_step.role == "queue":
+            # The next step would create a fence, whose feedback slot is such memory.
+            run.facts["slot_allocation"] = "failed: blob export refused by the host (inferred)"
 
     def _handles(self, rec: Record, run: Run | None) -> None:
         roles: dict[int, str] = {}
