@@ -23,3 +23,7 @@ test: venv
 
 demo: venv
 	$(PY) scripts/demo.py
+
+bench: venv
+	@PYTHON=$(PYTHON) scripts/system-deps.sh bench
+	$(PY) bench/ingest.py

@@ -3,6 +3,8 @@
 set -euo pipefail
 
 packages=(libvulkan1 mesa-vulkan-drivers)
+# `system-deps.sh bench` adds what the benchmarks race against.
+[[ "${1:-}" == bench ]] && packages+=(lnav)
 
 # Debian's own python3 needs python3-venv for `python3 -m venv`; other pythons bring venv along.
 PYTHON=${PYTHON:-python3}

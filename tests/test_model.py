@@ -1,6 +1,11 @@
 """The model as a fold: the seed's story, the lab's runs, and determinism."""
 
+from venustui.events import Chunk
+from venustui.ingest import Ingest
+from venustui.model import Model
+from venustui.parse import Parser
 from venustui.session import fold_files
+from venustui.sources.split import ChunkSplitter
 
 from .conftest import SEED
 
@@ -66,19 +71,46 @@ def test_lab_runs(lab_fixture):
 
 def test_fold_is_pure(lab_fixture):
     """The same events folded into a fresh model reach the same state (what replay relies on)."""
-    from venustui.model import Model
     from venustui.session import Session
     from venustui.sources import parse_spec
 
     paths = [str(p) for p in sorted(lab_fixture.glob("*.log"))] + [str(p) for p in sorted(SEED.glob("*.log"))]
     session = Session([parse_spec(p) for p in paths], follow=False)
     session.start()
-    events = session.run_to_end()
+    events = [event for event, _ in session.run_to_end()]
     session.stop()
     again = Model()
-    again.apply_all(events)
+    ingest = Ingest(Parser(), again)
+    for event in events:
+        ingest.fold(event) if isinstance(event, Chunk) else again.apply(event)
     assert again.snapshot() == session.model.snapshot()
-    assert len(again.runs) == 5 and sum(again.lines.values()) == sum(1 for _ in events if hasattr(_, "fmt"))
+    assert len(again.runs) == 5
+    assert sum(again.lines.values()) == sum(e.count for e in events if isinstance(e, Chunk))
+
+
+def test_chunking_does_not_change_the_state(lab_fixture):
+    """The same bytes cut into chunks of any size fold to the same state."""
+    data = b"".join((lab_fixture / f).read_bytes() for f in
+                    ("guest-fence-default.log", "host.log", "guest-fence-no_fence_feedback.log"))
+    data += (SEED / "host.log").read_bytes() + (SEED / "guest.log").read_bytes()
+
+    def fold(size):
+        model = Model()
+        ingest = Ingest(Parser(), model)
+        split = ChunkSplitter("mixed", "file")
+        seq = 1
+        chunks = []
+        for pos in range(0, len(data), size):
+            chunks += split.feed(data[pos:pos + size], wall=0.0, mono=0.0)
+        chunks += split.flush(wall=0.0, mono=0.0)
+        for chunk in chunks:
+            chunk.seq = seq
+            seq += chunk.count
+            ingest.fold(chunk)
+        return model.snapshot()
+
+    whole = fold(len(data))
+    assert fold(7) == whole and fold(100) == whole and fold(4096) == whole
 
 
 def test_feedback_slot_state_from_the_logs(lab_fixture):
@@ -90,3 +122,16 @@ def test_feedback_slot_state_from_the_logs(lab_fixture):
     flagged = fold_files([str(lab_fixture / "guest-fence-no_fence_feedback.log")])
     fence = next(iter(flagged.fences.values()))
     assert flagged.runs[0].feedback()["fence"] is False and fence.slot == "none (no_fence_feedback)"
+
+
+def test_handle_table_is_bounded(monkeypatch):
+    import venustui.model as model_mod
+
+    monkeypatch.setattr(model_mod, "HANDLE_LIMIT", 100)
+    model = Model()
+    model.see_handle(0xAAAA0, "s", "vkr", 1, 0.0)
+    model.see_handle(0xAAAA0, "s", "vkr", 2, 0.0)  # seen twice: kept over values seen once
+    for n in range(1, 300):
+        model.see_handle(0x100000 + n, "s", "vkr", 2 + n, 0.0)
+    assert len(model.handles) <= 100 and model.handles_evicted >= 200
+    assert model.handles[0xAAAA0].count == 2

@@ -30,7 +30,8 @@ class Collect:
 
     def lines(self, source=None):
         with self.lock:
-            return [e for e in self.events if isinstance(e, ev.Line) and (source is None or e.source == source)]
+            chunks = [e for e in self.events if isinstance(e, ev.Chunk) and (source is None or e.source == source)]
+        return [line for chunk in chunks for line in chunk.lines()]
 
     def notices(self, kind=None):
         with self.lock:

@@ -16,7 +16,7 @@ from venustui import __version__, config as config_mod
 from venustui import handles as H
 from venustui.errors import UserError
 from venustui.events import Notice
-from venustui.parse import find_handles
+from venustui.parse import Parser, find_handles
 from venustui.parse.text import decode as decode_text
 from venustui.session import Session, fold_files
 from venustui.sources import parse_spec
@@ -95,6 +95,7 @@ def watch(args, cfg: config_mod.Config, console: Console) -> int:
     session = Session(specs, cfg, follow=not args.no_follow)
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     session.start()
+    display = Parser(cfg.rules, cfg.mesa_version)  # parses untracked lines for printing only
     last_event = time.monotonic()
     try:
         while not session.finished:
@@ -104,21 +105,32 @@ def watch(args, cfg: config_mod.Config, console: Console) -> int:
             elif args.idle_exit is not None and time.monotonic() - last_event >= args.idle_exit:
                 break
             if not args.quiet:
-                for item in batch:
-                    console.print(textview.notice_text(item) if isinstance(item, Notice)
-                                  else textview.record_text(item))
+                _print_batch(console, batch, display)
     except (KeyboardInterrupt, _Stop):
         pass
     finally:
         session.stop()
         signal.signal(signal.SIGTERM, previous)
     # Whatever arrived while stopping is folded too: nothing read is lost.
-    for item in session.pump(0):
-        if not args.quiet:
-            console.print(textview.notice_text(item) if isinstance(item, Notice) else textview.record_text(item))
+    rest = session.pump(0)
+    if not args.quiet:
+        _print_batch(console, rest, display)
     for line in textview.summary(session.model):
         console.print(line)
     return 0
+
+
+def _print_batch(console: Console, batch, display: Parser) -> None:
+    for event, records in batch:
+        if isinstance(event, Notice):
+            console.print(textview.notice_text(event))
+            continue
+        parsed: dict[int, list] = {}
+        for record in records:
+            parsed.setdefault(record.seq, []).append(record)
+        for line in event.lines():
+            for record in parsed.get(line.seq) or display.parse(line):
+                console.print(textview.record_text(record))
 
 
 def decode(args, cfg: config_mod.Config, console: Console) -> int:

@@ -41,6 +41,53 @@ class Line:
         return self.offset + len(self.data) + (1 if self.terminated else 0)
 
 
+@dataclass(slots=True)
+class Chunk:
+    """Consecutive complete lines as read, one buffer: what sources deliver and journals keep.
+
+    ``data`` holds whole lines, each ending in a newline, except that the last one
+    lacks it when ``partial`` (flushed after an idle wait, at EOF or before a
+    rotation). ``seq`` is the sequence number of its first line; lines take
+    consecutive numbers.
+    """
+
+    source: str
+    stream: str
+    generation: int
+    offset: int
+    data: bytes
+    partial: bool
+    wall: float
+    mono: float
+    seq: int = 0
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.count:
+            self.count = self.data.count(b"\n") + (1 if self.partial else 0)
+
+    def lines(self) -> list[Line]:
+        """The chunk's lines as Line events (built on demand: the fast path never needs them all)."""
+        parts = self.data.split(b"\n")
+        if not self.partial:
+            parts.pop()  # after the final newline
+        out = []
+        offset = self.offset
+        last = len(parts) - 1
+        for i, part in enumerate(parts):
+            terminated = not (self.partial and i == last)
+            out.append(Line(self.source, self.stream, self.generation, offset, part, terminated,
+                            self.wall, self.mono, self.seq + i))
+            offset += len(part) + 1
+        return out
+
+    def line(self, start: int, end: int, index: int) -> Line:
+        """One line by its byte span within data and its index within the chunk."""
+        terminated = not (self.partial and end == len(self.data))
+        return Line(self.source, self.stream, self.generation, self.offset + start, self.data[start:end],
+                    terminated, self.wall, self.mono, self.seq + index)
+
+
 # Notice kinds a source can report.
 OPENED = "opened"
 WAITING = "waiting"
@@ -94,4 +141,4 @@ class Record:
         return self.line.source
 
 
-Event = Line | Notice
+Event = Chunk | Notice

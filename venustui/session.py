@@ -7,12 +7,14 @@ screen and nothing here knows of one.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Iterable, Sequence
 
 from venustui.config import Config
-from venustui.events import Line, Notice, Record
+from venustui.events import Chunk, Notice, Record
+from venustui.ingest import Ingest
 from venustui.model import Model
 from venustui.parse import Parser
 from venustui.sources import SourceSpec, check_spec, open_source
@@ -30,6 +32,7 @@ class Session:
         self.hub = Hub()
         self.parser = Parser(self.config.rules, self.config.mesa_version)
         self.model = Model()
+        self.ingest = Ingest(self.parser, self.model)
         self.watcher = Watcher() if follow else None
         self.sources: list = []
         self._runner: threading.Thread | None = None
@@ -43,6 +46,10 @@ class Session:
     def start(self) -> None:
         self.check()
         self._started = True
+        # A session holds a large, long-lived model and makes many short-lived objects per
+        # batch; CPython's default thresholds then run full collections often enough to stall
+        # the fold for 100 ms at a time. Our objects rarely form cycles: collect less often.
+        gc.set_threshold(50_000, 20, 1000)
         self.sources = [open_source(spec, self.hub, follow=self.follow, watcher=self.watcher,
                                     poll_interval=self.poll_interval) for spec in self.specs]
         if self.follow:
@@ -67,23 +74,21 @@ class Session:
             return False
         return not any(s.alive for s in self.sources) and self.hub.backlog == 0
 
-    def pump(self, timeout: float = 0.1) -> list[Record | Notice]:
-        """Take one batch: parse its lines, fold everything into the model, return what was folded."""
-        out: list[Record | Notice] = []
+    def pump(self, timeout: float = 0.1) -> list[tuple[Chunk | Notice, list[Record]]]:
+        """Take one batch and fold it; returns each event with the records parsed from it."""
+        out: list[tuple[Chunk | Notice, list[Record]]] = []
         for event in self.hub.take(timeout):
-            if isinstance(event, Line):
-                for record in self.parser.parse(event):
-                    self.model.apply(record)
-                    out.append(record)
+            if isinstance(event, Chunk):
+                out.append((event, self.ingest.fold(event)))
             else:
                 self.model.apply(event)
-                out.append(event)
+                out.append((event, []))
         return out
 
-    def run_to_end(self, timeout: float = 60.0) -> list[Record | Notice]:
+    def run_to_end(self, timeout: float = 60.0) -> list[tuple[Chunk | Notice, list[Record]]]:
         """Pump until every source has ended (finite sessions: files without follow, commands)."""
         deadline = time.monotonic() + timeout
-        out: list[Record | Notice] = []
+        out: list[tuple[Chunk | Notice, list[Record]]] = []
         while not self.finished and time.monotonic() < deadline:
             out.extend(self.pump(0.05))
         out.extend(self.pump(0))

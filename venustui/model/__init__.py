@@ -17,6 +17,7 @@ from venustui.events import Notice, Record
 GUEST_FORMATS = ("mesa", "step")
 HOST_FORMATS = ("vkr", "vkr-server", "vtest", "mvk", "ldso")
 NOTABLE_LIMIT = 2000
+HANDLE_LIMIT = 100_000  # distinct values kept; a trace of fresh pointers must not grow memory forever
 SAMPLE_LIMIT = 2000
 FENCE_FEEDBACK_BIT = 1 << 4
 # VN_PERF bits that turn each kind of feedback slot off (VENUS_FACTS.md).
@@ -60,6 +61,7 @@ class Run:
     progress: list[tuple[str, str, int]] = field(default_factory=list)  # (name, status, seq)
     facts: dict[str, Any] = field(default_factory=dict)  # wire format, renderer version, ...
     devices: list[int] = field(default_factory=list)
+    queues: list[int] = field(default_factory=list)
     fences: list[str] = field(default_factory=list)
 
     @property
@@ -231,15 +233,19 @@ class Model:
         self.fences: dict[str, Fence] = {}
         self.ring = Ring()
         self.handles: dict[int, HandleSeen] = {}
+        self.handles_evicted = 0
         self.notable: deque[Notable] = deque(maxlen=NOTABLE_LIMIT)
-        self.counts: Counter[tuple[str, str]] = Counter()
-        self.lines: Counter[str] = Counter()
+        self.counts: Counter[tuple[str, str]] = Counter()  # parsed records by (format, message)
+        self.lines: Counter[str] = Counter()  # every line, per source
+        self.formats: Counter[tuple[str, str]] = Counter()  # every line, per (source, format)
         self.notices: list[Notice] = []
         self.last_seq = 0
         self._open_run: dict[str, Run] = {}
         self._latest_run: Run | None = None
         self._host_device: dict[str, int] = {}
-        self._pending_create_device: dict[str, int] = {}
+        self._host_fences_by_source: dict[str, list[Fence]] = {}
+        self._host_fence_count: Counter[int] = Counter()
+        self._host_fences_by_handle: dict[tuple[str, int], list[Fence]] = {}
 
     # entry points ---------------------------------------------------------------
     def apply(self, event: Record | Notice) -> None:
@@ -251,6 +257,15 @@ class Model:
     def apply_all(self, events) -> None:
         for event in events:
             self.apply(event)
+
+    def has_open_run(self, source: str) -> bool:
+        return source in self._open_run
+
+    def count_lines(self, source: str, by_format: dict[str, int]) -> None:
+        """Every line read, tracked or not, counted by source and format."""
+        for fmt, count in by_format.items():
+            self.lines[source] += count
+            self.formats[(source, fmt)] += count
 
     # notices ----------------------------------------------------------------------
     def _notice(self, notice: Notice) -> None:
@@ -268,7 +283,6 @@ class Model:
     def _record(self, rec: Record) -> None:
         seq = rec.seq
         self.last_seq = max(self.last_seq, seq)
-        self.lines[rec.source] += 1
         self.counts[(rec.fmt, rec.what)] += 1
         run = self._run_for(rec)
         if rec.fmt == "step":
@@ -283,11 +297,11 @@ class Model:
             self._blob_export_failed(rec, run)
         if rec.level in ("warn", "error") or (rec.fmt == "step" and rec.what == "step"):
             self.notable.append(Notable(seq, rec.source, rec.fmt, rec.what, rec.level, rec.text[:500],
-                                        run.id if run else None, _plain(rec.fields)))
+                                        run.id if run else None, dict(rec.fields)))
         if rec.handles:
             self._handles(rec, run)
-        if run is not None:
-            run.last_seq = seq
+        if run is not None and rec.fmt in GUEST_FORMATS:
+            run.last_seq = seq  # the run's last Venus line (guest text between is not tracked)
 
     def _run_for(self, rec: Record) -> Run | None:
         """Which run a record belongs to; guest lines may start a new one."""
@@ -332,6 +346,8 @@ class Model:
         elif role == "queue" and handle is not None:
             queue = self.queues.setdefault(("guest", handle), Queue(handle, "guest", rec.seq))
             queue.run = run.id
+            if handle not in run.queues:
+                run.queues.append(handle)
             queue.device = run.devices[-1] if run.devices else None
             if queue.device is not None:
                 dev = self.devices[("guest", queue.device)]
@@ -358,9 +374,8 @@ class Model:
                 return
             if role == "submit":
                 fence.note_submit(rec.seq, step.result)
-                for queue in self.queues.values():
-                    if queue.side == "guest" and queue.run == run.id:
-                        queue.submits += 1
+                for handle in run.queues:
+                    self.queues[("guest", handle)].submits += 1
             elif role == "status":
                 fence.note_status(rec.seq, step.result)
             else:
@@ -441,10 +456,14 @@ class Model:
             fence_text = f.get("fence", "")
             if fence_text.startswith("0x"):
                 handle = int(fence_text, 16)
-                key = f"host:{fence_text}#{sum(1 for k in self.fences if k.startswith(f'host:{fence_text}#')) + 1}"
+                same = self._host_fences_by_handle.setdefault((src, handle), [])
+                self._host_fence_count[handle] += 1
+                key = f"host:{fence_text}#{self._host_fence_count[handle]}"
                 fence = Fence(key, "host", handle, src, rec.seq, run=run.id if run else None, device=device,
                               create_result=f.get("result"), last_seq=rec.seq)
                 self.fences[key] = fence
+                same.append(fence)
+                self._host_fences_by_source.setdefault(src, []).append(fence)
                 if device is not None:
                     self.devices[("host", device)].fences.append(key)
         elif fn in ("QueueSubmit", "QueueSubmit2"):
@@ -469,10 +488,10 @@ class Model:
     def _host_fence(self, fields: dict, source: str) -> Fence | None:
         """The fence a host print is about: by handle, else the latest one from that source."""
         text = fields.get("fence", "")
-        candidates = [fn for fn in self.fences.values() if fn.side == "host" and fn.source == source]
         if text.startswith("0x"):
-            handle = int(text, 16)
-            candidates = [fn for fn in candidates if fn.handle == handle]
+            candidates = self._host_fences_by_handle.get((source, int(text, 16)))
+        else:
+            candidates = self._host_fences_by_source.get(source)
         return candidates[-1] if candidates else None
 
     def _server(self, rec: Record, run: Run | None) -> None:
@@ -493,34 +512,72 @@ class Model:
             run.facts["slot_allocation"] = "failed: blob export refused by the host (inferred)"
 
     def _handles(self, rec: Record, run: Run | None) -> None:
+        fields = rec.fields
         roles: dict[int, str] = {}
-        for key, role in ROLE_KEYS.items():
-            text = rec.fields.get(key)
-            if isinstance(text, str) and text.startswith("0x"):
-                roles[int(text, 16)] = role
-        if rec.fmt == "step" and "handle" in rec.fields:
-            roles[rec.fields["handle"]] = rec.fields["role"]
-        for value, kind in rec.fields.get("objects", ()):
-            roles[value] = kind.removeprefix("VK_OBJECT_TYPE_").lower()
-        side = "guest" if rec.fmt in GUEST_FORMATS else "host"
-        device = self._host_device.get(rec.source) if side == "host" else (
-            run.devices[-1] if run and run.devices else None)
-        wall = rec.line.wall
+        if rec.fmt == "vkr":
+            for key, text in fields.items():
+                role = ROLE_KEYS.get(key)
+                if role and text.startswith("0x"):
+                    roles[int(text, 16)] = role
+        elif rec.fmt == "step" and "handle" in fields:
+            roles[fields["handle"]] = fields["role"]
+        elif "objects" in fields:
+            for value, kind in fields["objects"]:
+                roles[value] = kind.removeprefix("VK_OBJECT_TYPE_").lower()
         for value in rec.handles:
-            seen = self.handles.get(value)
+            self.see_handle(value, rec.source, rec.fmt, rec.seq, rec.line.wall, roles.get(value), run)
+
+    def handle_context(self, source: str, fmt: str, run: Run | None = None) -> tuple[str, Run | None, int | None]:
+        """(side, run, device) a handle sighting on this source and format is attributed to."""
+        if fmt in GUEST_FORMATS:
+            run = run or self._open_run.get(source)
+            return "guest", run, (run.devices[-1] if run and run.devices else None)
+        if fmt in HOST_FORMATS:
+            return "host", run or self._latest_run, self._host_device.get(source)
+        return "", run or self._open_run.get(source), None
+
+    def see_handle(self, value: int, source: str, fmt: str, seq: int, wall: float,
+                   role: str | None = None, run: Run | None = None) -> None:
+        """One sighting of a handle value in a parsed line."""
+        side, run, device = self.handle_context(source, fmt, run)
+        self.see_handles(((value, seq, seq, 1),), source, side, run, device, wall, role)
+
+    def see_handles(self, sightings, source: str, side: str, run: Run | None, device: int | None,
+                    wall: float, role: str | None = None) -> None:
+        """Sightings in one context, each (value, first seq, last seq, count): how bulk lines report theirs."""
+        handles = self.handles
+        run_id = run.id if run is not None else None
+        for value, first, last, count in sightings:
+            seen = handles.get(value)
             if seen is None:
-                seen = self.handles[value] = HandleSeen(value, rec.seq, rec.seq, wall, wall)
-            seen.count += 1
-            seen.last_seq = rec.seq
-            seen.last_wall = wall
-            seen.sources.add(rec.source)
-            seen.sides.add(side)
+                if len(handles) >= HANDLE_LIMIT:
+                    self._evict_handles()
+                seen = handles[value] = HandleSeen(value, first, last, wall, wall)
+            else:
+                if first < seen.first_seq:  # bulk sightings may be older than one parsed since
+                    seen.first_seq, seen.first_wall = first, wall
+                if last >= seen.last_seq:
+                    seen.last_seq, seen.last_wall = last, wall
+            seen.count += count
+            seen.sources.add(source)
+            if side:
+                seen.sides.add(side)
             if device is not None and device != value:
                 seen.devices.add(device)
-            if run is not None:
-                seen.runs.add(run.id)
-            if value in roles:
-                seen.roles.add(roles[value])
+            if run_id is not None:
+                seen.runs.add(run_id)
+            if role:
+                seen.roles.add(role)
+
+    def _evict_handles(self) -> None:
+        """Forget a tenth of the values, those seen once first, oldest first; counted in handles_evicted."""
+        before = len(self.handles)
+        target = HANDLE_LIMIT - HANDLE_LIMIT // 10
+        for value in [v for v, h in self.handles.items() if h.count == 1][: before - target]:
+            del self.handles[value]
+        for value in list(self.handles)[: max(0, len(self.handles) - target)]:
+            del self.handles[value]
+        self.handles_evicted += before - len(self.handles)
 
     # derived views ---------------------------------------------------------------
     def fence_ties(self) -> dict[str, tuple[str, bool]]:
@@ -566,6 +623,7 @@ class Model:
             "handles": sorted(self.handles.values(), key=lambda h: h.value),
             "counts": sorted(self.counts.items()),
             "lines": sorted(self.lines.items()),
+            "formats": sorted(self.formats.items()),
         })
 
 

@@ -42,14 +42,12 @@ def result_from_value(value: str) -> tuple[str | None, int | None]:
 
 
 def find_handles(text: str) -> tuple[int, ...]:
-    seen: list[int] = []
-    for match in R.HANDLE.finditer(text):
-        if text[max(0, match.start() - 12):match.start()].endswith("MessageID = "):
-            continue
-        value = int(match.group(), 16)
-        if value not in seen:
-            seen.append(value)
-    return tuple(seen)
+    if "0x" not in text:
+        return ()
+    found = R.HANDLE.findall(text)
+    if "MessageID = " in text:  # a validation message's id is not an object
+        found = [h for h in found if f"MessageID = {h}" not in text]
+    return tuple(dict.fromkeys(int(h, 16) for h in found))
 
 
 class Parser:
@@ -107,10 +105,10 @@ class Parser:
             progress = R.PROGRESS.match(head)
             if progress:
                 return [self._progress(line, text, progress)]
-        kernel = R.KERNEL.match(head) if ("virtio" in head or "[drm" in head) else None
+        kernel = R.KERNEL.search(head) if head[:1] in ("[", "<") or "kernel: " in head else None
         if kernel:
-            level = "error" if "*ERROR*" in head or " error" in head.lower() else "info"
-            fields = {"message": kernel.group("msg")}
+            level = "error" if "*ERROR*" in head else "info"
+            fields = {"message": kernel.group("msg") or kernel.group("msg2") or kernel.group("msg3") or ""}
             if kernel.group("ts"):
                 fields["uptime"] = float(kernel.group("ts"))
             return [Record(line, "kernel", "message", text, level, fields, find_handles(head))]
@@ -171,9 +169,11 @@ class Parser:
         fn = match.group("fn")
         rest = match.group("rest")
         name = fn[2:] if fn.startswith("vk") and fn[2:3].isupper() else fn
-        fields: dict = {"fn": name, "message": rest}
-        for kv in R.KEY_VALUE.finditer(rest):
-            fields.setdefault(kv.group("key"), kv.group("value"))
+        fields: dict = {}
+        for key, value in reversed(R.KEY_VALUE.findall(rest)):  # the first of a repeated key wins
+            fields[key] = value
+        fields["fn"] = name
+        fields["message"] = rest
         ret = R.RETURNED.search(rest)
         level = "info"
         if ret:

@@ -104,9 +104,9 @@ STEP_EXTRA = _rules(
 )
 RESULT_IN_VALUE = re.compile(r"\((?P<name>VK_[A-Z0-9_]+)\)")
 
-KERNEL = re.compile(r"^(?:<\d>)?(?:\[\s*(?P<ts>\d+\.\d+)\]\s*)?(?P<msg>.*(?:virtio_gpu|virtio-gpu|\[drm).*)$", re.S)
+KERNEL = re.compile(r"^(?:<\d>)?\[\s*(?P<ts>\d+\.\d+)\]\s*(?P<msg>.*)$|^(?:<\d>)?\[\s(?P<msg2>.*)$|kernel: (?P<msg3>.*)$", re.S)
 
-HANDLE = re.compile(r"(?<![\w])0x[0-9a-fA-F]{4,16}\b")
+HANDLE = re.compile(r"(?<![\w])0x[0-9a-fA-F]{4,16}\b", re.ASCII)
 
 STEP_ROLES = {
     "instance": "instance",

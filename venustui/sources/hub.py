@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Iterable
 
 from venustui.events import Event
@@ -52,22 +51,13 @@ class Hub:
         return out
 
     def _number(self, events: Iterable[Event]) -> None:
+        """A notice takes one number, a chunk one per line."""
         seq = self._seq
         for event in events:
-            seq += 1
-            event.seq = seq
+            event.seq = seq + 1
+            seq += getattr(event, "count", 1) or 1
         self._seq = seq
 
     @property
     def backlog(self) -> int:
         return self._queue.qsize()
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.01) -> bool:
-    """Poll predicate until it is true or timeout passes (for sources and tests alike)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()

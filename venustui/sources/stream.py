@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from venustui import events as ev
 from venustui.errors import UserError
-from venustui.sources.split import LineSplitter
+from venustui.sources.split import ChunkSplitter
 
 CHUNK = 1 << 16
 
@@ -32,7 +32,7 @@ class PipeReader:
         self.idle_flush = idle_flush
         self.on_eof = on_eof
         self.bytes_read = 0
-        self._split = LineSplitter(label, stream)
+        self._split = ChunkSplitter(label, stream)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"pipe:{label}:{stream}", daemon=True)
 

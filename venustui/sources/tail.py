@@ -15,7 +15,7 @@ from pathlib import Path
 
 from venustui import events as ev
 from venustui.errors import UserError
-from venustui.sources.split import LineSplitter
+from venustui.sources.split import ChunkSplitter
 
 CHUNK = 1 << 20
 FINGERPRINT = 64  # bytes before the read position re-checked to catch copytruncate + rewrite
@@ -53,6 +53,7 @@ class FileTail:
         poll_interval: float = 0.25,
         idle_flush: float = 0.5,
         watcher=None,
+        gather: float = 0.0,
     ):
         self.label = label
         self.path = path
@@ -61,13 +62,14 @@ class FileTail:
         self.poll_interval = poll_interval
         self.idle_flush = idle_flush
         self.watcher = watcher
+        self.gather = gather  # after a wake-up, let writes gather this long: fewer, larger chunks
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"tail:{label}", daemon=True)
         self._fd: int | None = None
         self._ident: tuple[int, int] | None = None
         self._generation = 0
-        self._split = LineSplitter(label, ev.FILE)
+        self._split = ChunkSplitter(label, ev.FILE)
         self._deleted = False
         self._gone = False
         self._announced_wait = False
@@ -134,7 +136,8 @@ class FileTail:
             self._remember_fingerprint(self._position())
             if self._split.pending and self._split.idle_for(time.monotonic()) >= self.idle_flush:
                 self.sink.put(self._split.flush())
-            self.wake.wait(self.poll_interval)
+            if self.wake.wait(self.poll_interval) and self.gather:
+                self._stop.wait(self.gather)
             self.wake.clear()
 
     def _open(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import defaultdict
@@ -9,6 +10,12 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+
+# watchdog logs a harmless race at shutdown ("queue_events() called when the thread is
+# inactive") through Python's last-resort handler, onto the user's terminal. Polling
+# covers anything watchdog misses, so its messages are not ours to show.
+logging.getLogger("watchdog").addHandler(logging.NullHandler())
+logging.getLogger("watchdog").propagate = False
 
 
 class _Wake(FileSystemEventHandler):

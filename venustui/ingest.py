@@ -1,0 +1,111 @@
+"""Folding chunks into the model: every line indexed and counted, only tracked lines parsed.
+
+The fast path handles a chunk with a few vectorized passes (line offsets, kinds,
+handle values); the slow path builds Line objects and Records only for lines the
+model follows (see ``index.classify``). Both run in line order, so folding the
+same bytes in any chunking reaches the same state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from venustui.events import Chunk, Record
+from venustui.index import (ENV, FORMAT_NAMES, MESA, STEP, TEXT, TRACKED, VKR, LineIndex, classify, handle_values,
+                            line_starts)
+from venustui.model import Model
+from venustui.parse import Parser
+
+class Ingest:
+    def __init__(self, parser: Parser, model: Model, *, parse_all: bool = False):
+        self.parser = parser
+        self.model = model
+        self.parse_all = parse_all  # every line on the slow path (tests prove both paths agree)
+        self.track_text = bool(parser.user_rules)  # user rules may match any line
+        self.indexes: dict[tuple[str, str, int], LineIndex] = {}
+        self.slow_lines = 0
+
+    def index_for(self, chunk: Chunk) -> LineIndex:
+        key = (chunk.source, chunk.stream, chunk.generation)
+        index = self.indexes.get(key)
+        if index is None:
+            index = self.indexes[key] = LineIndex()
+        return index
+
+    def fold(self, chunk: Chunk) -> list[Record]:
+        """Index, count and fold one chunk; returns the records of the lines it parsed."""
+        data = chunk.data
+        starts = line_starts(data)
+        kinds = classify(data, starts)
+        if self.parse_all:
+            kinds |= TRACKED
+        elif self.track_text:
+            kinds[kinds == TEXT] = TEXT | TRACKED
+        self.index_for(chunk).append(starts + chunk.offset, kinds)
+        by_format: dict[str, int] = {}
+        for code, count in enumerate(np.bincount(kinds & 0x7F, minlength=len(FORMAT_NAMES)).tolist()):
+            if count:
+                name = FORMAT_NAMES[code]
+                by_format[name] = by_format.get(name, 0) + count
+        self.model.count_lines(chunk.source, by_format)
+
+        ends = np.empty(len(starts), dtype=np.int64)
+        ends[:-1] = starts[1:] - 1
+        if len(ends):
+            ends[-1] = len(data) - (0 if chunk.partial else 1)
+        hit_lines, hit_values = self._untracked_handles(data, starts, kinds)
+        flushed = 0  # hits before this index are folded
+        records: list[Record] = []
+        model, parser = self.model, self.parser
+        for i in np.flatnonzero(kinds & TRACKED).tolist():
+            start, end = int(starts[i]), int(ends[i])
+            if self._may_change_context(kinds[i], data, start, end, chunk.source):
+                upto = int(np.searchsorted(hit_lines, i))
+                self._fold_hits(chunk, kinds, hit_lines[flushed:upto], hit_values[flushed:upto])
+                flushed = upto
+            for record in parser.parse(chunk.line(start, end, i)):
+                model.apply(record)
+                records.append(record)
+            self.slow_lines += 1
+        self._fold_hits(chunk, kinds, hit_lines[flushed:], hit_values[flushed:])
+        return records
+
+    def _may_change_context(self, kind: int, data: bytes, start: int, end: int, source: str) -> bool:
+        """Lines that can start a run or name the host device: handle sightings before them are folded first."""
+        fmt = kind & 0x7F
+        if fmt in (MESA, ENV, STEP):
+            line = data[start:end]
+            return not self.model.has_open_run(source) or b"vn_env" in line or line.startswith(b"1.")
+        return fmt == VKR and b"device=" in data[start:end]
+
+    @staticmethod
+    def _untracked_handles(data: bytes, starts: np.ndarray, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Line index and value of each handle in lines the slow path will not parse, in order."""
+        positions, values = handle_values(data)
+        if not len(positions):
+            return positions, values
+        lines = np.searchsorted(starts, positions, side="right") - 1
+        keep = (kinds[lines] & TRACKED) == 0
+        lines, values = lines[keep], values[keep]
+        if len(lines) > 1:  # a value printed twice on one line counts once
+            first = np.ones(len(lines), dtype=bool)
+            pairs = np.stack([lines.astype(np.uint64), values])
+            _, index = np.unique(pairs, axis=1, return_index=True)
+            first[:] = False
+            first[index] = True
+            lines, values = lines[first], values[first]
+        return lines, values
+
+    def _fold_hits(self, chunk: Chunk, kinds: np.ndarray, lines: np.ndarray, values: np.ndarray) -> None:
+        """Sightings grouped per (value, format): one model update per group, not per line."""
+        if not len(lines):
+            return
+        formats = kinds[lines] & 0x7F
+        for code in np.unique(formats).tolist():
+            mask = formats == code
+            vals, seqs = values[mask], lines[mask] + chunk.seq
+            unique, first, counts = np.unique(vals, return_index=True, return_counts=True)
+            last = len(vals) - 1 - np.unique(vals[::-1], return_index=True)[1]
+            side, run, device = self.model.handle_context(chunk.source, FORMAT_NAMES[code])
+            sightings = zip(unique.tolist(), seqs[first].tolist(), seqs[last].tolist(), counts.tolist())
+            self.model.see_handles(sightings, chunk.source, side, run, device, chunk.wall)
