@@ -26,4 +26,5 @@ demo: venv
 
 bench: venv
 	@PYTHON=$(PYTHON) scripts/system-deps.sh bench
+	$(PY) bench/probe.py
 	$(PY) bench/ingest.py

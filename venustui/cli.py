@@ -15,14 +15,14 @@ from rich.console import Console
 from venustui import __version__, config as config_mod
 from venustui import handles as H
 from venustui.errors import UserError
-from venustui.events import Notice
+from venustui.events import Notice, RunEvent
 from venustui.parse import Parser, find_handles
 from venustui.parse.text import decode as decode_text
 from venustui.session import Session, fold_files
 from venustui.sources import parse_spec
 from venustui import textview
 
-SUBCOMMANDS = ("watch", "decode")
+SUBCOMMANDS = ("watch", "decode", "probe", "triage")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +51,25 @@ def _parser() -> argparse.ArgumentParser:
     dec.add_argument("--json", action="store_true", help="machine-readable output")
     dec.add_argument("--log", action="append", default=[], metavar="FILE",
                      help="also say where the value appears in this log (repeatable)")
+    probe = sub.add_parser("probe", help="run the Vulkan probe: the seed's fence steps and the feedback-slot "
+                           "experiment, each phase in its own process")
+    probe.add_argument("--json", action="store_true", help="one JSON object per phase run")
+    probe.add_argument("--phase", default="fence,map", help="fence, map or fence,map (default)")
+    probe.add_argument("--watch", type=float, metavar="SECONDS",
+                       help="keep resubmitting every SECONDS and stream fence (and slot) samples until Ctrl-C")
+    probe.add_argument("--deadline", type=float, default=5.0,
+                       help="seconds without progress before a phase counts as hung (default 5)")
+
+    tri = sub.add_parser("triage", help="A/B runs and the smallest VN_PERF set that makes the failing phase pass",
+                         description="Run the target with the defaults, then with candidate VN_PERF names "
+                         "(feedback flags first), and report the smallest set that makes the phase pass. "
+                         "The target is the probe unless --target names one from the config or ARGV follows --.")
+    tri.add_argument("--deadline", type=float, default=5.0, help="seconds without progress = hung (default 5)")
+    tri.add_argument("--flags", help="comma-separated VN_PERF names to try instead of the catalogue")
+    tri.add_argument("--phase", help="the phase under test (default: fence)")
+    tri.add_argument("--target", help="a target from the config's [targets.NAME]")
+    tri.add_argument("--json", action="store_true", help="the runs and the finding as JSON")
+    tri.add_argument("argv", nargs=argparse.REMAINDER, help="-- PROGRAM ARGS… ({VN_PERF} is filled in)")
     return top
 
 
@@ -68,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return watch(args, cfg, console)
         if args.command == "decode":
             return decode(args, cfg, console)
+        if args.command == "probe":
+            return probe(args, cfg, console)
+        if args.command == "triage":
+            return triage(args, cfg, console)
         raise AssertionError(args.command)
     except UserError as exc:
         print(f"venustui: {exc}", file=sys.stderr)
@@ -124,6 +147,10 @@ def _print_batch(console: Console, batch, display: Parser) -> None:
     for event, records in batch:
         if isinstance(event, Notice):
             console.print(textview.notice_text(event))
+            continue
+        if isinstance(event, RunEvent):
+            if event.kind == "probe":
+                console.print(textview.probe_event_text(event.data))
             continue
         parsed: dict[int, list] = {}
         for record in records:
@@ -194,3 +221,88 @@ def _provenance_rows(p: dict) -> list[str]:
         rows.append("the same value in several runs or devices: a counter or a wrapping layer, not a fresh pointer")
     rows += [f"{h['file']}:{h['line']}: {h['text']}" for h in p["hits"]]
     return rows
+
+
+def _phases(text: str) -> list[str]:
+    phases = [p.strip() for p in text.split(",") if p.strip()]
+    bad = [p for p in phases if p not in ("fence", "map")]
+    if bad or not phases:
+        raise UserError(f"--phase {text}: unknown phase (use fence, map or fence,map)")
+    return phases
+
+
+def probe(args, cfg: config_mod.Config, console: Console) -> int:
+    from venustui.probe.runner import NOT_STARTED, PROBE, Runner
+
+    phases = _phases(args.phase)
+    runner = Runner(deadline=args.deadline)
+    if args.watch is not None:
+        previous = signal.signal(signal.SIGTERM, _raise_stop)
+
+        def show(event: dict) -> None:
+            if event.get("ev") in ("sample", "step", "phase", "error"):
+                console.print(textview.probe_event_text(event))
+
+        try:
+            runner.run(PROBE, phase=phases[0], watch=args.watch, on_event=show)
+        except (KeyboardInterrupt, _Stop):
+            runner.stop()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        return 0
+    records = [runner.run(PROBE, phase=phase) for phase in phases]
+    if args.json:
+        for record in records:
+            print(json.dumps(record.as_dict()))
+    else:
+        for record in records:
+            for line in textview.probe_run(record):
+                console.print(line)
+    if any(r.outcome.status == NOT_STARTED for r in records):
+        print(f"venustui probe: {records[0].outcome.detail}", file=sys.stderr)
+        return 3
+    return 0 if all(r.outcome.passed for r in records) else 1
+
+
+def triage(args, cfg: config_mod.Config, console: Console) -> int:
+    from venustui.parse.venus_flags import parse_version
+    from venustui.probe.runner import PROBE, Runner, Target
+    from venustui.triage import triage as run_triage
+
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if argv and args.target:
+        raise UserError("give either --target NAME or -- ARGV…, not both")
+    if argv:
+        target = Target("argv", tuple(argv))
+    elif args.target:
+        found = next((t for t in cfg.targets if t.name == args.target), None)
+        if found is None:
+            names = ", ".join(t.name for t in cfg.targets) or "none configured"
+            raise UserError(f"--target {args.target}: no such target in the config (known: probe, {names})")
+        target = Target(found.name, found.argv)
+    else:
+        target = PROBE
+    phase = args.phase or "fence"
+    if phase not in target.phases:
+        raise UserError(f"--phase {phase}: target {target.name} has phases {', '.join(target.phases)}")
+    names = [n.strip() for n in args.flags.split(",") if n.strip()] if args.flags else None
+    version = parse_version(cfg.mesa_version) if cfg.mesa_version else None
+    runner = Runner(deadline=args.deadline)
+
+    def progress(record) -> None:
+        if not args.json:
+            console.print(textview.triage_row(record))
+
+    if not args.json:
+        console.print(textview.triage_header(target.name, phase))
+    try:
+        result = run_triage(runner, target, phase=phase, names=names, version=version, on_run=progress)
+    except (KeyboardInterrupt, _Stop):
+        runner.stop()
+        raise UserError("triage interrupted; the target's process group was ended") from None
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        for line in textview.triage_summary(result):
+            console.print(line)
+    return 0 if result.smallest is not None or result.runs[0].outcome.passed else 1

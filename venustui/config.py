@@ -12,6 +12,9 @@ variable is unset) or the path given with ``--config``. Sections:
     name = "my-print"
     pattern = '^\\[MYVKR\\] (?P<fn>\\w+): ret=(?P<ret>-?\\d+)'
     level = "info"              # debug | info | warn | error
+
+    [targets.test_fence]        # programs to rerun with flags toggled (the probe is built in)
+    argv = ["ssh", "guest", "env", "VN_PERF={VN_PERF}", "/tmp/test_fence"]
 """
 
 from __future__ import annotations
@@ -37,11 +40,18 @@ class UserRule:
 
 
 @dataclass(frozen=True)
+class TargetConfig:
+    name: str
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     sources: tuple[str, ...] = ()
     mesa_version: str | None = None
     rules: tuple[UserRule, ...] = ()
+    targets: tuple[TargetConfig, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -78,7 +88,7 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
 
 def parse(data: dict[str, Any], where: Path | None = None) -> Config:
     label = f"config {where}" if where else "config"
-    known = {"sources", "parse", "rules"}
+    known = {"sources", "parse", "rules", "targets"}
     for key in data:
         if key not in known:
             raise UserError(f"{label}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -132,10 +142,34 @@ def parse(data: dict[str, Any], where: Path | None = None) -> Config:
             raise UserError(f"{where_rule} ({name}): level must be one of {', '.join(LEVELS)}, not {level!r}")
         rules.append(UserRule(name, compiled, level))
 
+    targets_data = data.get("targets", {})
+    if not isinstance(targets_data, dict):
+        raise UserError(f"{label}: targets must be tables like [targets.test_fence] with an argv list")
+    targets = []
+    for name, table in targets_data.items():
+        where_target = f"{label}: targets.{name}"
+        if name == "probe":
+            raise UserError(f"{where_target}: 'probe' is built in (give your target another name)")
+        if not isinstance(table, dict):
+            raise UserError(f"{where_target}: must be a table with argv = [\"program\", \"arg\", …]")
+        for key in table:
+            if key != "argv":
+                raise UserError(f"{where_target}: unknown key '{key}' (known: argv)")
+        argv = table.get("argv")
+        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+            raise UserError(f"{where_target}: argv must be a non-empty list of strings "
+                            "(no shell runs; {{VN_PERF}} and {{VN_DEBUG}} are filled in)")
+        unknown = sorted(set(re.findall(r"\{(\w+)\}", " ".join(argv))) - {"VN_PERF", "VN_DEBUG"})
+        if unknown:
+            raise UserError(f"{where_target}: unknown placeholder {{{unknown[0]}}} (only {{VN_PERF}} and "
+                            "{VN_DEBUG} are filled in)")
+        targets.append(TargetConfig(name, tuple(argv)))
+
     return Config(
         path=where,
         sources=tuple(sources),
         mesa_version=mesa_version,
         rules=tuple(rules),
+        targets=tuple(targets),
         raw=data,
     )

@@ -141,4 +141,24 @@ class Record:
         return self.line.source
 
 
-Event = Chunk | Notice
+# RunEvent kinds.
+RUN_START = "start"
+RUN_PROBE = "probe"
+RUN_END = "end"
+
+
+@dataclass(slots=True)
+class RunEvent:
+    """A target run as the runner saw it: its start (target, flags, environment delta), each
+    probe event (JSON from the probe), and its end (outcome per phase). Not derived from log
+    text, so a journal records these as they are."""
+
+    kind: str
+    run: int
+    data: dict[str, Any]
+    wall: float
+    mono: float
+    seq: int = 0
+
+
+Event = Chunk | Notice | RunEvent

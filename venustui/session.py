@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from venustui.config import Config
-from venustui.events import Chunk, Notice, Record
+from venustui.events import Chunk, Notice, Record, RunEvent
 from venustui.ingest import Ingest
 from venustui.model import Model
 from venustui.parse import Parser
@@ -74,9 +74,9 @@ class Session:
             return False
         return not any(s.alive for s in self.sources) and self.hub.backlog == 0
 
-    def pump(self, timeout: float = 0.1) -> list[tuple[Chunk | Notice, list[Record]]]:
+    def pump(self, timeout: float = 0.1) -> list[tuple[Chunk | Notice | RunEvent, list[Record]]]:
         """Take one batch and fold it; returns each event with the records parsed from it."""
-        out: list[tuple[Chunk | Notice, list[Record]]] = []
+        out: list[tuple[Chunk | Notice | RunEvent, list[Record]]] = []
         for event in self.hub.take(timeout):
             if isinstance(event, Chunk):
                 out.append((event, self.ingest.fold(event)))

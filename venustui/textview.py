@@ -235,3 +235,72 @@ def decoding(value: int, provenance: list[str] | None = None) -> list[Text]:
         for row in provenance or ["not found in the given logs"]:
             out.append(Text("   " + visible(row, 1000)))
     return out
+
+
+# probe and triage ----------------------------------------------------------------------
+def probe_event_text(event: dict) -> Text:
+    kind = event.get("ev")
+    line = Text()
+    line.append(f"{event.get('phase', ''):<6} ", style="cyan")
+    if kind == "sample":
+        fence = "signaled" if event.get("fence_ms") is not None else "NOT signaled"
+        text = f"sample: fence {fence}"
+        if event.get("fence_ms") is not None:
+            text += f" after {event['fence_ms']:.3f} ms"
+        if "slot_ms" in event:
+            text += ", slot " + (f"written after {event['slot_ms']:.3f} ms" if event.get("slot_ms") is not None
+                                 else "never written")
+        text += f", {event.get('polls', 0)} polls"
+        if event.get("disagreement"):
+            text += f"  DISAGREE: {event['disagreement']}"
+        line.append(visible(text), style="red" if event.get("disagreement") else "")
+    elif kind == "step":
+        ok = event.get("result") in ("VK_SUCCESS", "VK_NOT_READY")
+        line.append(visible(f"{event.get('step', ''):<14} {event.get('result', '')} {event.get('ms', 0):.3f} ms"),
+                    style="" if ok else "red")
+    elif kind == "error":
+        line.append(visible(event.get("message", "")), style="bold red")
+    else:
+        line.append(visible(f"{kind}: {event.get('outcome', '')}"))
+    return line
+
+
+def probe_run(record) -> list[Text]:
+    out = [Text(f"{record.phase} phase: {record.outcome.text()}  ({record.seconds:.2f} s, run {record.run})",
+                style="bold green" if record.outcome.passed else "bold red")]
+    for step in record.steps:
+        extra = [f"{k}={v}" for k, v in step.items()
+                 if k in ("handle", "name", "driver_id", "driver_info", "api_version", "via", "polls", "fence_ms",
+                          "slot_ms", "disagreement", "memory_type") and v not in ("", None)]
+        ok = step.get("result") in ("VK_SUCCESS", "VK_NOT_READY")
+        out.append(Text(visible(f"  {step.get('step', ''):<14} {step.get('result', ''):<22} "
+                                f"{step.get('ms', 0):>9.3f} ms  {' '.join(extra)}"), style="" if ok else "red"))
+    for metric in record.metrics:
+        if metric.get("name") == "poll_rate":
+            out.append(Text(f"  status polls/s {metric['polls_per_s']:,} (bare vkGetFenceStatus loop "
+                            f"{metric['bare_polls_per_s']:,}, ratio {metric['ratio']:.2f})"))
+        elif metric.get("name") == "polls_until_signaled":
+            out.append(Text(f"  signaled after {metric['polls']} status poll(s), {metric['ms']:.3f} ms"))
+    for note in record.env.notes:
+        out.append(Text("  env: " + visible(note), style="yellow"))
+    return out
+
+
+def triage_header(target: str, phase: str) -> Text:
+    return Text(f"triage of {target}, {phase} phase:  run  flags                              outcome", style="bold")
+
+
+def triage_row(record) -> Text:
+    style = "green" if record.outcome.passed else "red"
+    return Text(visible(f"  #{record.run:<3} {record.flags.describe():<40.40} {record.outcome.text()}  "
+                        f"({record.seconds:.1f} s)"), style=style)
+
+
+def triage_summary(result) -> list[Text]:
+    out = [Text(visible(result.finding()), style="bold")]
+    out.append(Text(f"{len(result.runs)} run(s)"))
+    for check in result.ignored:
+        out.append(Text(visible(f"not tried: {check.name}: {check.problem}"), style="yellow"))
+    for name in result.not_effective:
+        out.append(Text(visible(f"{name} did not take effect: the guest's perf mask lacks its bit"), style="yellow"))
+    return out

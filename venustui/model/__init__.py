@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from venustui import events as ev
-from venustui.events import Notice, Record
+from venustui.events import Notice, Record, RunEvent
 
 GUEST_FORMATS = ("mesa", "step")
 HOST_FORMATS = ("vkr", "vkr-server", "vtest", "mvk", "ldso")
@@ -23,6 +23,8 @@ FENCE_FEEDBACK_BIT = 1 << 4
 # VN_PERF bits that turn each kind of feedback slot off (VENUS_FACTS.md).
 FEEDBACK_BITS = {"fence": 1 << 4, "event": 1 << 3, "semaphore": 1 << 7, "query": 1 << 8}
 
+# Roles of the handles the probe reports, by step.
+PROBE_ROLES = {"device": "device", "queue": "queue", "fence": "fence", "alloc": "memory"}
 # Roles a handle plays, from the key it was printed under.
 ROLE_KEYS = {"fence": "fence", "device": "device", "queue": "queue", "instance": "instance",
              "physicalDevice": "physdev", "memory": "memory", "buffer": "buffer", "semaphore": "semaphore"}
@@ -175,6 +177,25 @@ class Fence:
 
 
 @dataclass
+class TargetRun:
+    """A run the runner started: target, flags and environment, what the probe reported, how it ended."""
+
+    id: int
+    target: str
+    phase: str
+    flags: str
+    vn_perf: str
+    start_seq: int
+    env: dict[str, Any] = field(default_factory=dict)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    samples: deque = field(default_factory=lambda: deque(maxlen=SAMPLE_LIMIT))
+    outcome: dict[str, Any] = field(default_factory=dict)
+    log_runs: list[int] = field(default_factory=list)  # runs seen in its output (vn_env, steps)
+    end_seq: int | None = None
+
+
+@dataclass
 class StuckWait:
     reason: str
     count: int = 0
@@ -234,6 +255,8 @@ class Model:
         self.ring = Ring()
         self.handles: dict[int, HandleSeen] = {}
         self.handles_evicted = 0
+        self.targets: dict[int, TargetRun] = {}
+        self._target_for_source: dict[str, int] = {}
         self.notable: deque[Notable] = deque(maxlen=NOTABLE_LIMIT)
         self.counts: Counter[tuple[str, str]] = Counter()  # parsed records by (format, message)
         self.lines: Counter[str] = Counter()  # every line, per source
@@ -248,11 +271,13 @@ class Model:
         self._host_fences_by_handle: dict[tuple[str, int], list[Fence]] = {}
 
     # entry points ---------------------------------------------------------------
-    def apply(self, event: Record | Notice) -> None:
-        if isinstance(event, Notice):
+    def apply(self, event: Record | Notice | RunEvent) -> None:
+        if isinstance(event, Record):
+            self._record(event)
+        elif isinstance(event, Notice):
             self._notice(event)
         else:
-            self._record(event)
+            self._run_event(event)
 
     def apply_all(self, events) -> None:
         for event in events:
@@ -278,6 +303,40 @@ class Model:
                 run.end_reason = f"source {notice.kind}"
                 if notice.kind == ev.EXITED:
                     run.end_reason = notice.message
+
+    # runner events ----------------------------------------------------------------------
+    def _run_event(self, event: RunEvent, source: str = "guest") -> None:
+        self.last_seq = max(self.last_seq, event.seq)
+        data = event.data
+        if event.kind == "start":
+            self.targets[event.run] = TargetRun(event.run, data.get("target", ""), data.get("phase", ""),
+                                                data.get("flags", ""), data.get("vn_perf", ""), event.seq,
+                                                env=data.get("env", {}))
+            # The target's output starts a new run on the runner's source, linked to this one.
+            previous = self._open_run.pop(source, None)
+            if previous is not None:
+                previous.end_seq, previous.end_reason = event.seq, "a new target run started"
+            self._target_for_source[source] = event.run
+            return
+        target = self.targets.get(event.run)
+        if target is None:
+            return
+        if event.kind == "end":
+            target.outcome = data.get("outcome", {})
+            target.end_seq = event.seq
+            self._target_for_source.pop(source, None)
+            return
+        kind = data.get("ev")
+        if kind == "step":
+            target.steps.append(data)
+            handle = data.get("handle")
+            if isinstance(handle, str) and handle.startswith("0x"):
+                self.see_handle(int(handle, 16), f"probe#{event.run}", "probe", event.seq, event.wall,
+                                role=PROBE_ROLES.get(data.get("step", ""), data.get("step")))
+        elif kind == "metric":
+            target.metrics.append(data)
+        elif kind == "sample":
+            target.samples.append(data)
 
     # records ----------------------------------------------------------------------
     def _record(self, rec: Record) -> None:
@@ -320,6 +379,10 @@ class Model:
                 current.end_seq = rec.seq
                 current.end_reason = "next run started"
             current = Run(len(self.runs) + 1, rec.source, rec.seq, last_seq=rec.seq)
+            target = self._target_for_source.get(rec.source)
+            if target is not None:
+                current.facts["target_run"] = target
+                self.targets[target].log_runs.append(current.id)
             self.runs.append(current)
             self._open_run[rec.source] = current
             self._latest_run = current
@@ -620,6 +683,7 @@ class Model:
             "fences": list(self.fences.values()),
             "ties": self.fence_ties(),
             "ring": self.ring,
+            "targets": list(self.targets.values()),
             "handles": sorted(self.handles.values(), key=lambda h: h.value),
             "counts": sorted(self.counts.items()),
             "lines": sorted(self.lines.items()),

@@ -1,0 +1,1 @@
+"""The Vulkan probe (its own process) and the runner that starts, watches and classifies targets."""
