@@ -27,4 +27,5 @@ demo: venv
 bench: venv
 	@PYTHON=$(PYTHON) scripts/system-deps.sh bench
 	$(PY) bench/probe.py
+	$(PY) bench/journal.py
 	$(PY) bench/ingest.py

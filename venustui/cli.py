@@ -22,7 +22,7 @@ from venustui.session import Session, fold_files
 from venustui.sources import parse_spec
 from venustui import textview
 
-SUBCOMMANDS = ("watch", "decode", "probe", "triage")
+SUBCOMMANDS = ("watch", "decode", "probe", "triage", "record", "replay", "report", "export")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,6 +70,29 @@ def _parser() -> argparse.ArgumentParser:
     tri.add_argument("--target", help="a target from the config's [targets.NAME]")
     tri.add_argument("--json", action="store_true", help="the runs and the finding as JSON")
     tri.add_argument("argv", nargs=argparse.REMAINDER, help="-- PROGRAM ARGS… ({VN_PERF} is filled in)")
+
+    rec = sub.add_parser("record", help="record sources to a journal file, headless")
+    rec.add_argument("-o", "--output", required=True, metavar="FILE", help="the journal to write")
+    rec.add_argument("sources", nargs="*", metavar="SOURCE")
+    rec.add_argument("-n", "--no-follow", action="store_true", help="read files to their end and stop")
+    rec.add_argument("--idle-exit", type=float, metavar="SECONDS", help="stop after this long with nothing new")
+
+    rep = sub.add_parser("replay", help="feed a journal through the same path as live input")
+    rep.add_argument("journal", metavar="FILE")
+    pace = rep.add_mutually_exclusive_group()
+    pace.add_argument("--fast", action="store_true", help="as fast as possible")
+    pace.add_argument("--speed", type=float, metavar="N", help="N times the recorded pace (default 1)")
+    rep.add_argument("--until", metavar="TIME|SEQ", help="stop at this many seconds in (e.g. 12.5s) or at this "
+                     "sequence number (e.g. 4000)")
+    rep.add_argument("--summary", action="store_true", help="print only the summary and findings")
+
+    report = sub.add_parser("report", help="a Markdown or HTML report of a journal for a bug tracker")
+    report.add_argument("journal", metavar="FILE")
+    report.add_argument("-o", "--output", metavar="OUT", help="report.md or report.html (default: Markdown to stdout)")
+
+    export = sub.add_parser("export", help="a journal as JSON lines")
+    export.add_argument("journal", metavar="FILE")
+    export.add_argument("--jsonl", action="store_true", required=True, help="one JSON object per event")
     return top
 
 
@@ -91,6 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return probe(args, cfg, console)
         if args.command == "triage":
             return triage(args, cfg, console)
+        if args.command == "record":
+            return record(args, cfg, console)
+        if args.command == "replay":
+            return replay_cmd(args, cfg, console)
+        if args.command == "report":
+            return report_cmd(args, cfg, console)
+        if args.command == "export":
+            return export_cmd(args)
         raise AssertionError(args.command)
     except UserError as exc:
         print(f"venustui: {exc}", file=sys.stderr)
@@ -110,15 +141,46 @@ def _raise_stop(signum, frame):
 
 
 def watch(args, cfg: config_mod.Config, console: Console) -> int:
+    session = _follow(args, cfg, console, recorder=None, show=not args.quiet)
+    _print_summary(console, session.model)
+    return 0
+
+
+def record(args, cfg: config_mod.Config, console: Console) -> int:
+    from venustui.journal import Recorder
+
+    specs = _specs(args, cfg)
+    recorder = Recorder(args.output, sources=specs, config=cfg.raw)
+    session = _follow(args, cfg, console, recorder=recorder, show=False, specs=specs)
+    lines = sum(session.model.lines.values())
+    print(f"recorded {lines:,} lines ({recorder.bytes_written:,} bytes) to {args.output}")
+    if recorder.stopped:
+        print(f"venustui record: recording stopped early: {recorder.stopped}; the session went on without it",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _specs(args, cfg: config_mod.Config):
     texts = args.sources or list(cfg.sources)
     if not texts:
         raise UserError("no sources: give SOURCE… (a log file, a glob, '-' or cmd:ARGV) or set 'sources' "
                         "in the config file")
-    specs = [parse_spec(t) for t in texts]
-    session = Session(specs, cfg, follow=not args.no_follow)
+    return [parse_spec(t) for t in texts]
+
+
+def _follow(args, cfg, console: Console, *, recorder, show: bool, specs=None) -> Session:
+    """Run a session over the sources until they end, it goes idle, or Ctrl-C/SIGTERM."""
+    specs = specs or _specs(args, cfg)
+    session = Session(specs, cfg, follow=not args.no_follow, recorder=recorder)
     previous = signal.signal(signal.SIGTERM, _raise_stop)
-    session.start()
     display = Parser(cfg.rules, cfg.mesa_version)  # parses untracked lines for printing only
+    try:
+        session.start()
+    except UserError:
+        if recorder is not None:
+            recorder.close()
+        raise
     last_event = time.monotonic()
     try:
         while not session.finished:
@@ -127,19 +189,120 @@ def watch(args, cfg: config_mod.Config, console: Console) -> int:
                 last_event = time.monotonic()
             elif args.idle_exit is not None and time.monotonic() - last_event >= args.idle_exit:
                 break
-            if not args.quiet:
+            if show:
                 _print_batch(console, batch, display)
     except (KeyboardInterrupt, _Stop):
         pass
     finally:
-        session.stop()
+        session.stop()  # folds (and records) whatever arrived while stopping: nothing read is lost
         signal.signal(signal.SIGTERM, previous)
-    # Whatever arrived while stopping is folded too: nothing read is lost.
-    rest = session.pump(0)
-    if not args.quiet:
-        _print_batch(console, rest, display)
-    for line in textview.summary(session.model):
+    return session
+
+
+def _print_summary(console: Console, model) -> None:
+    from venustui.diagnose import diagnose
+
+    for line in textview.summary(model):
         console.print(line)
+    for line in textview.findings(diagnose(model)):
+        console.print(line)
+
+
+def _parse_until(text: str | None) -> tuple[int | None, float | None]:
+    if text is None:
+        return None, None
+    raw = text.strip().lower()
+    try:
+        if raw.endswith("s"):
+            return None, float(raw[:-1])
+        return int(raw), None
+    except ValueError:
+        raise UserError(f"--until {text}: give seconds like 12.5s or a sequence number like 4000") from None
+
+
+def replay_cmd(args, cfg: config_mod.Config, console: Console) -> int:
+    from venustui.journal import Journal
+    from venustui.session import replay
+
+    journal = Journal.open(args.journal)
+    until_seq, until_time = _parse_until(args.until)
+    session = Session([], cfg, follow=False)
+    display = Parser(cfg.rules, cfg.mesa_version)
+    quiet = args.summary
+
+    def show(event, records):
+        if not quiet:
+            _print_batch(console, [(event, records)], display)
+
+    speed = None if args.fast or args.summary else (args.speed or 1.0)
+    try:
+        replay(journal, session, speed=speed, until_seq=until_seq, until_time=until_time, on_event=show)
+    except KeyboardInterrupt:
+        pass
+    _print_summary(console, session.model)
+    _journal_problems(journal)
+    return 0
+
+
+def _journal_problems(journal) -> None:
+    if journal.unreadable or journal.problems:
+        print(f"venustui: {journal.path}: {journal.unreadable} recorded item(s) could not be read and were "
+              f"skipped ({'; '.join(journal.problems) or 'damaged rows'}); the rest was replayed", file=sys.stderr)
+    if "stopped" in journal.status:
+        print(f"venustui: {journal.path}: recording stopped early: {journal.status['stopped']}", file=sys.stderr)
+
+
+def report_cmd(args, cfg: config_mod.Config, console: Console) -> int:
+    from venustui.diagnose import diagnose
+    from venustui.journal import Journal
+    from venustui.report import markdown, to_html
+    from venustui.session import replay
+
+    journal = Journal.open(args.journal)
+    session = Session([], cfg, follow=False)
+    replay(journal, session)
+    text = markdown(session.model, diagnose(session.model), journal.header, unreadable=journal.unreadable,
+                    stopped=journal.status.get("stopped", ""))
+    if args.output:
+        out = text if not args.output.endswith((".html", ".htm")) else to_html(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(out)
+        except OSError as exc:
+            raise UserError(f"cannot write {args.output}: {exc.strerror} (choose a writable path)") from None
+        print(f"report written to {args.output}")
+    else:
+        sys.stdout.write(text)
+    _journal_problems(journal)
+    return 0
+
+
+def export_cmd(args) -> int:
+    import base64
+
+    from venustui.events import Chunk
+    from venustui.journal import Action, Journal
+
+    journal = Journal.open(args.journal)
+    print(json.dumps({"type": "header", **journal.header, "status": journal.status}))
+    for event in journal.events():
+        if isinstance(event, Chunk):
+            row = {"type": "chunk", "seq": event.seq, "source": event.source, "stream": event.stream,
+                   "generation": event.generation, "offset": event.offset, "lines": event.count,
+                   "partial": event.partial, "wall": event.wall, "mono": event.mono,
+                   "text": event.data.decode("utf-8", "replace"),
+                   "data_base64": base64.b64encode(event.data).decode()}
+        elif isinstance(event, Notice):
+            row = {"type": "notice", "seq": event.seq, "source": event.source, "stream": event.stream,
+                   "kind": event.kind, "message": event.message, "wall": event.wall}
+        elif isinstance(event, RunEvent):
+            row = {"type": "run", "seq": event.seq, "kind": event.kind, "run": event.run, "data": event.data,
+                   "wall": event.wall}
+        else:
+            assert isinstance(event, Action)
+            row = {"type": "action", "seq": event.seq, "name": event.name, "data": event.data, "wall": event.wall}
+        print(json.dumps(row))
+    _journal_problems(journal)
     return 0
 
 

@@ -304,3 +304,20 @@ def triage_summary(result) -> list[Text]:
     for name in result.not_effective:
         out.append(Text(visible(f"{name} did not take effect: the guest's perf mask lacks its bit"), style="yellow"))
     return out
+
+
+SEVERITY_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def findings(items) -> list[Text]:
+    if not items:
+        return []
+    out = [Text("── findings " + "─" * 45, style="bold")]
+    for finding in items:
+        out.append(Text(visible(f"{finding.severity.upper()}: {finding.claim}", 2000),
+                        style=SEVERITY_STYLE.get(finding.severity, "")))
+        for evidence in finding.evidence:
+            out.append(Text(visible(f"    #{evidence.seq} {evidence.source}: {evidence.text}", 300), style="dim"))
+        if finding.next_step:
+            out.append(Text(visible(f"    next: {finding.next_step}", 2000)))
+    return out

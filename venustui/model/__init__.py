@@ -256,8 +256,10 @@ class Model:
         self.handles: dict[int, HandleSeen] = {}
         self.handles_evicted = 0
         self.targets: dict[int, TargetRun] = {}
+        self.actions: list[tuple[int, str, dict]] = []  # (seq, name, data): what the user did
         self._target_for_source: dict[str, int] = {}
         self.notable: deque[Notable] = deque(maxlen=NOTABLE_LIMIT)
+        self._notable_by_seq: dict[int, Notable] = {}
         self.counts: Counter[tuple[str, str]] = Counter()  # parsed records by (format, message)
         self.lines: Counter[str] = Counter()  # every line, per source
         self.formats: Counter[tuple[str, str]] = Counter()  # every line, per (source, format)
@@ -271,17 +273,31 @@ class Model:
         self._host_fences_by_handle: dict[tuple[str, int], list[Fence]] = {}
 
     # entry points ---------------------------------------------------------------
-    def apply(self, event: Record | Notice | RunEvent) -> None:
+    def apply(self, event) -> None:
+        """Fold one event: a parsed Record, a source Notice, a RunEvent or a user action."""
         if isinstance(event, Record):
             self._record(event)
         elif isinstance(event, Notice):
             self._notice(event)
-        else:
+        elif isinstance(event, RunEvent):
             self._run_event(event)
+        else:
+            self.last_seq = max(self.last_seq, event.seq)
+            self.actions.append((event.seq, event.name, dict(event.data)))
 
     def apply_all(self, events) -> None:
         for event in events:
             self.apply(event)
+
+    def _note(self, notable: Notable) -> None:
+        if len(self.notable) == self.notable.maxlen:
+            self._notable_by_seq.pop(self.notable[0].seq, None)
+        self.notable.append(notable)
+        self._notable_by_seq[notable.seq] = notable
+
+    def evidence(self, seq: int | None) -> Notable | None:
+        """The kept line with this sequence number, if it is still kept."""
+        return self._notable_by_seq.get(seq) if seq is not None else None
 
     def has_open_run(self, source: str) -> bool:
         return source in self._open_run
@@ -354,9 +370,10 @@ class Model:
             self._server(rec, run)
         elif rec.fmt == "vtest" and rec.what == "call_failed" and "export_blob" in rec.fields["callee"]:
             self._blob_export_failed(rec, run)
-        if rec.level in ("warn", "error") or (rec.fmt == "step" and rec.what == "step"):
-            self.notable.append(Notable(seq, rec.source, rec.fmt, rec.what, rec.level, rec.text[:500],
-                                        run.id if run else None, dict(rec.fields)))
+        if (rec.level in ("warn", "error") or rec.fmt == "step" or rec.what == "vn_env_field"
+                or (rec.fmt == "vkr" and rec.fields["fn"] in ("CreateFence", "WaitForFences"))):
+            self._note(Notable(seq, rec.source, rec.fmt, rec.what, rec.level, rec.text[:500],
+                               run.id if run else None, dict(rec.fields)))
         if rec.handles:
             self._handles(rec, run)
         if run is not None and rec.fmt in GUEST_FORMATS:
@@ -541,6 +558,9 @@ class Model:
             if fence is not None:
                 fence.host_status_calls += 1
                 fence.note_status(rec.seq, f.get("result"))
+                if fence.signaled_seq == rec.seq:  # the poll that saw it signal is evidence; the others not
+                    self._note(Notable(rec.seq, rec.source, rec.fmt, rec.what, rec.level, rec.text[:500],
+                                       run.id if run else None, dict(f)))
                 fence.path = "host polling"
                 fence.path_evidence = "[VKR] vkGetFenceStatus calls reach the host (no feedback slot)"
         elif fn == "WaitForFences" and "result" in f:
@@ -587,8 +607,10 @@ class Model:
         elif "objects" in fields:
             for value, kind in fields["objects"]:
                 roles[value] = kind.removeprefix("VK_OBJECT_TYPE_").lower()
+        side, run, device = self.handle_context(rec.source, rec.fmt, run)
+        seq, wall = rec.seq, rec.line.wall
         for value in rec.handles:
-            self.see_handle(value, rec.source, rec.fmt, rec.seq, rec.line.wall, roles.get(value), run)
+            self.see_handles(((value, seq, seq, 1),), rec.source, side, run, device, wall, roles.get(value))
 
     def handle_context(self, source: str, fmt: str, run: Run | None = None) -> tuple[str, Run | None, int | None]:
         """(side, run, device) a handle sighting on this source and format is attributed to."""
@@ -684,6 +706,7 @@ class Model:
             "ties": self.fence_ties(),
             "ring": self.ring,
             "targets": list(self.targets.values()),
+            "actions": self.actions,
             "handles": sorted(self.handles.values(), key=lambda h: h.value),
             "counts": sorted(self.counts.items()),
             "lines": sorted(self.lines.items()),

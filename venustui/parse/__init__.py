@@ -47,7 +47,14 @@ def find_handles(text: str) -> tuple[int, ...]:
     found = R.HANDLE.findall(text)
     if "MessageID = " in text:  # a validation message's id is not an object
         found = [h for h in found if f"MessageID = {h}" not in text]
-    return tuple(dict.fromkeys(int(h, 16) for h in found))
+    if len(found) == 1:
+        return (int(found[0], 16),)
+    values: list[int] = []
+    for h in found:
+        value = int(h, 16)
+        if value not in values:
+            values.append(value)
+    return tuple(values)
 
 
 class Parser:

@@ -58,7 +58,14 @@ def codes() -> dict[str, int]:
 
 
 def name_of(code: int) -> str:
-    return table().get(code, f"VkResult({code})")
+    name = _NAMES.get(code)
+    if name is None:
+        _NAMES.update(table())
+        name = _NAMES.get(code, f"VkResult({code})")
+    return name
+
+
+_NAMES: dict[int, str] = {}
 
 
 def code_of(name: str) -> int | None:

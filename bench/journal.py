@@ -1,0 +1,71 @@
+"""Journal benchmark (`make bench`, never in the tests).
+
+- recording cost: CPU time of a session folding a 2,000,000-line log with and without recording,
+  same input, same run (target: recording costs <= 10% more)
+- replay --fast --summary speed in lines of recorded raw input per second (target >= 1,000,000)
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import genlog  # noqa: E402
+
+from venustui.journal import Journal, Recorder  # noqa: E402
+from venustui.session import Session, replay  # noqa: E402
+from venustui.sources import parse_spec  # noqa: E402
+
+
+def fold(log: Path, journal: Path | None) -> tuple[float, int]:
+    recorder = Recorder(journal) if journal is not None else None
+    session = Session([parse_spec(str(log))], follow=False, recorder=recorder)
+    start = time.process_time()  # all threads: the journal writer included
+    session.start()
+    session.run_to_end(timeout=600)
+    session.stop()
+    return time.process_time() - start, sum(session.model.lines.values())
+
+
+def main() -> int:
+    folder = Path(tempfile.mkdtemp(prefix="venustui-bench-journal-"))
+    try:
+        log = folder / "trace.log"
+        with open(log, "w", encoding="utf-8") as f:
+            for line in genlog.lines(2_000_000, seed=11, mix="trace"):
+                f.write(line + "\n")
+        size = log.stat().st_size
+        fold(log, None)  # warm-up: imports, page cache
+        plain = min(fold(log, None)[0] for _ in range(2))
+        recorded_times = []
+        for k in range(2):
+            recorded_times.append(fold(log, folder / f"run{k}.vtj")[0])
+        recorded = min(recorded_times)
+        journal_size = (folder / "run0.vtj").stat().st_size
+        print(f"recording: {size / 1e6:.0f} MB, 2,000,000 lines (genlog --mix=trace): CPU {plain:.2f} s without, "
+              f"{recorded:.2f} s with recording = {100 * (recorded / plain - 1):+.1f}% (target <= +10%); "
+              f"journal {journal_size / 1e6:.0f} MB")
+        best = None
+        for _ in range(2):
+            journal = Journal.open(folder / "run0.vtj")
+            session = Session([], follow=False)
+            start = time.perf_counter()
+            replay(journal, session)
+            elapsed = time.perf_counter() - start
+            lines = sum(session.model.lines.values())
+            best = elapsed if best is None else min(best, elapsed)
+        print(f"replay --fast --summary: {lines:,} lines in {best:.2f} s = {lines / best:,.0f} lines/s "
+              f"(target >= 1,000,000)")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Every diagnosis rule on real captures or labelled synthetic lines."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from venustui import events as ev
+from venustui.diagnose import diagnose
+from venustui.probe.runner import Runner, Target
+from venustui.session import Session, fold_files
+from venustui.triage import triage
+
+from .conftest import DATA, LAB, SEED, SYNTHETIC
+
+LAB_ORDER = [LAB / f for f in ("guest-fence-default.log", "guest-fence-no_fence_feedback.log",
+                               "guest-map-no_fence_feedback.log", "host.log")]
+SEED_ALL = [SEED / f for f in ("guest.log", "host.log", "guest-no_fence_feedback.log", "host-no_fence_feedback.log")]
+
+
+def rules_of(paths) -> dict:
+    return {f.rule: f for f in diagnose(fold_files([str(p) for p in paths]))}
+
+
+def test_seed_feedback_broken_polling_works():
+    found = rules_of(SEED_ALL)
+    claim = found["feedback-broken"].claim
+    assert claim.startswith("fence feedback path broken, polling path works: fence 0x50000000005")
+    texts = [e.text for e in found["feedback-broken"].evidence]
+    assert "8. Wait: 2    (VK_TIMEOUT)" in texts and "[VKR] vkGetFenceStatus: ret=0" in texts
+    assert found["feedback-broken"].severity == "critical"
+
+
+def test_seed_without_rerun_is_only_a_fence_that_never_signaled():
+    found = rules_of([SEED / "guest.log", SEED / "host.log"])
+    assert "feedback-broken" not in found
+    assert found["fence-not-signaled"].claim.startswith("fence 0x50000000005 was submitted OK and never signaled")
+    assert "stuck-wait" in found  # the ring seqno wait the seed calls a symptom
+
+
+def test_wrapped_handle_explained_across_runs():
+    finding = rules_of(SEED_ALL)["validation-wrapped"]
+    assert "object id 5" in finding.claim and "2 run(s)" in finding.claim and "VKR_DEBUG=validate" in finding.claim
+
+
+def test_lab_ab_map_and_blob_export():
+    found = rules_of(LAB_ORDER)
+    assert found["feedback-ab"].claim == ("with fence feedback on, run 1 stopped after step 4 Queue (hangs in "
+                                          "vkCreateFence); with no_fence_feedback, run 2 passed all 8 steps")
+    assert "cannot map host-visible memory" in found["cannot-map"].claim
+    blob = found["blob-export"]
+    assert "failed -22 (EINVAL)" in blob.claim and "run 1 stopped after step 4 Queue" in blob.claim
+    assert "vtest-client-error" in found
+
+
+def test_stuck_fence_wait_while_ring_alive():
+    finding = rules_of([SYNTHETIC / "stuck-fence-alive.log"])["stuck-fence-alive"]
+    assert "3 warnings, up to iteration 3072" in finding.claim and finding.severity == "critical"
+
+
+def test_alive_expired_fatal_and_slow_host():
+    assert "host process or its context is gone" in rules_of([SYNTHETIC / "alive-expired.log"])[
+        "ring-alive-expired"].claim
+    fatal = rules_of([SYNTHETIC / "ring-fatal.log"])
+    assert "ring-fatal" in fatal
+    slow = rules_of([SYNTHETIC / "slow-host-call.log"])["slow-host-call"]
+    assert "iteration 61440 (abort at 65536" in slow.claim
+
+
+def test_transport_problems():
+    found = rules_of([SYNTHETIC / "transport.log"])
+    assert "(0 != 1)" in found["wire-format"].claim
+    assert "read -1 ECONNRESET" in found["lost-connection"].claim
+    assert "failed to connect" in found["transport"].claim
+
+
+def test_layer_not_present():
+    finding = rules_of([SYNTHETIC / "layer-missing.log"])["layer-missing"]
+    assert "VK_LAYER_KHRONOS_validation" in finding.claim
+
+
+def _target_run(session: Session, run: int, phase: str, vn_perf: str, outcome: dict, env: dict | None = None,
+                output: bytes = b"") -> None:
+    """A runner's events around the target's output, folded as the session folds live ones (synthetic)."""
+    now = time.time()
+    session.fold(ev.RunEvent("start", run, {"target": "probe", "phase": phase, "vn_perf": vn_perf,
+                                            "flags": vn_perf and f"VN_PERF={vn_perf}", "env": env or {"set": {}}},
+                             now, 0.0, seq=run * 100))
+    if output:
+        session.fold(ev.Chunk("guest", "stdout", 0, 0, output, False, now, 0.0, seq=run * 100 + 1))
+    session.fold(ev.RunEvent("end", run, {"outcome": outcome}, now, 0.0, seq=run * 100 + 50))
+
+
+def test_map_phase_hanging_in_every_flag_set():
+    session = Session([], follow=False)
+    hung = {"status": "hung", "step": "map", "text": "hung at map"}
+    _target_run(session, 1, "map", "", hung)
+    _target_run(session, 2, "map", "no_fence_feedback", hung)
+    finding = {f.rule: f for f in diagnose(session.model)}["cannot-map"]
+    assert "in every flag set tried (2 runs)" in finding.claim
+
+
+def test_triage_runs_become_an_ab_finding():
+    session = Session([], follow=False)
+    target = Target("test_fence", (sys.executable, str(DATA / "targets" / "fence_steps.py"), "venustui-diag"))
+    triage(Runner(session.hub, deadline=1.5, grace=0.3), target, names=["no_fence_feedback"])
+    for _ in range(5):
+        session.pump(0.2)
+    finding = {f.rule: f for f in diagnose(session.model)}["feedback-ab"]
+    assert finding.claim == "fence phase hangs in vkCreateFence with the defaults (run #1); passes with " \
+                            "no_fence_feedback (run #2)"
+
+
+def test_flag_without_effect_and_hidden_venus_lines():
+    session = Session([], follow=False)
+    _target_run(session, 1, "fence", "no_fence_feedback", {"status": "passed", "text": "passed"},
+                {"set": {"VN_PERF": "no_fence_feedback", "VN_DEBUG": "init"}},
+                b"MESA-VIRTIO: debug: vn_env is as below:\n\tdebug = 0x1\n\tperf = 0x0\n1. Instance OK\n")
+    found = {f.rule: f for f in diagnose(session.model)}
+    assert "no_fence_feedback had no effect" in found["flag-ignored"].claim
+    hidden = Session([], follow=False)
+    _target_run(hidden, 1, "fence", "", {"status": "passed"}, {"set": {"VN_DEBUG": "init"}}, b"1. Instance OK\n")
+    assert "venus-lines-hidden" in {f.rule for f in diagnose(hidden.model)}

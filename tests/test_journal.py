@@ -1,0 +1,195 @@
+"""Recording and replay: the same state live and replayed, raw bytes kept, damaged journals read as far as they go."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from venustui.diagnose import diagnose
+from venustui.flags import FlagSet
+from venustui.journal import Journal, Recorder
+from venustui.probe.runner import Runner, Target
+from venustui.session import Session, replay
+from venustui.sources import parse_spec
+
+from .conftest import DATA, LAB, ROOT, SEED, SYNTHETIC, run_cli
+
+FIXTURE_SETS = {
+    "seed": [SEED / f for f in ("guest.log", "host.log", "guest-no_fence_feedback.log", "host-no_fence_feedback.log")],
+    "lab": [LAB / f for f in ("guest-fence-default.log", "guest-fence-no_fence_feedback.log",
+                              "guest-map-no_fence_feedback.log", "host.log")],
+    "synthetic": sorted(SYNTHETIC.glob("*.log")),
+}
+
+
+def record(paths, journal_path) -> Session:
+    recorder = Recorder(journal_path, sources=[parse_spec(str(p)) for p in paths])
+    session = Session([parse_spec(str(p)) for p in paths], follow=False, recorder=recorder)
+    session.start()
+    session.run_to_end()
+    session.stop()
+    return session
+
+
+def replayed(journal_path) -> Session:
+    journal = Journal.open(journal_path)
+    session = Session([], follow=False)
+    replay(journal, session)
+    return session
+
+
+def findings(model):
+    return [f.as_dict() for f in diagnose(model)]
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURE_SETS))
+def test_replay_reaches_the_live_state(name, tmp_path):
+    path = tmp_path / f"{name}.vtj"
+    live = record(FIXTURE_SETS[name], path)
+    again = replayed(path)
+    assert again.model.snapshot() == live.model.snapshot()
+    assert findings(again.model) == findings(live.model)
+    assert findings(live.model), "every fixture set yields findings"
+
+
+def test_runner_events_and_actions_replay_too(tmp_path):
+    path = tmp_path / "runs.vtj"
+    recorder = Recorder(path)
+    session = Session([], follow=False, recorder=recorder)
+    runner = Runner(session.hub, deadline=1.5, grace=0.3)
+    target = Target("test_fence", (sys.executable, str(DATA / "targets" / "fence_steps.py"), uuid.uuid4().hex))
+    runner.run(target)
+    session.act("toggle", variable="VN_PERF", name="no_fence_feedback")
+    runner.run(target, FlagSet(perf=("no_fence_feedback",)))
+    for _ in range(5):
+        session.pump(0.2)
+    session.stop()
+    again = replayed(path)
+    assert again.model.snapshot() == session.model.snapshot()
+    assert again.model.actions[0][1] == "toggle" and len(again.model.targets) == 2
+
+
+def test_raw_bytes_survive_exactly(tmp_path):
+    payload = b"ok\r\nbad \xff\xfe\n\x00nul\n\x1b[31m[bold]x[/]\x1b[0m\n" + b"M" * 300_000 + b"\nlast"
+    log = tmp_path / "hostile.log"
+    log.write_bytes(payload)
+    path = tmp_path / "hostile.vtj"
+    record([log], path)
+    out = run_cli("export", str(path), "--jsonl")
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    data = b"".join(base64.b64decode(r["data_base64"]) for r in rows if r["type"] == "chunk")
+    assert data == payload
+    assert rows[0]["type"] == "header" and rows[0]["format_version"] == "1"
+
+
+def test_copy_taken_while_recording(tmp_path):
+    path = tmp_path / "live.vtj"
+    log = tmp_path / "growing.log"
+    log.write_bytes(b"".join(p.read_bytes() for p in FIXTURE_SETS["lab"]))
+    recorder = Recorder(path)
+    session = Session([parse_spec(str(log))], follow=True, recorder=recorder, poll_interval=0.05)
+    session.start()
+    try:
+        for _ in range(20):
+            session.pump(0.05)
+        copy = tmp_path / "copy.vtj"
+        shutil.copyfile(path, copy)  # the main file only, as a user would copy it
+    finally:
+        session.stop()
+    again = replayed(copy)
+    assert sum(again.model.lines.values()) == sum(session.model.lines.values())
+
+
+def test_cut_short_and_corrupted_journals(tmp_path):
+    big = tmp_path / "big.log"
+    big.write_bytes(b"".join(f"[VKR] vkQueueSubmit: fence=0x{n:x}0000 ret=0\n".encode() for n in range(1, 60_000)))
+    path = tmp_path / "big.vtj"
+    live = record([big], path)
+    total = sum(live.model.lines.values())
+    size = path.stat().st_size
+
+    cut = tmp_path / "cut.vtj"
+    cut.write_bytes(path.read_bytes()[: size // 2])
+    out = run_cli("replay", "--summary", str(cut))
+    assert out.returncode == 0, out.stderr
+    partial = replayed(cut)
+    assert 0 < sum(partial.model.lines.values()) < total
+
+    damaged = tmp_path / "damaged.vtj"
+    data = bytearray(path.read_bytes())
+    for offset in range(size // 3, size // 3 + 40_000, 997):
+        data[offset:offset + 64] = os.urandom(64)
+    damaged.write_bytes(bytes(data))
+    journal = Journal.open(damaged)
+    session = Session([], follow=False)
+    replay(journal, session)
+    assert journal.unreadable > 0 and journal.problems
+    assert 0 < sum(session.model.lines.values()) < total
+    out = run_cli("replay", "--summary", str(damaged))
+    err = out.stderr.decode()
+    assert out.returncode == 0 and "could not be read and were skipped" in err and "Traceback" not in err
+
+
+def test_bad_journal_paths(tmp_path):
+    not_journal = tmp_path / "notes.txt"
+    not_journal.write_text("hello")
+    for args, message in ((["replay", str(not_journal)], "not a venustui journal"),
+                          (["replay", str(tmp_path / "missing.vtj")], "no such journal"),
+                          (["report", str(tmp_path)], "is a directory"),
+                          (["record", "-o", "/etc/passwd/x.vtj", str(SEED / "guest.log"), "-n"], "cannot record")):
+        out = run_cli(*args)
+        err = out.stderr.decode()
+        assert out.returncode == 2 and message in err and err.count("\n") == 1, (args, err)
+    path = tmp_path / "ok.vtj"
+    record([SEED / "guest.log"], path)
+    out = run_cli("report", str(path), "-o", "/etc/passwd/report.md")
+    assert out.returncode == 2 and b"cannot write /etc/passwd/report.md" in out.stderr
+
+
+def test_disk_full_stops_the_recording_not_the_session(tmp_path):
+    """A file-size limit (RLIMIT_FSIZE) in a subprocess stands in for a full disk."""
+    log = tmp_path / "big.log"
+    log.write_bytes(b"".join(f"[mvk-trace] vkCmdDraw(commandBuffer=0x{n:x}000)\n".encode() for n in range(300_000)))
+    code = ("import resource, signal, sys\n"
+            "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (4 << 20, 4 << 20))\n"
+            "from venustui.cli import main\n"
+            f"sys.exit(main(['record', '-n', '-o', {str(tmp_path / 'full.vtj')!r}, {str(log)!r}]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=120)
+    err = out.stderr.decode()
+    assert out.returncode == 1, (out.stdout, err)
+    assert "recording stopped early" in err and "Traceback" not in err
+    assert b"recorded 300,000 lines" in out.stdout  # the session read everything
+    journal = Journal.open(tmp_path / "full.vtj")
+    assert sum(1 for _ in journal.events()) > 0
+
+
+def test_report_names_the_mechanisms(tmp_path):
+    seed = tmp_path / "seed.vtj"
+    record(FIXTURE_SETS["seed"], seed)
+    text = run_cli("report", str(seed)).stdout.decode()
+    assert "fence feedback path broken, polling path works" in text
+    lab = tmp_path / "lab.vtj"
+    record(FIXTURE_SETS["lab"], lab)
+    out = run_cli("report", str(lab), "-o", str(tmp_path / "lab.html"))
+    assert out.returncode == 0
+    page = (tmp_path / "lab.html").read_text()
+    assert "export_blob" in page and "cannot map host-visible memory" in page and "<h2>Findings</h2>" in page
+    assert "<cdata" not in page and "&lt;cdata" in page  # log text escaped
+
+
+def test_replay_until_and_summary(tmp_path):
+    path = tmp_path / "seed.vtj"
+    record(FIXTURE_SETS["seed"], path)
+    out = run_cli("replay", "--fast", "--until", "8", str(path))
+    text = out.stdout.decode()
+    assert "step 6 Submit" in text and "step 8 Wait" not in text
+    bad = run_cli("replay", "--until", "soon", str(path))
+    assert bad.returncode == 2 and b"--until soon" in bad.stderr

@@ -1,0 +1,367 @@
+"""What the evidence says: rules over the model that produce findings.
+
+A finding is a severity, a one-line claim, the evidence (sequence numbers of lines a
+reader can open, with their text), and the next thing to try. Rules reason from what
+the logs and runs show, and say "inferred" where they connect dots the logs do not
+connect themselves. Facts behind the rules: VENUS_FACTS.md and VENUS_LAB.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from venustui import handles as H
+from venustui.model import Model
+
+CRITICAL, ERROR, WARNING, INFO = "critical", "error", "warning", "info"
+SEVERITY_ORDER = {CRITICAL: 0, ERROR: 1, WARNING: 2, INFO: 3}
+# vn_relax aborts (Mesa 24.1+): ring seqno waits at iteration 65536, others at 16384, ~895 s in.
+ABORT_ITER = {"ring seqno": 65536}
+OTHER_ABORT_ITER = 16384
+
+
+@dataclass(frozen=True)
+class Evidence:
+    seq: int
+    source: str
+    text: str
+
+
+@dataclass
+class Finding:
+    rule: str
+    severity: str
+    claim: str
+    evidence: list[Evidence] = field(default_factory=list)
+    next_step: str = ""
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "severity": self.severity, "claim": self.claim, "next": self.next_step,
+                "evidence": [{"seq": e.seq, "source": e.source, "text": e.text} for e in self.evidence]}
+
+
+Rule = Callable[[Model], list[Finding]]
+RULES: list[Rule] = []
+
+
+def rule(fn: Rule) -> Rule:
+    RULES.append(fn)
+    return fn
+
+
+def diagnose(model: Model) -> list[Finding]:
+    findings = [finding for fn in RULES for finding in fn(model)]
+    return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.evidence[0].seq if f.evidence else 0))
+
+
+def _ev(model: Model, *seqs: int | None) -> list[Evidence]:
+    out = []
+    for seq in seqs:
+        kept = model.evidence(seq)
+        if kept is not None:
+            out.append(Evidence(kept.seq, kept.source, kept.text))
+    return out
+
+
+def _export_failures(model: Model):
+    return [n for n in model.notable if n.what == "call_failed" and "export_blob" in n.fields.get("callee", "")]
+
+
+def _polling_works(model: Model) -> list[Evidence]:
+    """Evidence that the polling path (no fence feedback) signals fences."""
+    out = []
+    for fence in model.fences.values():
+        if fence.state == "signaled" and fence.path == "host polling":
+            out += _ev(model, fence.signaled_seq) or _ev(model, fence.created_seq)
+    for target in model.targets.values():
+        if "no_fence_feedback" in target.vn_perf.split(",") and target.outcome.get("status") == "passed":
+            out.append(Evidence(target.start_seq, f"run #{target.id}",
+                                f"{target.target} {target.phase} phase passed with VN_PERF={target.vn_perf}"))
+    return out
+
+
+# rules ----------------------------------------------------------------------------------
+@rule
+def fence_never_signaled(model: Model) -> list[Finding]:
+    ties = model.fence_ties()
+    tied_hosts = {host for host, _ in ties.values()}
+    stuck = [f for f in model.fences.values()
+             if f.key not in tied_hosts and f.state in ("timeout", "stuck")
+             and any(result in ("VK_SUCCESS", "?") for _, result in f.submits)]
+    for target in model.targets.values():
+        outcome = target.outcome
+        if target.phase == "fence" and outcome.get("status") == "hung" and outcome.get("step") in ("status", "wait"):
+            stuck.append(None)  # a probe whose fence never signaled
+    if not stuck:
+        return []
+    polling = _polling_works(model)
+    fence = next((f for f in stuck if f is not None), None)
+    evidence = []
+    name = "a fence"
+    if fence is not None:
+        tie = ties.get(fence.key)
+        host = model.fences.get(tie[0]) if tie else None
+        handle = fence.handle if fence.handle is not None else (host.handle if host else None)
+        name = f"fence 0x{handle:x}" if handle is not None else "the fence"
+        evidence = _ev(model, fence.created_seq, *(s for s, _ in fence.submits), *(s for s, _ in fence.waits))
+    if polling:
+        return [Finding(
+            "feedback-broken", CRITICAL,
+            f"fence feedback path broken, polling path works: {name} was submitted OK and never signaled "
+            "with feedback on, while fences signal when the guest polls the host (no_fence_feedback)",
+            evidence + polling[:3],
+            "Keep VN_PERF=no_fence_feedback as the workaround; then find why the feedback slot's write never "
+            "reaches the guest: venustui probe --phase map shows whether host-visible memory maps at all")]
+    return [Finding(
+        "fence-not-signaled", ERROR,
+        f"{name} was submitted OK and never signaled (the wait timed out or the guest is stuck waiting)",
+        evidence,
+        "Rerun with VN_PERF=no_fence_feedback (venustui triage): if it then signals, the feedback path is the "
+        "culprit, not the fence")]
+
+
+@rule
+def feedback_ab(model: Model) -> list[Finding]:
+    """Runs that differ by fence feedback and end differently: the A/B the user would otherwise do by hand."""
+    out = []
+    on = [r for r in model.runs if r.fence_feedback is True and r.steps]
+    off = [r for r in model.runs if r.fence_feedback is False and r.steps and all(s.ok for s in r.steps)
+           and r.last_step.role == "wait"]
+    stopped = [r for r in on if not any(s.role == "wait" and s.ok for s in r.steps)]
+    if stopped and off:
+        a, b = stopped[0], off[0]
+        next_call = "vkCreateFence" if a.last_step.role == "queue" else "the next call"
+        out.append(Finding(
+            "feedback-ab", CRITICAL,
+            f"with fence feedback on, run {a.id} stopped after step {a.last_step.num} {a.last_step.name} "
+            f"(hangs in {next_call}); with no_fence_feedback, run {b.id} passed all {len(b.steps)} steps",
+            _ev(model, a.last_step.seq, b.last_step.seq) + [
+                Evidence(a.start_seq, a.source, f"run {a.id} perf = 0x{a.perf_mask:x}"),
+                Evidence(b.start_seq, b.source, f"run {b.id} perf = 0x{b.perf_mask:x}")],
+            "VN_PERF=no_fence_feedback is a workaround; the map phase (venustui probe --phase map) shows "
+            "whether the feedback slot's memory can be mapped at all"))
+    by_phase: dict[str, list] = {}
+    for target in model.targets.values():
+        by_phase.setdefault(target.phase, []).append(target)
+    for phase, targets in by_phase.items():
+        failing = [t for t in targets if not t.vn_perf and t.outcome.get("status") not in (None, "passed")]
+        passing = [t for t in targets if t.vn_perf and t.outcome.get("status") == "passed"]
+        if failing and passing:
+            a, b = failing[0], min(passing, key=lambda t: len(t.vn_perf.split(",")))
+            from venustui.probe.runner import step_call
+
+            how = a.outcome.get("text", "")
+            if a.outcome.get("status") == "hung":
+                how = f"hangs in {step_call(a.outcome.get('step', ''))}"
+            out.append(Finding(
+                "feedback-ab", CRITICAL,
+                f"{phase} phase {how} with the defaults (run #{a.id}); passes with {b.vn_perf} (run #{b.id})",
+                [Evidence(a.start_seq, f"run #{a.id}", f"{a.target}: {a.outcome.get('text')}"),
+                 Evidence(b.start_seq, f"run #{b.id}", f"{b.target} VN_PERF={b.vn_perf}: passed")],
+                f"Use VN_PERF={b.vn_perf} as the workaround and report the failing path with venustui report"))
+    return out
+
+
+@rule
+def cannot_map_host_visible(model: Model) -> list[Finding]:
+    exports = _export_failures(model)
+    hung_maps = [t for t in model.targets.values()
+                 if t.phase == "map" and t.outcome.get("status") == "hung" and t.outcome.get("step") == "map"]
+    log_maps = [r for r in model.runs if r.progress and r.progress[-1][0] == "alloc" and r.progress[-1][1] == "ok"
+                and not any(name == "map" for name, _, _ in r.progress)]
+    if not hung_maps and not (log_maps and exports):
+        return []
+    evidence = [Evidence(t.start_seq, f"run #{t.id}", f"map phase {t.outcome.get('text')} with "
+                         f"{t.flags or 'defaults'}") for t in hung_maps]
+    evidence += [Evidence(r.progress[-1][2], r.source, f"run {r.id}: last progress 'alloc ok', then nothing")
+                 for r in log_maps]
+    evidence += [Evidence(n.seq, n.source, n.text) for n in exports[:2]]
+    every = ""
+    if len(hung_maps) > 1:
+        every = f" in every flag set tried ({len(hung_maps)} runs)"
+    inferred = "" if hung_maps else " (inferred from the logs: the run stopped after allocating)"
+    return [Finding(
+        "cannot-map", CRITICAL,
+        f"the guest cannot map host-visible memory: vkMapMemory never returns{every}{inferred}; fence feedback "
+        "slots are such memory, which is why feedback cannot work here",
+        evidence,
+        "Host-visible memory reaches the guest as an exported blob: give the host a way to export it "
+        "(dma-buf or udmabuf support in virglrenderer and the host driver), or keep no_fence_feedback")]
+
+
+@rule
+def blob_export_failed(model: Model) -> list[Finding]:
+    exports = _export_failures(model)
+    if not exports:
+        return []
+    first = exports[0]
+    f = first.fields
+    tied = ""
+    run = model.run(first.run) if first.run else None
+    hung = [t for t in model.targets.values() if t.outcome.get("status") == "hung"]
+    stopped_at_fence = [r for r in model.runs if r.fence_feedback is not False and r.last_step is not None
+                        and r.last_step.role == "queue" and not r.fences]
+    if hung:
+        t = hung[0]
+        tied = f"; run #{t.id} hung at {t.outcome.get('step')} ({t.phase} phase, {t.flags or 'defaults'})"
+    elif stopped_at_fence:
+        r = stopped_at_fence[0]
+        tied = (f"; run {r.id} stopped after step 4 Queue: its next call, vkCreateFence, allocates a feedback "
+                "slot, which is such memory (inferred)")
+    elif run is not None and run.last_step is not None:
+        tied = (f"; run {run.id} stopped after step {run.last_step.num} {run.last_step.name}"
+                + (" — its next call, vkCreateFence, allocates a feedback slot, which is such memory (inferred)"
+                   if run.last_step.role == "queue" and run.fence_feedback is not False else ""))
+    return [Finding(
+        "blob-export", ERROR,
+        f"the host could not export guest-mappable memory: {f['caller']} → {f['callee']} failed {f['ret']} "
+        f"({f['errno']}), {len(exports)} time(s){tied}",
+        [Evidence(n.seq, n.source, n.text) for n in exports[:3]],
+        "EINVAL from export_blob means this host has no way to share the memory (no dma-buf/udmabuf export "
+        "for the driver): run the host with udmabuf (VKR_DEBUG=udmabuf where supported) or avoid mapped "
+        "memory paths (VN_PERF=no_fence_feedback for fences)")]
+
+
+@rule
+def stuck_waits(model: Model) -> list[Finding]:
+    ring = model.ring
+    out = []
+    for seq, what, iteration, run in ring.fatal:
+        out.append(Finding("ring-fatal", CRITICAL,
+                           f"the ring is FATAL ({what}): the host failed to decode a command and stopped the ring",
+                           _ev(model, seq), "Look at the host log just before: the render server names the "
+                           "command it could not decode (vn_dispatch_command failed)"))
+    for seq, iteration, run in ring.alive_expired:
+        out.append(Finding("ring-alive-expired", CRITICAL,
+                           "the ring's ALIVE status expired: the host process or its context is gone, not slow",
+                           _ev(model, seq), "Check whether the render server crashed or was killed (host log, "
+                           "dmesg); the guest cannot recover from this"))
+    for stuck in ring.stuck.values():
+        limit = ABORT_ITER.get(stuck.reason, OTHER_ABORT_ITER)
+        evidence = _ev(model, stuck.first_seq, stuck.last_seq if stuck.last_seq != stuck.first_seq else None)
+        if stuck.reason in ("fence", "client") and not ring.alive_expired and not ring.fatal:
+            out.append(Finding(
+                "stuck-fence-alive", CRITICAL,
+                f"endless 'stuck in {stuck.reason} wait' ({stuck.count} warnings, up to iteration {stuck.max_iter}) "
+                "while the ring stays alive: the host runs, but the fence's feedback slot never shows VK_SUCCESS "
+                "to the guest (written on the host, never seen by the guest)",
+                evidence, "VN_PERF=no_fence_feedback makes the guest ask the host instead; venustui probe "
+                "--phase map checks whether a GPU write to mapped memory reaches the CPU"))
+        elif stuck.max_iter >= limit // 2:
+            out.append(Finding(
+                "slow-host-call", ERROR,
+                f"'stuck in {stuck.reason} wait' reached iteration {stuck.max_iter} (abort at {limit}, ~895 s) "
+                "with the ring alive: the host is stuck inside a driver call, not dead",
+                evidence, "Attach a debugger to the render server and look at the thread inside the host "
+                "driver (vkQueueSubmit or a wait)"))
+        else:
+            host = ""
+            if ring.seqno_count:
+                _, fn, seqno, wait = ring.seqno_pairs[-1]
+                host = f"; the host says {fn}: ring seqno {seqno} can never reach {wait}"
+            out.append(Finding(
+                "stuck-wait", WARNING,
+                f"the guest is stuck in a {stuck.reason} wait ({stuck.count} warnings, iteration {stuck.max_iter})"
+                f"{host}",
+                evidence, "A symptom more often than a cause: look at what the guest waited for before it "
+                "(a fence that never signaled, a host that stopped reading the ring)"))
+    return out
+
+
+@rule
+def transport_errors(model: Model) -> list[Finding]:
+    out = []
+    for seq, detail, run in model.ring.lost_connections:
+        out.append(Finding("lost-connection", ERROR, f"the guest lost its connection to the render server ({detail})",
+                           _ev(model, seq), "The host side went away: look for a crash or exit in the host log"))
+    clients = [n for n in model.notable if n.what == "client_status" and n.level == "error"]
+    if clients:
+        kinds = sorted({n.fields["status"] for n in clients})
+        out.append(Finding("vtest-client-error", ERROR,
+                           f"the vtest server dropped clients: {', '.join(kinds)} ({len(clients)} time(s))",
+                           [Evidence(n.seq, n.source, n.text) for n in clients[:3]],
+                           "COMMAND_DISPATCH follows a failed host call: the line before it names the call"))
+    for run in model.runs:
+        if "wire_format_mismatch" in run.facts:
+            guest, host = run.facts["wire_format_mismatch"]
+            out.append(Finding("wire-format", CRITICAL,
+                               f"guest and host speak different Venus wire formats ({guest} != {host}): instance "
+                               "creation fails", [Evidence(run.start_seq, run.source, f"run {run.id}")],
+                               "Use a virglrenderer as new as the guest's Mesa (0.10.4 speaks format 0; 1.1.0 "
+                               "speaks 1)"))
+    for notable in model.notable:
+        if notable.fmt == "mesa" and notable.what in ("connect_failed", "no_capset", "vtest_too_old"):
+            out.append(Finding("transport", ERROR, f"the guest could not reach the renderer: {notable.text}",
+                               [Evidence(notable.seq, notable.source, notable.text)],
+                               "Check that the server runs and VTEST_SOCKET_NAME (or the virtio-gpu device) "
+                               "points at it"))
+    return out
+
+
+@rule
+def wrapped_handles(model: Model) -> list[Finding]:
+    wrapped = [h for h in model.handles.values() if H.decode(h.value)[0].key == "validation-id"]
+    if not wrapped:
+        return []
+    repeated = [h for h in wrapped if len(h.runs) > 1 or len(h.devices) > 1 or h.count > 1]
+    example = max(wrapped, key=lambda h: (len(h.runs), h.count))
+    ident = example.value & ((1 << 40) - 1)
+    spread = (f", seen {example.count} times in {len(example.runs)} run(s) and on {len(example.devices)} "
+              f"device(s)") if repeated else ""
+    return [Finding(
+        "validation-wrapped", INFO,
+        f"0x{example.value:x} is the Khronos validation layer's object id {ident}, not a driver handle{spread}: "
+        "the layer numbers objects in creation order, so the same value comes back in every run and on every "
+        "device; a layer sits between the caller and the driver (VKR_DEBUG=validate or all on the host)",
+        _ev(model, example.first_seq) or [Evidence(example.first_seq, ",".join(sorted(example.sources)),
+                                                   f"0x{example.value:x}")],
+        "Not the bug. To see the driver's own handles, run the host without VKR_DEBUG=validate/all")]
+
+
+@rule
+def layer_not_present(model: Model) -> list[Finding]:
+    out = []
+    for run in model.runs:
+        for fn, result in run.facts.get("results", []):
+            if fn == "vn_CreateInstance" and result == "VK_ERROR_LAYER_NOT_PRESENT":
+                out.append(Finding(
+                    "layer-missing", ERROR,
+                    f"run {run.id}: instance creation failed with VK_ERROR_LAYER_NOT_PRESENT: the host's "
+                    "VKR_DEBUG=validate (or all) asks for VK_LAYER_KHRONOS_validation, which is not installed there",
+                    [Evidence(run.start_seq, run.source, f"vn_CreateInstance: {result}")],
+                    "Install the validation layer on the host (Debian: vulkan-validationlayers) or drop "
+                    "validate/all from VKR_DEBUG"))
+    return out
+
+
+@rule
+def flags_without_effect(model: Model) -> list[Finding]:
+    out = []
+    from venustui.flags import took_effect
+
+    for target in model.targets.values():
+        runs = [model.run(i) for i in target.log_runs]
+        runs = [r for r in runs if r is not None]
+        masks = [r.perf_mask for r in runs if r.perf_mask is not None]
+        names = [n for n in target.vn_perf.split(",") if n]
+        if names and masks:
+            missing = [n for n, ok in took_effect(names, masks[0]).items() if ok is False]
+            if missing:
+                out.append(Finding(
+                    "flag-ignored", WARNING,
+                    f"run #{target.id} asked for VN_PERF={target.vn_perf} but the guest's perf mask is "
+                    f"0x{masks[0]:x}: {', '.join(missing)} had no effect (unknown to this Mesa, or removed)",
+                    [Evidence(runs[0].start_seq, runs[0].source, f"run {runs[0].id} vn_env perf = 0x{masks[0]:x}")],
+                    "Check the driver's own flag names (venustui inspect --icd virtio) and its Mesa version"))
+        debug = target.env.get("set", {}).get("VN_DEBUG")
+        if debug and runs and all(r.perf_mask is None for r in runs) and any(r.steps for r in runs):
+            out.append(Finding(
+                "venus-lines-hidden", WARNING,
+                f"run #{target.id} set VN_DEBUG={debug} but its output has no Venus debug lines: Mesa's log "
+                "level hides them (release builds default to info)",
+                [Evidence(target.start_seq, f"run #{target.id}", f"VN_DEBUG={debug}")],
+                "Set MESA_LOG_LEVEL=debug beside VN_DEBUG (venustui does this for the runs it starts)"))
+    return out
+
+
