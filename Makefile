@@ -22,10 +22,12 @@ test: venv
 	$(PY) -m pytest
 
 demo: venv
-	$(PY) scripts/demo.py
+	$(PY) -m venustui lab install
+	$(PY) -m venustui lab triage
 
 bench: venv
 	@PYTHON=$(PYTHON) scripts/system-deps.sh bench
 	$(PY) bench/probe.py
+	$(PY) bench/lab.py
 	$(PY) bench/journal.py
 	$(PY) bench/ingest.py

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.text import Text
 
 from venustui import __version__, config as config_mod
 from venustui import handles as H
@@ -22,7 +23,7 @@ from venustui.session import Session, fold_files
 from venustui.sources import parse_spec
 from venustui import textview
 
-SUBCOMMANDS = ("watch", "decode", "probe", "triage", "record", "replay", "report", "export")
+SUBCOMMANDS = ("watch", "decode", "probe", "triage", "record", "replay", "report", "export", "lab")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,6 +91,26 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("journal", metavar="FILE")
     report.add_argument("-o", "--output", metavar="OUT", help="report.md or report.html (default: Markdown to stdout)")
 
+    lab = sub.add_parser("lab", help="the local Venus-over-vtest stack (install, doctor, up, down, status, triage)")
+    lab.add_argument("--name", default="default", help="lab name: several labs can run side by side")
+    lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
+    inst = lab_sub.add_parser("install", help="install the lab's parts (Debian 13: packages; 12: private prefix)")
+    inst.add_argument("--private", action="store_true", help="use a private prefix even on Debian 13")
+    inst.add_argument("--force", action="store_true", help="install again even if installed")
+    lab_sub.add_parser("doctor", help="check each part and say what to fix")
+    up = lab_sub.add_parser("up", help="start the lab's server in the background")
+    up.add_argument("--vkr-debug", default="", help="VKR_DEBUG names for the render server, e.g. validate or all")
+    up.add_argument("--host-icd", help="an ICD manifest for the host driver instead of lavapipe")
+    up.add_argument("--render-server", help="your own virgl_render_server build")
+    lab_sub.add_parser("down", help="stop the lab's server and clean what a crashed session left")
+    lab_sub.add_parser("status", help="what runs, where the socket and logs are")
+    story = lab_sub.add_parser("triage", help="the story: probe phases with and without feedback flags, "
+                               "triage, findings")
+    story.add_argument("--deadline", type=float, default=5.0, help="seconds without progress = hung (default 5)")
+    story.add_argument("--vkr-debug", default="", help="VKR_DEBUG names for the render server (validate, all)")
+    story.add_argument("-q", "--quiet", action="store_true", help="only runs, summary and findings")
+    story.add_argument("-o", "--output", metavar="FILE", help="also record the session to this journal")
+
     export = sub.add_parser("export", help="a journal as JSON lines")
     export.add_argument("journal", metavar="FILE")
     export.add_argument("--jsonl", action="store_true", required=True, help="one JSON object per event")
@@ -122,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return report_cmd(args, cfg, console)
         if args.command == "export":
             return export_cmd(args)
+        if args.command == "lab":
+            return lab_cmd(args, cfg, console)
         raise AssertionError(args.command)
     except UserError as exc:
         print(f"venustui: {exc}", file=sys.stderr)
@@ -312,7 +335,7 @@ def _print_batch(console: Console, batch, display: Parser) -> None:
             console.print(textview.notice_text(event))
             continue
         if isinstance(event, RunEvent):
-            if event.kind == "probe":
+            if event.kind == "probe" and event.data.get("ev") in ("step", "sample", "phase", "error"):
                 console.print(textview.probe_event_text(event.data))
             continue
         parsed: dict[int, list] = {}
@@ -469,3 +492,99 @@ def triage(args, cfg: config_mod.Config, console: Console) -> int:
         for line in textview.triage_summary(result):
             console.print(line)
     return 0 if result.smallest is not None or result.runs[0].outcome.passed else 1
+
+
+def lab_cmd(args, cfg: config_mod.Config, console: Console) -> int:
+    from venustui.lab import Lab
+
+    lab = Lab(args.name)
+    action = args.lab_command
+    if action == "install":
+        lab.install(private=True if args.private else None, force=args.force,
+                    progress=lambda line: console.print(Text("lab: " + line)))
+        return 0
+    if action == "doctor":
+        checks = lab.doctor()
+        for check in checks:
+            mark = "ok " if check.ok else "FIX"
+            line = Text(f"{mark} {check.part:<20} {check.detail}", style="" if check.ok else "red")
+            if not check.ok and check.fix:
+                line.append(f"  → {check.fix}", style="yellow")
+            console.print(line)
+        return 0 if all(c.ok for c in checks) else 1
+    if action == "up":
+        seconds = lab.start(vkr_debug=_names(args.vkr_debug), host_icd=args.host_icd,
+                            render_server=args.render_server)
+        console.print(Text(f"lab '{lab.name}' up in {seconds:.2f} s: socket {lab.socket_path}, logs "
+                           f"{lab.runtime}/host.stdout.log and host.stderr.log"))
+        console.print(Text(f"guest: VTEST_SOCKET_NAME={lab.socket_path} "
+                           f"VK_DRIVER_FILES={lab.manifest['virtio_icd']} VN_DEBUG=vtest"
+                           + (f" LD_LIBRARY_PATH={lab.manifest['lib_dir']}" if lab.manifest.get("lib_dir") else "")))
+        return 0
+    if action == "down":
+        cleaned = lab.clean_stale()
+        how = lab.stop()
+        console.print(Text(f"lab '{lab.name}': {how}" + (f"; removed {', '.join(cleaned)}" if cleaned else "")))
+        return 0
+    if action == "status":
+        pid = lab.running_pid()
+        m = lab.manifest
+        console.print(Text(f"lab '{lab.name}': {'running, pid ' + str(pid) if pid else 'not running'}; "
+                           f"installed: {m.get('mode', 'no')} in {lab.root}; socket {lab.socket_path}"))
+        return 0
+    return lab_story(lab, args, cfg, console)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def lab_story(lab, args, cfg: config_mod.Config, console: Console) -> int:
+    """default flags → the fence phase hangs; triage finds the flag; the map phase shows why."""
+    from venustui.diagnose import diagnose
+    from venustui.journal import Recorder
+    from venustui.probe.runner import PROBE, Runner
+    from venustui.triage import triage as run_triage
+
+    if not lab.installed():
+        raise UserError(f"the lab is not installed in {lab.root} (run: venustui lab install)")
+    recorder = Recorder(args.output, config=cfg.raw) if args.output else None
+    session = Session([], cfg, follow=False, recorder=recorder)
+    display = Parser(cfg.rules, cfg.mesa_version)
+    started = time.monotonic()
+    ready = lab.start(session.hub, vkr_debug=_names(args.vkr_debug))
+    console.print(Text(f"lab '{lab.name}' server ready in {ready:.2f} s ({lab.manifest['mode']} install)",
+                       style="bold"))
+    runner = Runner(session.hub, deadline=args.deadline, base_env=lab.guest_env(),
+                    driver_files=lab.manifest["virtio_icd"], health=lab.health)
+
+    def pump() -> None:
+        batch = session.pump(0.05)
+        while batch:
+            if not args.quiet:
+                _print_batch(console, batch, display)
+            batch = session.pump(0.05)
+
+    def after_run(record) -> None:
+        pump()
+        console.print(textview.triage_row(record))
+
+    try:
+        console.print(textview.triage_header("probe", "fence"))
+        result = run_triage(runner, PROBE, phase="fence", on_run=after_run)
+        flag_sets = [runs.flags for runs in result.runs[:1]]
+        if result.smallest:
+            flag_sets.append(next(r.flags for r in result.runs if r.outcome.passed))
+        console.print(Text("map phase (the feedback mechanism by hand):", style="bold"))
+        for flags in flag_sets:
+            after_run(runner.run(PROBE, flags, "map"))
+    finally:
+        lab.stop()
+        time.sleep(0.1)
+        pump()
+        session.stop()
+    for line in textview.triage_summary(result):
+        console.print(line)
+    _print_summary(console, session.model)
+    console.print(Text(f"story told in {time.monotonic() - started:.1f} s"))
+    return 0

@@ -689,9 +689,8 @@ class Model:
         return ties
 
     def repeated_handles(self) -> list[HandleSeen]:
-        """Values seen in several runs, on several devices or from several sources."""
-        return [h for h in self.handles.values()
-                if len(h.runs) > 1 or len(h.devices) > 1 or len(h.sources) > 1]
+        """Values seen in several runs or on several devices (the seed's clue)."""
+        return [h for h in self.handles.values() if len(h.runs) > 1 or len(h.devices) > 1]
 
     def run(self, run_id: int) -> Run | None:
         return self.runs[run_id - 1] if 0 < run_id <= len(self.runs) else None

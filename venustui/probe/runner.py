@@ -125,13 +125,14 @@ class Runner:
 
     def __init__(self, sink=None, *, deadline: float = 5.0, grace: float = 1.0,
                  base_env: Mapping[str, str] | None = None, driver_files: str | None = None,
-                 source: str = "guest"):
+                 source: str = "guest", health=None):
         self.sink = sink
         self.deadline = deadline
         self.grace = grace
         self.base_env = dict(os.environ if base_env is None else base_env)
         self.driver_files = driver_files
         self.source = source
+        self.health = health  # () -> None while the host side lives, else why it died
         self.next_run = 1
         self.current: subprocess.Popen | None = None
 
@@ -189,6 +190,7 @@ class Runner:
         last_progress = time.monotonic()
         exited_at = None
         hung = False
+        state["lost"] = ""
         while fds:
             ready, _, _ = select.select(list(fds), [], [], 0.1)
             for fd in ready:
@@ -198,7 +200,8 @@ class Runner:
                     del fds[fd]
                     self._send(splitters[stream].flush())
                     continue
-                self._send(splitters[stream].feed(data))
+                if not (target.probe and stream == ev.STDOUT):  # the probe's stdout is its protocol
+                    self._send(splitters[stream].feed(data))
                 lines = (pending[stream] + data).split(b"\n")
                 pending[stream] = lines.pop()
                 for raw in lines:
@@ -209,10 +212,13 @@ class Runner:
                 exited_at = now
             if exited_at is not None and now - exited_at > 0.5:
                 break  # the target is gone; whatever still holds its pipes is a leftover child
+            if self.health is not None and exited_at is None and (lost := self.health()):
+                state["lost"] = lost  # the guest cannot progress without its host: not a hang
+                break
             if not live and exited_at is None and now - last_progress > self.deadline:
                 hung = True
                 break
-        if hung:
+        if hung or state["lost"]:
             record.ended = kill_group(proc, self.grace)
             self._send(splitters[ev.STDOUT].flush() + splitters[ev.STDERR].flush())
         else:
@@ -269,6 +275,9 @@ class Runner:
     def _classify(self, target: Target, record: RunRecord, state: dict, hung: bool) -> PhaseOutcome:
         phase = record.phase
         code = record.returncode
+        if state["lost"]:
+            step = state["last_begin"] if target.probe else ""
+            return PhaseOutcome(phase, CRASHED, step, detail=f"lost the host: {state['lost']}")
         if target.probe:
             done = state["phase_event"]
             if done is not None and not hung:
