@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
+import subprocess
+import tempfile
 import sys
 import time
 import uuid
@@ -122,12 +126,26 @@ def test_faults_are_clear(lab, tmp_path):
     long = Lab("x", root=lab.root, runtime=Path("/tmp/" + "d" * (SOCKET_MAX - 10)))
     with pytest.raises(UserError, match="UNIX socket allows"):
         long.start()
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    if os.geteuid() != 0:
-        locked.chmod(0o500)
-        with pytest.raises(UserError, match="not writable|cannot create"):
-            Lab("y", root=lab.root, runtime=locked / "run").start()
+    # An unwritable runtime folder, as a user without rights there (CI runs as root).
+    locked = Path(tempfile.mkdtemp(prefix="venustui-locked-"))
+    locked.chmod(0o755)
+    drop = "os.setgroups([]); os.setgid(65534); os.setuid(65534); " if os.geteuid() == 0 else ""
+    if not drop:
+        locked.chmod(0o555)
+    code = ("import os, sys\nfrom pathlib import Path\nfrom venustui.lab import Lab\nfrom venustui.errors import UserError\n"
+            + drop.replace("; ", "\n") + "\n"
+            f"try:\n    Lab('y', root=Path('/nonexistent'), runtime=Path({str(locked)!r}) / 'run').start()\n"
+            "except UserError as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert "cannot create the lab's runtime folder" in out.stdout, (out.stdout, out.stderr)
+    shutil.rmtree(locked, ignore_errors=True)
+    gone = Lab("g", root=lab.root, runtime=tmp_path / "rt-g")
+    manifest = dict(gone.manifest, server=str(tmp_path / "no_virgl_test_server"))
+    copy = tmp_path / "copy-root"
+    copy.mkdir()
+    (copy / "lab.json").write_text(json.dumps(manifest))
+    with pytest.raises(UserError, match="not installed|server .* is missing"):
+        Lab("g", root=copy, runtime=tmp_path / "rt-g").start()
     broken = Lab("z", root=tmp_path / "empty", runtime=tmp_path / "rt")
     with pytest.raises(UserError, match="not installed"):
         broken.start()

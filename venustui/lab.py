@@ -326,8 +326,8 @@ class Lab:
     def start(self, sink=None, *, vkr_debug: tuple[str, ...] = (), host_icd: str | None = None,
               render_server: str | None = None, timeout: float = 10.0) -> float:
         """Start the server; its stdout and stderr go to sink as the 'host' source (or to files). Seconds to ready."""
-        argv, env = self.server_command(host_icd=host_icd, render_server=render_server, vkr_debug=vkr_debug)
         self._prepare_runtime()
+        argv, env = self.server_command(host_icd=host_icd, render_server=render_server, vkr_debug=vkr_debug)
         started = time.monotonic()
         if sink is not None:
             self.source = CommandSource("host", argv, sink, env=env)
@@ -351,6 +351,11 @@ class Lab:
             time.sleep(0.01)
         self.stop()
         raise UserError(f"the lab server did not open {self.socket_path} within {timeout:g} s")
+
+    def restart(self, sink=None, **options) -> float:
+        """Stop and start again with other options (VKR_DEBUG is read by the server at start)."""
+        self.stop()
+        return self.start(sink, **options)
 
     def health(self) -> str | None:
         """None while the server runs; why it stopped otherwise (for the runner: lost, not hung)."""
