@@ -29,5 +29,6 @@ bench: venv
 	@PYTHON=$(PYTHON) scripts/system-deps.sh bench
 	$(PY) bench/probe.py
 	$(PY) bench/lab.py
+	$(PY) bench/driver_inspect.py
 	$(PY) bench/journal.py
 	$(PY) bench/ingest.py

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from pathlib import Path
 import signal
 import sys
 import time
@@ -23,7 +24,7 @@ from venustui.session import Session, fold_files
 from venustui.sources import parse_spec
 from venustui import textview
 
-SUBCOMMANDS = ("watch", "decode", "probe", "triage", "record", "replay", "report", "export", "lab")
+SUBCOMMANDS = ("watch", "decode", "probe", "triage", "record", "replay", "report", "export", "lab", "inspect")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -111,6 +112,18 @@ def _parser() -> argparse.ArgumentParser:
     story.add_argument("-q", "--quiet", action="store_true", help="only runs, summary and findings")
     story.add_argument("-o", "--output", metavar="FILE", help="also record the session to this journal")
 
+    ins = sub.add_parser("inspect", help="driver facts: which binary is really loaded and what it understands")
+    what = ins.add_mutually_exclusive_group()
+    what.add_argument("path", nargs="?", help="a driver library or program")
+    what.add_argument("--icd", metavar="NAME", help="the ICD manifests named NAME (virtio, lvp, …) as the loader finds them")
+    what.add_argument("--render-server", action="store_true", help="the render server virglrenderer would fork")
+    what.add_argument("--backtrace", metavar="LOG", help="symbolize the backtrace lines in a log file")
+    ins.add_argument("--debug-dir", action="append", default=[], metavar="DIR",
+                     help="also look for separate debug files here (besides /usr/lib/debug)")
+    ins.add_argument("--base", action="append", default=[], metavar="LIB=0xADDR",
+                     help="load base of a library, for absolute backtrace addresses")
+    ins.add_argument("--json", action="store_true")
+
     export = sub.add_parser("export", help="a journal as JSON lines")
     export.add_argument("journal", metavar="FILE")
     export.add_argument("--jsonl", action="store_true", required=True, help="one JSON object per event")
@@ -145,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return export_cmd(args)
         if args.command == "lab":
             return lab_cmd(args, cfg, console)
+        if args.command == "inspect":
+            return inspect_cmd(args, console)
         raise AssertionError(args.command)
     except UserError as exc:
         print(f"venustui: {exc}", file=sys.stderr)
@@ -569,9 +584,17 @@ def lab_story(lab, args, cfg: config_mod.Config, console: Console) -> int:
         pump()
         console.print(textview.triage_row(record))
 
+    from venustui.elf import inspect as inspect_elf
+    from venustui.loader import read_manifest
+
+    driver = read_manifest(Path(lab.manifest["virtio_icd"]), "the lab").library
+    known = [name for name, _ in inspect_elf(driver).flags.get("VN_PERF", [])] or None
+    if known is None:
+        console.print(Text("note: the Venus driver's flag table could not be read; using the catalogue's names",
+                           style="yellow"))
     try:
         console.print(textview.triage_header("probe", "fence"))
-        result = run_triage(runner, PROBE, phase="fence", on_run=after_run)
+        result = run_triage(runner, PROBE, phase="fence", known=known, on_run=after_run)
         flag_sets = [runs.flags for runs in result.runs[:1]]
         if result.smallest:
             flag_sets.append(next(r.flags for r in result.runs if r.outcome.passed))
@@ -588,3 +611,99 @@ def lab_story(lab, args, cfg: config_mod.Config, console: Console) -> int:
     _print_summary(console, session.model)
     console.print(Text(f"story told in {time.monotonic() - started:.1f} s"))
     return 0
+
+
+def inspect_cmd(args, console: Console) -> int:
+    import platform
+
+    from venustui import elf, loader
+    from venustui.lab import Lab
+
+    if args.backtrace:
+        bases = {}
+        for item in args.base:
+            name, _, value = item.partition("=")
+            try:
+                bases[name] = int(value, 16)
+            except ValueError:
+                raise UserError(f"--base {item}: write it as LIB=0x7f…") from None
+        try:
+            text = Path(args.backtrace).read_text(errors="replace")
+        except OSError as exc:
+            raise UserError(f"{args.backtrace}: cannot read: {exc.strerror}") from None
+        frames = elf.symbolize(text, roots=tuple(args.debug_dir) + elf.DEBUG_ROOTS, bases=bases)
+        if args.json:
+            print(json.dumps([f.__dict__ for f in frames], indent=2))
+        for frame in frames if not args.json else []:
+            console.print(Text(textview.visible(frame.text(), 2000)))
+        if not frames:
+            console.print(Text("no backtrace lines found (gdb '#N 0x… in ?? () from LIB', 'LIB(+0x…)' or eu-stack)"))
+        return 0
+
+    lab = Lab()
+    lab_manifest = lab.manifest if lab.installed() else {}
+    targets: list[tuple[str, str]] = []  # (what, library path)
+    manifests = []
+    if args.icd:
+        extra = [(Path(lab_manifest[k]), "the lab") for k in ("virtio_icd", "host_icd") if lab_manifest.get(k)]
+        manifests = loader.pick(loader.discover(extra=extra), args.icd)
+        targets = [(f"{m.path} ({m.origin})", m.library) for m in manifests]
+    elif args.render_server:
+        path, why = loader.render_server(lab_manifest=lab_manifest)
+        targets = [(f"render server ({why})", path)]
+    elif args.path:
+        targets = [(args.path, args.path)]
+    else:
+        raise UserError("give a PATH, --icd NAME, --render-server or --backtrace LOG")
+    system_glibc = platform.libc_ver()[1]
+    results = []
+    for (label, path), manifest in zip(targets, manifests or [None] * len(targets)):
+        entry = {"what": label, "library": path}
+        if manifest is not None and manifest.problem:
+            entry["problem"] = manifest.problem
+            results.append(entry)
+            continue
+        start = time.perf_counter()
+        facts = elf.inspect(path)
+        entry.update(facts.as_dict())
+        entry["seconds"] = round(time.perf_counter() - start, 4)
+        entry["notes"] = _inspect_notes(facts, system_glibc) + (manifest.notes if manifest else [])
+        results.append(entry)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    for entry in results:
+        for line in textview.inspect_lines(entry):
+            console.print(line)
+    return 1 if any("problem" in e for e in results) else 0
+
+
+def _inspect_notes(facts, system_glibc: str) -> list[str]:
+    from venustui.lab import COMPAT_LIB
+    from venustui.parse.venus_flags import CATALOGUE
+
+    notes = []
+    have = tuple(int(x) for x in system_glibc.split(".")[:2] if x.isdigit())
+    for need in facts.glibc_needs:
+        version = need.split()[0]
+        numbers = tuple(int(x) for x in version.removeprefix("GLIBC_").split(".")[:2] if x.isdigit())
+        if have and numbers > have:
+            if need.endswith("(weak)"):
+                notes.append(f"needs {version}, newer than this system's glibc {system_glibc}, marked weak"
+                             + (f" with {COMPAT_LIB} supplying its C23 functions (the lab's compatibility measures)"
+                                if COMPAT_LIB in facts.needed else ""))
+            else:
+                notes.append(f"needs {version} but this system has glibc {system_glibc}: the dynamic loader "
+                             "will refuse to load it")
+    if "VN_PERF" in facts.flags:
+        known = {name for name, _ in facts.flags["VN_PERF"]}
+        catalogue = {f.name for f in CATALOGUE if f.variable == "VN_PERF"}
+        gone = sorted(catalogue - known)
+        if "no_fence_feedback" not in known:
+            notes.append("no_fence_feedback is not a name this driver knows (Mesa 26.2 removed fence feedback)")
+        if gone:
+            notes.append(f"VN_PERF names other Mesa versions know but this one ignores: {', '.join(gone)}")
+    if not facts.debug_info and not facts.symtab:
+        notes.append(f"stripped: debug file by build-id /usr/lib/debug/.build-id/{facts.build_id[:2]}/"
+                     f"{facts.build_id[2:]}.debug" if facts.build_id else "stripped, and no build-id")
+    return notes

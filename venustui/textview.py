@@ -321,3 +321,26 @@ def findings(items) -> list[Text]:
         if finding.next_step:
             out.append(Text(visible(f"    next: {finding.next_step}", 2000)))
     return out
+
+
+def inspect_lines(entry: dict) -> list[Text]:
+    out = [Text(visible(entry["what"]), style="bold")]
+    if "problem" in entry:
+        out.append(Text(visible(f"  {entry['library'] or '?'}: {entry['problem']}"), style="red"))
+        return out
+    out.append(Text(visible(f"  {entry['library']}  {entry['size']:,} bytes, {entry['arch']} {entry['bits']}-bit "
+                            f"{entry['endian']}-endian, build-id {entry['build_id'] or 'none'}")))
+    if entry.get("mesa_version"):
+        out.append(Text(f"  Mesa {entry['mesa_version']}"))
+    for variable, names in entry.get("flags", {}).items():
+        out.append(Text(visible(f"  {variable}: " + ", ".join(f"{n['name']}={n['value']}" for n in names))))
+    glibc = entry.get("glibc_max") or "-"
+    out.append(Text(visible(f"  needs glibc up to {glibc}; DT_NEEDED {', '.join(entry.get('needed', [])) or '-'}")))
+    info = "debug info" if entry.get("debug_info") else ("symbols" if entry.get("symtab") else "stripped")
+    out.append(Text(visible(f"  {info}" + (f"; debuglink {entry['debuglink']}" if entry.get("debuglink") else "")
+                            + f"; read in {entry.get('seconds', 0):.3f} s")))
+    for note in entry.get("notes", []):
+        out.append(Text(visible(f"  note: {note}"), style="yellow"))
+    for problem in entry.get("problems", []):
+        out.append(Text(visible(f"  note: {problem}"), style="yellow"))
+    return out
