@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from venustui import elf, loader
-from venustui.errors import UserError
 from venustui.lab import Lab, default_root
 
 from .conftest import run_cli

@@ -16,7 +16,7 @@ from venustui.model import Model
 from venustui.parse import Parser
 from venustui.parse import rules as R
 
-from .conftest import DATA, LAB, ROOT, SEED
+from .conftest import LAB, ROOT, SEED
 
 sys.path.insert(0, str(ROOT / "bench"))
 import genlog  # noqa: E402

@@ -24,7 +24,6 @@ from venustui.session import Session, fold_files
 from venustui.sources import parse_spec
 from venustui import textview
 
-SUBCOMMANDS = ("watch", "decode", "probe", "triage", "record", "replay", "report", "export", "lab", "inspect")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -140,27 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 2
         cfg = config_mod.load(args.config)
-        if args.command == "watch":
-            return watch(args, cfg, console)
-        if args.command == "decode":
-            return decode(args, cfg, console)
-        if args.command == "probe":
-            return probe(args, cfg, console)
-        if args.command == "triage":
-            return triage(args, cfg, console)
-        if args.command == "record":
-            return record(args, cfg, console)
-        if args.command == "replay":
-            return replay_cmd(args, cfg, console)
-        if args.command == "report":
-            return report_cmd(args, cfg, console)
-        if args.command == "export":
-            return export_cmd(args)
-        if args.command == "lab":
-            return lab_cmd(args, cfg, console)
-        if args.command == "inspect":
-            return inspect_cmd(args, console)
-        raise AssertionError(args.command)
+        return COMMANDS[args.command](args, cfg, console)
     except UserError as exc:
         print(f"venustui: {exc}", file=sys.stderr)
         return 2
@@ -315,7 +294,7 @@ def report_cmd(args, cfg: config_mod.Config, console: Console) -> int:
     return 0
 
 
-def export_cmd(args) -> int:
+def export_cmd(args, cfg: config_mod.Config, console: Console) -> int:
     import base64
 
     from venustui.events import Chunk
@@ -556,7 +535,6 @@ def _names(text: str) -> tuple[str, ...]:
 
 def lab_story(lab, args, cfg: config_mod.Config, console: Console) -> int:
     """default flags → the fence phase hangs; triage finds the flag; the map phase shows why."""
-    from venustui.diagnose import diagnose
     from venustui.journal import Recorder
     from venustui.probe.runner import PROBE, Runner
     from venustui.triage import triage as run_triage
@@ -613,7 +591,7 @@ def lab_story(lab, args, cfg: config_mod.Config, console: Console) -> int:
     return 0
 
 
-def inspect_cmd(args, console: Console) -> int:
+def inspect_cmd(args, cfg: config_mod.Config, console: Console) -> int:
     import platform
 
     from venustui import elf, loader
@@ -707,3 +685,9 @@ def _inspect_notes(facts, system_glibc: str) -> list[str]:
         notes.append(f"stripped: debug file by build-id /usr/lib/debug/.build-id/{facts.build_id[:2]}/"
                      f"{facts.build_id[2:]}.debug" if facts.build_id else "stripped, and no build-id")
     return notes
+
+
+COMMANDS = {
+    "watch": watch, "decode": decode, "probe": probe, "triage": triage, "record": record, "replay": replay_cmd,
+    "report": report_cmd, "export": export_cmd, "lab": lab_cmd, "inspect": inspect_cmd,
+}

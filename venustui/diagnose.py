@@ -104,7 +104,8 @@ def fence_never_signaled(model: Model) -> list[Finding]:
         host = model.fences.get(tie[0]) if tie else None
         handle = fence.handle if fence.handle is not None else (host.handle if host else None)
         name = f"fence 0x{handle:x}" if handle is not None else "the fence"
-        evidence = _ev(model, fence.created_seq, *(s for s, _ in fence.submits), *(s for s, _ in fence.waits))
+        evidence = _ev(model, fence.created_seq, fence.submits[0][0] if fence.submits else None,
+                       fence.waits[-1][0] if fence.waits else None)
     if polling:
         return [Finding(
             "feedback-broken", CRITICAL,

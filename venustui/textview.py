@@ -132,7 +132,11 @@ def fence_line(model: Model, fence: Fence, tie: tuple[str, bool] | None) -> str:
         origin = "host" + (f" device {hexs(fence.device)}" if fence.device is not None else "")
         origin += f", run {fence.run}" if fence.run else ""
     parts = [f"created {fence.create_result or '?'}"]
-    if fence.submits:
+    if fence.submit_count > 3:
+        results = Counter(r for _, r in fence.submits)
+        parts.append(f"submitted {fence.submit_count}× (last {len(fence.submits)}: "
+                     + ", ".join(f"{r} ×{n}" for r, n in results.items()) + ")")
+    elif fence.submits:
         parts.append("submitted " + ", ".join(r for _, r in fence.submits))
     if fence.status_polls:
         parts.append(f"status polls {fence.status_polls} ({fence.not_ready_polls} NOT_READY)")

@@ -17,6 +17,7 @@ from venustui.events import Notice, Record, RunEvent
 GUEST_FORMATS = ("mesa", "step")
 HOST_FORMATS = ("vkr", "vkr-server", "vtest", "mvk", "ldso")
 NOTABLE_LIMIT = 2000
+RECENT = 32  # submits and waits kept per fence, results per run
 HANDLE_LIMIT = 100_000  # distinct values kept; a trace of fresh pointers must not grow memory forever
 SAMPLE_LIMIT = 2000
 FENCE_FEEDBACK_BIT = 1 << 4
@@ -128,11 +129,13 @@ class Fence:
     run: int | None = None
     device: int | None = None
     create_result: str | None = None
-    submits: list[tuple[int, str]] = field(default_factory=list)
+    # The most recent submits and waits (a flood of them must not grow memory); counts keep the rest.
+    submits: deque = field(default_factory=lambda: deque(maxlen=RECENT))
+    submit_count: int = 0
     status_polls: int = 0
     not_ready_polls: int = 0
     host_status_calls: int = 0
-    waits: list[tuple[int, str]] = field(default_factory=list)
+    waits: deque = field(default_factory=lambda: deque(maxlen=RECENT))
     state: str = "created"
     signaled_seq: int | None = None
     last_seq: int = 0
@@ -163,6 +166,7 @@ class Fence:
 
     def note_submit(self, seq: int, result: str | None) -> None:
         self.submits.append((seq, result or "?"))
+        self.submit_count += 1
         self.last_seq = seq
         if result in (None, "VK_SUCCESS"):
             if self.state in ("created",):
@@ -502,7 +506,9 @@ class Model:
         elif what == "lost_connection":
             self.ring.lost_connections.append((rec.seq, f"{f['op']} {f['ret']} {f['errno_name']}".strip(), run.id))
         elif what == "result":
-            run.facts.setdefault("results", []).append((f["fn"], f["result"]))
+            results = run.facts.setdefault("results", [])
+            if len(results) < RECENT * 8:
+                results.append((f["fn"], f["result"]))
 
     def _device(self, side: str, handle: int, seq: int, run: Run | None) -> Device:
         device = self.devices.get((side, handle))

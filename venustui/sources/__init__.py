@@ -13,11 +13,9 @@ import os
 import re
 import shlex
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from venustui import events as ev
 from venustui.errors import UserError
 from venustui.sources.stream import CommandSource, StdinSource
 from venustui.sources.tail import FileTail, check_readable
@@ -144,6 +142,3 @@ def open_source(spec: SourceSpec, sink, *, follow: bool, watcher: Watcher | None
         return CommandSource(spec.label, spec.argv, sink, env=env)
     raise ValueError(spec.kind)
 
-
-def source_notice(label: str, kind: str, message: str) -> ev.Notice:
-    return ev.Notice(label, ev.FILE, kind, message, time.time(), time.monotonic())
