@@ -23,7 +23,7 @@ test: venv
 
 demo: venv
 	$(PY) -m venustui lab install
-	$(PY) -m venustui lab triage
+	$(PY) -m venustui
 
 bench: venv
 	@PYTHON=$(PYTHON) scripts/system-deps.sh bench

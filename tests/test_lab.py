@@ -95,11 +95,14 @@ def test_vkr_debug_all_shows_wrapped_handles_explained(lab):
                     driver_files=lab.manifest["virtio_icd"], health=lab.health)
     # The map phase binds host-visible memory to a buffer, which the layer comments on with both handles.
     runner.run(PROBE, FlagSet(perf=("no_fence_feedback",)), "map")
-    lab.stop()
-    for _ in range(10):
+
+    def wrapped():
         session.pump(0.1)
-    wrapped = [h for h in session.model.handles.values() if "host" in h.sides and h.value >> 40 == h.value & 0xFFFFFFFFFF]
-    assert wrapped, "host validation messages carry layer-wrapped handles"
+        return [h for h in session.model.handles.values()
+                if "host" in h.sides and h.value >> 40 == h.value & 0xFFFFFFFFFF]
+
+    assert wait_for(wrapped, timeout=15), "host validation messages carry layer-wrapped handles"
+    lab.stop()
     finding = {f.rule: f for f in diagnose(session.model)}["validation-wrapped"]
     assert "validation layer's object id" in finding.claim and "not a driver handle" in finding.claim
 

@@ -36,6 +36,15 @@ def _parser() -> argparse.ArgumentParser:
                      "$XDG_CONFIG_HOME/venustui/config.toml)")
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
 
+    tui = sub.add_parser("tui", help="the live monitor (the default command): sources, else the config's, else the lab",
+                         description="The terminal UI on SOURCE… (or the config's sources, or the lab when there are "
+                         "none). Records the session to $XDG_STATE_HOME/venustui/sessions/ unless --no-record.")
+    tui.add_argument("sources", nargs="*", metavar="SOURCE")
+    tui.add_argument("--no-record", action="store_true", help="do not record this session")
+    tui.add_argument("--theme", default="venus-dark", help="venus-dark, venus-light or venus-high-contrast")
+    tui.add_argument("--deadline", type=float, default=5.0, help="seconds without progress = hung, for reruns")
+    tui.add_argument("--target", help="a [targets.NAME] from the config to rerun (default: the probe)")
+
     watch = sub.add_parser("watch", help="headless live view: parsed events as they come, a summary at exit",
                            description="Print parsed events as sources produce them; at exit (all sources "
                            "ended, or Ctrl-C) print a summary of runs, devices, queues, fences, the ring and "
@@ -131,6 +140,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A first word that names a subcommand is the subcommand; anything else opens the TUI on it.
+    at = 0
+    while at < len(argv) and argv[at] in ("--config",) or at < len(argv) and argv[at].startswith("--config="):
+        at += 1 if "=" in argv[at] else 2
+    rest = argv[at:]
+    if not (rest and (rest[0] in COMMANDS or rest[0] in ("-h", "--help", "--version"))):
+        argv.insert(at, "tui")
     parser = _parser()
     args = parser.parse_args(argv)
     console = Console(highlight=False, soft_wrap=True)
@@ -155,6 +171,49 @@ class _Stop(Exception):
 
 def _raise_stop(signum, frame):
     raise _Stop()
+
+
+def tui_cmd(args, cfg: config_mod.Config, console: Console) -> int:
+    from venustui.control import Control
+    from venustui.journal import Recorder
+    from venustui.lab import Lab
+    from venustui.probe.runner import PROBE, Target
+    from venustui.tui.app import VenusApp
+
+    texts = args.sources or list(cfg.sources)
+    lab = None
+    if not texts:
+        lab = Lab()
+        if not lab.installed():
+            raise UserError("no sources and no lab: give SOURCE…, set 'sources' in the config, or run "
+                            "venustui lab install (make demo does)")
+    specs = [parse_spec(t) for t in texts]
+    target = PROBE
+    if args.target:
+        found = next((t for t in cfg.targets if t.name == args.target), None)
+        if found is None:
+            raise UserError(f"--target {args.target}: no such target in the config")
+        target = Target(found.name, found.argv)
+    recorder = None
+    if not args.no_record:
+        state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        path = Path(state) / "venustui" / "sessions" / time.strftime("%Y%m%d-%H%M%S.vtj")
+        recorder = Recorder(path, sources=specs, config=cfg.raw, max_bytes=SESSION_CAP)
+    session = Session(specs, cfg, follow=True, recorder=recorder)
+    control = Control(session, lab=lab, target=target, deadline=args.deadline)
+    control.start()
+    what = "the lab" if lab is not None else ", ".join(s.label for s in specs)
+    try:
+        VenusApp(control, theme_name=args.theme, subtitle=what).run()
+    finally:
+        control.stop()
+    if recorder is not None:
+        print(f"session recorded to {recorder.path}" + (f" (stopped early: {recorder.stopped})" if recorder.stopped
+                                                         else ""))
+    return 0
+
+
+SESSION_CAP = 1 << 30  # a recorded TUI session stops recording at 1 GiB of raw input
 
 
 def watch(args, cfg: config_mod.Config, console: Console) -> int:
@@ -244,6 +303,15 @@ def replay_cmd(args, cfg: config_mod.Config, console: Console) -> int:
     journal = Journal.open(args.journal)
     until_seq, until_time = _parse_until(args.until)
     session = Session([], cfg, follow=False)
+    if not (args.summary or args.fast or args.until):
+        from venustui.control import Control
+        from venustui.tui.app import VenusApp
+
+        control = Control(session, readonly=True)
+        control.replay(journal, args.speed or 1.0)
+        VenusApp(control, subtitle=f"replay of {journal.path.name}").run()
+        _journal_problems(journal)
+        return 0
     display = Parser(cfg.rules, cfg.mesa_version)
     quiet = args.summary
 
@@ -688,6 +756,6 @@ def _inspect_notes(facts, system_glibc: str) -> list[str]:
 
 
 COMMANDS = {
-    "watch": watch, "decode": decode, "probe": probe, "triage": triage, "record": record, "replay": replay_cmd,
+    "tui": tui_cmd, "watch": watch, "decode": decode, "probe": probe, "triage": triage, "record": record, "replay": replay_cmd,
     "report": report_cmd, "export": export_cmd, "lab": lab_cmd, "inspect": inspect_cmd,
 }

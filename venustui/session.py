@@ -132,7 +132,7 @@ def fold_files(paths: Iterable[str], config: Config | None = None) -> Model:
 
 
 def replay(journal, session: Session, *, speed: float | None = None, until_seq: int | None = None,
-           until_time: float | None = None, on_event=None) -> int:
+           until_time: float | None = None, on_event=None, fold=None) -> int:
     """Feed a journal through the session's fold in recorded order; returns how many events.
 
     speed None replays as fast as possible, joining consecutive chunks of one stream into
@@ -145,8 +145,10 @@ def replay(journal, session: Session, *, speed: float | None = None, until_seq: 
     started = time.monotonic()
     held: Chunk | None = None
 
+    fold_one = fold or session.fold
+
     def fold(event) -> None:
-        records = session.fold(event)
+        records = fold_one(event)
         if on_event is not None:
             on_event(event, records)
 
@@ -162,7 +164,7 @@ def replay(journal, session: Session, *, speed: float | None = None, until_seq: 
                 time.sleep(delay)
         if until_seq is not None and isinstance(event, Chunk) and event.seq + event.count - 1 > until_seq:
             event = _first_lines(event, until_seq - event.seq + 1)
-        if speed is None and on_event is None and isinstance(event, Chunk):
+        if speed is None and on_event is None and isinstance(event, Chunk):  # join pieces of one read
             if held is not None and _continues(held, event) and len(held.data) < REPLAY_CHUNK:
                 held = _joined(held, event)
                 continue

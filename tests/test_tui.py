@@ -1,0 +1,188 @@
+"""The TUI: every key, the story (rerun with a feedback flag toggled), safe log text, snapshots from replays."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+
+import pytest
+
+from venustui.control import Control
+from venustui.events import Chunk
+from venustui.journal import Journal, Recorder
+from venustui.probe.runner import Target
+from venustui.session import Session, replay
+from venustui.sources import parse_spec
+from venustui.tui.app import VenusApp
+from venustui.tui.widgets import FencesPane, LogView
+
+from .conftest import DATA, LAB, SEED
+
+LAB_FILES = [LAB / f for f in ("guest-fence-default.log", "guest-fence-no_fence_feedback.log",
+                               "guest-map-no_fence_feedback.log", "host.log")]
+
+
+def replayed_control(paths, tmp_path, **options) -> Control:
+    """A control whose model and lines come from a journal of the fixtures (deterministic: no clocks, no pids)."""
+    path = tmp_path / f"{uuid.uuid4().hex}.vtj"
+    recorder = Recorder(path)
+    live = Session([parse_spec(str(p)) for p in paths], follow=False, recorder=recorder)
+    live.start()
+    live.run_to_end()
+    live.stop()
+    control = Control(Session([], follow=False), **options)
+    replay(Journal.open(path), control.session, fold=control.fold_one)
+    return control
+
+
+def runs_done(control: Control, count: int) -> bool:
+    targets = control.session.model.targets
+    return not control.busy and len(targets) >= count and all(t.outcome for t in targets.values())
+
+
+def fence_target(marker: str) -> Target:
+    return Target("test_fence", (sys.executable, str(DATA / "targets" / "fence_steps.py"), marker))
+
+
+async def settle(pilot, control, condition, rounds: int = 300):
+    for _ in range(rounds):
+        control.fold(control.session.hub.take(0.02))
+        await pilot.pause(0.02)
+        if condition():
+            return True
+    return condition()
+
+
+async def test_flag_keys_and_the_rerun_story(tmp_path):
+    """The feedback key and rerun turn the fence pane from stuck to signaled (a guest that needs the flag)."""
+    control = replayed_control(SEED.glob("guest.log"), tmp_path, target=fence_target(f"tui-{uuid.uuid4().hex}"),
+                               deadline=1.5)
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("r")
+        assert await settle(pilot, control, lambda: runs_done(control, 1))
+        pane = app.query_one("#fences", FencesPane)
+        pane.maybe_update()
+        assert "hung at fence" in str(pane.render())
+        for key in ("f", "s", "e", "u"):
+            await pilot.press(key)
+        assert set(control.flags.perf) == {"no_fence_feedback", "no_semaphore_feedback", "no_event_feedback",
+                                           "no_query_feedback"}
+        for key in ("s", "e", "u"):
+            await pilot.press(key)
+        assert control.flags.perf == ("no_fence_feedback",)
+        await pilot.press("r")
+        assert await settle(pilot, control, lambda: runs_done(control, 2))
+        pane.maybe_update()
+        assert "passed" in str(pane.render()).splitlines()[-1]
+        actions = [name for _, name, _ in control.session.model.actions]
+        assert actions.count("toggle") == 7 and actions.count("rerun") == 2
+        await pilot.press("q")
+
+
+async def test_triage_probe_record_keys(tmp_path):
+    recorder = Recorder(tmp_path / "tui.vtj")
+    control = replayed_control([SEED / "guest.log"], tmp_path, target=fence_target(f"tui-{uuid.uuid4().hex}"),
+                               deadline=1.5)
+    control.session.recorder = recorder
+    app = VenusApp(control)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        assert await settle(pilot, control, lambda: not control.busy and control.messages
+                            and "passes with no_fence_feedback" in control.messages[-1])
+        await pilot.press("o")
+        assert await settle(pilot, control, lambda: not control.busy and "probe #" in control.messages[-1])
+        await pilot.press("R")
+        assert recorder.paused
+        await pilot.press("R")
+        assert not recorder.paused
+        await pilot.press("q")
+    recorder.close()
+
+
+async def test_cursor_keys_mark_decode_search_zoom_theme_help(tmp_path):
+    control = replayed_control(SEED.glob("*.log"), tmp_path)
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        log = app.query_one("#log", LogView)
+        log.focus()
+        await pilot.pause(0.3)
+        await pilot.press("slash")
+        await pilot.pause(0.2)
+        await pilot.press(*"CreateFence")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        line = log.current_line()
+        assert line is not None and b"CreateFence" in line.data
+        await pilot.press("up", "down")
+        assert b"0x50000000005" in log.current_line().data
+        await pilot.press("d")
+        await pilot.pause(0.1)
+        assert "validation-layer unique id 5" in str(app.screen.query("Static")[1].render())
+        await pilot.press("escape")
+        marked = log.current_line().seq
+        await pilot.press("m")
+        await pilot.pause(0.2)
+        await pilot.press(*"host fence", "enter")
+        assert await settle(pilot, control, lambda: any(a[1] == "mark" for a in control.session.model.actions))
+        mark = next(a for a in control.session.model.actions if a[1] == "mark")
+        assert mark[2] == {"seq": marked, "note": "host fence"}
+        await pilot.press("z")
+        assert app.has_class("zoomed")
+        await pilot.press("z")
+        theme = app.theme
+        await pilot.press("T")
+        assert app.theme != theme
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        assert "Rerun" in str(app.screen.query("Static")[1].render())
+        await pilot.press("escape")
+        await pilot.press("end")
+        assert log.follow
+        await pilot.press("q")
+    assert not app.is_running
+
+
+async def test_log_text_with_markup_and_escapes_shows_literally(tmp_path):
+    control = Control(Session([], follow=False))
+    control.fold_one(Chunk("host", "file", 0, 0, b"[bold]x[/] [/] \x1b[31mred\x1b[0m \x1b]0;title\x07 nul\x00 \xff\n",
+                           False, 0.0, 0.0, seq=1))
+    app = VenusApp(control)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.3)
+        text = app.query_one("#log", LogView)._text(0).plain
+        assert "[bold]x[/] [/] red  nul\\0 \ufffd" in text and "\x1b" not in text
+        await pilot.press("q")
+
+
+async def test_narrow_terminal_turns_the_log_into_a_tab(tmp_path):
+    control = replayed_control(LAB_FILES, tmp_path)
+    app = VenusApp(control)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        assert app.has_class("narrow")
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause(0.2)
+        assert not app.has_class("narrow")
+        await pilot.press("q")
+
+
+@pytest.mark.parametrize("size, theme", [((160, 48), "venus-dark"), ((80, 24), "venus-light")])
+def test_snapshot_main_screen(snap_compare, size, theme, tmp_path):
+    control = replayed_control(LAB_FILES, tmp_path)
+    assert snap_compare(VenusApp(control, theme_name=theme), terminal_size=size, run_before=_settle_screen)
+
+
+@pytest.mark.parametrize("tab", ["tab-runs", "tab-fences", "tab-ring", "tab-handles"])
+def test_snapshot_panes(snap_compare, tab, tmp_path):
+    control = replayed_control([*SEED.glob("guest.log"), SEED / "host.log", *LAB_FILES], tmp_path)
+
+    async def show(pilot):
+        pilot.app.query_one("#panes").active = tab
+        await _settle_screen(pilot)
+
+    assert snap_compare(VenusApp(control), terminal_size=(160, 48), run_before=show)
+
+
+async def _settle_screen(pilot):
+    await pilot.pause(0.5)

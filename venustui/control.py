@@ -1,0 +1,242 @@
+"""What a screen drives: a session folded on a background thread, the flags, reruns, triage, marks.
+
+Plain Python (no Textual): the TUI calls these actions and reads the model under ``lock``;
+tests drive the same object headless. Every action is also an event in the session, so a
+recording holds it and a replay shows it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from venustui.events import Chunk, Line
+from venustui.flags import FlagSet
+from venustui.index import classify, line_starts
+from venustui.probe.runner import PROBE, Runner, Target
+from venustui.session import Session
+from venustui.triage import triage
+
+STORE_BYTES = 64 << 20  # raw text kept for display; older lines are counted but no longer shown
+
+
+@dataclass
+class StoredChunk:
+    first: int  # the store's own line number of the chunk's first line (notices take none)
+    count: int
+    chunk: Chunk
+    starts: np.ndarray
+    kinds: np.ndarray
+
+
+class LineStore:
+    """The most recent lines of every source in arrival order, for a view that renders only what it shows.
+
+    Lines are numbered densely from 0 in arrival order; old chunks are dropped past max_bytes.
+    """
+
+    def __init__(self, max_bytes: int = STORE_BYTES):
+        self.max_bytes = max_bytes
+        self.chunks: deque[StoredChunk] = deque()
+        self._firsts: deque[int] = deque()
+        self.bytes = 0
+        self.total = 0  # lines ever added
+
+    def add(self, chunk: Chunk) -> None:
+        starts = line_starts(chunk.data)
+        self.chunks.append(StoredChunk(self.total, chunk.count, chunk, starts, classify(chunk.data, starts)))
+        self._firsts.append(self.total)
+        self.total += chunk.count
+        self.bytes += len(chunk.data)
+        while self.bytes > self.max_bytes and len(self.chunks) > 1:
+            old = self.chunks.popleft()
+            self._firsts.popleft()
+            self.bytes -= len(old.chunk.data)
+
+    @property
+    def first(self) -> int:
+        """The number of the oldest line still kept."""
+        return self.chunks[0].first if self.chunks else 0
+
+    def line(self, number: int) -> tuple[Line, int] | None:
+        """The line with this number and its kind byte, if still kept."""
+        at = bisect.bisect_right(self._firsts, number) - 1
+        if at < 0:
+            return None
+        stored = self.chunks[at]
+        index = number - stored.first
+        if not 0 <= index < stored.count:
+            return None
+        start = int(stored.starts[index])
+        data = stored.chunk.data
+        end = int(stored.starts[index + 1]) - 1 if index + 1 < len(stored.starts) else (
+            len(data) - (0 if stored.chunk.partial else 1))
+        return stored.chunk.line(start, end, index), int(stored.kinds[index])
+
+    def search(self, text: str, before: int) -> int | None:
+        """The number of the newest line before `before` that contains text (case-insensitive)."""
+        needle = text.lower().encode()
+        for stored in reversed(self.chunks):
+            if stored.first >= before:
+                continue
+            data = stored.chunk.data.lower()
+            limit = len(data)
+            if before < stored.first + stored.count:
+                limit = int(stored.starts[before - stored.first])
+            at = data.rfind(needle, 0, limit)
+            if at >= 0:
+                return stored.first + int(np.searchsorted(stored.starts, at, side="right") - 1)
+        return None
+
+
+class Control:
+    def __init__(self, session: Session, *, lab=None, target: Target = PROBE, deadline: float = 5.0,
+                 base_env: dict | None = None, driver_files: str | None = None, readonly: bool = False):
+        self.session = session
+        self.readonly = readonly  # a replayed journal: nothing is rerun or marked
+        self.lab = lab
+        self.target = target
+        self.deadline = deadline
+        self.lock = threading.RLock()
+        self.lines = LineStore()
+        self.flags = FlagSet()
+        self.version = 0  # bumps whenever the model changed
+        self.busy = ""  # what a background action is doing, for the status line
+        self.messages: deque[str] = deque(maxlen=50)
+        self._running = threading.Event()
+        self._thread: threading.Thread | None = None
+        env = lab.guest_env() if lab is not None else base_env
+        files = lab.manifest["virtio_icd"] if lab is not None else driver_files
+        self.runner = Runner(session.hub, deadline=deadline, base_env=env, driver_files=files,
+                             health=lab.health if lab is not None else None)
+
+    # lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        self.session.start()
+        if self.lab is not None:
+            seconds = self.lab.start(self.session.hub)
+            self.messages.append(f"lab '{self.lab.name}' up in {seconds:.2f} s")
+        self._running.set()
+        self._thread = threading.Thread(target=self._pump, name="fold", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        while self._running.is_set():
+            events = self.session.hub.take(0.05)
+            if events:
+                self.fold(events)
+
+    def fold(self, events) -> None:
+        """Record and fold a batch under the lock the screen reads with."""
+        with self.lock:
+            if self.session.recorder is not None:
+                self.session.recorder.record(events)
+            for event in events:
+                self.fold_one(event)
+
+    def fold_one(self, event) -> list:
+        with self.lock:
+            records = self.session.fold(event)
+            if isinstance(event, Chunk):
+                self.lines.add(event)
+            self.version += 1
+            return records
+
+    def stop(self) -> None:
+        self.runner.stop()
+        if self.lab is not None:
+            self.lab.stop()
+        self._running.clear()
+        if self._thread is not None:
+            self._thread.join(5)
+        with self.lock:
+            self.session.stop()
+
+    # actions --------------------------------------------------------------------------
+    def toggle(self, variable: str, name: str) -> FlagSet:
+        self.flags = self.flags.toggled(variable, name)
+        self.session.act("toggle", variable=variable, name=name, flags=self.flags.describe())
+        return self.flags
+
+    def _background(self, what: str, work) -> bool:
+        if self.readonly:
+            self.messages.append(f"{what}: this is a replay (read-only)")
+            return False
+        if self.busy:
+            self.messages.append(f"busy ({self.busy}); try again when it ends")
+            return False
+
+        def run():
+            try:
+                work()
+            except Exception as exc:  # a failed action is reported on screen, the session goes on
+                self.messages.append(f"{what} failed: {exc}")
+            finally:
+                self.busy = ""
+
+        self.busy = what
+        threading.Thread(target=run, name=what, daemon=True).start()
+        return True
+
+    def rerun(self) -> bool:
+        """Run the target's phases with the current flags."""
+        flags = self.flags
+        self.session.act("rerun", target=self.target.name, flags=flags.describe())
+
+        def work():
+            for phase in self.target.phases:
+                record = self.runner.run(self.target, flags, phase)
+                self.messages.append(f"run #{record.run} {phase}: {record.outcome.text()}")
+        return self._background(f"rerun with {flags.describe()}", work)
+
+    def probe_now(self) -> bool:
+        flags = self.flags
+        self.session.act("probe", flags=flags.describe())
+
+        def work():
+            record = self.runner.run(PROBE, flags, "fence")
+            self.messages.append(f"probe #{record.run}: {record.outcome.text()}")
+        return self._background("probe", work)
+
+    def triage(self) -> bool:
+        self.session.act("triage", target=self.target.name)
+
+        def work():
+            result = triage(self.runner, self.target, phase=self.target.phases[0])
+            self.messages.append(result.finding())
+        return self._background("triage", work)
+
+    def mark(self, seq: int, note: str) -> bool:
+        if self.readonly:
+            self.messages.append("mark: this is a replay (read-only)")
+            return False
+        self.session.act("mark", seq=seq, note=note)
+        return True
+
+    def replay(self, journal, speed: float | None) -> None:
+        """Feed a journal into the screen on a background thread, at the recorded pace times speed."""
+        from venustui.session import replay
+
+        def run():
+            self.busy = "replaying"
+            try:
+                replay(journal, self.session, speed=speed, fold=self.fold_one)
+                self.messages.append("replay finished")
+            finally:
+                self.busy = ""
+
+        self._running.set()
+        threading.Thread(target=run, name="replay", daemon=True).start()
+
+
+    def toggle_recording(self) -> str:
+        recorder = self.session.recorder
+        if recorder is None:
+            return "not recording (started with --no-record)"
+        recorder.paused = not recorder.paused
+        self.session.act("recording", paused=recorder.paused)
+        return "recording paused" if recorder.paused else f"recording to {recorder.path}"

@@ -1,0 +1,224 @@
+"""The venustui app: the log view beside the panes, one key per action, fit for a tmux pane."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.theme import Theme
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+
+from venustui.control import Control
+from venustui.parse import find_handles
+from venustui.parse.text import decode
+from venustui.tui.widgets import (FencesPane, FindingsPane, HandlesPane, LogView, RingPane, RunsPane, StatusLine,
+                                  decode_text)
+
+THEMES_DIR = Path(__file__).resolve().parent.parent.parent / "themes"
+NARROW = 110  # below this width the log view becomes a tab like the panes
+FEEDBACK_KEYS = {"fence": "no_fence_feedback", "semaphore": "no_semaphore_feedback", "event": "no_event_feedback",
+                 "query": "no_query_feedback"}
+
+
+def load_themes() -> list[Theme]:
+    themes = []
+    for path in sorted(THEMES_DIR.glob("*.toml")):
+        data = tomllib.loads(path.read_text())
+        themes.append(Theme(**data))
+    return themes
+
+
+class TextScreen(ModalScreen):
+    """A modal page of text (help, a decoded handle); any key closes it."""
+
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
+
+    def __init__(self, title: str, body: Text):
+        super().__init__()
+        self.title_text = title
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="modal"):
+            yield Static(Text(self.title_text, style="bold"))
+            yield Static(self.body)
+
+
+class PromptScreen(ModalScreen[str]):
+    """One line of input (a search, a note for a mark)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, prompt: str):
+        super().__init__()
+        self.prompt = prompt
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="modal"):
+            yield Static(self.prompt)
+            yield Input(id="prompt")
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss("")
+
+
+class VenusApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "venustui"
+    BINDINGS = [
+        Binding("f", "toggle('fence')", "no_fence_feedback"),
+        Binding("s", "toggle('semaphore')", "no_semaphore_fb"),
+        Binding("e", "toggle('event')", "no_event_fb"),
+        Binding("u", "toggle('query')", "no_query_fb"),
+        Binding("r", "rerun", "Rerun"),
+        Binding("t", "triage", "Triage"),
+        Binding("o", "probe", "Probe"),
+        Binding("R", "record", "Rec pause"),
+        Binding("m", "mark", "Mark"),
+        Binding("d", "decode", "Decode"),
+        Binding("slash", "search", "Search"),
+        Binding("z", "zoom", "Zoom"),
+        Binding("T", "next_theme", "Theme"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, control: Control, *, theme_name: str = "venus-dark", subtitle: str = ""):
+        super().__init__()
+        self.control = control
+        self.initial_theme = theme_name
+        self.sub_title = subtitle
+        self._themes = [t.name for t in load_themes()]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            yield LogView(self.control, id="log")
+            with TabbedContent(id="panes"):
+                with TabPane("Log", id="tab-log"):
+                    yield LogView(self.control, id="log-tab")
+                with TabPane("Findings", id="tab-findings"):
+                    yield VerticalScroll(FindingsPane(self.control, id="findings"))
+                with TabPane("Runs", id="tab-runs"):
+                    yield VerticalScroll(RunsPane(self.control, id="runs"))
+                with TabPane("Fences", id="tab-fences"):
+                    yield VerticalScroll(FencesPane(self.control, id="fences"))
+                with TabPane("Ring", id="tab-ring"):
+                    yield VerticalScroll(RingPane(self.control, id="ring"))
+                with TabPane("Handles", id="tab-handles"):
+                    yield VerticalScroll(HandlesPane(self.control, id="handles"))
+        yield StatusLine(self.control, id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for theme in load_themes():
+            self.register_theme(theme)
+        self.theme = self.initial_theme if self.initial_theme in self._themes else self._themes[0]
+        self.query_one("#log", LogView).border_title = "host + guest"
+        self._layout(self.size.width)
+
+    def on_resize(self, event) -> None:
+        self._layout(event.size.width)
+
+    def _layout(self, width: int) -> None:
+        narrow = width < NARROW
+        self.set_class(narrow, "narrow")
+        panes = self.query_one("#panes", TabbedContent)
+        if narrow:
+            panes.show_tab("tab-log")
+        else:
+            panes.hide_tab("tab-log")
+            if panes.active == "tab-log":
+                panes.active = "tab-findings"
+
+    def active_log(self) -> LogView:
+        if self.has_class("narrow"):
+            return self.query_one("#log-tab", LogView)
+        return self.query_one("#log", LogView)
+
+    # actions --------------------------------------------------------------------------------
+    def action_toggle(self, which: str) -> None:
+        flags = self.control.toggle("VN_PERF", FEEDBACK_KEYS[which])
+        self.notify(f"flags for the next run: {flags.describe()} (r reruns)")
+
+    def action_rerun(self) -> None:
+        if self.control.rerun():
+            self.notify(f"rerunning {self.control.target.name} with {self.control.flags.describe()}")
+
+    def action_triage(self) -> None:
+        if self.control.triage():
+            self.notify("triage started: defaults, then feedback flags one at a time")
+
+    def action_probe(self) -> None:
+        if self.control.probe_now():
+            self.notify("probe started")
+
+    def action_record(self) -> None:
+        self.notify(self.control.toggle_recording())
+
+    def action_mark(self) -> None:
+        line = self.active_log().current_line()
+        if line is None:
+            self.notify("no line under the cursor", severity="warning")
+            return
+
+        def done(note: str) -> None:
+            if note and self.control.mark(line.seq, note):
+                self.notify(f"marked line #{line.seq}")
+
+        self.push_screen(PromptScreen(f"note for line #{line.seq}:"), done)
+
+    def action_decode(self) -> None:
+        line = self.active_log().current_line()
+        values = find_handles(decode(line.data)) if line is not None else ()
+        if not values:
+            self.notify("no handle value on the line under the cursor", severity="warning")
+            return
+        self.control.session.act("decode", value=hex(values[0]))
+        self.push_screen(TextScreen(f"0x{values[0]:x}", decode_text(values[0])))
+
+    def action_search(self) -> None:
+        def done(text: str) -> None:
+            if not text:
+                return
+            log = self.active_log()
+            seq = self.control.lines.search(text, log.first + log.cursor)
+            if seq is None:
+                self.notify(f"'{text}' not found above the cursor", severity="warning")
+            else:
+                log.jump_to(seq)
+
+        self.push_screen(PromptScreen("search (backwards from the cursor):"), done)
+
+    def action_zoom(self) -> None:
+        self.toggle_class("zoomed")
+
+    def action_next_theme(self) -> None:
+        at = self._themes.index(self.theme) if self.theme in self._themes else -1
+        self.theme = self._themes[(at + 1) % len(self._themes)]
+        self.control.session.act("theme", name=self.theme)
+        self.notify(f"theme {self.theme}")
+
+    def action_help(self) -> None:
+        body = Text()
+        for binding in self.BINDINGS:
+            body.append(f"{binding.key:<14}", style="bold")
+            body.append(f"{binding.description}\n")
+        body.append("\nThe command palette (ctrl+p) lists every action too. Flags apply to the next rerun;"
+                    " the guest's own vn_env line shows whether they took effect.\n")
+        self.push_screen(TextScreen("keys", body))
+
+    async def action_quit(self) -> None:
+        self.control.stop()
+        self.exit()

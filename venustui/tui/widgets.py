@@ -1,0 +1,275 @@
+"""The panes: a log view over the line store (Line API, nothing rendered off screen) and model tables."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Static
+
+from venustui import handles as H
+from venustui.control import Control
+from venustui.diagnose import diagnose
+from venustui.index import FORMAT_NAMES
+from venustui.parse import Parser
+from venustui.parse.text import decode, visible
+from venustui.textview import fence_line, hexs, run_line
+
+KIND_STYLE = {"mesa": "#87afd7", "vkr": "#d7af5f", "vkr-server": "#d78700", "vtest": "#d75f5f", "ldso": "#8a8a8a",
+              "mvk": "#af87d7", "step": "#87d787", "kernel": "#5fafaf", "text": ""}
+LEVEL_STYLE = {"warn": "bold #ffd75f", "error": "bold #ff5f5f"}
+
+
+class LogView(ScrollView, can_focus=True):
+    """Host and guest lines merged in arrival order, each tagged with source and stream, coloured by kind."""
+
+    BINDINGS = [("up", "cursor(-1)", "Up"), ("down", "cursor(1)", "Down"), ("pageup", "cursor(-20)", "Page up"),
+                ("pagedown", "cursor(20)", "Page down"), ("end", "follow", "Follow")]
+    follow = reactive(True)
+    cursor = reactive(0)
+
+    def __init__(self, control: Control, **kwargs):
+        super().__init__(**kwargs)
+        self.control = control
+        self.parser = Parser()  # for display only: the model's parser has already folded these lines
+        self._cache: OrderedDict[int, Text] = OrderedDict()
+        self._seen = 0
+
+    def on_mount(self) -> None:
+        self.set_interval(0.1, self.refresh_lines)
+
+    @property
+    def first(self) -> int:
+        return self.control.lines.first
+
+    def refresh_lines(self) -> None:
+        store = self.control.lines
+        total = store.total - store.first
+        if total == self._seen and not self.follow:
+            return
+        self.virtual_size = Size(self.size.width, total)
+        if self.follow:
+            self.cursor = max(0, total - 1)
+            self.scroll_end(animate=False, immediate=True)
+            self.border_subtitle = "following"
+        else:
+            self.border_subtitle = f"+{total - 1 - self.cursor:,} lines below (End follows)"
+        self._seen = total
+        self.refresh()
+
+    def _text(self, number: int) -> Text:
+        cached = self._cache.get(number)
+        if cached is not None:
+            self._cache.move_to_end(number)
+            return cached
+        found = self.control.lines.line(number)
+        if found is None:
+            return Text("")
+        line, kind = found
+        fmt = FORMAT_NAMES[kind & 0x7F]
+        records = self.parser.parse(line) if kind & 0x80 or fmt != "text" else []
+        level = records[0].level if records else "info"
+        where = line.source if line.stream in ("file", "stdin") else f"{line.source}:{line.stream[3:]}"
+        text = Text(f"{where[:10]:<10} ", style="dim")
+        text.append(visible(decode(line.data), 2000), style=LEVEL_STYLE.get(level, KIND_STYLE.get(fmt, "")))
+        self._cache[number] = text
+        if len(self._cache) > 4000:
+            self._cache.popitem(last=False)
+        return text
+
+    def render_line(self, y: int) -> Strip:
+        scroll_y = self.scroll_offset.y
+        index = scroll_y + y
+        number = self.first + index
+        if number >= self.control.lines.total:
+            return Strip.blank(self.size.width)
+        text = self._text(number)
+        segments = list(text.render(self.app.console))
+        if index == self.cursor and self.has_focus:
+            segments = [Segment(s.text, (s.style or Style()) + Style(reverse=True)) for s in segments]
+        strip = Strip(segments).crop_extend(self.scroll_offset.x, self.scroll_offset.x + self.size.width, None)
+        return strip
+
+    def action_cursor(self, delta: int) -> None:
+        total = self.virtual_size.height
+        self.cursor = max(0, min(total - 1, self.cursor + delta))
+        self.follow = self.cursor >= total - 1
+        if self.cursor < self.scroll_offset.y or self.cursor >= self.scroll_offset.y + self.size.height:
+            self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False)
+        self.refresh()
+
+    def action_follow(self) -> None:
+        self.follow = True
+        self.refresh_lines()
+
+    def current_line(self):
+        found = self.control.lines.line(self.first + self.cursor)
+        return found[0] if found else None
+
+    def jump_to(self, number: int) -> None:
+        self.follow = False
+        self.cursor = max(0, number - self.first)
+        self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False)
+        self.refresh()
+
+
+class Pane(Static):
+    """A pane that redraws from the model when it changed."""
+
+    def __init__(self, control: Control, **kwargs):
+        super().__init__(**kwargs)
+        self.control = control
+        self._version = -1
+
+    def on_mount(self) -> None:
+        self.set_interval(0.25, self.maybe_update)
+        self.maybe_update()
+
+    def maybe_update(self) -> None:
+        if self.control.version == self._version:
+            return
+        self._version = self.control.version
+        with self.control.lock:
+            self.update(self.content())
+
+    def content(self) -> Text:
+        raise AssertionError("each pane says what it shows")
+
+
+class RunsPane(Pane):
+    def content(self) -> Text:
+        model = self.control.session.model
+        out = Text()
+        if model.targets:
+            out.append("Target runs (A/B)\n", style="bold")
+            for target in model.targets.values():
+                outcome = target.outcome.get("text", "running…")
+                style = "green" if target.outcome.get("status") == "passed" else ("yellow" if not target.outcome else "red")
+                out.append(visible(f"#{target.id:<3} {target.phase:<5} {target.flags or 'defaults':<28} "), style="")
+                out.append(visible(outcome) + "\n", style=style)
+        out.append("Runs in the logs\n", style="bold")
+        for run in model.runs:
+            out.append(visible(run_line(run)) + "\n", style="red" if "failed" in run.outcome() else "")
+        if not model.runs and not model.targets:
+            out.append("no runs yet: r reruns the target, o probes\n", style="dim")
+        return out
+
+
+class FencesPane(Pane):
+    def content(self) -> Text:
+        model = self.control.session.model
+        out = Text()
+        ties = model.fence_ties()
+        tied = {host for host, _ in ties.values()}
+        for fence in model.fences.values():
+            if fence.key in tied:
+                continue
+            style = {"timeout": "red", "stuck": "red", "failed": "red", "signaled": "green"}.get(fence.state, "yellow")
+            out.append(visible(fence_line(model, fence, ties.get(fence.key))) + "\n", style=style)
+        for target in model.targets.values():
+            fence = next((s for s in target.steps if s.get("step") == "fence"), None)
+            if target.phase == "fence":
+                state = target.outcome.get("text", "running…")
+                handle = fence.get("handle", "-") if fence else "not created"
+                out.append(visible(f"probe #{target.id} fence {handle} [{target.flags or 'defaults'}]: {state}\n"),
+                           style="green" if target.outcome.get("status") == "passed" else "red")
+        if not out.plain:
+            out.append("no fences seen yet", style="dim")
+        return out
+
+
+class RingPane(Pane):
+    def content(self) -> Text:
+        ring = self.control.session.model.ring
+        out = Text()
+        for stuck in ring.stuck.values():
+            out.append(visible(f"stuck in {stuck.reason} wait: {stuck.count} warning(s), iteration "
+                               f"{stuck.first_iter}..{stuck.max_iter}\n"), style="red")
+        for seq, fn, seqno, wait in list(ring.seqno_pairs)[-10:]:
+            out.append(visible(f"host #{seq} {fn}: ring seqno {seqno} cannot reach {wait}\n"), style="red")
+        for _, what, iteration, _ in ring.fatal:
+            out.append(visible(f"FATAL {what} at iter {iteration}\n"), style="bold red")
+        for _, iteration, _ in ring.alive_expired:
+            out.append(f"ALIVE expired at iter {iteration}\n", style="bold red")
+        for _, detail, _ in ring.lost_connections:
+            out.append(visible(f"lost connection: {detail}\n"), style="red")
+        if not out.plain:
+            out.append("nothing logged about the ring (no stuck waits, no seqno messages)", style="dim")
+        return out
+
+
+class HandlesPane(Pane):
+    def content(self) -> Text:
+        model = self.control.session.model
+        out = Text()
+        shown = sorted(model.handles.values(), key=lambda h: (-len(h.runs), -h.count))[:60]
+        for seen in shown:
+            best = H.decode(seen.value)[0]
+            runs = ",".join(map(str, sorted(seen.runs))) or "-"
+            out.append(visible(f"{hexs(seen.value):<18} ×{seen.count:<5} runs {runs:<8} "
+                               f"{'/'.join(sorted(seen.roles)) or '':<10} {best.title}\n"),
+                       style="bold" if best.key == "validation-id" else "")
+        if not shown:
+            out.append("no handle values seen yet (d decodes the one under the cursor)", style="dim")
+        return out
+
+
+class FindingsPane(Pane):
+    STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
+
+    def content(self) -> Text:
+        found = diagnose(self.control.session.model)
+        out = Text()
+        for finding in found:
+            out.append(visible(f"{finding.severity.upper()}: {finding.claim}\n"), style=self.STYLE[finding.severity])
+            for evidence in finding.evidence[:4]:
+                out.append(visible(f"   #{evidence.seq} {evidence.source}: {evidence.text[:160]}\n"), style="dim")
+            if finding.next_step:
+                out.append(visible(f"   next: {finding.next_step}\n"))
+        if not found:
+            out.append("no findings yet", style="dim")
+        return out
+
+
+class StatusLine(Static):
+    def __init__(self, control: Control, **kwargs):
+        super().__init__(**kwargs)
+        self.control = control
+
+    def on_mount(self) -> None:
+        self.set_interval(0.25, self.tick)
+        self.tick()
+
+    def tick(self) -> None:
+        control = self.control
+        recorder = control.session.recorder
+        if recorder is None:
+            record = "not recording"
+        elif recorder.stopped:
+            record = f"recording stopped: {recorder.stopped}"
+        elif recorder.paused:
+            record = "recording paused"
+        else:
+            record = f"rec {recorder.path.name} {recorder.bytes_written / 1e6:.1f} MB"
+        busy = f" · {control.busy}…" if control.busy else ""
+        message = f" · {control.messages[-1]}" if control.messages else ""
+        self.update(Text(visible(f"flags: {control.flags.describe()} · {record}{busy}{message}"), no_wrap=True,
+                         overflow="ellipsis"))
+
+
+def decode_text(value: int) -> Text:
+    out = Text()
+    for rank, layout in enumerate(H.decode(value), 1):
+        out.append(f"{rank}. {layout.title} [{layout.score:.2f}]\n", style="bold" if rank == 1 else "")
+        out.append(visible(layout.explanation) + "\n")
+        for row in H.bit_diagram(value, layout.fields):
+            out.append("   " + row + "\n", style="dim")
+    return out
+
+
