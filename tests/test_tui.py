@@ -186,3 +186,53 @@ def test_snapshot_panes(snap_compare, tab, tmp_path):
 
 async def _settle_screen(pilot):
     await pilot.pause(0.5)
+
+
+async def test_flag_picker_and_probe_and_driver_panes(tmp_path):
+    control = replayed_control([SEED / "guest.log"], tmp_path)
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("p")
+        await pilot.pause(0.2)
+        picker = app.screen.query_one("#picker")
+        ids = [picker.get_option_at_index(i).id for i in range(picker.option_count)]
+        assert "VN_PERF:no_fence_feedback" in ids and "VN_DEBUG:no_abort" in ids and "VKR_DEBUG:validate" in ids
+        picker.highlighted = ids.index("VN_DEBUG:no_abort")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert control.flags.debug == ("no_abort",)
+        app.query_one("#panes").active = "tab-probe"
+        await pilot.pause(0.2)
+        assert "no probe runs yet" in str(app.query_one("#probe").render())
+        assert "no driver to inspect" in str(app.query_one("#driver").render())
+        await pilot.press("q")
+
+
+@pytest.mark.lab
+async def test_the_lab_story_in_the_tui():
+    """On the real lab: rerun hangs in vkCreateFence; f then r, and the fence pane shows it signaled."""
+    from venustui.lab import Lab, default_root
+
+    lab = Lab(uuid.uuid4().hex[:8], root=default_root().parent / "lab-test-private",
+              runtime=__import__("pathlib").Path(f"/tmp/venustui-tui-{uuid.uuid4().hex[:8]}"))
+    lab.install(private=True, progress=lambda line: None)
+    control = Control(Session([], follow=False), lab=lab, deadline=3)
+    control.start()
+    app = VenusApp(control)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.press("r")  # the probe's fence and map phases with the defaults
+            assert await settle(pilot, control, lambda: runs_done(control, 2), rounds=600)
+            pane = app.query_one("#fences", FencesPane)
+            pane.maybe_update()
+            assert "hung at fence" in str(pane.render())
+            await pilot.press("f", "r")
+            assert await settle(pilot, control, lambda: runs_done(control, 4), rounds=600)
+            pane.maybe_update()
+            fence_runs = [line for line in str(pane.render()).splitlines() if line.startswith("probe #")]
+            assert "hung at fence" in fence_runs[0] and fence_runs[-1].endswith(": passed")
+            assert "0x" in fence_runs[-1]  # the fence's handle, created this time
+            assert "Venus driver (the lab)" in str(app.query_one("#driver").render())
+            await pilot.press("q")
+    finally:
+        control.stop()

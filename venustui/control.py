@@ -11,6 +11,7 @@ import bisect
 import threading
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -160,6 +161,13 @@ class Control:
     def toggle(self, variable: str, name: str) -> FlagSet:
         self.flags = self.flags.toggled(variable, name)
         self.session.act("toggle", variable=variable, name=name, flags=self.flags.describe())
+        if variable == "VKR_DEBUG" and self.lab is not None:
+            names = self.flags.vkr_debug
+            # The render server reads VKR_DEBUG when it starts: the lab's server starts again.
+            self._background("restarting the lab's server",
+                             lambda: self.messages.append(
+                                 f"lab server restarted with VKR_DEBUG={','.join(names) or '(none)'} in "
+                                 f"{self.lab.restart(self.session.hub, vkr_debug=names):.2f} s"))
         return self.flags
 
     def _background(self, what: str, work) -> bool:
@@ -240,3 +248,33 @@ class Control:
         recorder.paused = not recorder.paused
         self.session.act("recording", paused=recorder.paused)
         return "recording paused" if recorder.paused else f"recording to {recorder.path}"
+
+    def driver_facts(self) -> list[dict]:
+        """ELF facts of the Venus driver and render server in use (the lab's), for the driver pane."""
+        if self.lab is None or not self.lab.installed():
+            return []
+        from venustui.elf import inspect
+        from venustui.errors import UserError
+        from venustui.loader import read_manifest
+
+        out = []
+        manifest = self.lab.manifest
+        driver = read_manifest(Path(manifest["virtio_icd"]), "the lab").library
+        for label, path in (("Venus driver (the lab)", driver), ("render server (the lab)", manifest["render_server"])):
+            try:
+                out.append({"what": label, "library": path, **inspect(path).as_dict()})
+            except UserError as exc:
+                out.append({"what": label, "library": path, "problem": str(exc)})
+        return out
+
+    def known_flags(self) -> dict[str, list[str]]:
+        """The flag names a picker offers: the loaded driver's own where it can be read, else the catalogue."""
+        from venustui.parse.venus_flags import CATALOGUE
+
+        names = {v: [f.name for f in CATALOGUE if f.variable == v and not f.renamed_to]
+                 for v in ("VN_PERF", "VN_DEBUG")}
+        names["VKR_DEBUG"] = ["validate", "udmabuf", "gbm", "all"]
+        for entry in self.driver_facts():
+            for variable, flags in entry.get("flags", {}).items():
+                names[variable] = [f["name"] for f in flags]
+        return names

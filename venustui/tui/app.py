@@ -11,13 +11,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.theme import Theme
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
 
 from venustui.control import Control
 from venustui.parse import find_handles
 from venustui.parse.text import decode
-from venustui.tui.widgets import (FencesPane, FindingsPane, HandlesPane, LogView, RingPane, RunsPane, StatusLine,
-                                  decode_text)
+from venustui.tui.widgets import (DriverPane, FencesPane, FindingsPane, HandlesPane, LogView, ProbePane, RingPane,
+                                  RunsPane, StatusLine, decode_text)
 
 THEMES_DIR = Path(__file__).resolve().parent.parent.parent / "themes"
 NARROW = 110  # below this width the log view becomes a tab like the panes
@@ -73,6 +74,34 @@ class PromptScreen(ModalScreen[str]):
         self.dismiss("")
 
 
+class PickerScreen(ModalScreen[str]):
+    """Every flag name the loaded driver knows, with its state; Enter toggles one."""
+
+    BINDINGS = [Binding("escape", "cancel", "Close")]
+
+    def __init__(self, names: dict[str, list[str]], flags):
+        super().__init__()
+        self.names = names
+        self.flags = flags
+
+    def compose(self) -> ComposeResult:
+        on = {"VN_PERF": self.flags.perf, "VN_DEBUG": self.flags.debug, "VKR_DEBUG": self.flags.vkr_debug}
+        options = [Option(f"{'[x]' if name in on[variable] else '[ ]'} {variable}={name}", id=f"{variable}:{name}")
+                   for variable, names in self.names.items() for name in names]
+        with VerticalScroll(id="modal"):
+            yield Static(Text("flags for the next run (VKR_DEBUG restarts the lab's server)", style="bold"))
+            yield OptionList(*options, id="picker")
+
+    def on_mount(self) -> None:
+        self.query_one("#picker", OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss("")
+
+
 class VenusApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "venustui"
@@ -81,6 +110,7 @@ class VenusApp(App):
         Binding("s", "toggle('semaphore')", "no_semaphore_fb"),
         Binding("e", "toggle('event')", "no_event_fb"),
         Binding("u", "toggle('query')", "no_query_fb"),
+        Binding("p", "pick", "Flags…"),
         Binding("r", "rerun", "Rerun"),
         Binding("t", "triage", "Triage"),
         Binding("o", "probe", "Probe"),
@@ -118,6 +148,10 @@ class VenusApp(App):
                     yield VerticalScroll(RingPane(self.control, id="ring"))
                 with TabPane("Handles", id="tab-handles"):
                     yield VerticalScroll(HandlesPane(self.control, id="handles"))
+                with TabPane("Probe", id="tab-probe"):
+                    yield VerticalScroll(ProbePane(self.control, id="probe"))
+                with TabPane("Driver", id="tab-driver"):
+                    yield VerticalScroll(DriverPane(self.control.driver_facts(), id="driver"))
         yield StatusLine(self.control, id="status")
         yield Footer()
 
@@ -151,6 +185,15 @@ class VenusApp(App):
     def action_toggle(self, which: str) -> None:
         flags = self.control.toggle("VN_PERF", FEEDBACK_KEYS[which])
         self.notify(f"flags for the next run: {flags.describe()} (r reruns)")
+
+    def action_pick(self) -> None:
+        def done(choice: str) -> None:
+            if choice:
+                variable, name = choice.split(":", 1)
+                flags = self.control.toggle(variable, name)
+                self.notify(f"flags: {flags.describe()}")
+
+        self.push_screen(PickerScreen(self.control.known_flags(), self.control.flags), done)
 
     def action_rerun(self) -> None:
         if self.control.rerun():

@@ -237,6 +237,52 @@ class FindingsPane(Pane):
         return out
 
 
+class ProbePane(Pane):
+    """What the probe reported, run by run: each step's result and time, the slot beside the fence."""
+
+    def content(self) -> Text:
+        out = Text()
+        for target in self.control.session.model.targets.values():
+            outcome = target.outcome.get("text", "running…")
+            out.append(visible(f"#{target.id} {target.target} {target.phase} [{target.flags or 'defaults'}]: {outcome}\n"),
+                       style="bold green" if target.outcome.get("status") == "passed" else "bold red")
+            for step in target.steps[-16:]:
+                ok = step.get("result") in ("VK_SUCCESS", "VK_NOT_READY")
+                extra = "".join(f" {k}={step[k]}" for k in ("handle", "fence_ms", "slot_ms", "polls") if step.get(k)
+                                is not None and k in step)
+                out.append(visible(f"   {step.get('step', ''):<14} {step.get('result', ''):<18} "
+                                   f"{step.get('ms', 0):>8.3f} ms{extra}\n"), style="" if ok else "red")
+            for sample in list(target.samples)[-8:]:
+                fence = "signaled" if sample.get("fence_ms") is not None else "NOT signaled"
+                slot = sample.get("slot_ms")
+                out.append(visible(f"   sample: fence {fence}"
+                                   + (f", slot {'written' if slot is not None else 'never written'}" if "slot_ms" in sample
+                                      else "") + "\n"), style="dim")
+        if not out.plain:
+            out.append("no probe runs yet: o probes now, r reruns the target", style="dim")
+        return out
+
+
+class DriverPane(Static):
+    """The ELF facts of what is loaded: the Venus driver and the render server (computed once)."""
+
+    def __init__(self, facts: list[dict], **kwargs):
+        super().__init__(**kwargs)
+        self.facts = facts
+
+    def on_mount(self) -> None:
+        from venustui.textview import inspect_lines
+
+        out = Text()
+        for entry in self.facts:
+            for line in inspect_lines(entry):
+                out.append_text(line)
+                out.append("\n")
+        if not self.facts:
+            out.append("no driver to inspect here (the lab is not in use): venustui inspect --icd virtio", style="dim")
+        self.update(out)
+
+
 class StatusLine(Static):
     def __init__(self, control: Control, **kwargs):
         super().__init__(**kwargs)
