@@ -30,5 +30,6 @@ bench: venv
 	$(PY) bench/probe.py
 	$(PY) bench/lab.py
 	$(PY) bench/driver_inspect.py
+	$(PY) bench/tui.py
 	$(PY) bench/journal.py
 	$(PY) bench/ingest.py

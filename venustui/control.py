@@ -18,11 +18,13 @@ import numpy as np
 from venustui.events import Chunk, Line
 from venustui.flags import FlagSet
 from venustui.index import classify, line_starts
+from venustui.journal import pieces
 from venustui.probe.runner import PROBE, Runner, Target
 from venustui.session import Session
 from venustui.triage import triage
 
 STORE_BYTES = 64 << 20  # raw text kept for display; older lines are counted but no longer shown
+FOLD_PIECE = 64 << 10  # bytes folded per lock hold: a few milliseconds
 
 
 @dataclass
@@ -132,11 +134,14 @@ class Control:
                 self.fold(events)
 
     def fold(self, events) -> None:
-        """Record and fold a batch under the lock the screen reads with."""
-        with self.lock:
-            if self.session.recorder is not None:
-                self.session.recorder.record(events)
-            for event in events:
+        """Record a batch, then fold it in pieces, so the screen never waits long for the lock."""
+        if self.session.recorder is not None:
+            self.session.recorder.record(events)
+        for event in events:
+            if isinstance(event, Chunk) and len(event.data) > FOLD_PIECE:
+                for piece in pieces(event, FOLD_PIECE):
+                    self.fold_one(piece)
+            else:
                 self.fold_one(event)
 
     def fold_one(self, event) -> list:

@@ -154,7 +154,7 @@ class Recorder:
         size = 0
         for event in events:
             if isinstance(event, ev.Chunk):
-                for piece in _pieces(event):
+                for piece in pieces(event):
                     chunks.append((piece.seq, piece.source, piece.stream, piece.generation, piece.offset,
                                    int(piece.partial), piece.wall, piece.mono, piece.count, piece.data))
                 size += len(event.data)
@@ -206,15 +206,15 @@ class Recorder:
             self._db.close()
 
 
-def _pieces(chunk: ev.Chunk):
-    """A chunk as consecutive chunks of whole lines of about ROW_BYTES (folding them is the same)."""
+def pieces(chunk: ev.Chunk, size: int = ROW_BYTES):
+    """A chunk as consecutive chunks of whole lines of about size bytes (folding them is the same)."""
     data = chunk.data
-    if len(data) <= ROW_BYTES:
+    if len(data) <= size:
         yield chunk
         return
     start, seq, offset = 0, chunk.seq, chunk.offset
     while start < len(data):
-        cut = data.find(b"\n", start + ROW_BYTES - 1)
+        cut = data.find(b"\n", start + size - 1)
         end = len(data) if cut < 0 else cut + 1
         piece = data[start:end]
         partial = chunk.partial and end == len(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from pathlib import Path
 
@@ -103,7 +104,7 @@ class PickerScreen(ModalScreen[str]):
 
 
 class VenusApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))
     TITLE = "venustui"
     BINDINGS = [
         Binding("f", "toggle('fence')", "no_fence_feedback"),
@@ -156,6 +157,8 @@ class VenusApp(App):
         yield Footer()
 
     def on_mount(self) -> None:
+        # The fold runs on another thread; shorter GIL slices keep keys answered within milliseconds.
+        sys.setswitchinterval(0.001)
         for theme in load_themes():
             self.register_theme(theme)
         self.theme = self.initial_theme if self.initial_theme in self._themes else self._themes[0]

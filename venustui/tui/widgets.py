@@ -127,16 +127,23 @@ class Pane(Static):
         self.control = control
         self._version = -1
 
+    INTERVAL = 0.25
+
     def on_mount(self) -> None:
-        self.set_interval(0.25, self.maybe_update)
+        self.set_interval(self.INTERVAL, self.maybe_update)
         self.maybe_update()
 
     def maybe_update(self) -> None:
         if self.control.version == self._version:
             return
-        self._version = self.control.version
-        with self.control.lock:
+        # Never wait for the fold: if it holds the lock, the next tick tries again.
+        if not self.control.lock.acquire(blocking=False):
+            return
+        try:
+            self._version = self.control.version
             self.update(self.content())
+        finally:
+            self.control.lock.release()
 
     def content(self) -> Text:
         raise AssertionError("each pane says what it shows")
@@ -222,6 +229,7 @@ class HandlesPane(Pane):
 
 class FindingsPane(Pane):
     STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
+    INTERVAL = 1.0  # the rules read the whole model: once a second is enough
 
     def content(self) -> Text:
         found = diagnose(self.control.session.model)

@@ -1,0 +1,116 @@
+"""TUI benchmark (`make bench`, never in the tests): cold start to first paint, and key latency under load.
+
+- cold start: a fresh interpreter, from process start to the first painted screen (target <= 1.0 s)
+- while a source appends 100,000 lines/s: key press to the app's next completed screen update, p99
+  (target <= 50 ms), lines lost, and the CPU share of the whole process
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import genlog  # noqa: E402
+
+COLD = """
+import asyncio, sys, time
+t0 = float(sys.argv[1])
+from venustui.control import Control
+from venustui.session import Session
+from venustui.tui.app import VenusApp
+async def main():
+    app = VenusApp(Control(Session([], follow=False)))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0)
+        print(time.time() - t0)
+asyncio.run(main())
+"""
+
+
+def cold_start() -> float:
+    out = subprocess.run([sys.executable, "-c", COLD, repr(time.time())], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def writer(path: str, rate: int, seconds: float) -> None:
+    lines = [line.encode() + b"\n" for line in genlog.lines(int(rate * seconds), seed=5, mix="trace")]
+    per = rate // 100
+    start = time.monotonic()
+    with open(path, "ab", buffering=0) as f:
+        for k in range(0, len(lines), per):
+            delay = start + (k / rate) - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            f.write(b"".join(lines[k:k + per]))
+
+
+async def under_load(rate: int, seconds: float) -> None:
+    from venustui.control import Control
+    from venustui.session import Session
+    from venustui.sources import parse_spec
+    from venustui.tui.app import VenusApp
+
+    folder = Path(tempfile.mkdtemp(prefix="venustui-bench-tui-"))
+    log = folder / "flood.log"
+    log.touch()
+    control = Control(Session([parse_spec(f"host={log}")], follow=True, poll_interval=0.05))
+    control.start()
+    painted: list[float] = []
+
+    class Timed(VenusApp):
+        """The app with one hook: when the screen update after the zoom key has completed."""
+
+        def action_zoom(self) -> None:
+            super().action_zoom()
+            self.call_after_refresh(lambda: painted.append(time.perf_counter()))
+
+    app = Timed(control)
+    proc = multiprocessing.get_context("fork").Process(target=writer, args=(str(log), rate, seconds))
+    latencies = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        proc.start()
+        while proc.is_alive():
+            start = time.perf_counter()
+            count = len(painted)
+            await pilot.press("z")
+            while len(painted) == count:
+                await asyncio.sleep(0.001)
+            latencies.append((painted[-1] - start) * 1000)
+            await asyncio.sleep(0.05)
+        proc.join()
+        expected = int(rate * seconds)
+        deadline = time.monotonic() + 30
+        while control.session.model.lines["host"] < expected and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
+        folded = control.session.model.lines["host"]
+        await pilot.press("q")
+    control.stop()
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99) - 1] if len(latencies) > 1 else latencies[0]
+    print(f"under {rate:,} lines/s for {seconds:g} s: key → screen update p99 {p99:.1f} ms, median "
+          f"{statistics.median(latencies):.1f} ms over {len(latencies)} presses (target p99 <= 50 ms); lines lost "
+          f"{expected - folded}; process CPU {100 * cpu / wall:.0f}% of one core (fold + UI)")
+
+
+def main() -> int:
+    starts = [cold_start() for _ in range(3)]
+    print(f"TUI cold start to first paint: {statistics.median(starts):.2f} s median of 3 (target <= 1.0 s)")
+    asyncio.run(under_load(100_000, 10))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TERM", "xterm-256color")
+    sys.exit(main())
