@@ -173,15 +173,56 @@ def test_snapshot_main_screen(snap_compare, size, theme, tmp_path):
     assert snap_compare(VenusApp(control, theme_name=theme), terminal_size=size, run_before=_settle_screen)
 
 
-@pytest.mark.parametrize("tab", ["tab-runs", "tab-fences", "tab-ring", "tab-handles"])
-def test_snapshot_panes(snap_compare, tab, tmp_path):
+PANES = ["tab-findings", "tab-runs", "tab-fences", "tab-ring", "tab-handles", "tab-probe", "tab-driver"]
+
+
+@pytest.mark.parametrize("tab", PANES)
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+@pytest.mark.parametrize("theme", ["venus-dark", "venus-high-contrast"])
+def test_snapshot_panes(snap_compare, tab, size, theme, tmp_path):
     control = replayed_control([*SEED.glob("guest.log"), SEED / "host.log", *LAB_FILES], tmp_path)
 
     async def show(pilot):
         pilot.app.query_one("#panes").active = tab
         await _settle_screen(pilot)
 
-    assert snap_compare(VenusApp(control), terminal_size=(160, 48), run_before=show)
+    assert snap_compare(VenusApp(control, theme_name=theme), terminal_size=size, run_before=show)
+
+
+async def test_filter_jump_and_replay_controls(tmp_path):
+    path = tmp_path / "seed.vtj"
+    live = Session([parse_spec(str(p)) for p in sorted(SEED.glob("*.log"))], follow=False, recorder=Recorder(path))
+    live.start()
+    live.run_to_end()
+    live.stop()
+    control = Control(Session([], follow=False), readonly=True)
+    control.replay(Journal.open(path), speed=None)
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        assert await settle(pilot, control, lambda: control.replay_position == control.replay_total)
+        log = app.query_one("#log", LogView)
+        await pilot.press("F")
+        await pilot.pause(0.2)
+        await pilot.press(*"source=host.log", "enter")
+        await pilot.pause(0.3)
+        shown = [log.control.lines.line(log.number(i))[0].source for i in range(log.virtual_size.height)]
+        assert shown and set(shown) == {"host.log"}
+        await pilot.press("F")
+        await pilot.pause(0.2)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert log.filter is None and log.virtual_size.height == control.lines.total
+        await pilot.press("j")
+        await pilot.pause(0.2)
+        assert log.current_line() is not None and not log.follow
+        await pilot.press("r")  # read-only: refused, said so
+        await pilot.pause(0.1)
+        assert "read-only" in control.messages[-1]
+        await pilot.press("space")
+        assert not control.playing.is_set()
+        await pilot.press("space")
+        assert control.playing.is_set()
+        await pilot.press("q")
 
 
 async def _settle_screen(pilot):

@@ -80,6 +80,25 @@ class LineStore:
             len(data) - (0 if stored.chunk.partial else 1))
         return stored.chunk.line(start, end, index), int(stored.kinds[index])
 
+    def number_of(self, seq: int) -> int | None:
+        """The store's number for the line with this sequence number, if still kept."""
+        for stored in self.chunks:
+            if stored.chunk.seq <= seq < stored.chunk.seq + stored.count:
+                return stored.first + seq - stored.chunk.seq
+        return None
+
+    def matching(self, predicate, start: int) -> list[int]:
+        """Numbers of kept lines from start on whose (line, kind) satisfy predicate (for a filtered view)."""
+        out = []
+        for stored in self.chunks:
+            if stored.first + stored.count <= start:
+                continue
+            for index in range(max(0, start - stored.first), stored.count):
+                found = self.line(stored.first + index)
+                if found is not None and predicate(*found):
+                    out.append(stored.first + index)
+        return out
+
     def search(self, text: str, before: int) -> int | None:
         """The number of the newest line before `before` that contains text (case-insensitive)."""
         needle = text.lower().encode()
@@ -231,19 +250,38 @@ class Control:
         return True
 
     def replay(self, journal, speed: float | None) -> None:
-        """Feed a journal into the screen on a background thread, at the recorded pace times speed."""
+        """Feed a journal into the screen on a background thread, at the recorded pace times speed.
+
+        ``playing`` pauses and resumes it; ``step()`` lets one event through while paused;
+        ``replay_position`` and ``replay_total`` say where it is (the time scrubber).
+        """
         from venustui.session import replay
 
+        self.playing = threading.Event()
+        self.playing.set()
+        self._step = threading.Event()
+        self.replay_total = journal.last_seq()
+        self.replay_position = 0
+
+        def gate(event):
+            while not self.playing.is_set() and not self._step.is_set():
+                self.playing.wait(0.1)
+            self._step.clear()
+            self.replay_position = event.seq
+            return self.fold_one(event)
+
         def run():
-            self.busy = "replaying"
             try:
-                replay(journal, self.session, speed=speed, fold=self.fold_one)
+                replay(journal, self.session, speed=speed, fold=gate)
                 self.messages.append("replay finished")
-            finally:
-                self.busy = ""
+            except Exception as exc:  # a damaged journal: say so on screen, keep what was shown
+                self.messages.append(f"replay stopped: {exc}")
 
         self._running.set()
         threading.Thread(target=run, name="replay", daemon=True).start()
+
+    def step(self) -> None:
+        self._step.set()
 
 
     def toggle_recording(self) -> str:

@@ -259,7 +259,7 @@ class Journal:
         problems = []
         readable = _padded_if_cut(path, problems)
         try:
-            db = sqlite3.connect(f"file:{readable}?mode=ro&immutable=1", uri=True)
+            db = sqlite3.connect(f"file:{readable}?mode=ro&immutable=1", uri=True, check_same_thread=False)
             header = dict(db.execute("SELECT key, value FROM header"))
             status = dict(db.execute("SELECT key, value FROM status"))
         except sqlite3.DatabaseError as exc:
@@ -338,6 +338,17 @@ class Journal:
             pass
         self.unreadable += 1
         return None
+
+    def last_seq(self) -> int:
+        """The highest sequence number recorded (0 when it cannot be read)."""
+        best = 0
+        for table in ("chunks", "events"):
+            try:
+                row = self._db.execute(f"SELECT max(seq) FROM {table}").fetchone()
+            except sqlite3.DatabaseError:
+                continue
+            best = max(best, row[0] or 0)
+        return best
 
     def close(self) -> None:
         self._db.close()

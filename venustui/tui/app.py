@@ -16,6 +16,7 @@ from textual.widgets import Footer, Header, Input, OptionList, Static, TabbedCon
 from textual.widgets.option_list import Option
 
 from venustui.control import Control
+from venustui.index import FORMAT_NAMES
 from venustui.parse import find_handles
 from venustui.parse.text import decode
 from venustui.tui.widgets import (DriverPane, FencesPane, FindingsPane, HandlesPane, LogView, ProbePane, RingPane,
@@ -119,6 +120,10 @@ class VenusApp(App):
         Binding("m", "mark", "Mark"),
         Binding("d", "decode", "Decode"),
         Binding("slash", "search", "Search"),
+        Binding("F", "filter", "Filter"),
+        Binding("j", "jump", "Evidence"),
+        Binding("space", "play", "Play/pause", show=False),
+        Binding("n", "step", "Step", show=False),
         Binding("z", "zoom", "Zoom"),
         Binding("T", "next_theme", "Theme"),
         Binding("question_mark", "help", "Help"),
@@ -238,6 +243,7 @@ class VenusApp(App):
         def done(text: str) -> None:
             if not text:
                 return
+            self.control.session.act("search", text=text)
             log = self.active_log()
             seq = self.control.lines.search(text, log.first + log.cursor)
             if seq is None:
@@ -246,6 +252,57 @@ class VenusApp(App):
                 log.jump_to(seq)
 
         self.push_screen(PromptScreen("search (backwards from the cursor):"), done)
+
+    def action_filter(self) -> None:
+        def done(text: str) -> None:
+            log = self.active_log()
+            text = text.strip()
+            if not text:
+                log.set_filter("", None)
+                return
+            key, _, value = text.partition("=")
+            if key == "source":
+                predicate = lambda line, kind: line.source == value or f"{line.source}:{line.stream}" == value  # noqa: E731
+            elif key == "kind":
+                predicate = lambda line, kind: FORMAT_NAMES[kind & 0x7F] == value  # noqa: E731
+            elif key == "handle":
+                needle = value.lower().encode()
+                predicate = lambda line, kind: needle in line.data.lower()  # noqa: E731
+            else:
+                self.notify("filter: source=NAME, kind=FORMAT (mesa, vkr, vtest…), handle=0x…, or empty",
+                            severity="warning")
+                return
+            self.control.session.act("filter", filter=text)
+            log.set_filter(text, predicate)
+
+        self.push_screen(PromptScreen("filter (source=host, kind=vkr, handle=0x50000000005; empty clears):"), done)
+
+    def action_jump(self) -> None:
+        """Move the log to the lines behind the findings, one evidence line per press."""
+        from venustui.diagnose import diagnose
+
+        with self.control.lock:
+            evidence = [e for f in diagnose(self.control.session.model) for e in f.evidence]
+        numbers = [n for n in (self.control.lines.number_of(e.seq) for e in evidence) if n is not None]
+        if not numbers:
+            self.notify("no finding points at a line still in view", severity="warning")
+            return
+        self._jump = (getattr(self, "_jump", -1) + 1) % len(numbers)
+        self.active_log().jump_to(numbers[self._jump])
+        self.active_log().focus()
+
+    def action_play(self) -> None:
+        playing = getattr(self.control, "playing", None)
+        if playing is None:
+            self.notify("space plays and pauses a replay (venustui replay FILE)")
+        elif playing.is_set():
+            playing.clear()
+        else:
+            playing.set()
+
+    def action_step(self) -> None:
+        if getattr(self.control, "playing", None) is not None:
+            self.control.step()
 
     def action_zoom(self) -> None:
         self.toggle_class("zoomed")

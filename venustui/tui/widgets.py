@@ -40,6 +40,9 @@ class LogView(ScrollView, can_focus=True):
         self.parser = Parser()  # for display only: the model's parser has already folded these lines
         self._cache: OrderedDict[int, Text] = OrderedDict()
         self._seen = 0
+        self.filter = None  # (description, predicate(line, kind)) or None
+        self._rows: list[int] = []  # the line numbers shown when filtering
+        self._scanned = 0
 
     def on_mount(self) -> None:
         self.set_interval(0.1, self.refresh_lines)
@@ -48,9 +51,26 @@ class LogView(ScrollView, can_focus=True):
     def first(self) -> int:
         return self.control.lines.first
 
+    def set_filter(self, description: str, predicate) -> None:
+        self.filter = (description, predicate) if predicate else None
+        self._rows, self._scanned, self._seen = [], 0, -1
+        self.border_title = f"host + guest · filter {description}" if predicate else "host + guest"
+        self.follow = True
+        self.refresh_lines()
+
+    def number(self, index: int) -> int:
+        """The store line number shown at row index."""
+        return self._rows[index] if self.filter else self.first + index
+
     def refresh_lines(self) -> None:
         store = self.control.lines
-        total = store.total - store.first
+        if self.filter:
+            start = max(self._scanned, store.first)
+            self._rows = [n for n in self._rows if n >= store.first] + store.matching(self.filter[1], start)
+            self._scanned = store.total
+            total = len(self._rows)
+        else:
+            total = store.total - store.first
         if total == self._seen and not self.follow:
             return
         self.virtual_size = Size(self.size.width, total)
@@ -86,7 +106,9 @@ class LogView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_y = self.scroll_offset.y
         index = scroll_y + y
-        number = self.first + index
+        if index >= self.virtual_size.height:
+            return Strip.blank(self.size.width)
+        number = self.number(index)
         if number >= self.control.lines.total:
             return Strip.blank(self.size.width)
         text = self._text(number)
@@ -109,10 +131,14 @@ class LogView(ScrollView, can_focus=True):
         self.refresh_lines()
 
     def current_line(self):
-        found = self.control.lines.line(self.first + self.cursor)
+        if self.virtual_size.height == 0:
+            return None
+        found = self.control.lines.line(self.number(min(self.cursor, self.virtual_size.height - 1)))
         return found[0] if found else None
 
     def jump_to(self, number: int) -> None:
+        if self.filter:
+            self.set_filter("", None)
         self.follow = False
         self.cursor = max(0, number - self.first)
         self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False)
@@ -312,6 +338,9 @@ class StatusLine(Static):
         else:
             record = f"rec {recorder.path.name} {recorder.bytes_written / 1e6:.1f} MB"
         busy = f" · {control.busy}…" if control.busy else ""
+        if getattr(control, "playing", None) is not None:
+            state = "playing" if control.playing.is_set() else "paused (space plays, n steps)"
+            busy += f" · replay {control.replay_position:,}/{control.replay_total:,} {state}"
         message = f" · {control.messages[-1]}" if control.messages else ""
         self.update(Text(visible(f"flags: {control.flags.describe()} · {record}{busy}{message}"), no_wrap=True,
                          overflow="ellipsis"))
