@@ -135,3 +135,20 @@ def test_handle_table_is_bounded(monkeypatch):
         model.see_handle(0x100000 + n, "s", "vkr", 2 + n, 0.0)
     assert len(model.handles) <= 100 and model.handles_evicted >= 200
     assert model.handles[0xAAAA0].count == 2
+
+
+def test_fence_table_is_bounded(monkeypatch):
+    import venustui.model as model_mod
+    from venustui.events import Line
+
+    monkeypatch.setattr(model_mod, "FENCE_LIMIT", 50)
+    model = Model()
+    parser = Parser()
+    for n in range(1, 200):
+        raw = f"[VKR] CreateFence: MoltenVK returned 0, fence=0x{n:x}0000 (0x{n:x}0000)".encode()
+        for record in parser.parse(Line("host", "file", 0, 0, raw, True, 0.0, 0.0, n)):
+            model.apply(record)
+    model.apply(next(iter(parser.parse(Line("host", "file", 0, 0, b"[VKR] vkGetFenceStatus: ret=0", True, 0.0,
+                                            0.0, 500)))))
+    assert len(model.fences) <= 50 and model.fences_evicted >= 149
+    assert list(model.fences.values())[-1].host_status_calls == 1  # the newest fence still answers

@@ -277,3 +277,28 @@ async def test_the_lab_story_in_the_tui():
             await pilot.press("q")
     finally:
         control.stop()
+
+
+async def test_split_view_and_probe_watch(tmp_path):
+    control = replayed_control(LAB_FILES, tmp_path)
+    control.runner.deadline = 20
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("b")
+        await pilot.pause(0.3)
+        host = app.query_one("#log", LogView)
+        guest = app.query_one("#log-guest", LogView)
+        host_sources = {control.lines.line(host.number(i))[0].source for i in range(host.virtual_size.height)}
+        guest_sources = {control.lines.line(guest.number(i))[0].source for i in range(guest.virtual_size.height)}
+        assert host_sources == {"host.log"} and "host.log" not in guest_sources and guest_sources
+        await pilot.press("b")
+        assert host.filter is None
+        await pilot.press("W")  # the probe on this machine's driver (lavapipe), resubmitting every 0.5 s
+        assert await settle(pilot, control, lambda: any(t.samples for t in control.session.model.targets.values()),
+                            rounds=600)
+        await pilot.press("W")
+        assert await settle(pilot, control, lambda: not control.busy, rounds=600)
+        app.query_one("#panes").active = "tab-probe"
+        await pilot.pause(0.3)
+        assert "sample: fence signaled, slot written" in str(app.query_one("#probe").render())
+        await pilot.press("q")

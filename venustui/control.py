@@ -234,6 +234,19 @@ class Control:
             self.messages.append(f"probe #{record.run}: {record.outcome.text()}")
         return self._background("probe", work)
 
+    def watch_probe(self) -> str:
+        """Start or stop a probe that resubmits every half second and streams fence and slot samples."""
+        if self.busy == "probe --watch":
+            self.runner.stop()
+            return "probe watch stopped"
+        flags = self.flags
+        self.session.act("probe-watch", flags=flags.describe())
+
+        def work():
+            record = self.runner.run(PROBE, flags, "map", watch=0.5)
+            self.messages.append(f"probe watch #{record.run} ended: {record.outcome.text()}")
+        return "probe watch started (W stops it)" if self._background("probe --watch", work) else "busy"
+
     def triage(self) -> bool:
         self.session.act("triage", target=self.target.name)
 

@@ -18,7 +18,8 @@ GUEST_FORMATS = ("mesa", "step")
 HOST_FORMATS = ("vkr", "vkr-server", "vtest", "mvk", "ldso")
 NOTABLE_LIMIT = 2000
 RECENT = 32  # submits and waits kept per fence, results per run
-HANDLE_LIMIT = 100_000  # distinct values kept; a trace of fresh pointers must not grow memory forever
+FENCE_LIMIT = 5_000  # fences kept; the oldest go first (a flood creates one per frame)
+HANDLE_LIMIT = 20_000  # distinct values kept (~1 KB each); a trace of fresh pointers must not grow memory
 SAMPLE_LIMIT = 2000
 FENCE_FEEDBACK_BIT = 1 << 4
 # VN_PERF bits that turn each kind of feedback slot off (VENUS_FACTS.md).
@@ -221,7 +222,7 @@ class Ring:
     lost_connections: list[tuple[int, str, int | None]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class HandleSeen:
     value: int
     first_seq: int
@@ -259,6 +260,7 @@ class Model:
         self.ring = Ring()
         self.handles: dict[int, HandleSeen] = {}
         self.handles_evicted = 0
+        self.fences_evicted = 0
         self.targets: dict[int, TargetRun] = {}
         self.actions: list[tuple[int, str, dict]] = []  # (seq, name, data): what the user did
         self._target_for_source: dict[str, int] = {}
@@ -450,6 +452,7 @@ class Model:
                 fence.slot = "allocated" if run.fence_feedback else "none (no_fence_feedback)"
             self.fences[key] = fence
             run.fences.append(key)
+            self._trim_fences()
             if fence.device is not None:
                 self.devices[("guest", fence.device)].fences.append(key)
         elif role in ("submit", "status", "wait"):
@@ -466,7 +469,7 @@ class Model:
                 fence.note_wait(rec.seq, step.result)
 
     def _run_fence(self, run: Run) -> Fence | None:
-        return self.fences[run.fences[-1]] if run.fences else None
+        return self.fences.get(run.fences[-1]) if run.fences else None
 
     def _mesa(self, rec: Record, run: Run | None) -> None:
         assert run is not None
@@ -550,6 +553,7 @@ class Model:
                 self.fences[key] = fence
                 same.append(fence)
                 self._host_fences_by_source.setdefault(src, []).append(fence)
+                self._trim_fences()
                 if device is not None:
                     self.devices[("host", device)].fences.append(key)
         elif fn in ("QueueSubmit", "QueueSubmit2"):
@@ -660,6 +664,20 @@ class Model:
             if role:
                 seen.roles.add(role)
 
+    def _trim_fences(self) -> None:
+        """Forget the oldest tenth of the fences once there are FENCE_LIMIT; counted in fences_evicted."""
+        if len(self.fences) < FENCE_LIMIT:
+            return
+        for key in list(self.fences)[: FENCE_LIMIT // 10]:
+            fence = self.fences.pop(key)
+            self.fences_evicted += 1
+            if fence.side == "host":
+                for table, index in ((self._host_fences_by_source, fence.source),
+                                     (self._host_fences_by_handle, (fence.source, fence.handle))):
+                    kept = table.get(index)
+                    if kept and fence in kept:
+                        kept.remove(fence)
+
     def _evict_handles(self) -> None:
         """Forget a tenth of the values, those seen once first, oldest first; counted in handles_evicted."""
         before = len(self.handles)
@@ -685,7 +703,7 @@ class Model:
                 host_by_run.setdefault(fence.run, []).append(fence)
         runs_with_fences = [r for r in self.runs if r.fences]
         for run in runs_with_fences:
-            if len(run.fences) != 1:
+            if len(run.fences) != 1 or run.fences[0] not in self.fences:
                 continue
             hosts = host_by_run.get(run.id, [])
             if not hosts and len(runs_with_fences) == 1:

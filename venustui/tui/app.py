@@ -116,6 +116,8 @@ class VenusApp(App):
         Binding("r", "rerun", "Rerun"),
         Binding("t", "triage", "Triage"),
         Binding("o", "probe", "Probe"),
+        Binding("W", "watch_probe", "Probe watch"),
+        Binding("b", "split", "Host|guest"),
         Binding("R", "record", "Rec pause"),
         Binding("m", "mark", "Mark"),
         Binding("d", "decode", "Decode"),
@@ -141,6 +143,7 @@ class VenusApp(App):
         yield Header()
         with Horizontal(id="main"):
             yield LogView(self.control, id="log")
+            yield LogView(self.control, id="log-guest")
             with TabbedContent(id="panes"):
                 with TabPane("Log", id="tab-log"):
                     yield LogView(self.control, id="log-tab")
@@ -214,6 +217,22 @@ class VenusApp(App):
     def action_probe(self) -> None:
         if self.control.probe_now():
             self.notify("probe started")
+
+    def action_watch_probe(self) -> None:
+        self.notify(self.control.watch_probe())
+
+    def action_split(self) -> None:
+        """Host and guest side by side (sources named host… on the left), or merged again."""
+        split = not self.has_class("split")
+        self.set_class(split, "split")
+        guest = self.query_one("#log-guest", LogView)
+        log = self.query_one("#log", LogView)
+        if split:
+            log.set_filter("host", lambda line, kind: line.source.startswith("host"))
+            guest.set_filter("guest", lambda line, kind: not line.source.startswith("host"))
+        else:
+            log.set_filter("", None)
+        self.control.session.act("split", on=split)
 
     def action_record(self) -> None:
         self.notify(self.control.toggle_recording())
