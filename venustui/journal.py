@@ -34,9 +34,9 @@ from venustui.errors import UserError
 FORMAT_VERSION = 1
 FLUSH_INTERVAL = 0.25
 PAGE = 2000
-ROW_BYTES = 64 << 10
-TRANSACTION_BYTES = 1 << 20
-CHECKPOINT_INTERVAL = 2.0  # seconds between copies of the WAL into the main file  # chunks are stored in pieces of about this size: a damaged journal loses less
+ROW_BYTES = 64 << 10  # chunks are stored in pieces of about this size: a damaged journal loses less
+TRANSACTION_BYTES = 1 << 20  # a full disk keeps every transaction before it
+CHECKPOINT_INTERVAL = 10.0  # seconds between copies of the WAL into the main file (each copy rewrites it)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS header (key TEXT PRIMARY KEY, value TEXT NOT NULL);
