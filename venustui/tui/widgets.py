@@ -39,6 +39,7 @@ class LogView(ScrollView, can_focus=True):
         self.control = control
         self.parser = Parser()  # for display only: the model's parser has already folded these lines
         self._cache: OrderedDict[int, Text] = OrderedDict()
+        self._segments: OrderedDict[int, list[Segment]] = OrderedDict()  # rendered rows, reused across frames
         self._seen = 0
         self.filter = None  # (description, predicate(line, kind)) or None
         self._rows: list[int] = []  # the line numbers shown when filtering
@@ -71,7 +72,9 @@ class LogView(ScrollView, can_focus=True):
             total = len(self._rows)
         else:
             total = store.total - store.first
-        if total == self._seen and not self.follow:
+        if total == self._seen:  # nothing new: no re-render, only finish a scroll the layout delayed
+            if self.follow and self.scroll_offset.y < self.max_scroll_y:
+                self.scroll_end(animate=False, immediate=True)
             return
         self.virtual_size = Size(self.size.width, total)
         if self.follow:
@@ -111,12 +114,22 @@ class LogView(ScrollView, can_focus=True):
         number = self.number(index)
         if number >= self.control.lines.total:
             return Strip.blank(self.size.width)
-        text = self._text(number)
-        segments = list(text.render(self.app.console))
+        segments = self._segments.get(number)
+        if segments is None:
+            segments = self._segments[number] = list(self._text(number).render(self.app.console))
+            if len(self._segments) > 1000:
+                self._segments.popitem(last=False)
         if index == self.cursor and self.has_focus:
             segments = [Segment(s.text, (s.style or Style()) + Style(reverse=True)) for s in segments]
         strip = Strip(segments).crop_extend(self.scroll_offset.x, self.scroll_offset.x + self.size.width, None)
         return strip
+
+    def watch_cursor(self) -> None:
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._seen = -1  # the size changed: lay out and follow again
+        self.refresh_lines()
 
     def action_cursor(self, delta: int) -> None:
         total = self.virtual_size.height
