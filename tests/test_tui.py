@@ -302,3 +302,20 @@ async def test_split_view_and_probe_watch(tmp_path):
         await pilot.pause(0.3)
         assert "sample: fence signaled, slot written" in str(app.query_one("#probe").render())
         await pilot.press("q")
+
+
+async def test_command_palette_lists_every_action(tmp_path):
+    from venustui.tui.app import ActionCommands
+
+    control = replayed_control([SEED / "guest.log"], tmp_path)
+    app = VenusApp(control)
+    async with app.run_test(size=(120, 40)) as pilot:
+        provider = ActionCommands(app.screen)
+        labels = [hit.text for hit in [h async for h in provider.discover()]]
+        assert len(labels) == len(VenusApp.BINDINGS)
+        assert any("Rerun" in label for label in labels) and any("no_fence_feedback" in label for label in labels)
+        hits = [h async for h in provider.search("zoom")]
+        assert hits
+        await hits[0].command()
+        assert app.has_class("zoomed")
+        await pilot.press("q")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 import tomllib
+from functools import partial
 from pathlib import Path
 
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.theme import Theme
@@ -104,8 +106,30 @@ class PickerScreen(ModalScreen[str]):
         self.dismiss("")
 
 
+class ActionCommands(Provider):
+    """Every key's action in the command palette, by its description."""
+
+    def _actions(self):
+        app = self.app
+        for binding in app.BINDINGS:
+            label = f"{binding.description} ({binding.key})"
+            yield label, binding.action
+
+    async def discover(self) -> Hits:
+        for label, action in self._actions():
+            yield DiscoveryHit(label, partial(self.app.run_action, action), help=f"venustui: {label}")
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, action in self._actions():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), partial(self.app.run_action, action), help=label)
+
+
 class VenusApp(App):
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))
+    COMMANDS = App.COMMANDS | {ActionCommands}
     TITLE = "venustui"
     BINDINGS = [
         Binding("f", "toggle('fence')", "no_fence_feedback"),
