@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 from venustui.probe.runner import PROBE, Runner, Target
+from venustui.sources.stream import pids_with
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,19 +41,6 @@ def cold_start(driver: str) -> tuple[float, float]:
     proc.kill()
     proc.wait()
     return first_event, first_step
-
-
-def alive(marker: str) -> bool:
-    for path in glob.glob("/proc/[0-9]*/cmdline"):
-        try:
-            with open(path, "rb") as f:
-                if marker.encode() in f.read():
-                    with open(path.replace("cmdline", "stat")) as g:
-                        if g.read().split(") ")[1][0] != "Z":
-                            return True
-        except OSError:
-            continue
-    return False
 
 
 def main() -> int:
@@ -80,7 +68,7 @@ def main() -> int:
     target = Target("hang", (sys.executable, str(ROOT / "tests/data/targets/fence_steps.py"), marker))
     start = time.monotonic()
     record = Runner(deadline=deadline, grace=1.0).run(target)
-    while alive(marker):
+    while pids_with(marker):
         time.sleep(0.01)
     gone = time.monotonic() - start
     print(f"hung target: {record.outcome.text()}, process group gone {gone:.2f} s after start "

@@ -15,6 +15,7 @@ from venustui import events as ev
 from venustui.flags import EnvDelta, FlagSet, check_names, guest_env, took_effect
 from venustui.probe.runner import CRASHED, FAILED, HUNG, NOT_STARTED, PASSED, PROBE, Runner, Target
 from venustui.sources.hub import Hub
+from venustui.sources.stream import pids_with as processes_with
 from venustui.triage import triage
 
 from .conftest import DATA, run_cli, wait_for
@@ -34,23 +35,6 @@ def lavapipe():
         pytest.skip("no Vulkan loader or lavapipe here")
     files = sorted(glob.glob("/usr/share/vulkan/icd.d/lvp_icd*.json"))
     return files[0]
-
-
-def processes_with(marker: str) -> list[int]:
-    """Live (non-zombie) processes whose command line holds marker."""
-    found = []
-    for stat in glob.glob("/proc/[0-9]*/cmdline"):
-        try:
-            with open(stat, "rb") as f:
-                if marker.encode() not in f.read():
-                    continue
-            with open(stat.replace("cmdline", "stat")) as f:
-                if f.read().split(") ")[1][0] == "Z":
-                    continue
-        except OSError:
-            continue
-        found.append(int(stat.split("/")[2]))
-    return found
 
 
 @pytest.mark.vulkan

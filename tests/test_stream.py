@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 
@@ -11,23 +10,10 @@ import pytest
 from venustui import events as ev
 from venustui.errors import UserError
 from venustui.sources import parse_spec
-from venustui.sources.stream import CommandSource
+from venustui.sources.stream import CommandSource, process_alive as alive
 
 from .conftest import run_cli, wait_for
 from .test_tail import Collect
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); it is gone for our purposes.
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ")[1][0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_spec_syntax():

@@ -49,9 +49,12 @@ class LineStore:
         self.bytes = 0
         self.total = 0  # lines ever added
 
-    def add(self, chunk: Chunk) -> None:
-        starts = line_starts(chunk.data)
-        self.chunks.append(StoredChunk(self.total, chunk.count, chunk, starts, classify(chunk.data, starts)))
+    def add(self, chunk: Chunk, starts: np.ndarray | None = None, kinds: np.ndarray | None = None) -> None:
+        """Keep a chunk; starts and kinds are the ingest's own when it just folded it."""
+        if starts is None or kinds is None:
+            starts = line_starts(chunk.data)
+            kinds = classify(chunk.data, starts)
+        self.chunks.append(StoredChunk(self.total, chunk.count, chunk, starts, kinds))
         self._firsts.append(self.total)
         self.total += chunk.count
         self.bytes += len(chunk.data)
@@ -167,7 +170,11 @@ class Control:
         with self.lock:
             records = self.session.fold(event)
             if isinstance(event, Chunk):
-                self.lines.add(event)
+                layout = self.session.ingest.layout
+                if layout is not None and layout[0] is event:
+                    self.lines.add(event, layout[1], layout[2])
+                else:
+                    self.lines.add(event)
             self.version += 1
             return records
 

@@ -24,6 +24,7 @@ class Ingest:
         self.track_text = bool(parser.user_rules)  # user rules may match any line
         self.indexes: dict[tuple[str, str, int], LineIndex] = {}
         self.slow_lines = 0
+        self.layout = None  # (chunk, line starts, kinds) of the chunk folded last
 
     def index_for(self, chunk: Chunk) -> LineIndex:
         key = (chunk.source, chunk.stream, chunk.generation)
@@ -37,6 +38,7 @@ class Ingest:
         data = chunk.data
         starts = line_starts(data)
         kinds = classify(data, starts)
+        self.layout = (chunk, starts, kinds)  # a screen's line store reuses it instead of classifying again
         if self.parse_all:
             kinds |= TRACKED
         elif self.track_text:

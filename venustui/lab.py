@@ -25,7 +25,7 @@ from pathlib import Path
 
 from venustui import elf
 from venustui.errors import UserError
-from venustui.sources.stream import CommandSource, kill_group
+from venustui.sources.stream import CommandSource, kill_group, process_alive
 
 ARCH = "x86_64-linux-gnu"
 SOCKET_MAX = 107  # sun_path holds 108 bytes with the terminating NUL
@@ -281,18 +281,7 @@ class Lab:
             pid = int(self.pid_path.read_text())
         except (OSError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
-        try:  # a killed server nobody reaped is a zombie: gone for our purposes
-            if Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1] == "Z":
-                return None
-        except (OSError, IndexError):
-            return None
-        return pid
+        return pid if process_alive(pid) else None
 
     def _prepare_runtime(self) -> None:
         try:

@@ -35,16 +35,23 @@ def handle_hint(value: int) -> str:
 
 def describe(rec: Record) -> str:
     """One line saying what a record means, in Venus terms."""
-    f = rec.fields
-    what = rec.what
-    if rec.fmt == "step" and what == "step":
+    return _describe(rec.fmt, rec.what, rec.fields, rec.text, rec.handles)
+
+
+def describe_notable(n) -> str:
+    """The same for a line the model kept as evidence."""
+    return _describe(n.fmt, n.what, n.fields, n.text, ())
+
+
+def _describe(fmt: str, what: str, f: dict, text: str, handles) -> str:
+    if fmt == "step" and what == "step":
         out = f"step {f['num']} {f['name']}"
         if f.get("result"):
             out += f" → {f['result']}"
         if f.get("detail"):
             out += f"  {f['detail']}"
         return out
-    if rec.fmt == "step" and what == "progress":
+    if fmt == "step" and what == "progress":
         return f"{f['name']} {f['status']}" + (f"  {f['detail']}" if f.get("detail") else "")
     if what == "vn_env_field" and "mask" in f:
         names = ", ".join(f["names"]) or "none set"
@@ -53,17 +60,19 @@ def describe(rec: Record) -> str:
         return f"stuck in {f['reason']} wait (iter {f['iter']})"
     if what == "lost_connection":
         return f"lost connection to the render server: {f['op']} returned {f['ret']} {f.get('errno_name', '')}".rstrip()
-    if rec.fmt == "vkr":
+    if fmt == "vkr":
         out = f"[VKR] {f['fn']}"
         if "result" in f:
             out += f" → {f['result']}"
         extras = [f"{k}={v}" for k, v in f.items() if k not in ("fn", "message", "ret", "result")]
         if extras:
             out += "  " + " ".join(extras)
-        hints = [handle_hint(h) for h in rec.handles]
+        hints = [handle_hint(h) for h in handles]
         return out + "".join(f" {h}" for h in hints if h)
     if what == "call_failed":
         return f"{f['caller']}: {f['callee']} failed {f['ret']} ({f['errno']})"
+    if what == "client_status":
+        return f"vtest client: {f['status']}"
     if what == "ring_seqno_unreachable":
         return f"{f['fn']}: ring seqno {f['seqno']} can never reach wait seqno {f['wait']}"
     if what == "version_not_found":
@@ -71,9 +80,9 @@ def describe(rec: Record) -> str:
     if what == "validation":
         objs = ", ".join(f"{hexs(h)} {t.removeprefix('VK_OBJECT_TYPE_')}" for h, t in f.get("objects", ()))
         return f"validation {f['severity'].lower()} {f.get('vuid', '')} {objs}".rstrip()
-    if "message" in f and rec.fmt != "text":
+    if "message" in f and fmt != "text":
         return str(f["message"])
-    return rec.text
+    return text
 
 
 def record_text(rec: Record) -> Text:
@@ -216,15 +225,6 @@ def summary(model: Model) -> list[Text]:
         for notice in problems:
             item(notice.message, "red")
     return out
-
-
-def describe_notable(n) -> str:
-    f = n.fields
-    if n.what == "call_failed":
-        return f"{f['caller']}: {f['callee']} failed {f['ret']} ({f['errno']})"
-    if n.what == "client_status":
-        return f"vtest client: {f['status']}"
-    return n.text
 
 
 def decoding(value: int, provenance: list[str] | None = None) -> list[Text]:

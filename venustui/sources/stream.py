@@ -93,6 +93,38 @@ class StdinSource:
         return self.reader.alive
 
 
+def process_alive(pid: int) -> bool:
+    """True while pid runs; a killed process nobody has reaped yet (a zombie) counts as gone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def pids_with(marker: str) -> list[int]:
+    """Live processes whose command line holds marker (to check that a run left nothing behind)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if marker.encode() not in f.read():
+                    continue
+        except OSError:
+            continue
+        if process_alive(int(entry)):
+            found.append(int(entry))
+    return found
+
+
 def kill_group(proc: subprocess.Popen, grace: float = 2.0) -> str:
     """End a process group: SIGTERM, then SIGKILL after grace seconds. Returns how it ended."""
     try:
