@@ -103,6 +103,10 @@ def test_unreadable_file_as_an_unprivileged_user():
 def test_no_sources_and_no_command():
     out = run_cli("watch", env={**os.environ, "XDG_CONFIG_HOME": tempfile.mkdtemp()})
     assert out.returncode == 2 and b"no sources" in out.stderr
-    assert run_cli().returncode == 2
+    bare = {**os.environ, "XDG_CONFIG_HOME": tempfile.mkdtemp(), "XDG_CACHE_HOME": tempfile.mkdtemp()}
+    no_lab = run_cli(env=bare)
+    assert no_lab.returncode == 2 and b"no sources and no lab" in no_lab.stderr
+    piped = run_cli(str(SEED / "host.log"), env=bare)
+    assert piped.returncode == 2 and b"needs a terminal" in piped.stderr and b"Traceback" not in piped.stderr
     bad = run_cli("decode", "fence")
     assert bad.returncode == 2 and b"not a handle value" in bad.stderr

@@ -193,3 +193,5 @@ def test_replay_until_and_summary(tmp_path):
     assert "step 6 Submit" in text and "step 8 Wait" not in text
     bad = run_cli("replay", "--until", "soon", str(path))
     assert bad.returncode == 2 and b"--until soon" in bad.stderr
+    piped = run_cli("replay", str(path))
+    assert piped.returncode == 2 and b"needs a terminal" in piped.stderr and b"replay --fast" in piped.stderr

@@ -165,6 +165,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _need_terminal(plain: str) -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError(f"the TUI needs a terminal on stdin and stdout: run it in one (tmux works), "
+                        f"or use '{plain}' for plain output")
+
+
 class _Stop(Exception):
     pass
 
@@ -188,6 +194,7 @@ def tui_cmd(args, cfg: config_mod.Config, console: Console) -> int:
             raise UserError("no sources and no lab: give SOURCE…, set 'sources' in the config, or run "
                             "venustui lab install (make demo does)")
     specs = [parse_spec(t) for t in texts]
+    _need_terminal("venustui watch SOURCE…")
     target = PROBE
     if args.target:
         found = next((t for t in cfg.targets if t.name == args.target), None)
@@ -304,6 +311,7 @@ def replay_cmd(args, cfg: config_mod.Config, console: Console) -> int:
     until_seq, until_time = _parse_until(args.until)
     session = Session([], cfg, follow=False)
     if not (args.summary or args.fast or args.until):
+        _need_terminal("venustui replay --fast JOURNAL")
         from venustui.control import Control
         from venustui.tui.app import VenusApp
 
