@@ -14,7 +14,7 @@ import pytest
 
 from venustui.diagnose import diagnose
 from venustui.flags import FlagSet
-from venustui.journal import Journal, Recorder
+from venustui.journal import FORMAT_VERSION, Journal, Recorder
 from venustui.probe.runner import Runner, Target
 from venustui.session import Session, replay
 from venustui.sources import parse_spec
@@ -86,7 +86,7 @@ def test_raw_bytes_survive_exactly(tmp_path):
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     data = b"".join(base64.b64decode(r["data_base64"]) for r in rows if r["type"] == "chunk")
     assert data == payload
-    assert rows[0]["type"] == "header" and rows[0]["format_version"] == "1"
+    assert rows[0]["type"] == "header" and rows[0]["format_version"] == str(FORMAT_VERSION)
 
 
 def test_copy_taken_while_recording(tmp_path):

@@ -1,5 +1,7 @@
 """The model as a fold: the seed's story, the lab's runs, and determinism."""
 
+from hypothesis import given, settings, strategies as st
+
 from venustui.events import Chunk
 from venustui.ingest import Ingest
 from venustui.model import Model
@@ -152,3 +154,23 @@ def test_fence_table_is_bounded(monkeypatch):
                                             0.0, 500)))))
     assert len(model.fences) <= 50 and model.fences_evicted >= 149
     assert list(model.fences.values())[-1].host_status_calls == 1  # the newest fence still answers
+
+
+_TRACKED_CALLS = ["CreateFence", "vkQueueSubmit", "vkGetFenceStatus", "vkWaitForFences", "vkGetDeviceQueue",
+                  "vkCreateDevice", "vkDestroyFence", "vkResetFences"]
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.tuples(st.sampled_from(_TRACKED_CALLS),
+                          st.lists(st.tuples(st.sampled_from(["fence", "queue", "device", "ret", "result"]),
+                                             st.binary(min_size=1, max_size=12)), max_size=4)),
+                min_size=1, max_size=8))
+def test_model_takes_any_field_values(calls):
+    """Synthetic [VKR] lines whose handle fields hold junk after 0x (a damaged log): folded, never a crash."""
+    lines = []
+    for fn, pairs in calls:
+        fields = b" ".join(key.encode() + b"=0x" + value.replace(b"\n", b"") for key, value in pairs)
+        lines.append(b"[VKR] " + fn.encode() + b": " + fields)
+    model = Model()
+    Ingest(Parser(), model).fold(Chunk("junk.log", "file", 0, 0, b"\n".join(lines) + b"\n", False, 0.0, 0.0, 1))
+    assert model.lines["junk.log"] == len(lines)

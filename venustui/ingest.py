@@ -1,12 +1,15 @@
 """Folding chunks into the model: every line indexed and counted, only tracked lines parsed.
 
-The fast path handles a chunk with a few vectorized passes (line offsets, kinds,
-handle values); the slow path builds Line objects and Records only for lines the
-model follows (see ``index.classify``). Both run in line order, so folding the
-same bytes in any chunking reaches the same state.
+The fast path (``plan``) handles a chunk with a few vectorized passes (line
+offsets, kinds, handle values) and needs nothing but its bytes; the slow path
+builds Line objects and Records only for lines the model follows (see
+``index.classify``). Both run in line order, so folding the same bytes in any
+chunking reaches the same state.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,6 +18,51 @@ from venustui.index import (ENV, FORMAT_NAMES, MESA, STEP, TEXT, TRACKED, VKR, L
                             line_starts)
 from venustui.model import Model
 from venustui.parse import Parser
+
+
+@dataclass(slots=True)
+class Layout:
+    """What the fast path learns of a chunk from its bytes alone (no model state): it can be
+    computed ahead, in another process, and folded later."""
+
+    seq: int  # the chunk's first line number, to check a layout meets its chunk
+    starts: np.ndarray  # each line's start within the chunk's data
+    kinds: np.ndarray  # each line's kind byte (index.classify), TRACKED set by this ingest's options
+    hit_lines: np.ndarray  # handles in lines the slow path will not parse: line index ...
+    hit_values: np.ndarray  # ... and value, in order, once per line
+
+
+def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False) -> Layout:
+    data = chunk.data
+    starts = line_starts(data)
+    kinds = classify(data, starts)
+    if parse_all:
+        kinds |= TRACKED
+    elif track_text:
+        kinds[kinds == TEXT] = TEXT | TRACKED
+    hit_lines, hit_values = _untracked_handles(data, starts, kinds)
+    return Layout(chunk.seq, starts, kinds, hit_lines, hit_values)
+
+
+def _untracked_handles(data: bytes, starts: np.ndarray, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Line index and value of each handle in lines the slow path will not parse, in order."""
+    positions, values = handle_values(data)
+    if not len(positions):
+        return positions, values
+    lines = np.searchsorted(starts, positions, side="right") - 1
+    keep = (kinds[lines] & TRACKED) == 0
+    lines, values = lines[keep], values[keep]
+    if len(lines) > 1:  # a value printed twice on one line counts once
+        pairs = np.stack([lines.astype(np.uint64), values])
+        _, index = np.unique(pairs, axis=1, return_index=True)
+        first = np.zeros(len(lines), dtype=bool)
+        first[index] = True
+        lines, values = lines[first], values[first]
+    return lines, values
+
+
+_CONTEXT_FORMATS = frozenset((MESA, ENV, STEP, VKR))  # formats whose lines may change a handle's context
+
 
 class Ingest:
     def __init__(self, parser: Parser, model: Model, *, parse_all: bool = False):
@@ -33,16 +81,15 @@ class Ingest:
             index = self.indexes[key] = LineIndex()
         return index
 
-    def fold(self, chunk: Chunk) -> list[Record]:
-        """Index, count and fold one chunk; returns the records of the lines it parsed."""
-        data = chunk.data
-        starts = line_starts(data)
-        kinds = classify(data, starts)
+    def plan(self, chunk: Chunk) -> Layout:
+        return plan(chunk, parse_all=self.parse_all, track_text=self.track_text)
+
+    def fold(self, chunk: Chunk, layout: Layout | None = None) -> list[Record]:
+        """Index, count and fold one chunk (laid out ahead or now); returns the records of the lines it parsed."""
+        if layout is None or layout.seq != chunk.seq or len(layout.starts) != chunk.count:
+            layout = self.plan(chunk)
+        data, starts, kinds = chunk.data, layout.starts, layout.kinds
         self.layout = (chunk, starts, kinds)  # a screen's line store reuses it instead of classifying again
-        if self.parse_all:
-            kinds |= TRACKED
-        elif self.track_text:
-            kinds[kinds == TEXT] = TEXT | TRACKED
         self.index_for(chunk).append(starts + chunk.offset, kinds)
         by_format: dict[str, int] = {}
         for code, count in enumerate(np.bincount(kinds & 0x7F, minlength=len(FORMAT_NAMES)).tolist()):
@@ -55,48 +102,31 @@ class Ingest:
         ends[:-1] = starts[1:] - 1
         if len(ends):
             ends[-1] = len(data) - (0 if chunk.partial else 1)
-        hit_lines, hit_values = self._untracked_handles(data, starts, kinds)
+        hit_lines, hit_values = layout.hit_lines, layout.hit_values
         flushed = 0  # hits before this index are folded
         records: list[Record] = []
         model, parser = self.model, self.parser
-        for i in np.flatnonzero(kinds & TRACKED).tolist():
-            start, end = int(starts[i]), int(ends[i])
-            if self._may_change_context(kinds[i], data, start, end, chunk.source):
+        tracked = np.flatnonzero(kinds & TRACKED)
+        formats = (kinds[tracked] & 0x7F).tolist()
+        source, apply, line = chunk.source, model.apply, chunk.line
+        for i, fmt, start, end in zip(tracked.tolist(), formats, starts[tracked].tolist(), ends[tracked].tolist()):
+            if fmt in _CONTEXT_FORMATS and self._may_change_context(fmt, data, start, end, source):
                 upto = int(np.searchsorted(hit_lines, i))
                 self._fold_hits(chunk, kinds, hit_lines[flushed:upto], hit_values[flushed:upto])
                 flushed = upto
-            for record in parser.parse(chunk.line(start, end, i)):
-                model.apply(record)
+            for record in parser.parse(line(start, end, i)):
+                apply(record)
                 records.append(record)
-            self.slow_lines += 1
+        self.slow_lines += len(tracked)
         self._fold_hits(chunk, kinds, hit_lines[flushed:], hit_values[flushed:])
         return records
 
-    def _may_change_context(self, kind: int, data: bytes, start: int, end: int, source: str) -> bool:
+    def _may_change_context(self, fmt: int, data: bytes, start: int, end: int, source: str) -> bool:
         """Lines that can start a run or name the host device: handle sightings before them are folded first."""
-        fmt = kind & 0x7F
         if fmt in (MESA, ENV, STEP):
             line = data[start:end]
             return not self.model.has_open_run(source) or b"vn_env" in line or line.startswith(b"1.")
         return fmt == VKR and b"device=" in data[start:end]
-
-    @staticmethod
-    def _untracked_handles(data: bytes, starts: np.ndarray, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Line index and value of each handle in lines the slow path will not parse, in order."""
-        positions, values = handle_values(data)
-        if not len(positions):
-            return positions, values
-        lines = np.searchsorted(starts, positions, side="right") - 1
-        keep = (kinds[lines] & TRACKED) == 0
-        lines, values = lines[keep], values[keep]
-        if len(lines) > 1:  # a value printed twice on one line counts once
-            first = np.ones(len(lines), dtype=bool)
-            pairs = np.stack([lines.astype(np.uint64), values])
-            _, index = np.unique(pairs, axis=1, return_index=True)
-            first[:] = False
-            first[index] = True
-            lines, values = lines[first], values[first]
-        return lines, values
 
     def _fold_hits(self, chunk: Chunk, kinds: np.ndarray, lines: np.ndarray, values: np.ndarray) -> None:
         """Sightings grouped per (value, format): one model update per group, not per line."""

@@ -13,14 +13,22 @@ import time
 from collections.abc import Iterable, Sequence
 
 from venustui.config import Config
+from venustui.errors import UserError
 from venustui.events import Chunk, Notice, Record, RunEvent
-from venustui.ingest import Ingest
+from venustui.ingest import Ingest, Layout, plan
 from venustui.journal import Action, Recorder
 from venustui.model import Model
 from venustui.parse import Parser
 from venustui.sources import SourceSpec, check_spec, open_source
 from venustui.sources.hub import Hub
 from venustui.sources.watcher import Watcher
+
+
+def tune_gc() -> None:
+    """A session holds a large, long-lived model and makes many short-lived objects per batch;
+    CPython's default thresholds then run full collections often enough to stall the fold for
+    100 ms at a time. Our objects rarely form cycles: collect less often."""
+    gc.set_threshold(50_000, 20, 1000)
 
 
 class Session:
@@ -48,10 +56,7 @@ class Session:
     def start(self) -> None:
         self.check()
         self._started = True
-        # A session holds a large, long-lived model and makes many short-lived objects per
-        # batch; CPython's default thresholds then run full collections often enough to stall
-        # the fold for 100 ms at a time. Our objects rarely form cycles: collect less often.
-        gc.set_threshold(50_000, 20, 1000)
+        tune_gc()
         self.sources = [open_source(spec, self.hub, follow=self.follow, watcher=self.watcher,
                                     poll_interval=self.poll_interval) for spec in self.specs]
         if self.follow:
@@ -83,10 +88,10 @@ class Session:
             self.recorder.record(batch)
         return [(event, self.fold(event)) for event in batch]
 
-    def fold(self, event) -> list[Record]:
+    def fold(self, event, layout: Layout | None = None) -> list[Record]:
         """The one path every event takes into the model, live or replayed."""
         if isinstance(event, Chunk):
-            return self.ingest.fold(event)
+            return self.ingest.fold(event, layout)
         self.model.apply(event)
         return []
 
@@ -140,48 +145,135 @@ def replay(journal, session: Session, *, speed: float | None = None, until_seq: 
     otherwise recorded gaps are waited out, divided by speed. until_time is seconds after the
     first recorded event.
     """
-    count = 0
-    first_mono = None
-    started = time.monotonic()
-    held: Chunk | None = None
-
+    tune_gc()
     fold_one = fold or session.fold
-
-    def fold(event) -> None:
-        records = fold_one(event)
-        if on_event is not None:
-            on_event(event, records)
-
-    for event in journal.events(until_seq):
-        first_mono = event.mono if first_mono is None else first_mono
-        offset = event.mono - first_mono
-        if until_time is not None and offset > until_time:
-            break
-        count += 1
+    events = _bounded(journal.events(until_seq), until_seq, until_time)
+    if speed is None and on_event is None:
+        ahead = _PlansAhead.start(journal, until_seq, until_time, session.ingest) if fold is None else None
+        try:
+            for event in _joined_chunks(events):
+                if ahead is not None and isinstance(event, Chunk):
+                    session.fold(event, ahead.next())
+                else:
+                    fold_one(event)
+        finally:
+            if ahead is not None:
+                ahead.close()
+        return events.count
+    started = time.monotonic()
+    for event, offset in events.timed():
         if speed:
             delay = offset / speed - (time.monotonic() - started)
             if delay > 0:
                 time.sleep(delay)
-        if until_seq is not None and isinstance(event, Chunk) and event.seq + event.count - 1 > until_seq:
-            event = _first_lines(event, until_seq - event.seq + 1)
-        if speed is None and on_event is None and isinstance(event, Chunk):  # join pieces of one read
-            if held is not None and _continues(held, event) and len(held.data) < REPLAY_CHUNK:
-                held = _joined(held, event)
-                continue
-            if held is not None:
-                fold(held)
-            held = event
+        records = fold_one(event)
+        if on_event is not None:
+            on_event(event, records)
+    return events.count
+
+
+class _bounded:
+    """A journal's events up to --until (a time after the first event, or a line number, cut
+    inside a chunk if need be), counted."""
+
+    def __init__(self, events, until_seq: int | None, until_time: float | None):
+        self._events = events
+        self.until_seq, self.until_time = until_seq, until_time
+        self.count = 0
+
+    def timed(self):
+        first_mono = None
+        for event in self._events:
+            first_mono = event.mono if first_mono is None else first_mono
+            offset = event.mono - first_mono
+            if self.until_time is not None and offset > self.until_time:
+                return
+            self.count += 1
+            until_seq = self.until_seq
+            if until_seq is not None and isinstance(event, Chunk) and event.seq + event.count - 1 > until_seq:
+                event = _first_lines(event, until_seq - event.seq + 1)
+            yield event, offset
+
+    def __iter__(self):
+        return (event for event, _ in self.timed())
+
+
+def _joined_chunks(events):
+    """Consecutive pieces of one read joined back into chunks of up to REPLAY_CHUNK bytes."""
+    parts: list[Chunk] = []
+    size = 0
+    for event in events:
+        if isinstance(event, Chunk) and parts and size < REPLAY_CHUNK and _continues(parts[-1], event):
+            parts.append(event)
+            size += len(event.data)
             continue
-        if held is not None:
-            fold(held)
-            held = None
-        fold(event)
-    if held is not None:
-        fold(held)
-    return count
+        if parts:
+            yield _joined(parts)
+        if isinstance(event, Chunk):
+            parts, size = [event], len(event.data)
+        else:
+            parts, size = [], 0
+            yield event
+    if parts:
+        yield _joined(parts)
 
 
 REPLAY_CHUNK = 4 << 20
+PLAN_AHEAD_BYTES = 16 << 20  # smaller journals replay faster than a helper process starts
+
+
+class _PlansAhead:
+    """The fast path of a replay run ahead in a second process: it reads the same journal,
+    joins the same chunks and sends each one's Layout, so this process only does the part
+    that needs the model (both cores busy instead of one)."""
+
+    def __init__(self, process, conn):
+        self._process, self._conn = process, conn
+
+    @classmethod
+    def start(cls, journal, until_seq, until_time, ingest: Ingest) -> "_PlansAhead | None":
+        import multiprocessing
+
+        if journal.readable.stat().st_size < PLAN_AHEAD_BYTES or threading.active_count() > 1:
+            return None  # fork is only safe with one thread
+        receive, send = multiprocessing.Pipe(duplex=False)
+        process = multiprocessing.get_context("fork").Process(
+            target=_plan_journal, args=(journal.readable, until_seq, until_time, ingest.parse_all,
+                                        ingest.track_text, send), daemon=True)
+        process.start()
+        send.close()
+        return cls(process, receive)
+
+    def next(self) -> Layout | None:
+        """The next chunk's layout (None once the helper is gone: the chunk is laid out here)."""
+        if self._conn is None:
+            return None
+        try:
+            return self._conn.recv()
+        except (EOFError, OSError):
+            self.close()
+            return None
+
+    def close(self) -> None:
+        self._process.kill()
+        self._process.join()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _plan_journal(path, until_seq, until_time, parse_all, track_text, conn) -> None:
+    from venustui.journal import Journal
+
+    try:
+        journal = Journal.open(path)
+        for event in _joined_chunks(_bounded(journal.events(until_seq), until_seq, until_time)):
+            if isinstance(event, Chunk):
+                conn.send(plan(event, parse_all=parse_all, track_text=track_text))
+    except (OSError, UserError):
+        pass  # the replay lays out the rest itself
+    finally:
+        conn.close()
 
 
 def _continues(a: Chunk, b: Chunk) -> bool:
@@ -190,9 +282,12 @@ def _continues(a: Chunk, b: Chunk) -> bool:
         and not a.partial and a.seq + a.count == b.seq and a.offset + len(a.data) == b.offset
 
 
-def _joined(a: Chunk, b: Chunk) -> Chunk:
-    return Chunk(a.source, a.stream, a.generation, a.offset, a.data + b.data, b.partial, a.wall, a.mono, a.seq,
-                 a.count + b.count)
+def _joined(parts: list[Chunk]) -> Chunk:
+    if len(parts) == 1:
+        return parts[0]
+    first, last = parts[0], parts[-1]
+    return Chunk(first.source, first.stream, first.generation, first.offset, b"".join(p.data for p in parts),
+                 last.partial, first.wall, first.mono, first.seq, sum(p.count for p in parts))
 
 
 def _first_lines(chunk: Chunk, count: int) -> Chunk:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from venustui import events as ev
@@ -224,17 +225,20 @@ class Ring:
 
 @dataclass(slots=True)
 class HandleSeen:
+    """Where a value was seen. The sets are immutable and shared between values first seen in
+    the same context: a trace of fresh pointers makes (and forgets) hundreds of thousands."""
+
     value: int
     first_seq: int
     last_seq: int
     first_wall: float
     last_wall: float
     count: int = 0
-    sources: set[str] = field(default_factory=set)
-    sides: set[str] = field(default_factory=set)
-    devices: set[int] = field(default_factory=set)
-    runs: set[int] = field(default_factory=set)
-    roles: set[str] = field(default_factory=set)
+    sources: frozenset[str] = frozenset()
+    sides: frozenset[str] = frozenset()
+    devices: frozenset[int] = frozenset()
+    runs: frozenset[int] = frozenset()
+    roles: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -352,8 +356,8 @@ class Model:
         if kind == "step":
             target.steps.append(data)
             handle = data.get("handle")
-            if isinstance(handle, str) and handle.startswith("0x"):
-                self.see_handle(int(handle, 16), f"probe#{event.run}", "probe", event.seq, event.wall,
+            if _hex(handle) is not None:
+                self.see_handle(_hex(handle), f"probe#{event.run}", "probe", event.seq, event.wall,
                                 role=PROBE_ROLES.get(data.get("step", ""), data.get("step")))
         elif kind == "metric":
             target.metrics.append(data)
@@ -525,14 +529,13 @@ class Model:
         f = rec.fields
         fn = f["fn"]
         src = rec.source
-        device_text = f.get("device")
-        if device_text and device_text.startswith("0x"):
-            handle = int(device_text, 16)
+        handle = _hex(f.get("device"))
+        if handle is not None:
             self._host_device[src] = handle
             self._device("host", handle, rec.seq, run)
         device = self._host_device.get(src)
-        if fn in ("GetDeviceQueue", "GetDeviceQueue2") and f.get("queue", "").startswith("0x"):
-            handle = int(f["queue"], 16)
+        if fn in ("GetDeviceQueue", "GetDeviceQueue2") and _hex(f.get("queue")) is not None:
+            handle = _hex(f["queue"])
             queue = self.queues.setdefault(("host", handle), Queue(handle, "host", rec.seq))
             queue.device = device
             queue.run = run.id if run else None
@@ -543,8 +546,8 @@ class Model:
                 self.devices[("host", device)].queues.append(handle)
         elif fn == "CreateFence":
             fence_text = f.get("fence", "")
-            if fence_text.startswith("0x"):
-                handle = int(fence_text, 16)
+            handle = _hex(fence_text)
+            if handle is not None:
                 same = self._host_fences_by_handle.setdefault((src, handle), [])
                 self._host_fence_count[handle] += 1
                 key = f"host:{fence_text}#{self._host_fence_count[handle]}"
@@ -560,9 +563,9 @@ class Model:
             fence = self._host_fence(f, src)
             if fence is not None:
                 fence.note_submit(rec.seq, f.get("result"))
-            queue_text = f.get("queue", "")
-            if queue_text.startswith("0x") and ("host", int(queue_text, 16)) in self.queues:
-                self.queues[("host", int(queue_text, 16))].submits += 1
+            queue = self.queues.get(("host", _hex(f.get("queue"))))
+            if queue is not None:
+                queue.submits += 1
         elif fn == "GetFenceStatus":
             fence = self._host_fence(f, src)
             if fence is not None:
@@ -582,7 +585,7 @@ class Model:
         """The fence a host print is about: by handle, else the latest one from that source."""
         text = fields.get("fence", "")
         if text.startswith("0x"):
-            candidates = self._host_fences_by_handle.get((source, int(text, 16)))
+            candidates = self._host_fences_by_handle.get((source, _hex(text)))
         else:
             candidates = self._host_fences_by_source.get(source)
         return candidates[-1] if candidates else None
@@ -611,7 +614,9 @@ class Model:
             for key, text in fields.items():
                 role = ROLE_KEYS.get(key)
                 if role and text.startswith("0x"):
-                    roles[int(text, 16)] = role
+                    value = _hex(text)
+                    if value is not None:
+                        roles[value] = role
         elif rec.fmt == "step" and "handle" in fields:
             roles[fields["handle"]] = fields["role"]
         elif "objects" in fields:
@@ -642,27 +647,30 @@ class Model:
         """Sightings in one context, each (value, first seq, last seq, count): how bulk lines report theirs."""
         handles = self.handles
         run_id = run.id if run is not None else None
+        sources, sides, devices, runs, roles = _one(source), _one(side), _one(device), _one(run_id), _one(role)
         for value, first, last, count in sightings:
             seen = handles.get(value)
             if seen is None:
                 if len(handles) >= HANDLE_LIMIT:
                     self._evict_handles()
-                seen = handles[value] = HandleSeen(value, first, last, wall, wall)
-            else:
-                if first < seen.first_seq:  # bulk sightings may be older than one parsed since
-                    seen.first_seq, seen.first_wall = first, wall
-                if last >= seen.last_seq:
-                    seen.last_seq, seen.last_wall = last, wall
+                handles[value] = HandleSeen(value, first, last, wall, wall, count, sources, sides,
+                                            devices if value != device else frozenset(), runs, roles)
+                continue
+            if first < seen.first_seq:  # bulk sightings may be older than one parsed since
+                seen.first_seq, seen.first_wall = first, wall
+            if last >= seen.last_seq:
+                seen.last_seq, seen.last_wall = last, wall
             seen.count += count
-            seen.sources.add(source)
-            if side:
-                seen.sides.add(side)
-            if device is not None and device != value:
-                seen.devices.add(device)
-            if run_id is not None:
-                seen.runs.add(run_id)
-            if role:
-                seen.roles.add(role)
+            if source not in seen.sources:
+                seen.sources = seen.sources | sources
+            if side and side not in seen.sides:
+                seen.sides = seen.sides | sides
+            if device is not None and device != value and device not in seen.devices:
+                seen.devices = seen.devices | devices
+            if run_id is not None and run_id not in seen.runs:
+                seen.runs = seen.runs | runs
+            if role and role not in seen.roles:
+                seen.roles = seen.roles | roles
 
     def _trim_fences(self) -> None:
         """Forget the oldest tenth of the fences once there are FENCE_LIMIT; counted in fences_evicted."""
@@ -680,13 +688,20 @@ class Model:
 
     def _evict_handles(self) -> None:
         """Forget a tenth of the values, those seen once first, oldest first; counted in handles_evicted."""
-        before = len(self.handles)
-        target = HANDLE_LIMIT - HANDLE_LIMIT // 10
-        for value in [v for v, h in self.handles.items() if h.count == 1][: before - target]:
-            del self.handles[value]
-        for value in list(self.handles)[: max(0, len(self.handles) - target)]:
-            del self.handles[value]
-        self.handles_evicted += before - len(self.handles)
+        handles = self.handles
+        drop = len(handles) - (HANDLE_LIMIT - HANDLE_LIMIT // 10)
+        gone = []
+        for value, seen in handles.items():  # oldest first: stop as soon as enough are found
+            if seen.count == 1:
+                gone.append(value)
+                if len(gone) == drop:
+                    break
+        if len(gone) < drop:
+            once = set(gone)
+            gone.extend(islice((v for v in handles if v not in once), drop - len(gone)))
+        for value in gone:
+            del handles[value]
+        self.handles_evicted += len(gone)
 
     # derived views ---------------------------------------------------------------
     def fence_ties(self) -> dict[str, tuple[str, bool]]:
@@ -735,6 +750,29 @@ class Model:
             "lines": sorted(self.lines.items()),
             "formats": sorted(self.formats.items()),
         })
+
+
+def _hex(text) -> int | None:
+    """A field's 0x value, or None when the field is missing or not hex (log lines can hold anything)."""
+    if not (isinstance(text, str) and text.startswith("0x")):
+        return None
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None
+
+
+_ONES: dict[Any, frozenset] = {}
+
+
+def _one(item) -> frozenset:
+    """A shared one-item frozenset (empty for None and ''): handle sightings use a few, millions of times."""
+    found = _ONES.get(item)
+    if found is None:
+        if len(_ONES) > 4096:
+            _ONES.clear()
+        found = _ONES[item] = frozenset((item,) if item is not None and item != "" else ())
+    return found
 
 
 def _plain(value: Any) -> Any:
