@@ -329,7 +329,8 @@ def replay_cmd(args, cfg: config_mod.Config, console: Console) -> int:
 
     speed = None if args.fast or args.summary else (args.speed or 1.0)
     try:
-        replay(journal, session, speed=speed, until_seq=until_seq, until_time=until_time, on_event=show)
+        replay(journal, session, speed=speed, until_seq=until_seq, until_time=until_time,
+               on_event=None if quiet else show)  # no callback: the batched path
     except KeyboardInterrupt:
         pass
     _print_summary(console, session.model)

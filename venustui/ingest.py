@@ -30,9 +30,12 @@ class Layout:
     kinds: np.ndarray  # each line's kind byte (index.classify), TRACKED set by this ingest's options
     hit_lines: np.ndarray  # handles in lines the slow path will not parse: line index ...
     hit_values: np.ndarray  # ... and value, in order, once per line
+    # Per tracked line, its records as (fmt, what, text, level, fields, handles), when parsed ahead
+    # (a replay's helper process parses too: tuples cross a pipe far faster than Records).
+    parsed: list[list[tuple]] | None = None
 
 
-def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False) -> Layout:
+def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False, parser: Parser | None = None) -> Layout:
     data = chunk.data
     starts = line_starts(data)
     kinds = classify(data, starts)
@@ -41,7 +44,23 @@ def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False) -> 
     elif track_text:
         kinds[kinds == TEXT] = TEXT | TRACKED
     hit_lines, hit_values = _untracked_handles(data, starts, kinds)
-    return Layout(chunk.seq, starts, kinds, hit_lines, hit_values)
+    layout = Layout(chunk.seq, starts, kinds, hit_lines, hit_values)
+    if parser is not None:
+        tracked = np.flatnonzero(kinds & TRACKED)
+        ends = _line_ends(starts, chunk)
+        layout.parsed = [[(r.fmt, r.what, r.text, r.level, r.fields, r.handles)
+                          for r in parser.parse(chunk.line(start, end, i))]
+                         for i, start, end in zip(tracked.tolist(), starts[tracked].tolist(), ends[tracked].tolist())]
+    return layout
+
+
+def _line_ends(starts: np.ndarray, chunk: Chunk) -> np.ndarray:
+    """Each line's end within the chunk's data (its newline, or the end of a partial last line)."""
+    ends = np.empty(len(starts), dtype=np.int64)
+    ends[:-1] = starts[1:] - 1
+    if len(ends):
+        ends[-1] = len(chunk.data) - (0 if chunk.partial else 1)
+    return ends
 
 
 def _untracked_handles(data: bytes, starts: np.ndarray, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -98,23 +117,22 @@ class Ingest:
                 by_format[name] = by_format.get(name, 0) + count
         self.model.count_lines(chunk.source, by_format)
 
-        ends = np.empty(len(starts), dtype=np.int64)
-        ends[:-1] = starts[1:] - 1
-        if len(ends):
-            ends[-1] = len(data) - (0 if chunk.partial else 1)
+        ends = _line_ends(starts, chunk)
         hit_lines, hit_values = layout.hit_lines, layout.hit_values
         flushed = 0  # hits before this index are folded
         records: list[Record] = []
         model, parser = self.model, self.parser
         tracked = np.flatnonzero(kinds & TRACKED)
         formats = (kinds[tracked] & 0x7F).tolist()
-        source, apply, line = chunk.source, model.apply, chunk.line
-        for i, fmt, start, end in zip(tracked.tolist(), formats, starts[tracked].tolist(), ends[tracked].tolist()):
+        source, apply, parsed = chunk.source, model.apply, layout.parsed
+        for k, (i, fmt, start, end) in enumerate(zip(tracked.tolist(), formats, starts[tracked].tolist(),
+                                                      ends[tracked].tolist())):
             if fmt in _CONTEXT_FORMATS and self._may_change_context(fmt, data, start, end, source):
                 upto = int(np.searchsorted(hit_lines, i))
                 self._fold_hits(chunk, kinds, hit_lines[flushed:upto], hit_values[flushed:upto])
                 flushed = upto
-            for record in parser.parse(line(start, end, i)):
+            line = chunk.line(start, end, i)
+            for record in parser.parse(line) if parsed is None else [Record(line, *done) for done in parsed[k]]:
                 apply(record)
                 records.append(record)
         self.slow_lines += len(tracked)

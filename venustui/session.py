@@ -238,8 +238,7 @@ class _PlansAhead:
             return None  # fork is only safe with one thread
         receive, send = multiprocessing.Pipe(duplex=False)
         process = multiprocessing.get_context("fork").Process(
-            target=_plan_journal, args=(journal.readable, until_seq, until_time, ingest.parse_all,
-                                        ingest.track_text, send), daemon=True)
+            target=_plan_journal, args=(journal.readable, until_seq, until_time, ingest, send), daemon=True)
         process.start()
         send.close()
         return cls(process, receive)
@@ -262,14 +261,17 @@ class _PlansAhead:
             self._conn = None
 
 
-def _plan_journal(path, until_seq, until_time, parse_all, track_text, conn) -> None:
+def _plan_journal(path, until_seq, until_time, ingest: Ingest, conn) -> None:
+    """In the helper (a fork: ingest is a copy, its parser continues from the same state)."""
     from venustui.journal import Journal
 
+    gc.disable()  # a short-lived process that makes no cycles worth collecting
     try:
         journal = Journal.open(path)
         for event in _joined_chunks(_bounded(journal.events(until_seq), until_seq, until_time)):
             if isinstance(event, Chunk):
-                conn.send(plan(event, parse_all=parse_all, track_text=track_text))
+                conn.send(plan(event, parse_all=ingest.parse_all, track_text=ingest.track_text,
+                               parser=ingest.parser))
     except (OSError, UserError):
         pass  # the replay lays out the rest itself
     finally:

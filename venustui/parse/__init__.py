@@ -17,6 +17,8 @@ from venustui.parse import venus_flags, vkresult
 from venustui.parse.text import decode
 
 MATCH_LIMIT = 1 << 16  # rules look at the first 64 KiB of a line; the record keeps all of it
+SEEN_LINE_LIMIT = 512  # lines up to this long are remembered once parsed ...
+SEEN_LIMIT = 8192  # ... this many at a time
 
 
 def errno_name(value: int) -> str:
@@ -64,18 +66,32 @@ class Parser:
         self.user_rules = tuple(user_rules)
         self.mesa_version = venus_flags.parse_version(mesa_version) if mesa_version else None
         self._env_block: set[tuple[str, str]] = set()
+        # Traces repeat lines exactly (half the tracked lines of a poll loop): what a line says
+        # outside a vn_env block depends on its bytes alone, so it is parsed once. The parts are
+        # shared between records and never changed after parsing.
+        self._seen: dict[bytes, tuple[tuple, ...]] = {}
 
     def parse(self, line: Line) -> list[Record]:
-        text = decode(line.data)
-        head = text if len(text) <= MATCH_LIMIT else text[:MATCH_LIMIT]
+        data = line.data
         key = (line.source, line.stream)
-
         if key in self._env_block:
-            field = R.ENV_FIELD.match(head)
+            text = decode(data)
+            field = R.ENV_FIELD.match(text if len(text) <= MATCH_LIMIT else text[:MATCH_LIMIT])
             if field:
                 return [self._env_field(line, text, field.group("key"), field.group("value"))]
             self._env_block.discard(key)
+        seen = self._seen.get(data)
+        if seen is not None:
+            return [Record(line, *parts) for parts in seen]
+        records = self._parse_text(line, decode(data))
+        if len(data) <= SEEN_LINE_LIMIT and key not in self._env_block:  # a vn_env header changes state
+            if len(self._seen) >= SEEN_LIMIT:
+                self._seen.clear()
+            self._seen[data] = tuple((r.fmt, r.what, r.text, r.level, r.fields, r.handles) for r in records)
+        return records
 
+    def _parse_text(self, line: Line, text: str) -> list[Record]:
+        head = text if len(text) <= MATCH_LIMIT else text[:MATCH_LIMIT]
         for rule in self.user_rules:
             match = rule.pattern.search(head)
             if match:
@@ -181,7 +197,8 @@ class Parser:
             fields[key] = value
         fields["fn"] = name
         fields["message"] = rest
-        ret = R.RETURNED.search(rest)
+        at = rest.find("re")  # every spelling RETURNED knows starts so: no match can start before
+        ret = R.RETURNED.search(rest, at) if at >= 0 else None
         level = "info"
         if ret:
             raw = ret.group("ret")

@@ -106,7 +106,8 @@ RESULT_IN_VALUE = re.compile(r"\((?P<name>VK_[A-Z0-9_]+)\)")
 
 KERNEL = re.compile(r"^(?:<\d>)?\[\s*(?P<ts>\d+\.\d+)\]\s*(?P<msg>.*)$|^(?:<\d>)?\[\s(?P<msg2>.*)$|kernel: (?P<msg3>.*)$", re.S)
 
-HANDLE = re.compile(r"(?<![\w])0x[0-9a-fA-F]{4,16}\b", re.ASCII)
+# The lookbehind follows the literal "0x" so the search can skip ahead to each "0x".
+HANDLE = re.compile(r"0x(?<![\w]0x)[0-9a-fA-F]{4,16}\b", re.ASCII)
 
 STEP_ROLES = {
     "instance": "instance",
