@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.venustui-installed
 
-.PHONY: demo test bench system venv
+.PHONY: demo test bench bench-memory system venv
 
 system:
 	@PYTHON=$(PYTHON) scripts/system-deps.sh
@@ -33,3 +33,6 @@ bench: venv
 	$(PY) bench/tui.py
 	$(PY) bench/journal.py
 	$(PY) bench/ingest.py
+
+bench-memory: venv
+	$(PY) bench/tui.py --minutes 10

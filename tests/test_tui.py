@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import uuid
 
 import pytest
 
 from venustui.control import Control
-from venustui.events import Chunk
+from venustui.events import Chunk, Notice
 from venustui.journal import Journal, Recorder
 from venustui.probe.runner import Target
 from venustui.session import Session, replay
 from venustui.sources import parse_spec
 from venustui.tui.app import VenusApp
-from venustui.tui.widgets import FencesPane, LogView
+from venustui.tui.widgets import FencesPane, LogView, StatusLine
 
 from .conftest import DATA, LAB, SEED
 
@@ -44,6 +45,15 @@ def fence_target(marker: str) -> Target:
     return Target("test_fence", (sys.executable, str(DATA / "targets" / "fence_steps.py"), marker))
 
 
+async def shown_fences(pilot) -> FencesPane:
+    """The fences tab brought forward, as a user would (panes in hidden tabs do not redraw)."""
+    pilot.app.query_one("#panes").active = "tab-fences"
+    await pilot.pause(0.3)
+    pane = pilot.app.query_one("#fences", FencesPane)
+    pane.maybe_update()
+    return pane
+
+
 async def settle(pilot, control, condition, rounds: int = 300):
     for _ in range(rounds):
         control.fold(control.session.hub.take(0.02))
@@ -61,8 +71,7 @@ async def test_flag_keys_and_the_rerun_story(tmp_path):
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("r")
         assert await settle(pilot, control, lambda: runs_done(control, 1))
-        pane = app.query_one("#fences", FencesPane)
-        pane.maybe_update()
+        pane = await shown_fences(pilot)
         assert "hung at fence" in str(pane.render())
         for key in ("f", "s", "e", "u"):
             await pilot.press(key)
@@ -128,7 +137,7 @@ async def test_cursor_keys_mark_decode_search_zoom_theme_help(tmp_path):
         mark = next(a for a in control.session.model.actions if a[1] == "mark")
         assert mark[2] == {"seq": marked, "note": "host fence"}
         await pilot.press("z")
-        assert app.has_class("zoomed")
+        assert app.zoomed and not app.query_one("#panes").display
         await pilot.press("z")
         theme = app.theme
         await pilot.press("T")
@@ -160,10 +169,10 @@ async def test_narrow_terminal_turns_the_log_into_a_tab(tmp_path):
     app = VenusApp(control)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.2)
-        assert app.has_class("narrow")
+        assert app.narrow and not app.query_one("#log").display
         await pilot.resize_terminal(160, 48)
         await pilot.pause(0.2)
-        assert not app.has_class("narrow")
+        assert not app.narrow and app.query_one("#log").display
         await pilot.press("q")
 
 
@@ -264,8 +273,7 @@ async def test_the_lab_story_in_the_tui():
         async with app.run_test(size=(160, 48)) as pilot:
             await pilot.press("r")  # the probe's fence and map phases with the defaults
             assert await settle(pilot, control, lambda: runs_done(control, 2), rounds=600)
-            pane = app.query_one("#fences", FencesPane)
-            pane.maybe_update()
+            pane = await shown_fences(pilot)
             assert "hung at fence" in str(pane.render())
             await pilot.press("f", "r")
             assert await settle(pilot, control, lambda: runs_done(control, 4), rounds=600)
@@ -317,5 +325,48 @@ async def test_command_palette_lists_every_action(tmp_path):
         hits = [h async for h in provider.search("zoom")]
         assert hits
         await hits[0].command()
-        assert app.has_class("zoomed")
+        assert app.zoomed and not app.query_one("#panes").display
+        await pilot.press("q")
+
+
+async def test_replay_scrubber_moves_on_and_back(tmp_path):
+    path = tmp_path / "seed.vtj"
+    live = Session([parse_spec(str(p)) for p in sorted(SEED.glob("*.log"))], follow=False, recorder=Recorder(path))
+    live.start()
+    live.run_to_end()
+    live.stop()
+    control = Control(Session([], follow=False), readonly=True)
+    control.replay(Journal.open(path), speed=1.0)
+    control.playing.clear()  # paused: only seeks move it
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
+        assert await settle(pilot, control, lambda: control.replay_position >= 0.25 * control.replay_total)
+        ahead, lines_ahead = control.replay_position, sum(control.session.model.lines.values())
+        status = app.query_one(StatusLine)
+        assert await settle(pilot, control, lambda: f"▏ {ahead:,}/{control.replay_total:,}" in str(status.render()))
+        first_session = control.session
+        await pilot.press("left_square_bracket")  # back 10%: strictly before where it was, whole events at a time
+        assert await settle(pilot, control, lambda: control.session is not first_session
+                            and 0 < control.replay_position < ahead and control._seek_to is None), \
+            (ahead, control.replay_position, control._seek_to, control.session is first_session, control.messages)
+        assert sum(control.session.model.lines.values()) < lines_ahead
+        assert not control.playing.is_set()  # still paused where it was moved to
+        await pilot.press("space")
+        assert await settle(pilot, control, lambda: control.replay_position == control.replay_total)
+        assert control.session.model.snapshot() == live.model.snapshot()  # moved back and on: the same end state
+        await pilot.press("q")
+
+
+async def test_a_key_press_holds_folding_only_until_the_screen_is_updated(tmp_path):
+    control = replayed_control([SEED / "guest.log"], tmp_path)
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("z")
+        assert await settle(pilot, control, control._screen_idle.is_set)
+        assert app.zoomed and not app.query_one("#panes").display
+        control.screen_busy()  # a screen that never answers holds folding back for SCREEN_FIRST at most
+        records = await asyncio.to_thread(control.fold_one, Notice("x", "file", "opened", "", 0.0, 0.0, 1))
+        assert records == [] and control._screen_idle.is_set() is False
+        control.screen_done()
         await pilot.press("q")

@@ -25,6 +25,7 @@ from venustui.triage import triage
 
 STORE_BYTES = 64 << 20  # raw text kept for display; older lines are counted but no longer shown
 FOLD_PIECE = 64 << 10  # bytes folded per lock hold: a few milliseconds
+SCREEN_FIRST = 0.1  # the longest a key press holds folding back
 
 
 @dataclass
@@ -34,6 +35,14 @@ class StoredChunk:
     chunk: Chunk
     starts: np.ndarray
     kinds: np.ndarray
+
+
+class _Rewind(Exception):
+    """A seek backwards: the replay starts over from the first event."""
+
+
+def _stored_bytes(stored: StoredChunk) -> int:
+    return len(stored.chunk.data) + stored.starts.nbytes + stored.kinds.nbytes
 
 
 class LineStore:
@@ -57,11 +66,11 @@ class LineStore:
         self.chunks.append(StoredChunk(self.total, chunk.count, chunk, starts, kinds))
         self._firsts.append(self.total)
         self.total += chunk.count
-        self.bytes += len(chunk.data)
+        self.bytes += _stored_bytes(self.chunks[-1])
         while self.bytes > self.max_bytes and len(self.chunks) > 1:
             old = self.chunks.popleft()
             self._firsts.popleft()
-            self.bytes -= len(old.chunk.data)
+            self.bytes -= _stored_bytes(old)
 
     @property
     def first(self) -> int:
@@ -127,6 +136,8 @@ class Control:
         self.target = target
         self.deadline = deadline
         self.lock = threading.RLock()
+        self._screen_idle = threading.Event()
+        self._screen_idle.set()
         self.lines = LineStore()
         self.flags = FlagSet()
         self.version = 0  # bumps whenever the model changed
@@ -167,6 +178,9 @@ class Control:
                 self.fold_one(event)
 
     def fold_one(self, event) -> list:
+        # A key press is being answered: the screen gets the CPU (the GIL) first, for a bounded time
+        # (sources wait meanwhile: backpressure, nothing lost).
+        self._screen_idle.wait(SCREEN_FIRST)
         with self.lock:
             records = self.session.fold(event)
             if isinstance(event, Chunk):
@@ -177,6 +191,15 @@ class Control:
                     self.lines.add(event)
             self.version += 1
             return records
+
+    def screen_busy(self) -> None:
+        """The screen is answering a key: folding and reading wait (at most SCREEN_FIRST) until screen_done."""
+        self._screen_idle.clear()
+        self.session.hub.hold()
+
+    def screen_done(self) -> None:
+        self._screen_idle.set()
+        self.session.hub.release()
 
     def stop(self) -> None:
         self.runner.stop()
@@ -273,6 +296,7 @@ class Control:
         """Feed a journal into the screen on a background thread, at the recorded pace times speed.
 
         ``playing`` pauses and resumes it; ``step()`` lets one event through while paused;
+        ``seek()`` moves it (back: the model is folded again from the start, unpaced, to there);
         ``replay_position`` and ``replay_total`` say where it is (the time scrubber).
         """
         from venustui.session import replay
@@ -282,20 +306,48 @@ class Control:
         self._step = threading.Event()
         self.replay_total = journal.last_seq()
         self.replay_position = 0
+        self._seek_to: int | None = None
+        self._rewound = False  # the current seek went back: it ends at or before its target
+        config = self.session.config
 
         def gate(event):
-            while not self.playing.is_set() and not self._step.is_set():
+            last = event.seq + max(getattr(event, "count", 1), 1) - 1  # the event's last line
+            while True:
+                target = self._seek_to
+                if target is not None and target < self.replay_position:
+                    raise _Rewind()
+                if target is not None and self._rewound and last > target and self.replay_position > 0:
+                    self._end_seek(target)  # moved back: stop before the event that passes the target
+                    continue
+                if target is not None or self.playing.is_set() or self._step.is_set():
+                    break
                 self.playing.wait(0.1)
             self._step.clear()
-            self.replay_position = event.seq
-            return self.fold_one(event)
+            records = self.fold_one(event)
+            self.replay_position = last
+            if target is not None and last >= target:
+                self._end_seek(target)
+            return records
+
+        def pace():
+            return None if self._seek_to is not None or not speed else speed
 
         def run():
-            try:
-                replay(journal, self.session, speed=speed, fold=gate)
-                self.messages.append("replay finished")
-            except Exception as exc:  # a damaged journal: say so on screen, keep what was shown
-                self.messages.append(f"replay stopped: {exc}")
+            while True:
+                try:
+                    replay(journal, self.session, speed=pace, fold=gate)
+                    self.messages.append("replay finished")
+                    return
+                except _Rewind:
+                    self._rewound = True
+                    with self.lock:  # the same journal folds to the same lines: numbers stay valid
+                        self.session = Session([], config, follow=False)
+                        self.lines = LineStore()
+                        self.replay_position = 0
+                        self.version += 1
+                except Exception as exc:  # a damaged journal: say so on screen, keep what was shown
+                    self.messages.append(f"replay stopped: {exc}")
+                    return
 
         self._running.set()
         threading.Thread(target=run, name="replay", daemon=True).start()
@@ -303,6 +355,17 @@ class Control:
     def step(self) -> None:
         self._step.set()
 
+    def _end_seek(self, target: int) -> None:
+        if self._seek_to == target:  # not if a newer seek came meanwhile
+            self._seek_to = None
+            self._rewound = False
+
+    def seek(self, fraction: float) -> int:
+        """Move the replay by a fraction of the journal (negative: back); returns the target line number."""
+        base = self._seek_to if self._seek_to is not None else self.replay_position  # presses add up
+        target = min(max(1, base + int(fraction * self.replay_total)), self.replay_total)
+        self._seek_to = target
+        return target
 
     def toggle_recording(self) -> str:
         recorder = self.session.recorder

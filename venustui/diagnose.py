@@ -302,7 +302,9 @@ def transport_errors(model: Model) -> list[Finding]:
 
 @rule
 def wrapped_handles(model: Model) -> list[Finding]:
-    wrapped = [h for h in model.handles.values() if H.decode(h.value)[0].key == "validation-id"]
+    # The shape test first (id == hash(id) in the high bits): decoding all 20,000 values took 0.3 s.
+    wrapped = [h for h in model.handles.values()
+               if H.validation_shaped(h.value) and H.best_key(h.value) == "validation-id"]
     if not wrapped:
         return []
     repeated = [h for h in wrapped if len(h.runs) > 1 or len(h.devices) > 1 or h.count > 1]

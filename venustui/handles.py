@@ -9,6 +9,8 @@ half of reading a Venus log.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 
 from venustui.errors import UserError
@@ -81,12 +83,24 @@ def _null(v: int) -> Layout | None:
                   (Field(63, 0, "0"),))
 
 
+@functools.lru_cache(maxsize=1 << 15)
+def best_key(value: int) -> str:
+    """The key of the best layout (cached: diagnosis asks again for the same values at every redraw)."""
+    return decode(value)[0].key
+
+
+def validation_shaped(v: int) -> bool:
+    """The only values _wrapped calls validation-layer ids: the id in the low 40 bits, repeated above."""
+    low = v & LOW40
+    return bool(low) and v >> 40 == low
+
+
 def _wrapped(v: int) -> Layout | None:
     low, high = v & LOW40, v >> 40
     if not low or not high:
         return None
     fields = (Field(63, 40, f"hash(id) = {high}"), Field(39, 0, f"id = {low}"))
-    if high == low:
+    if validation_shaped(v):
         return Layout(
             "validation-id", 0.97, f"validation-layer unique id {low}",
             f"The Khronos validation layer wraps every non-dispatchable handle as id | hash(id) << 40 "

@@ -142,8 +142,9 @@ def replay(journal, session: Session, *, speed: float | None = None, until_seq: 
 
     speed None replays as fast as possible, joining consecutive chunks of one stream into
     larger ones (folding is the same for any chunking, and larger chunks fold faster);
-    otherwise recorded gaps are waited out, divided by speed. until_time is seconds after the
-    first recorded event.
+    otherwise recorded gaps are waited out, divided by speed (a number, or a callable read
+    before each event: None from it means no wait). until_time is seconds after the first
+    recorded event.
     """
     tune_gc()
     fold_one = fold or session.fold
@@ -160,12 +161,20 @@ def replay(journal, session: Session, *, speed: float | None = None, until_seq: 
             if ahead is not None:
                 ahead.close()
         return events.count
-    started = time.monotonic()
+    anchor: tuple[float, float] | None = None  # (recorded offset, monotonic time) the pace counts from
+    last_rate = None
     for event, offset in events.timed():
-        if speed:
-            delay = offset / speed - (time.monotonic() - started)
+        rate = speed() if callable(speed) else speed  # a callable: the pace may change (a seek runs unpaced)
+        if rate:
+            now = time.monotonic()
+            if anchor is None or rate != last_rate:
+                anchor = (offset, now)
+            delay = anchor[1] + (offset - anchor[0]) / rate - now
+            if delay < -1.0:  # far behind (paused, or a slow fold): go on at the recorded pace, don't rush
+                anchor, delay = (offset, now), 0.0
             if delay > 0:
                 time.sleep(delay)
+        last_rate = rate
         records = fold_one(event)
         if on_event is not None:
             on_event(event, records)

@@ -14,16 +14,30 @@ from collections.abc import Iterable
 from venustui.events import Event
 
 
+HOLD_LIMIT = 0.1
+
+
 class Hub:
     def __init__(self, max_batches: int = 256):
         self._queue: queue.Queue[list[Event]] = queue.Queue(max_batches)
         self._seq = 0
         self._closed = threading.Event()
+        self._open = threading.Event()
+        self._open.set()
+
+    def hold(self) -> None:
+        """Producers wait in put() (at most HOLD_LIMIT each time) until release(): a screen answering a
+        key gets the CPU and the GIL before more lines are read."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
 
     def put(self, events: list[Event]) -> None:
-        """Hand a batch over; blocks while the consumer is behind (backpressure)."""
+        """Hand a batch over; blocks while the consumer is behind (backpressure) or holds producers."""
         if not events:
             return
+        self._open.wait(HOLD_LIMIT)
         while not self._closed.is_set():
             try:
                 self._queue.put(events, timeout=0.2)

@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -150,6 +151,8 @@ class VenusApp(App):
         Binding("j", "jump", "Evidence"),
         Binding("space", "play", "Play/pause", show=False),
         Binding("n", "step", "Step", show=False),
+        Binding("left_square_bracket", "seek(-0.1)", "Back 10%", show=False),
+        Binding("right_square_bracket", "seek(0.1)", "On 10%", show=False),
         Binding("z", "zoom", "Zoom"),
         Binding("T", "next_theme", "Theme"),
         Binding("question_mark", "help", "Help"),
@@ -162,6 +165,8 @@ class VenusApp(App):
         self.initial_theme = theme_name
         self.sub_title = subtitle
         self._themes = [t.name for t in load_themes()]
+        self.narrow = self.split = self.zoomed = False  # the layout _arrange shows
+        self._laid_out = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -188,6 +193,12 @@ class VenusApp(App):
         yield StatusLine(self.control, id="status")
         yield Footer()
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):  # answer the key before folding more lines
+            self.control.screen_busy()
+            self.call_after_refresh(self.control.screen_done)
+        await super().on_event(event)
+
     def on_mount(self) -> None:
         # The fold runs on another thread; shorter GIL slices keep keys answered within milliseconds.
         sys.setswitchinterval(0.001)
@@ -202,7 +213,9 @@ class VenusApp(App):
 
     def _layout(self, width: int) -> None:
         narrow = width < NARROW
-        self.set_class(narrow, "narrow")
+        if narrow == self.narrow and self._laid_out:
+            return  # a resize within the same layout: tabs stay as the user left them
+        self.narrow, self._laid_out = narrow, True
         panes = self.query_one("#panes", TabbedContent)
         if narrow:
             panes.show_tab("tab-log")
@@ -210,9 +223,21 @@ class VenusApp(App):
             panes.hide_tab("tab-log")
             if panes.active == "tab-log":
                 panes.active = "tab-findings"
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Show and size the log views and panes for narrow, split and zoomed. Set on the three
+        widgets themselves: a class on the app would restyle every node (50 ms a key press)."""
+        log, guest = self.query_one("#log", LogView), self.query_one("#log-guest", LogView)
+        panes = self.query_one("#panes", TabbedContent)
+        log.display = self.zoomed or not self.narrow
+        log.styles.width = "1fr" if self.zoomed else "3fr"
+        guest.display = self.split
+        panes.display = not (self.split or self.zoomed)
+        panes.styles.width = "1fr" if self.narrow else "2fr"
 
     def active_log(self) -> LogView:
-        if self.has_class("narrow"):
+        if self.narrow:
             return self.query_one("#log-tab", LogView)
         return self.query_one("#log", LogView)
 
@@ -247,8 +272,8 @@ class VenusApp(App):
 
     def action_split(self) -> None:
         """Host and guest side by side (sources named host… on the left), or merged again."""
-        split = not self.has_class("split")
-        self.set_class(split, "split")
+        split = self.split = not self.split
+        self._arrange()
         guest = self.query_one("#log-guest", LogView)
         log = self.query_one("#log", LogView)
         if split:
@@ -347,8 +372,16 @@ class VenusApp(App):
         if getattr(self.control, "playing", None) is not None:
             self.control.step()
 
+    def action_seek(self, fraction: float) -> None:
+        if getattr(self.control, "playing", None) is None:
+            self.notify("[ and ] move a replay back and on (venustui replay FILE)")
+            return
+        target = self.control.seek(fraction)
+        self.notify(f"replay {'back' if fraction < 0 else 'on'} to line {target:,}")
+
     def action_zoom(self) -> None:
-        self.toggle_class("zoomed")
+        self.zoomed = not self.zoomed
+        self._arrange()
 
     def action_next_theme(self) -> None:
         at = self._themes.index(self.theme) if self.theme in self._themes else -1

@@ -44,6 +44,7 @@ class LogView(ScrollView, can_focus=True):
         self.filter = None  # (description, predicate(line, kind)) or None
         self._rows: list[int] = []  # the line numbers shown when filtering
         self._scanned = 0
+        self._store = control.lines
 
     def on_mount(self) -> None:
         self.set_interval(0.1, self.refresh_lines)
@@ -65,6 +66,9 @@ class LogView(ScrollView, can_focus=True):
 
     def refresh_lines(self) -> None:
         store = self.control.lines
+        if store is not self._store:  # a replay moved back: the same lines come again, from the start
+            self._store, self._rows, self._scanned, self._seen = store, [], 0, -1
+            self.cursor = min(self.cursor, max(0, store.total - 1))
         if self.filter:
             start = max(self._scanned, store.first)
             self._rows = [n for n in self._rows if n >= store.first] + store.matching(self.filter[1], start)
@@ -172,8 +176,14 @@ class Pane(Static):
         self.set_interval(self.INTERVAL, self.maybe_update)
         self.maybe_update()
 
+    def on_show(self) -> None:
+        # Its tab was chosen (or a zoom ended): the key's own screen update first, then the model as it is now.
+        self.call_after_refresh(self.maybe_update)
+
     def maybe_update(self) -> None:
-        if self.control.version == self._version:
+        # Panes in tabs not shown wait: redrawing all of them four times a second under a flood
+        # took the screen away from key presses.
+        if self.control.version == self._version or not self.is_on_screen:
             return
         # Never wait for the fold: if it holds the lock, the next tick tries again.
         if not self.control.lock.acquire(blocking=False):
@@ -207,15 +217,20 @@ class RunsPane(Pane):
         return out
 
 
+FENCES_SHOWN = 200
+
+
 class FencesPane(Pane):
     def content(self) -> Text:
         model = self.control.session.model
         out = Text()
         ties = model.fence_ties()
         tied = {host for host, _ in ties.values()}
-        for fence in model.fences.values():
-            if fence.key in tied:
-                continue
+        shown = [fence for fence in model.fences.values() if fence.key not in tied]
+        hidden = len(shown) - FENCES_SHOWN + model.fences_evicted
+        if hidden > 0:  # a flood makes thousands: the newest are the ones being chased
+            out.append(f"{hidden:,} older fences not shown (the last {FENCES_SHOWN} are)\n", style="dim")
+        for fence in shown[-FENCES_SHOWN:]:
             style = {"timeout": "red", "stuck": "red", "failed": "red", "signaled": "green"}.get(fence.state, "yellow")
             out.append(visible(fence_line(model, fence, ties.get(fence.key))) + "\n", style=style)
         for target in model.targets.values():
@@ -353,10 +368,17 @@ class StatusLine(Static):
         busy = f" · {control.busy}…" if control.busy else ""
         if getattr(control, "playing", None) is not None:
             state = "playing" if control.playing.is_set() else "paused (space plays, n steps)"
-            busy += f" · replay {control.replay_position:,}/{control.replay_total:,} {state}"
+            busy += (f" · replay {scrubber(control.replay_position, control.replay_total)} "
+                     f"{control.replay_position:,}/{control.replay_total:,} {state} ([ ] move)")
         message = f" · {control.messages[-1]}" if control.messages else ""
         self.update(Text(visible(f"flags: {control.flags.describe()} · {record}{busy}{message}"), no_wrap=True,
                          overflow="ellipsis"))
+
+
+def scrubber(position: int, total: int, width: int = 12) -> str:
+    """Where a replay is, as a bar: ▕██████▌·····▏."""
+    filled = width * 2 * position // total if total > 0 else 0
+    return "▕" + "█" * (filled // 2) + ("▌" if filled % 2 else "") + "·" * (width - (filled + 1) // 2) + "▏"
 
 
 def decode_text(value: int) -> Text:
