@@ -10,7 +10,6 @@ half of reading a Venus log.
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass, field
 
 from venustui.errors import UserError
