@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from venustui.control import Control
+from venustui.control import Control, LineStore
 from venustui.events import Chunk, Notice
 from venustui.journal import Journal, Recorder
 from venustui.probe.runner import Target
@@ -369,4 +369,23 @@ async def test_a_key_press_holds_folding_only_until_the_screen_is_updated(tmp_pa
         records = await asyncio.to_thread(control.fold_one, Notice("x", "file", "opened", "", 0.0, 0.0, 1))
         assert records == [] and control._screen_idle.is_set() is False
         control.screen_done()
+        await pilot.press("q")
+
+
+async def test_log_view_keeps_following_once_the_line_store_is_full():
+    """At the store's cap each new chunk pushes an old one out: the height stays, the newest line must show."""
+    control = Control(Session([], follow=False))
+    control.lines = LineStore(max_bytes=400)
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        log = app.query_one("#log", LogView)
+        seq = 1
+        for n in range(12):
+            data = b"".join(f"line {n}.{k} synthetic\n".encode() for k in range(4))
+            control.fold_one(Chunk("t.log", "file", 0, n * len(data), data, False, 0.0, 0.0, seq, 4))
+            seq += 4
+            await pilot.pause(0.15)
+        await pilot.pause(0.3)
+        shown = app.export_screenshot().replace("&#160;", " ")  # what the screen last painted
+        assert log.follow and "line 11.3 synthetic" in shown and "line 0.0 " not in shown
         await pilot.press("q")

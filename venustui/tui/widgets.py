@@ -40,7 +40,7 @@ class LogView(ScrollView, can_focus=True):
         self.parser = Parser()  # for display only: the model's parser has already folded these lines
         self._cache: OrderedDict[int, Text] = OrderedDict()
         self._segments: OrderedDict[int, list[Segment]] = OrderedDict()  # rendered rows, reused across frames
-        self._seen = 0
+        self._seen = -1
         self.filter = None  # (description, predicate(line, kind)) or None
         self._rows: list[int] = []  # the line numbers shown when filtering
         self._scanned = 0
@@ -76,18 +76,21 @@ class LogView(ScrollView, can_focus=True):
             total = len(self._rows)
         else:
             total = store.total - store.first
-        if total == self._seen:  # nothing new: no re-render, only finish a scroll the layout delayed
+        # Past the store's cap, old lines leave as new ones come: the height stays, the rows move.
+        state = (store.total, store.first, total)
+        if state == self._seen:  # nothing new: no re-render, only finish a scroll the layout delayed
             if self.follow and self.scroll_offset.y < self.max_scroll_y:
                 self.scroll_end(animate=False, immediate=True)
             return
-        self.virtual_size = Size(self.size.width, total)
+        if self._seen == -1 or total != self.virtual_size.height:  # a layout pass only for a new height
+            self.virtual_size = Size(self.size.width, total)
         if self.follow:
             self.cursor = max(0, total - 1)
             self.scroll_end(animate=False, immediate=True)
             self.border_subtitle = "following"
         else:
             self.border_subtitle = f"+{total - 1 - self.cursor:,} lines below (End follows)"
-        self._seen = total
+        self._seen = state
         self.refresh()
 
     def _text(self, number: int) -> Text:
@@ -162,6 +165,10 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
 
+def _line_lengths(text: Text) -> list[int]:
+    return [len(line) for line in text.plain.split("\n")]
+
+
 class Pane(Static):
     """A pane that redraws from the model when it changed."""
 
@@ -169,6 +176,7 @@ class Pane(Static):
         super().__init__(**kwargs)
         self.control = control
         self._version = -1
+        self._shown: Text | None = None
 
     INTERVAL = 0.25
 
@@ -190,9 +198,16 @@ class Pane(Static):
             return
         try:
             self._version = self.control.version
-            self.update(self.content())
+            content = self.content()
         finally:
             self.control.lock.release()
+        if content == self._shown:  # a flood bumps the version without changing what a pane says
+            return
+        # A layout pass (the whole screen) only when the pane's height may change: other lines, or
+        # lines of other lengths (they wrap).
+        layout = self._shown is None or _line_lengths(content) != _line_lengths(self._shown)
+        self._shown = content
+        self.update(content, layout=layout)
 
     def content(self) -> Text:
         raise AssertionError("each pane says what it shows")
@@ -349,6 +364,7 @@ class StatusLine(Static):
     def __init__(self, control: Control, **kwargs):
         super().__init__(**kwargs)
         self.control = control
+        self._shown = ""
 
     def on_mount(self) -> None:
         self.set_interval(0.25, self.tick)
@@ -371,8 +387,10 @@ class StatusLine(Static):
             busy += (f" · replay {scrubber(control.replay_position, control.replay_total)} "
                      f"{control.replay_position:,}/{control.replay_total:,} {state} ([ ] move)")
         message = f" · {control.messages[-1]}" if control.messages else ""
-        self.update(Text(visible(f"flags: {control.flags.describe()} · {record}{busy}{message}"), no_wrap=True,
-                         overflow="ellipsis"))
+        line = visible(f"flags: {control.flags.describe()} · {record}{busy}{message}")
+        if line != self._shown:  # one row, fixed height: no layout pass, and none at all when unchanged
+            self._shown = line
+            self.update(Text(line, no_wrap=True, overflow="ellipsis"), layout=False)
 
 
 def scrubber(position: int, total: int, width: int = 12) -> str:
