@@ -198,12 +198,18 @@ def test_snapshot_panes(snap_compare, tab, size, theme, tmp_path):
     assert snap_compare(VenusApp(control, theme_name=theme), terminal_size=size, run_before=show)
 
 
-async def test_filter_jump_and_replay_controls(tmp_path):
+def recorded_seed(tmp_path):
+    """The seed fixtures folded live and recorded: (journal path, the live session)."""
     path = tmp_path / "seed.vtj"
     live = Session([parse_spec(str(p)) for p in sorted(SEED.glob("*.log"))], follow=False, recorder=Recorder(path))
     live.start()
     live.run_to_end()
     live.stop()
+    return path, live
+
+
+async def test_filter_jump_and_replay_controls(tmp_path):
+    path, _ = recorded_seed(tmp_path)
     control = Control(Session([], follow=False), readonly=True)
     control.replay(Journal.open(path), speed=None)
     app = VenusApp(control)
@@ -330,11 +336,7 @@ async def test_command_palette_lists_every_action(tmp_path):
 
 
 async def test_replay_scrubber_moves_on_and_back(tmp_path):
-    path = tmp_path / "seed.vtj"
-    live = Session([parse_spec(str(p)) for p in sorted(SEED.glob("*.log"))], follow=False, recorder=Recorder(path))
-    live.start()
-    live.run_to_end()
-    live.stop()
+    path, live = recorded_seed(tmp_path)
     control = Control(Session([], follow=False), readonly=True)
     control.replay(Journal.open(path), speed=1.0)
     control.playing.clear()  # paused: only seeks move it
