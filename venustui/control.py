@@ -180,7 +180,7 @@ class Control:
     def fold_one(self, event) -> list:
         # A key press is being answered: the screen gets the CPU (the GIL) first, for a bounded time
         # (sources wait meanwhile: backpressure, nothing lost).
-        self._screen_idle.wait(SCREEN_FIRST)
+        self.wait_for_screen()
         with self.lock:
             records = self.session.fold(event)
             if isinstance(event, Chunk):
@@ -196,6 +196,10 @@ class Control:
         """The screen is answering a key: folding and reading wait (at most SCREEN_FIRST) until screen_done."""
         self._screen_idle.clear()
         self.session.hub.hold()
+
+    def wait_for_screen(self) -> None:
+        """Background work on the screen's behalf waits, like folding, while a key is answered."""
+        self._screen_idle.wait(SCREEN_FIRST)
 
     def screen_done(self) -> None:
         self._screen_idle.set()

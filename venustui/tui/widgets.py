@@ -201,6 +201,9 @@ class Pane(Static):
             content = self.content()
         finally:
             self.control.lock.release()
+        self._show(content)
+
+    def _show(self, content: Text) -> None:
         if content == self._shown:  # a flood bumps the version without changing what a pane says
             return
         # A layout pass (the whole screen) only when the pane's height may change: other lines, or
@@ -299,6 +302,31 @@ class HandlesPane(Pane):
 class FindingsPane(Pane):
     STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
     INTERVAL = 1.0  # the rules read the whole model: once a second is enough
+
+    _computing = False
+
+    def maybe_update(self) -> None:
+        """The rules read the whole model (tens of ms on a flood): they run on a worker thread, so the
+        event loop stays free for keys; the pane shows the result when it is ready."""
+        version = self.control.version
+        if version == self._version or self._computing or not self.is_on_screen:
+            return
+        self._computing = True
+        self.run_worker(lambda: self._compute(version), thread=True, exclusive=True, group="findings")
+
+    def _compute(self, version: int) -> None:
+        try:
+            self.control.wait_for_screen()
+            with self.control.lock:
+                content = self.content()
+            if self.app.is_running:  # not while the app shuts down: the result has nowhere to go
+                self.app.call_from_thread(self._done, content, version)
+        finally:
+            self._computing = False
+
+    def _done(self, content: Text, version: int) -> None:
+        self._version = version
+        self._show(content)
 
     def content(self) -> Text:
         found = diagnose(self.control.session.model)
