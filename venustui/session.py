@@ -24,11 +24,18 @@ from venustui.sources.hub import Hub
 from venustui.sources.watcher import Watcher
 
 
-def tune_gc() -> None:
+_for_screen = False
+
+
+def tune_gc(screen: bool = False) -> None:
     """A session holds a large, long-lived model and makes many short-lived objects per batch;
     CPython's default thresholds then run full collections often enough to stall the fold for
-    100 ms at a time. Our objects rarely form cycles: collect less often."""
-    gc.set_threshold(50_000, 20, 1000)
+    100 ms at a time. Our objects rarely form cycles: full collections stay rare. Headless, young
+    collections are large and few (throughput); once a screen is up (screen=True, for good) they
+    are small and frequent, each a few ms, so a key press never waits behind a 100 ms one."""
+    global _for_screen
+    _for_screen = _for_screen or screen
+    gc.set_threshold(*((2_000, 10, 1000) if _for_screen else (50_000, 20, 1000)))
 
 
 class Session:

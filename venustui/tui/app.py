@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import tomllib
 from functools import partial
@@ -22,6 +23,7 @@ from venustui.control import Control
 from venustui.index import FORMAT_NAMES
 from venustui.parse import find_handles
 from venustui.parse.text import decode
+from venustui.session import tune_gc
 from venustui.tui.widgets import (DriverPane, FencesPane, FindingsPane, HandlesPane, LogView, ProbePane, RingPane,
                                   RunsPane, StatusLine, decode_text)
 
@@ -200,6 +202,8 @@ class VenusApp(App):
         await super().on_event(event)
 
     def on_mount(self) -> None:
+        tune_gc(screen=True)
+        gc.freeze()  # what start-up made lives as long as the app: later collections skip it
         # The fold runs on another thread; shorter GIL slices keep keys answered within milliseconds.
         sys.setswitchinterval(0.001)
         for theme in load_themes():
