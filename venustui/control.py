@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +139,7 @@ class Control:
         self.lock = threading.RLock()
         self._screen_idle = threading.Event()
         self._screen_idle.set()
+        self._screen_busy_until = 0.0
         self.lines = LineStore()
         self.flags = FlagSet()
         self.version = 0  # bumps whenever the model changed
@@ -193,13 +195,17 @@ class Control:
             return records
 
     def screen_busy(self) -> None:
-        """The screen is answering a key: folding and reading wait (at most SCREEN_FIRST) until screen_done."""
+        """The screen is answering a key: folding and reading wait until screen_done, or SCREEN_FIRST
+        from now at the latest (a lost screen_done must not slow folding down for good)."""
+        self._screen_busy_until = time.monotonic() + SCREEN_FIRST
         self._screen_idle.clear()
-        self.session.hub.hold()
+        self.session.hub.hold(SCREEN_FIRST)
 
     def wait_for_screen(self) -> None:
         """Background work on the screen's behalf waits, like folding, while a key is answered."""
-        self._screen_idle.wait(SCREEN_FIRST)
+        left = self._screen_busy_until - time.monotonic()
+        if left > 0:
+            self._screen_idle.wait(left)
 
     def screen_done(self) -> None:
         self._screen_idle.set()

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterable
 
 from venustui.events import Event
-
-
-HOLD_LIMIT = 0.1
 
 
 class Hub:
@@ -24,10 +22,12 @@ class Hub:
         self._closed = threading.Event()
         self._open = threading.Event()
         self._open.set()
+        self._held_until = 0.0
 
-    def hold(self) -> None:
-        """Producers wait in put() (at most HOLD_LIMIT each time) until release(): a screen answering a
-        key gets the CPU and the GIL before more lines are read."""
+    def hold(self, seconds: float) -> None:
+        """Producers wait in put() until release(), or seconds from now at the latest: a screen
+        answering a key gets the CPU and the GIL before more lines are read."""
+        self._held_until = time.monotonic() + seconds
         self._open.clear()
 
     def release(self) -> None:
@@ -37,7 +37,9 @@ class Hub:
         """Hand a batch over; blocks while the consumer is behind (backpressure) or holds producers."""
         if not events:
             return
-        self._open.wait(HOLD_LIMIT)
+        left = self._held_until - time.monotonic()
+        if left > 0:
+            self._open.wait(left)
         while not self._closed.is_set():
             try:
                 self._queue.put(events, timeout=0.2)
