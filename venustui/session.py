@@ -155,7 +155,7 @@ def replay(journal, session: Session, *, speed: float | None = None, until_seq: 
     """
     tune_gc()
     fold_one = fold or session.fold
-    events = _bounded(journal.events(until_seq), until_seq, until_time)
+    events = _Bounded(journal.events(until_seq), until_seq, until_time)
     if speed is None and on_event is None:
         ahead = _PlansAhead.start(journal, until_seq, until_time, session.ingest) if fold is None else None
         try:
@@ -188,7 +188,7 @@ def replay(journal, session: Session, *, speed: float | None = None, until_seq: 
     return events.count
 
 
-class _bounded:
+class _Bounded:
     """A journal's events up to --until (a time after the first event, or a line number, cut
     inside a chunk if need be), counted."""
 
@@ -284,7 +284,7 @@ def _plan_journal(path, until_seq, until_time, ingest: Ingest, conn) -> None:
     gc.disable()  # a short-lived process that makes no cycles worth collecting
     try:
         journal = Journal.open(path)
-        for event in _joined_chunks(_bounded(journal.events(until_seq), until_seq, until_time)):
+        for event in _joined_chunks(_Bounded(journal.events(until_seq), until_seq, until_time)):
             if isinstance(event, Chunk):
                 conn.send(plan(event, parse_all=ingest.parse_all, track_text=ingest.track_text,
                                parser=ingest.parser))

@@ -177,6 +177,7 @@ class Pane(Static):
         self.control = control
         self._version = -1
         self._shown: Text | None = None
+        self._shown_lengths: list[int] | None = None  # of _shown's lines: a change may change the height
 
     INTERVAL = 0.25
 
@@ -208,8 +209,9 @@ class Pane(Static):
             return
         # A layout pass (the whole screen) only when the pane's height may change: other lines, or
         # lines of other lengths (they wrap).
-        layout = self._shown is None or _line_lengths(content) != _line_lengths(self._shown)
-        self._shown = content
+        lengths = _line_lengths(content)
+        layout = lengths != self._shown_lengths
+        self._shown, self._shown_lengths = content, lengths
         self.update(content, layout=layout)
 
     def content(self) -> Text:
