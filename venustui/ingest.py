@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from venustui.events import Chunk, Record
-from venustui.index import (ENV, FORMAT_NAMES, MESA, STEP, TEXT, TRACKED, VKR, LineIndex, classify, handle_values,
-                            line_starts)
+from venustui.index import FORMAT_NAMES, TEXT, TRACKED, LineIndex, classify, handle_values, line_starts
 from venustui.model import Model
 from venustui.parse import Parser
 
@@ -30,9 +29,9 @@ class Layout:
     kinds: np.ndarray  # each line's kind byte (index.classify), TRACKED set by this ingest's options
     hit_lines: np.ndarray  # handles in lines the slow path will not parse: line index ...
     hit_values: np.ndarray  # ... and value, in order, once per line
-    # Per tracked line, its records as (fmt, what, text, level, fields, handles), when parsed ahead
-    # (a replay's helper process parses too: tuples cross a pipe far faster than Records).
-    parsed: list[list[tuple]] | None = None
+    # Per tracked line, its records' parts (Parser.parts), when parsed ahead (a replay's helper
+    # process parses too: tuples cross a pipe far faster than Records).
+    parsed: list[tuple[tuple, ...]] | None = None
 
 
 def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False, parser: Parser | None = None) -> Layout:
@@ -48,9 +47,9 @@ def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False, par
     if parser is not None:
         tracked = np.flatnonzero(kinds & TRACKED)
         ends = _line_ends(starts, chunk)
-        layout.parsed = [[(r.fmt, r.what, r.text, r.level, r.fields, r.handles)
-                          for r in parser.parse(chunk.line(start, end, i))]
-                         for i, start, end in zip(tracked.tolist(), starts[tracked].tolist(), ends[tracked].tolist())]
+        parts, source, stream = parser.parts, chunk.source, chunk.stream
+        layout.parsed = [parts(source, stream, data[start:end])
+                         for start, end in zip(starts[tracked].tolist(), ends[tracked].tolist())]
     return layout
 
 
@@ -78,9 +77,6 @@ def _untracked_handles(data: bytes, starts: np.ndarray, kinds: np.ndarray) -> tu
         first[index] = True
         lines, values = lines[first], values[first]
     return lines, values
-
-
-_CONTEXT_FORMATS = frozenset((MESA, ENV, STEP, VKR))  # formats whose lines may change a handle's context
 
 
 class Ingest:
@@ -121,30 +117,23 @@ class Ingest:
         hit_lines, hit_values = layout.hit_lines, layout.hit_values
         flushed = 0  # hits before this index are folded
         records: list[Record] = []
-        model, parser = self.model, self.parser
+        model = self.model
+        apply, changes_context, parts_of = model.apply, model.changes_handle_context, self.parser.parts
+        source, stream, parsed = chunk.source, chunk.stream, layout.parsed
         tracked = np.flatnonzero(kinds & TRACKED)
-        formats = (kinds[tracked] & 0x7F).tolist()
-        source, apply, parsed = chunk.source, model.apply, layout.parsed
-        for k, (i, fmt, start, end) in enumerate(zip(tracked.tolist(), formats, starts[tracked].tolist(),
-                                                      ends[tracked].tolist())):
-            if fmt in _CONTEXT_FORMATS and self._may_change_context(fmt, data, start, end, source):
-                upto = int(np.searchsorted(hit_lines, i))
-                self._fold_hits(chunk, kinds, hit_lines[flushed:upto], hit_values[flushed:upto])
-                flushed = upto
+        for k, (i, start, end) in enumerate(zip(tracked.tolist(), starts[tracked].tolist(), ends[tracked].tolist())):
             line = chunk.line(start, end, i)
-            for record in parser.parse(line) if parsed is None else [Record(line, *done) for done in parsed[k]]:
+            for parts in parts_of(source, stream, line.data) if parsed is None else parsed[k]:
+                record = Record(line, *parts)
+                if changes_context(record):  # the sightings before it keep the context they had
+                    upto = int(np.searchsorted(hit_lines, i))
+                    self._fold_hits(chunk, kinds, hit_lines[flushed:upto], hit_values[flushed:upto])
+                    flushed = upto
                 apply(record)
                 records.append(record)
         self.slow_lines += len(tracked)
         self._fold_hits(chunk, kinds, hit_lines[flushed:], hit_values[flushed:])
         return records
-
-    def _may_change_context(self, fmt: int, data: bytes, start: int, end: int, source: str) -> bool:
-        """Lines that can start a run or name the host device: handle sightings before them are folded first."""
-        if fmt in (MESA, ENV, STEP):
-            line = data[start:end]
-            return not self.model.has_open_run(source) or b"vn_env" in line or line.startswith(b"1.")
-        return fmt == VKR and b"device=" in data[start:end]
 
     def _fold_hits(self, chunk: Chunk, kinds: np.ndarray, lines: np.ndarray, values: np.ndarray) -> None:
         """Sightings grouped per (value, format): one model update per group, not per line."""

@@ -312,6 +312,14 @@ class Model:
     def has_open_run(self, source: str) -> bool:
         return source in self._open_run
 
+    def changes_handle_context(self, rec: Record) -> bool:
+        """Whether folding this record may change handle_context for its source (it may start a run
+        or name the host device): sightings in lines before it are folded first."""
+        fmt = rec.fmt
+        if fmt in GUEST_FORMATS:
+            return rec.what == "vn_env" or rec.source not in self._open_run or rec.fields.get("num") == 1
+        return fmt == "vkr" and "device" in rec.fields
+
     def count_lines(self, source: str, by_format: dict[str, int]) -> None:
         """Every line read, tracked or not, counted by source and format."""
         for fmt, count in by_format.items():

@@ -20,6 +20,8 @@ MATCH_LIMIT = 1 << 16  # rules look at the first 64 KiB of a line; the record ke
 SEEN_LINE_LIMIT = 512  # lines up to this long are remembered once parsed ...
 SEEN_LIMIT = 8192  # ... this many at a time
 
+Parts = tuple  # a Record's fields after its line: (fmt, what, text, level, fields, handles)
+
 
 def errno_name(value: int) -> str:
     return errno_mod.errorcode.get(abs(value), f"errno {abs(value)}")
@@ -69,76 +71,80 @@ class Parser:
         # Traces repeat lines exactly (half the tracked lines of a poll loop): what a line says
         # outside a vn_env block depends on its bytes alone, so it is parsed once. The parts are
         # shared between records and never changed after parsing.
-        self._seen: dict[bytes, tuple[tuple, ...]] = {}
+        self._seen: dict[bytes, tuple[Parts, ...]] = {}
 
     def parse(self, line: Line) -> list[Record]:
-        data = line.data
-        key = (line.source, line.stream)
+        return [Record(line, *parts) for parts in self.parts(line.source, line.stream, line.data)]
+
+    def parts(self, source: str, stream: str, data: bytes) -> tuple[Parts, ...]:
+        """What a line of this source and stream says, as Record fields after the line: a replay's
+        helper process parses with this and sends the tuples (no Line or Record needed)."""
+        key = (source, stream)
         if key in self._env_block:
             text = decode(data)
             field = R.ENV_FIELD.match(text if len(text) <= MATCH_LIMIT else text[:MATCH_LIMIT])
             if field:
-                return [self._env_field(line, text, field.group("key"), field.group("value"))]
+                return (self._env_field(text, field.group("key"), field.group("value")),)
             self._env_block.discard(key)
         seen = self._seen.get(data)
         if seen is not None:
-            return [Record(line, *parts) for parts in seen]
-        records = self._parse_text(line, decode(data))
+            return seen
+        parts = self._parse_text(key, decode(data))
         if len(data) <= SEEN_LINE_LIMIT and key not in self._env_block:  # a vn_env header changes state
             if len(self._seen) >= SEEN_LIMIT:
                 self._seen.clear()
-            self._seen[data] = tuple((r.fmt, r.what, r.text, r.level, r.fields, r.handles) for r in records)
-        return records
+            self._seen[data] = parts
+        return parts
 
-    def _parse_text(self, line: Line, text: str) -> list[Record]:
+    def _parse_text(self, key: tuple[str, str], text: str) -> tuple[Parts, ...]:
         head = text if len(text) <= MATCH_LIMIT else text[:MATCH_LIMIT]
         for rule in self.user_rules:
             match = rule.pattern.search(head)
             if match:
                 fields = {k: v for k, v in match.groupdict().items() if v is not None}
-                return [Record(line, f"user:{rule.name}", rule.name, text, rule.level, fields, find_handles(head))]
+                return ((f"user:{rule.name}", rule.name, text, rule.level, fields, find_handles(head)),)
 
         if head.startswith("MESA-VIRTIO:"):
             prefix = R.MESA_PREFIX.match(head)
             if prefix:
-                return [self._mesa(line, text, prefix)]
+                return (self._mesa(key, text, prefix),)
         if head.startswith("[VKR]"):
             vkr = R.VKR_PRINT.match(head)
             if vkr:
-                return [self._vkr_print(line, text, vkr)]
+                return (self._vkr_print(text, vkr),)
         if "vkr: " in head:
             server = R.SERVER_LINE.match(head)
             if server:
-                return self._server(line, text, server)
+                return self._server(text, server)
         if head.startswith("[mvk-"):
             mvk = R.MVK.match(head)
             if mvk:
                 level = R.MVK_LEVELS[mvk.group("mvk_level")]
-                return [Record(line, "mvk", mvk.group("mvk_level"), text, level,
-                               {"message": mvk.group("msg")}, find_handles(head))]
+                return (("mvk", mvk.group("mvk_level"), text, level, {"message": mvk.group("msg")},
+                         find_handles(head)),)
         if head[:1].isdigit():
             step = R.STEP.match(head)
             if step:
-                return [self._step(line, text, step)]
+                return (self._step(text, step),)
         for rules, fmt in ((R.VTEST, "vtest"), (R.LDSO, "ldso"), (R.STEP_EXTRA, "step")):
-            record = self._first(rules, fmt, line, text, head)
-            if record is not None:
-                return [record]
+            parts = self._first(rules, fmt, text, head)
+            if parts is not None:
+                return (parts,)
         if head[:1].islower() and len(head) < 120:
             progress = R.PROGRESS.match(head)
             if progress:
-                return [self._progress(line, text, progress)]
+                return (self._progress(text, progress),)
         kernel = R.KERNEL.search(head) if head[:1] in ("[", "<") or "kernel: " in head else None
         if kernel:
             level = "error" if "*ERROR*" in head else "info"
             fields = {"message": kernel.group("msg") or kernel.group("msg2") or kernel.group("msg3") or ""}
             if kernel.group("ts"):
                 fields["uptime"] = float(kernel.group("ts"))
-            return [Record(line, "kernel", "message", text, level, fields, find_handles(head))]
-        return [Record(line, "text", "text", text, "info", {}, find_handles(head))]
+            return (("kernel", "message", text, level, fields, find_handles(head)),)
+        return (("text", "text", text, "info", {}, find_handles(head)),)
 
     # formats ------------------------------------------------------------------
-    def _first(self, rules, fmt, line, text, head) -> Record | None:
+    def _first(self, rules, fmt, text, head) -> Parts | None:
         for pattern, what, level in rules:
             match = pattern.search(head)
             if match:
@@ -149,10 +155,10 @@ class Parser:
                     fields["errno"] = errno_name(ret)
                 if what == "version_not_found" and not fields.get("weak"):
                     level = "error"
-                return Record(line, fmt, what, text, level, fields, find_handles(head))
+                return (fmt, what, text, level, fields, find_handles(head))
         return None
 
-    def _mesa(self, line: Line, text: str, prefix) -> Record:
+    def _mesa(self, key: tuple[str, str], text: str, prefix) -> Parts:
         msg = prefix.group("msg")
         mesa_level = prefix.group("level")
         for pattern, what, level in R.MESA:
@@ -160,7 +166,7 @@ class Parser:
             if match:
                 fields = {k: v for k, v in match.groupdict().items() if v is not None}
                 if what == "vn_env":
-                    self._env_block.add((line.source, line.stream))
+                    self._env_block.add(key)
                 for name in ("iter", "fd", "ret", "errno", "guest", "host"):
                     if name in fields:
                         fields[name] = int(fields[name])
@@ -171,11 +177,11 @@ class Parser:
                 if what == "lost_connection":
                     fields["errno_name"] = errno_name(fields["errno"]) if fields["errno"] else ""
                 fields["message"] = msg
-                return Record(line, "mesa", what, text, level, fields, find_handles(msg))
+                return ("mesa", what, text, level, fields, find_handles(msg))
         level = {"warning": "warn", "error": "error", "info": "info"}.get(mesa_level or "", "debug")
-        return Record(line, "mesa", "message", text, level, {"message": msg}, find_handles(msg))
+        return ("mesa", "message", text, level, {"message": msg}, find_handles(msg))
 
-    def _env_field(self, line: Line, text: str, key: str, value: str) -> Record:
+    def _env_field(self, text: str, key: str, value: str) -> Parts:
         fields: dict = {"key": key, "value": value}
         if key in ("debug", "perf"):
             try:
@@ -186,9 +192,9 @@ class Parser:
                 variable = "VN_DEBUG" if key == "debug" else "VN_PERF"
                 fields["mask"] = mask
                 fields["names"] = venus_flags.decode_mask(variable, mask, self.mesa_version)
-        return Record(line, "mesa", "vn_env_field", text, "debug", fields)
+        return ("mesa", "vn_env_field", text, "debug", fields, ())
 
-    def _vkr_print(self, line: Line, text: str, match) -> Record:
+    def _vkr_print(self, text: str, match) -> Parts:
         fn = match.group("fn")
         rest = match.group("rest")
         name = fn[2:] if fn.startswith("vk") and fn[2:3].isupper() else fn
@@ -208,9 +214,9 @@ class Parser:
                 fields["result"] = vkresult.name_of(code)
                 if code < 0:
                     level = "error"
-        return Record(line, "vkr", "call", text, level, fields, find_handles(rest))
+        return ("vkr", "call", text, level, fields, find_handles(rest))
 
-    def _server(self, line: Line, text: str, match) -> list[Record]:
+    def _server(self, text: str, match) -> tuple[Parts, ...]:
         base = {}
         if match.group("pid"):
             base = {"prog": match.group("prog"), "pid": int(match.group("pid"))}
@@ -236,15 +242,15 @@ class Parser:
                         if fields["severity"] == "Error":
                             level = "error"
                     fields["message"] = msg
-                    record = Record(line, "vkr-server", what, text, level, fields, find_handles(msg))
+                    record = ("vkr-server", what, text, level, fields, find_handles(msg))
                     break
             if record is None:
                 fields = dict(base, message=msg)
-                record = Record(line, "vkr-server", "message", text, "info", fields, find_handles(msg))
+                record = ("vkr-server", "message", text, "info", fields, find_handles(msg))
             out.append(record)
-        return out
+        return tuple(out)
 
-    def _step(self, line: Line, text: str, match) -> Record:
+    def _step(self, text: str, match) -> Parts:
         name = match.group("name").strip()
         role = R.STEP_ROLES.get(name.lower(), name.lower())
         fields: dict = {"num": int(match.group("num")), "name": name, "role": role}
@@ -272,13 +278,13 @@ class Parser:
         handles = find_handles(text[:MATCH_LIMIT])
         if handles:
             fields["handle"] = handles[-1]
-        return Record(line, "step", "step", text, level, fields, handles)
+        return ("step", "step", text, level, fields, handles)
 
-    def _progress(self, line: Line, text: str, match) -> Record:
+    def _progress(self, text: str, match) -> Parts:
         status = match.group("status").lower()
         fields = {"name": match.group("name"), "status": status}
         tail = (match.group("tail") or "").strip()
         if tail:
             fields["detail"] = tail
-        return Record(line, "step", "progress", text, "error" if status == "failed" else "info",
+        return ("step", "progress", text, "error" if status == "failed" else "info",
                       fields, find_handles(text[:MATCH_LIMIT]))
