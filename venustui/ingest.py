@@ -103,7 +103,7 @@ class Ingest:
         """Index, count and fold one chunk (laid out ahead or now); returns the records of the lines it parsed."""
         if layout is None or layout.seq != chunk.seq or len(layout.starts) != chunk.count:
             layout = self.plan(chunk)
-        data, starts, kinds = chunk.data, layout.starts, layout.kinds
+        starts, kinds = layout.starts, layout.kinds
         self.layout = (chunk, starts, kinds)  # a screen's line store reuses it instead of classifying again
         self.index_for(chunk).append(starts + chunk.offset, kinds)
         by_format: dict[str, int] = {}
