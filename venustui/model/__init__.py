@@ -263,6 +263,7 @@ class Model:
         self.fences: dict[str, Fence] = {}
         self.ring = Ring()
         self.handles: dict[int, HandleSeen] = {}
+        self._seen_once: dict[int, None] = {}  # the values of handles seen once, oldest first (evicted first)
         self.handles_evicted = 0
         self.fences_evicted = 0
         self.targets: dict[int, TargetRun] = {}
@@ -653,32 +654,35 @@ class Model:
     def see_handles(self, sightings, source: str, side: str, run: Run | None, device: int | None,
                     wall: float, role: str | None = None) -> None:
         """Sightings in one context, each (value, first seq, last seq, count): how bulk lines report theirs."""
-        handles = self.handles
+        handles, once = self.handles, self._seen_once
         run_id = run.id if run is not None else None
-        sources, sides, devices, runs, roles = _one(source), _one(side), _one(device), _one(run_id), _one(role)
         for value, first, last, count in sightings:
             seen = handles.get(value)
             if seen is None:
                 if len(handles) >= HANDLE_LIMIT:
                     self._evict_handles()
-                handles[value] = HandleSeen(value, first, last, wall, wall, count, sources, sides,
-                                            devices if value != device else frozenset(), runs, roles)
+                handles[value] = HandleSeen(value, first, last, wall, wall, count, _one(source), _one(side),
+                                            _one(device) if value != device else _NONE, _one(run_id), _one(role))
+                if count == 1:
+                    once[value] = None
                 continue
+            if seen.count == 1:
+                del once[value]
+            seen.count += count
             if first < seen.first_seq:  # bulk sightings may be older than one parsed since
                 seen.first_seq, seen.first_wall = first, wall
             if last >= seen.last_seq:
                 seen.last_seq, seen.last_wall = last, wall
-            seen.count += count
             if source not in seen.sources:
-                seen.sources = seen.sources | sources
+                seen.sources = seen.sources | _one(source)
             if side and side not in seen.sides:
-                seen.sides = seen.sides | sides
+                seen.sides = seen.sides | _one(side)
             if device is not None and device != value and device not in seen.devices:
-                seen.devices = seen.devices | devices
+                seen.devices = seen.devices | _one(device)
             if run_id is not None and run_id not in seen.runs:
-                seen.runs = seen.runs | runs
+                seen.runs = seen.runs | _one(run_id)
             if role and role not in seen.roles:
-                seen.roles = seen.roles | roles
+                seen.roles = seen.roles | _one(role)
 
     def _trim_fences(self) -> None:
         """Forget the oldest tenth of the fences once there are FENCE_LIMIT; counted in fences_evicted."""
@@ -696,20 +700,15 @@ class Model:
 
     def _evict_handles(self) -> None:
         """Forget a tenth of the values, those seen once first, oldest first; counted in handles_evicted."""
-        handles = self.handles
+        handles, once = self.handles, self._seen_once
         drop = len(handles) - (HANDLE_LIMIT - HANDLE_LIMIT // 10)
-        gone = []
-        for value, seen in handles.items():  # oldest first: stop as soon as enough are found
-            if seen.count == 1:
-                gone.append(value)
-                if len(gone) == drop:
-                    break
-        if len(gone) < drop:
-            once = set(gone)
-            gone.extend(islice((v for v in handles if v not in once), drop - len(gone)))
+        gone = list(islice(once, drop))  # in the order they were first seen
         for value in gone:
-            del handles[value]
-        self.handles_evicted += len(gone)
+            del once[value], handles[value]
+        if len(gone) < drop:  # every value left was seen again: the oldest go
+            for value in list(islice(handles, drop - len(gone))):
+                del handles[value]
+        self.handles_evicted += drop
 
     # derived views ---------------------------------------------------------------
     def fence_ties(self) -> dict[str, tuple[str, bool]]:
@@ -771,6 +770,7 @@ def _hex(text) -> int | None:
 
 
 _ONES: dict[Any, frozenset] = {}
+_NONE: frozenset = frozenset()
 
 
 def _one(item) -> frozenset:
