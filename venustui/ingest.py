@@ -32,6 +32,7 @@ class Layout:
     # Per tracked line, its records' parts (Parser.parts), when parsed ahead (a replay's helper
     # process parses too: tuples cross a pipe far faster than Records).
     parsed: list[tuple[tuple, ...]] | None = None
+    groups: list[tuple] | None = None  # group_hits of all the hits, when computed ahead
 
 
 def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False, parser: Parser | None = None) -> Layout:
@@ -50,6 +51,7 @@ def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False, par
         parts, source, stream = parser.parts, chunk.source, chunk.stream
         layout.parsed = [parts(source, stream, data[start:end])
                          for start, end in zip(starts[tracked].tolist(), ends[tracked].tolist())]
+        layout.groups = group_hits(kinds, hit_lines, hit_values)  # used when no line changes the context
     return layout
 
 
@@ -127,24 +129,36 @@ class Ingest:
                 record = Record(line, *parts)
                 if changes_context(record):  # the sightings before it keep the context they had
                     upto = int(np.searchsorted(hit_lines, i))
-                    self._fold_hits(chunk, kinds, hit_lines[flushed:upto], hit_values[flushed:upto])
+                    self._fold_hits(chunk, group_hits(kinds, hit_lines[flushed:upto], hit_values[flushed:upto]))
                     flushed = upto
                 apply(record)
                 records.append(record)
         self.slow_lines += len(tracked)
-        self._fold_hits(chunk, kinds, hit_lines[flushed:], hit_values[flushed:])
+        if flushed == 0 and layout.groups is not None:
+            self._fold_hits(chunk, layout.groups)
+        else:
+            self._fold_hits(chunk, group_hits(kinds, hit_lines[flushed:], hit_values[flushed:]))
         return records
 
-    def _fold_hits(self, chunk: Chunk, kinds: np.ndarray, lines: np.ndarray, values: np.ndarray) -> None:
-        """Sightings grouped per (value, format): one model update per group, not per line."""
-        if not len(lines):
-            return
-        formats = kinds[lines] & 0x7F
-        for code in np.unique(formats).tolist():
-            mask = formats == code
-            vals, seqs = values[mask], lines[mask] + chunk.seq
-            unique, first, counts = np.unique(vals, return_index=True, return_counts=True)
-            last = len(vals) - 1 - np.unique(vals[::-1], return_index=True)[1]
+    def _fold_hits(self, chunk: Chunk, groups: list[tuple]) -> None:
+        """One model update per (value, format) group of sightings, not per line."""
+        for code, unique, first, last, counts in groups:
             side, run, device = self.model.handle_context(chunk.source, FORMAT_NAMES[code])
-            sightings = zip(unique.tolist(), seqs[first].tolist(), seqs[last].tolist(), counts.tolist())
+            seq = chunk.seq
+            sightings = zip(unique.tolist(), (first + seq).tolist(), (last + seq).tolist(), counts.tolist())
             self.model.see_handles(sightings, chunk.source, side, run, device, chunk.wall)
+
+
+def group_hits(kinds: np.ndarray, lines: np.ndarray, values: np.ndarray) -> list[tuple]:
+    """Sightings grouped per format and value: (format, values, first line, last line, count)."""
+    if not len(lines):
+        return []
+    groups = []
+    formats = kinds[lines] & 0x7F
+    for code in np.unique(formats).tolist():
+        mask = formats == code
+        vals, at = values[mask], lines[mask]
+        unique, first, counts = np.unique(vals, return_index=True, return_counts=True)
+        last = len(vals) - 1 - np.unique(vals[::-1], return_index=True)[1]
+        groups.append((code, unique, at[first], at[last], counts))
+    return groups
