@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from venustui.events import Chunk
 from venustui.index import ENV, FORMAT_NAMES, TRACKED, LineIndex, classify, handle_values, index_file, line_starts
-from venustui.ingest import Ingest
+from venustui.ingest import Ingest, _untracked_handles, group_hits
 from venustui.model import Model
 from venustui.parse import Parser
 from venustui.parse import rules as R
@@ -46,6 +46,28 @@ def test_handle_values_match_the_parser(data):
     positions, values = handle_values(data)
     text_hits = [int(m.group(), 16) for m in R.HANDLE.finditer(data.decode("latin-1"))]
     assert values.tolist() == text_hits
+
+
+
+@given(st.lists(st.tuples(st.sampled_from([b"[VKR] vkCmdDraw:", b"qemu:", b"[mvk-trace]", b"MESA-VIRTIO: debug:"]),
+                          st.lists(st.sampled_from([b"0x1234", b"0xabcdef", b"0x77777", b"x"]), max_size=4)),
+                max_size=30))
+def test_sightings_are_grouped_like_a_plain_count(lines):
+    """Untracked lines' values: once per line, then per (format, value) the first and last line and how many."""
+    data = b"".join(prefix + b" " + b" ".join(words) + b"\n" for prefix, words in lines)
+    starts = line_starts(data)
+    kinds = classify(data, starts)
+    expected: dict[tuple[int, int], list[int]] = {}
+    for i, (_prefix, words) in enumerate(lines):
+        if kinds[i] & TRACKED:
+            continue
+        for value in dict.fromkeys(int(w, 16) for w in words if w != b"x"):
+            expected.setdefault((int(kinds[i]) & 0x7F, value), []).append(i)
+    found = {}
+    for code, values, first, last, counts in group_hits(kinds, *_untracked_handles(data, starts, kinds)):
+        for value, a, b, n in zip(values.tolist(), first.tolist(), last.tolist(), counts.tolist()):
+            found[(code, value)] = (a, b, n)
+    assert found == {key: (seen[0], seen[-1], len(seen)) for key, seen in expected.items()}
 
 
 @pytest.mark.parametrize("name", [p.name for p in FIXTURES] + ["genlog-formats", "genlog-trace"])

@@ -9,6 +9,7 @@ chunking reaches the same state.
 
 from __future__ import annotations
 
+import marshal
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,24 @@ class Layout:
     # process parses too: tuples cross a pipe far faster than Records).
     parsed: list[tuple[tuple, ...]] | None = None
     groups: list[tuple] | None = None  # group_hits of all the hits, when computed ahead
+
+    def to_bytes(self) -> bytes:
+        """For a pipe to a process of the same Python: marshal builds the parsed tuples back twice
+        as fast as pickle writes them, and the arrays travel as their bytes."""
+        groups = None if self.groups is None else [(code, *(a.tobytes() for a in arrays))
+                                                   for code, *arrays in self.groups]
+        return marshal.dumps((self.seq, self.starts.tobytes(), self.kinds.tobytes(), self.hit_lines.tobytes(),
+                              self.hit_values.tobytes(), self.parsed, groups))
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> "Layout":
+        seq, starts, kinds, hit_lines, hit_values, parsed, groups = marshal.loads(blob)
+        if groups is not None:
+            groups = [(code, np.frombuffer(unique, np.uint64), np.frombuffer(first, np.int64),
+                       np.frombuffer(last, np.int64), np.frombuffer(counts, np.int64))
+                      for code, unique, first, last, counts in groups]
+        return cls(seq, np.frombuffer(starts, np.int64), np.frombuffer(kinds, np.uint8),
+                   np.frombuffer(hit_lines, np.int64), np.frombuffer(hit_values, np.uint64), parsed, groups)
 
 
 def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False, parser: Parser | None = None) -> Layout:
@@ -72,11 +91,16 @@ def _untracked_handles(data: bytes, starts: np.ndarray, kinds: np.ndarray) -> tu
     lines = np.searchsorted(starts, positions, side="right") - 1
     keep = (kinds[lines] & TRACKED) == 0
     lines, values = lines[keep], values[keep]
-    if len(lines) > 1:  # a value printed twice on one line counts once
-        pairs = np.stack([lines.astype(np.uint64), values])
-        _, index = np.unique(pairs, axis=1, return_index=True)
-        first = np.zeros(len(lines), dtype=bool)
-        first[index] = True
+    same_line = lines[1:] == lines[:-1]
+    if same_line.any():  # a value printed twice on one line counts once: the first stays
+        several = np.zeros(len(lines), dtype=bool)
+        several[1:] |= same_line
+        several[:-1] |= same_line
+        at = np.flatnonzero(several)
+        order = at[np.lexsort((at, values[at], lines[at]))]  # by line, value, then place
+        again = (lines[order[1:]] == lines[order[:-1]]) & (values[order[1:]] == values[order[:-1]])
+        first = np.ones(len(lines), dtype=bool)
+        first[order[1:][again]] = False
         lines, values = lines[first], values[first]
     return lines, values
 
@@ -158,7 +182,10 @@ def group_hits(kinds: np.ndarray, lines: np.ndarray, values: np.ndarray) -> list
     for code in np.unique(formats).tolist():
         mask = formats == code
         vals, at = values[mask], lines[mask]
-        unique, first, counts = np.unique(vals, return_index=True, return_counts=True)
-        last = len(vals) - 1 - np.unique(vals[::-1], return_index=True)[1]
-        groups.append((code, unique, at[first], at[last], counts))
+        order = np.argsort(vals, kind="stable")  # equal values stay in line order
+        ordered = vals[order]
+        ends = np.flatnonzero(ordered[1:] != ordered[:-1])
+        begins = np.concatenate(([0], ends + 1))
+        ends = np.append(ends, len(ordered) - 1)
+        groups.append((code, ordered[begins], at[order[begins]], at[order[ends]], ends - begins + 1))
     return groups

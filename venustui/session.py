@@ -264,7 +264,7 @@ class _PlansAhead:
         if self._conn is None:
             return None
         try:
-            return self._conn.recv()
+            return Layout.from_bytes(self._conn.recv_bytes())
         except (EOFError, OSError):
             self.close()
             return None
@@ -286,9 +286,9 @@ def _plan_journal(path, until_seq, until_time, ingest: Ingest, conn) -> None:
         journal = Journal.open(path)
         for event in _joined_chunks(_Bounded(journal.events(until_seq), until_seq, until_time)):
             if isinstance(event, Chunk):
-                conn.send(plan(event, parse_all=ingest.parse_all, track_text=ingest.track_text,
-                               parser=ingest.parser))
-    except (OSError, UserError):
+                conn.send_bytes(plan(event, parse_all=ingest.parse_all, track_text=ingest.track_text,
+                                     parser=ingest.parser).to_bytes())
+    except (OSError, UserError, ValueError):  # ValueError: a field marshal cannot carry
         pass  # the replay lays out the rest itself
     finally:
         conn.close()

@@ -198,9 +198,7 @@ class Parser:
         fn = match.group("fn")
         rest = match.group("rest")
         name = fn[2:] if fn.startswith("vk") and fn[2:3].isupper() else fn
-        fields: dict = {}
-        for key, value in reversed(R.KEY_VALUE.findall(rest)):  # the first of a repeated key wins
-            fields[key] = value
+        fields: dict = dict(reversed(R.KEY_VALUE.findall(rest)))  # the first of a repeated key wins
         fields["fn"] = name
         fields["message"] = rest
         at = rest.find("re")  # every spelling RETURNED knows starts so: no match can start before
