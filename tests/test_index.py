@@ -49,6 +49,7 @@ def test_handle_values_match_the_parser(data):
 
 
 
+@settings(deadline=None, max_examples=300)
 @given(st.lists(st.tuples(st.sampled_from([b"[VKR] vkCmdDraw:", b"qemu:", b"[mvk-trace]", b"MESA-VIRTIO: debug:"]),
                           st.lists(st.sampled_from([b"0x1234", b"0xabcdef", b"0x77777", b"x"]), max_size=4)),
                 max_size=30))
