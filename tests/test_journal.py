@@ -195,3 +195,23 @@ def test_replay_until_and_summary(tmp_path):
     assert bad.returncode == 2 and b"--until soon" in bad.stderr
     piped = run_cli("replay", str(path))
     assert piped.returncode == 2 and b"needs a terminal" in piped.stderr and b"replay --fast" in piped.stderr
+
+
+@pytest.mark.parametrize("mode", ["whole", "until", "helper-stops"])
+def test_replay_on_two_processes_matches_one(mode, tmp_path):
+    """The batched replay's helper process (reads, lays out, parses) changes nothing in the result."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import genlog
+
+    log = tmp_path / "trace.log"
+    log.write_text("".join(line + "\n" for line in genlog.lines(30_000, seed=5, mix="trace")))
+    path = tmp_path / "trace.vtj"
+    record([log, *FIXTURE_SETS["seed"]], path)
+    args = ["12345"] if mode == "until" else []
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "two_process_replay.py"), str(path),
+                          mode, *args], capture_output=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr.decode()
+    result = json.loads(out.stdout)
+    assert result["helper_started"] and result["same_state"]
+    assert result["counts"][0] == result["counts"][1] > 0
+    assert result["unreadable"] == [0, 0]

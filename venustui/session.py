@@ -8,6 +8,8 @@ screen and nothing here knows of one.
 from __future__ import annotations
 
 import gc
+import marshal
+import pickle
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -157,16 +159,11 @@ def replay(journal, session: Session, *, speed: float | None = None, until_seq: 
     fold_one = fold or session.fold
     events = _Bounded(journal.events(until_seq), until_seq, until_time)
     if speed is None and on_event is None:
-        ahead = _PlansAhead.start(journal, until_seq, until_time, session.ingest) if fold is None else None
-        try:
-            for event in _joined_chunks(events):
-                if ahead is not None and isinstance(event, Chunk):
-                    session.fold(event, ahead.next())
-                else:
-                    fold_one(event)
-        finally:
-            if ahead is not None:
-                ahead.close()
+        ahead = _ReadAhead.start(journal, until_seq, until_time, session.ingest) if fold is None else None
+        if ahead is not None:
+            return ahead.fold_into(session, journal, events)
+        for event in _joined_chunks(events):
+            fold_one(event)
         return events.count
     anchor: tuple[float, float] | None = None  # (recorded offset, monotonic time) the pace counts from
     last_rate = None
@@ -235,63 +232,121 @@ def _joined_chunks(events):
 
 
 REPLAY_CHUNK = 4 << 20
-PLAN_AHEAD_BYTES = 16 << 20  # smaller journals replay faster than a helper process starts
+READ_AHEAD_BYTES = 16 << 20  # smaller journals replay faster than a helper process starts
+RING_BYTES = 32 << 20  # chunk bytes the helper may have read ahead of the fold
 
 
-class _PlansAhead:
-    """The fast path of a replay run ahead in a second process: it reads the same journal,
-    joins the same chunks and sends each one's Layout, so this process only does the part
-    that needs the model (both cores busy instead of one)."""
+class _ReadAhead:
+    """A replay on both cores: a helper process (a fork) reads the journal, joins its chunks and
+    lays each one out (ingest.plan, parsing included); this process only folds. Chunk bytes
+    cross through a shared ring buffer, their layouts and every other event through a pipe.
+    If the helper stops early, this process reads the rest itself."""
 
-    def __init__(self, process, conn):
-        self._process, self._conn = process, conn
+    def __init__(self, process, conn, ring):
+        self._process, self._conn, self._ring = process, conn, ring
 
     @classmethod
-    def start(cls, journal, until_seq, until_time, ingest: Ingest) -> "_PlansAhead | None":
+    def start(cls, journal, until_seq, until_time, ingest: Ingest) -> "_ReadAhead | None":
+        import mmap
         import multiprocessing
 
-        if journal.readable.stat().st_size < PLAN_AHEAD_BYTES or threading.active_count() > 1:
+        if journal.readable.stat().st_size < READ_AHEAD_BYTES or threading.active_count() > 1:
             return None  # fork is only safe with one thread
+        ring = mmap.mmap(-1, 8 + RING_BYTES)  # shared with the fork: 8 bytes of how far the fold has copied
         receive, send = multiprocessing.Pipe(duplex=False)
         process = multiprocessing.get_context("fork").Process(
-            target=_plan_journal, args=(journal.readable, until_seq, until_time, ingest, send), daemon=True)
+            target=_read_ahead, args=(journal.readable, until_seq, until_time, ingest, send, ring), daemon=True)
         process.start()
         send.close()
-        return cls(process, receive)
+        return cls(process, receive, ring)
 
-    def next(self) -> Layout | None:
-        """The next chunk's layout (None once the helper is gone: the chunk is laid out here)."""
-        if self._conn is None:
-            return None
+    def fold_into(self, session: Session, journal, events: "_Bounded") -> int:
+        """Fold what the helper sends; returns how many journal events were replayed."""
+        next_seq = 0  # the first sequence number not folded yet
         try:
-            return Layout.from_bytes(self._conn.recv_bytes())
-        except (EOFError, OSError):
+            while True:
+                try:
+                    message = marshal.loads(self._conn.recv_bytes())
+                except (EOFError, OSError, ValueError):
+                    break  # the helper is gone: read the rest here
+                if message[0] == "end":
+                    _, count, unreadable, problems = message
+                    journal.unreadable += unreadable
+                    journal.problems.extend(p for p in problems if p not in journal.problems)
+                    return count
+                if message[0] == "chunk":
+                    _, head, at, data, layout = message
+                    if data is None:
+                        data = _ring_read(self._ring, at, head[-1])
+                        self._ring[:8] = (at + head[-1]).to_bytes(8, "little")
+                    source, stream, generation, offset, partial, wall, mono, seq, count, _ = head
+                    event = Chunk(source, stream, generation, offset, data, partial, wall, mono, seq, count)
+                    session.fold(event, Layout.from_bytes(layout))
+                    next_seq = seq + count
+                else:
+                    event = pickle.loads(message[1])
+                    session.fold(event)
+                    next_seq = event.seq + 1
+        finally:
             self.close()
-            return None
+        for event in _joined_chunks(e for e in events if e.seq >= next_seq):
+            session.fold(event)
+        return events.count
 
     def close(self) -> None:
         self._process.kill()
         self._process.join()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._conn.close()
+        self._ring.close()
 
 
-def _plan_journal(path, until_seq, until_time, ingest: Ingest, conn) -> None:
+def _read_ahead(path, until_seq, until_time, ingest: Ingest, conn, ring) -> None:
     """In the helper (a fork: ingest is a copy, its parser continues from the same state)."""
     from venustui.journal import Journal
 
     gc.disable()  # a short-lived process that makes no cycles worth collecting
+    written = 0  # chunk bytes put in the ring, all told
     try:
         journal = Journal.open(path)
-        for event in _joined_chunks(_Bounded(journal.events(until_seq), until_seq, until_time)):
-            if isinstance(event, Chunk):
-                conn.send_bytes(plan(event, parse_all=ingest.parse_all, track_text=ingest.track_text,
-                                     parser=ingest.parser).to_bytes())
+        events = _Bounded(journal.events(until_seq), until_seq, until_time)
+        for event in _joined_chunks(events):
+            if not isinstance(event, Chunk):
+                conn.send_bytes(marshal.dumps(("event", pickle.dumps(event))))
+                continue
+            layout = plan(event, parse_all=ingest.parse_all, track_text=ingest.track_text,
+                          parser=ingest.parser).to_bytes()
+            size, at, data = len(event.data), None, event.data
+            if size <= RING_BYTES:
+                while written + size - int.from_bytes(ring[:8], "little") > RING_BYTES:
+                    time.sleep(0.001)  # far enough ahead: wait for the fold to copy older chunks out
+                _ring_write(ring, written, event.data)
+                at, data = written, None
+                written += size
+            head = (event.source, event.stream, event.generation, event.offset, event.partial, event.wall,
+                    event.mono, event.seq, event.count, size)
+            conn.send_bytes(marshal.dumps(("chunk", head, at, data, layout)))
+        conn.send_bytes(marshal.dumps(("end", events.count, journal.unreadable, journal.problems)))
     except (OSError, UserError, ValueError):  # ValueError: a field marshal cannot carry
-        pass  # the replay lays out the rest itself
+        pass  # the replay reads the rest itself
     finally:
         conn.close()
+
+
+def _ring_write(ring, at: int, data: bytes) -> None:
+    """data at absolute position at of the ring (after its 8-byte header), wrapping at the end."""
+    start = at % RING_BYTES
+    first = min(len(data), RING_BYTES - start)
+    view = memoryview(data)
+    ring[8 + start:8 + start + first] = view[:first]
+    if first < len(data):
+        ring[8:8 + len(data) - first] = view[first:]
+
+
+def _ring_read(ring, at: int, size: int) -> bytes:
+    start = at % RING_BYTES
+    first = min(size, RING_BYTES - start)
+    data = ring[8 + start:8 + start + first]
+    return data + ring[8:8 + size - first] if first < size else data
 
 
 def _continues(a: Chunk, b: Chunk) -> bool:

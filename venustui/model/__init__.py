@@ -375,27 +375,28 @@ class Model:
 
     # records ----------------------------------------------------------------------
     def _record(self, rec: Record) -> None:
-        seq = rec.seq
-        self.last_seq = max(self.last_seq, seq)
-        self.counts[(rec.fmt, rec.what)] += 1
+        seq, fmt, what, fields = rec.line.seq, rec.fmt, rec.what, rec.fields
+        if seq > self.last_seq:
+            self.last_seq = seq
+        self.counts[(fmt, what)] += 1
         run = self._run_for(rec)
-        if rec.fmt == "step":
-            self._step(rec, run)
-        elif rec.fmt == "mesa":
-            self._mesa(rec, run)
-        elif rec.fmt == "vkr":
+        if fmt == "vkr":
             self._vkr(rec, run)
-        elif rec.fmt == "vkr-server":
+        elif fmt == "vkr-server":
             self._server(rec, run)
-        elif rec.fmt == "vtest" and rec.what == "call_failed" and "export_blob" in rec.fields["callee"]:
+        elif fmt == "mesa":
+            self._mesa(rec, run)
+        elif fmt == "step":
+            self._step(rec, run)
+        elif fmt == "vtest" and what == "call_failed" and "export_blob" in fields["callee"]:
             self._blob_export_failed(rec, run)
-        if (rec.level in ("warn", "error") or rec.fmt == "step" or rec.what == "vn_env_field"
-                or (rec.fmt == "vkr" and rec.fields["fn"] in ("CreateFence", "WaitForFences"))):
-            self._note(Notable(seq, rec.source, rec.fmt, rec.what, rec.level, rec.text[:500],
-                               run.id if run else None, dict(rec.fields)))
+        if (rec.level in ("warn", "error") or fmt == "step" or what == "vn_env_field"
+                or (fmt == "vkr" and fields["fn"] in ("CreateFence", "WaitForFences"))):
+            self._note(Notable(seq, rec.line.source, fmt, what, rec.level, rec.text[:500],
+                               run.id if run else None, dict(fields)))
         if rec.handles:
             self._handles(rec, run)
-        if run is not None and rec.fmt in GUEST_FORMATS:
+        if run is not None and fmt in GUEST_FORMATS:
             run.last_seq = seq  # the run's last Venus line (guest text between is not tracked)
 
     def _run_for(self, rec: Record) -> Run | None:
@@ -631,10 +632,11 @@ class Model:
         elif "objects" in fields:
             for value, kind in fields["objects"]:
                 roles[value] = kind.removeprefix("VK_OBJECT_TYPE_").lower()
-        side, run, device = self.handle_context(rec.source, rec.fmt, run)
-        seq, wall = rec.seq, rec.line.wall
+        line = rec.line
+        side, run, device = self.handle_context(line.source, rec.fmt, run)
+        seq = line.seq
         for value in rec.handles:
-            self.see_handles(((value, seq, seq, 1),), rec.source, side, run, device, wall, roles.get(value))
+            self.see_handles(((value, seq, seq, 1),), line.source, side, run, device, line.wall, roles.get(value))
 
     def handle_context(self, source: str, fmt: str, run: Run | None = None) -> tuple[str, Run | None, int | None]:
         """(side, run, device) a handle sighting on this source and format is attributed to."""
@@ -656,13 +658,17 @@ class Model:
         """Sightings in one context, each (value, first seq, last seq, count): how bulk lines report theirs."""
         handles, once = self.handles, self._seen_once
         run_id = run.id if run is not None else None
+        fresh = None  # the shared sets of this context, made once a value is new
         for value, first, last, count in sightings:
             seen = handles.get(value)
             if seen is None:
                 if len(handles) >= HANDLE_LIMIT:
                     self._evict_handles()
-                handles[value] = HandleSeen(value, first, last, wall, wall, count, _one(source), _one(side),
-                                            _one(device) if value != device else _NONE, _one(run_id), _one(role))
+                if fresh is None:
+                    fresh = (_one(source), _one(side), _one(device), _one(run_id), _one(role))
+                sources, sides, devices, runs, roles = fresh
+                handles[value] = HandleSeen(value, first, last, wall, wall, count, sources, sides,
+                                            devices if value != device else _NONE, runs, roles)
                 if count == 1:
                     once[value] = None
                 continue
