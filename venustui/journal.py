@@ -6,8 +6,10 @@ and a header. Records and findings are re-derived on replay by the same fold, so
 journal stays small and lossless for any bytes.
 
 Writes happen on a background thread in batched transactions at least every 250 ms,
-in WAL mode (a crash loses at most the last batch; a copy of the main file taken
-while recording is a consistent older state). A write that fails (disk full, file
+straight into the file under a rollback journal (a crash loses at most the last batch;
+a copy taken while recording holds every batch before it, and one taken in the middle
+of a batch reads as far as it goes). WAL mode would write every byte twice, once to
+the log and once at each checkpoint: a third of the recording's cost. A write that fails (disk full, file
 size limit, a path that went away) stops the recording, not the session: the
 journal's status row says where it stopped when it can still be written.
 """
@@ -38,7 +40,6 @@ PAGE = 2000
 ROW_BYTES = 64 << 10  # chunks are stored in pieces of about this size: a damaged journal loses little
 TRANSACTION_BYTES = 1 << 20  # a full disk keeps every transaction before it
 PAGE_SIZE = 16384
-CHECKPOINT_INTERVAL = 10.0  # seconds between copies of the WAL into the main file (each copy rewrites it)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS header (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -86,15 +87,16 @@ class Recorder:
         self.bytes_written = 0
         self._queue: queue.Queue = queue.Queue()
         self._done = threading.Event()
-        self._next_checkpoint = 0.0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             # 16 KiB pages: a 64 KiB piece spans 5 pages instead of 17 (recording costs a third less). Larger
             # pages make cut-short copies lose more: a b-tree page allocated late holds more of the early rows.
             self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA journal_mode=DELETE")
+            # No fsync: a crash of venustui, QEMU or the host's driver loses nothing committed; an OS
+            # crash may lose what the kernel had not written back (torn pages read as damaged rows).
+            self._db.execute("PRAGMA synchronous=OFF")
             self._db.executescript(SCHEMA)
             header = {
                 "format_version": str(FORMAT_VERSION), "venustui_version": __version__,
@@ -159,10 +161,7 @@ class Recorder:
         size = 0
         for event in events:
             if isinstance(event, ev.Chunk):
-                for piece in pieces(event):
-                    chunks.append((piece.seq, piece.source, piece.stream, piece.generation, piece.offset,
-                                   int(piece.partial), piece.wall, piece.mono, piece.count, piece.data,
-                                   zlib.crc32(piece.data)))
+                chunks.extend(_piece_rows(event))
                 size += len(event.data)
             else:
                 others.append(_event_row(event))
@@ -179,13 +178,6 @@ class Recorder:
             return
         self.bytes_written += size
         self.last_seq = max([self.last_seq] + [e.seq for e in events])
-        if time.monotonic() >= self._next_checkpoint:
-            self._next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL
-            try:
-                # Keep the main file current, so a copy of it taken now holds nearly everything.
-                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except sqlite3.Error:
-                pass  # a busy checkpoint is retried next time; the WAL still holds the data
 
     def _stop(self, reason: str) -> None:
         self.stopped = reason
@@ -196,7 +188,7 @@ class Recorder:
             pass  # the disk that refused the data refuses this too; last_seq still tells where
 
     def close(self) -> None:
-        """Write what is queued, checkpoint the WAL into the file, close."""
+        """Write what is queued, mark the journal closed, close."""
         self._done.set()
         self._queue.put(None)  # wake the writer
         self._thread.join(30)
@@ -204,12 +196,31 @@ class Recorder:
             if not self.stopped:
                 with self._db:
                     self._db.execute("INSERT OR REPLACE INTO status VALUES ('closed', ?)", (repr(time.time()),))
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except (sqlite3.Error, OSError) as exc:
             if not self.stopped:
                 self.stopped = f"{_reason(exc)} while closing"
         finally:
             self._db.close()
+
+
+def _piece_rows(chunk: ev.Chunk) -> Iterator[tuple]:
+    """A chunk's rows: pieces of whole lines of about ROW_BYTES, as views of its bytes (no copies)."""
+    data, view = chunk.data, memoryview(chunk.data)
+    if len(data) <= ROW_BYTES:
+        yield (chunk.seq, chunk.source, chunk.stream, chunk.generation, chunk.offset, int(chunk.partial),
+               chunk.wall, chunk.mono, chunk.count, data, zlib.crc32(data))
+        return
+    start, seq, offset = 0, chunk.seq, chunk.offset
+    while start < len(data):
+        cut = data.find(b"\n", start + ROW_BYTES - 1)
+        end = len(data) if cut < 0 else cut + 1
+        piece = view[start:end]
+        count = data.count(b"\n", start, end) + (1 if chunk.partial and end == len(data) else 0)
+        yield (seq, chunk.source, chunk.stream, chunk.generation, offset, int(chunk.partial and end == len(data)),
+               chunk.wall, chunk.mono, count, piece, zlib.crc32(piece))
+        seq += count
+        offset += end - start
+        start = end
 
 
 def pieces(chunk: ev.Chunk, size: int = ROW_BYTES):
