@@ -43,7 +43,7 @@ def main() -> int:
         size = log.stat().st_size
         fold(log, None)  # warm-up: imports, page cache
         plain_times, recorded_times = [], []
-        for k in range(3):  # alternated, so drift in the machine's speed hits both alike
+        for k in range(5):  # alternated, so drift in the machine's speed hits both alike
             plain_times.append(fold(log, None)[0])
             recorded_times.append(fold(log, folder / f"run{k}.vtj")[0])
         plain, recorded = min(plain_times), min(recorded_times)
@@ -52,7 +52,7 @@ def main() -> int:
               f"{recorded:.2f} s with recording = {100 * (recorded / plain - 1):+.1f}% (target <= +10%); "
               f"journal {journal_size / 1e6:.0f} MB")
         best = None
-        for _ in range(2):
+        for _ in range(3):
             journal = Journal.open(folder / "run0.vtj")
             session = Session([], follow=False)
             start = time.perf_counter()

@@ -287,7 +287,7 @@ class Model:
     def apply(self, event) -> None:
         """Fold one event: a parsed Record, a source Notice, a RunEvent or a user action."""
         if isinstance(event, Record):
-            self._record(event)
+            self.fold_record(event)
         elif isinstance(event, Notice):
             self._notice(event)
         elif isinstance(event, RunEvent):
@@ -374,7 +374,8 @@ class Model:
             target.samples.append(data)
 
     # records ----------------------------------------------------------------------
-    def _record(self, rec: Record) -> None:
+    def fold_record(self, rec: Record) -> None:
+        """Fold one parsed line (what apply does with a Record, for callers that know it is one)."""
         seq, fmt, what, fields = rec.line.seq, rec.fmt, rec.what, rec.fields
         if seq > self.last_seq:
             self.last_seq = seq
