@@ -391,3 +391,25 @@ async def test_log_view_keeps_following_once_the_line_store_is_full():
         shown = app.export_screenshot().replace("&#160;", " ")  # what the screen last painted
         assert log.follow and "line 11.3 synthetic" in shown and "line 0.0 " not in shown
         await pilot.press("q")
+
+
+async def test_a_long_following_log_grows_ahead_and_still_shows_its_last_line():
+    """Past FOLLOW_HEADROOM_FROM lines a following view's height runs ahead (no layout pass per refresh);
+    the newest line stays at the bottom, and leaving follow mode makes the height exact again."""
+    control = Control(Session([], follow=False))
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        log = app.query_one("#log", LogView)
+        seq = 1
+        for n in range(3):
+            data = b"".join(f"line {n}.{k} synthetic\n".encode() for k in range(6000))
+            control.fold_one(Chunk("t.log", "file", 0, seq * 30, data, False, 0.0, 0.0, seq, 6000))
+            seq += 6000
+            await pilot.pause(0.15)
+        await pilot.pause(0.3)
+        assert log.follow and log.total == 18000 and log.virtual_size.height > log.total
+        shown = app.export_screenshot().replace("&#160;", " ")
+        assert "line 2.5999 synthetic" in shown and "line 2.5950 " not in shown
+        await pilot.press("up")
+        assert not log.follow and log.virtual_size.height == log.total
+        await pilot.press("q")

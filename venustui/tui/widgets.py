@@ -26,6 +26,9 @@ KIND_STYLE = {"mesa": "#87afd7", "vkr": "#d7af5f", "vkr-server": "#d78700", "vte
 LEVEL_STYLE = {"warn": "bold #ffd75f", "error": "bold #ff5f5f"}
 
 
+FOLLOW_HEADROOM_FROM = 10_000  # lines from which a following view's height runs a 16th ahead of them
+
+
 class LogView(ScrollView, can_focus=True):
     """Host and guest lines merged in arrival order, each tagged with source and stream, coloured by kind."""
 
@@ -45,6 +48,7 @@ class LogView(ScrollView, can_focus=True):
         self._rows: list[int] = []  # the line numbers shown when filtering
         self._scanned = 0
         self._store = control.lines
+        self.total = 0  # rows there are lines for (in follow mode the virtual height runs ahead of it)
 
     def on_mount(self) -> None:
         self.set_interval(0.1, self.refresh_lines)
@@ -79,19 +83,31 @@ class LogView(ScrollView, can_focus=True):
         # Past the store's cap, old lines leave as new ones come: the height stays, the rows move.
         state = (store.total, store.first, total)
         if state == self._seen:  # nothing new: no re-render, only finish a scroll the layout delayed
-            if self.follow and self.scroll_offset.y < self.max_scroll_y:
-                self.scroll_end(animate=False, immediate=True)
+            if self.follow and self.scroll_offset.y < self._last_page(total):
+                self.scroll_to(y=self._last_page(total), animate=False, immediate=True)
             return
-        if self._seen == -1 or total != self.virtual_size.height:  # a layout pass only for a new height
-            self.virtual_size = Size(self.size.width, total)
+        self.total = total
+        height = self.virtual_size.height
+        if self.follow:  # a new height costs a layout pass of the whole screen: grow it in steps
+            headroom = total // 16 if total >= FOLLOW_HEADROOM_FROM else 0
+            if self._seen == -1 or not total <= height <= total + 2 * headroom:
+                height = total + headroom  # the rows past the last line are blank
+        else:
+            height = total
+        if self._seen == -1 or height != self.virtual_size.height:
+            self.virtual_size = Size(self.size.width, height)
         if self.follow:
             self.cursor = max(0, total - 1)
-            self.scroll_end(animate=False, immediate=True)
+            self.scroll_to(y=self._last_page(total), animate=False, immediate=True)
             self.border_subtitle = "following"
         else:
             self.border_subtitle = f"+{total - 1 - self.cursor:,} lines below (End follows)"
         self._seen = state
         self.refresh()
+
+    def _last_page(self, total: int) -> int:
+        """The scroll offset that shows the last line at the bottom (past it, a following view's rows are blank)."""
+        return max(0, total - self.scrollable_content_region.height)
 
     def _text(self, number: int) -> Text:
         cached = self._cache.get(number)
@@ -116,7 +132,7 @@ class LogView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_y = self.scroll_offset.y
         index = scroll_y + y
-        if index >= self.virtual_size.height:
+        if index >= self.total:
             return Strip.blank(self.size.width)
         number = self.number(index)
         if number >= self.control.lines.total:
@@ -139,9 +155,11 @@ class LogView(ScrollView, can_focus=True):
         self.refresh_lines()
 
     def action_cursor(self, delta: int) -> None:
-        total = self.virtual_size.height
+        total = self.total
         self.cursor = max(0, min(total - 1, self.cursor + delta))
         self.follow = self.cursor >= total - 1
+        if not self.follow and self.virtual_size.height != total:  # no blank rows to scroll into
+            self.virtual_size = Size(self.size.width, total)
         if self.cursor < self.scroll_offset.y or self.cursor >= self.scroll_offset.y + self.size.height:
             self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False)
         self.refresh()
@@ -151,9 +169,9 @@ class LogView(ScrollView, can_focus=True):
         self.refresh_lines()
 
     def current_line(self):
-        if self.virtual_size.height == 0:
+        if self.total == 0:
             return None
-        found = self.control.lines.line(self.number(min(self.cursor, self.virtual_size.height - 1)))
+        found = self.control.lines.line(self.number(min(self.cursor, self.total - 1)))
         return found[0] if found else None
 
     def jump_to(self, number: int) -> None:
