@@ -374,6 +374,17 @@ async def test_a_key_press_holds_folding_only_until_the_screen_is_updated(tmp_pa
         await pilot.press("q")
 
 
+async def fold_synthetic(control, pilot, chunks: int, lines: int) -> None:
+    """Chunks of synthetic lines "line N.K synthetic", folded as a live session would, a refresh apart."""
+    seq, offset = 1, 0
+    for n in range(chunks):
+        data = b"".join(f"line {n}.{k} synthetic\n".encode() for k in range(lines))
+        control.fold_one(Chunk("t.log", "file", 0, offset, data, False, 0.0, 0.0, seq, lines))
+        seq, offset = seq + lines, offset + len(data)
+        await pilot.pause(0.15)
+    await pilot.pause(0.3)
+
+
 async def test_log_view_keeps_following_once_the_line_store_is_full():
     """At the store's cap each new chunk pushes an old one out: the height stays, the newest line must show."""
     control = Control(Session([], follow=False))
@@ -381,13 +392,7 @@ async def test_log_view_keeps_following_once_the_line_store_is_full():
     app = VenusApp(control)
     async with app.run_test(size=(160, 48)) as pilot:
         log = app.query_one("#log", LogView)
-        seq = 1
-        for n in range(12):
-            data = b"".join(f"line {n}.{k} synthetic\n".encode() for k in range(4))
-            control.fold_one(Chunk("t.log", "file", 0, n * len(data), data, False, 0.0, 0.0, seq, 4))
-            seq += 4
-            await pilot.pause(0.15)
-        await pilot.pause(0.3)
+        await fold_synthetic(control, pilot, chunks=12, lines=4)
         shown = app.export_screenshot().replace("&#160;", " ")  # what the screen last painted
         assert log.follow and "line 11.3 synthetic" in shown and "line 0.0 " not in shown
         await pilot.press("q")
@@ -400,13 +405,7 @@ async def test_a_long_following_log_grows_ahead_and_still_shows_its_last_line():
     app = VenusApp(control)
     async with app.run_test(size=(160, 48)) as pilot:
         log = app.query_one("#log", LogView)
-        seq = 1
-        for n in range(3):
-            data = b"".join(f"line {n}.{k} synthetic\n".encode() for k in range(6000))
-            control.fold_one(Chunk("t.log", "file", 0, seq * 30, data, False, 0.0, 0.0, seq, 6000))
-            seq += 6000
-            await pilot.pause(0.15)
-        await pilot.pause(0.3)
+        await fold_synthetic(control, pilot, chunks=3, lines=6000)
         assert log.follow and log.total == 18000 and log.virtual_size.height > log.total
         shown = app.export_screenshot().replace("&#160;", " ")
         assert "line 2.5999 synthetic" in shown and "line 2.5950 " not in shown

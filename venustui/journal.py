@@ -203,44 +203,40 @@ class Recorder:
             self._db.close()
 
 
-def _piece_rows(chunk: ev.Chunk) -> Iterator[tuple]:
-    """A chunk's rows: pieces of whole lines of about ROW_BYTES, as views of its bytes (no copies)."""
-    data, view = chunk.data, memoryview(chunk.data)
-    if len(data) <= ROW_BYTES:
-        yield (chunk.seq, chunk.source, chunk.stream, chunk.generation, chunk.offset, int(chunk.partial),
-               chunk.wall, chunk.mono, chunk.count, data, zlib.crc32(data))
+def _spans(chunk: ev.Chunk, size: int) -> Iterator[tuple[int, int, int, int, bool]]:
+    """A chunk cut into runs of whole lines of about size bytes: (start, end, first seq, line count, partial)."""
+    data = chunk.data
+    if len(data) <= size:
+        yield 0, len(data), chunk.seq, chunk.count, chunk.partial
         return
-    start, seq, offset = 0, chunk.seq, chunk.offset
+    start, seq = 0, chunk.seq
     while start < len(data):
-        cut = data.find(b"\n", start + ROW_BYTES - 1)
+        cut = data.find(b"\n", start + size - 1)
         end = len(data) if cut < 0 else cut + 1
-        piece = view[start:end]
-        count = data.count(b"\n", start, end) + (1 if chunk.partial and end == len(data) else 0)
-        yield (seq, chunk.source, chunk.stream, chunk.generation, offset, int(chunk.partial and end == len(data)),
-               chunk.wall, chunk.mono, count, piece, zlib.crc32(piece))
+        partial = chunk.partial and end == len(data)
+        count = data.count(b"\n", start, end) + (1 if partial else 0)
+        yield start, end, seq, count, partial
         seq += count
-        offset += end - start
         start = end
+
+
+def _piece_rows(chunk: ev.Chunk) -> Iterator[tuple]:
+    """A chunk's rows: pieces of about ROW_BYTES, as views of its bytes (no copies)."""
+    view = memoryview(chunk.data)
+    for start, end, seq, count, partial in _spans(chunk, ROW_BYTES):
+        piece = view[start:end]
+        yield (seq, chunk.source, chunk.stream, chunk.generation, chunk.offset + start, int(partial), chunk.wall,
+               chunk.mono, count, piece, zlib.crc32(piece))
 
 
 def pieces(chunk: ev.Chunk, size: int = ROW_BYTES):
     """A chunk as consecutive chunks of whole lines of about size bytes (folding them is the same)."""
-    data = chunk.data
-    if len(data) <= size:
+    if len(chunk.data) <= size:
         yield chunk
         return
-    start, seq, offset = 0, chunk.seq, chunk.offset
-    while start < len(data):
-        cut = data.find(b"\n", start + size - 1)
-        end = len(data) if cut < 0 else cut + 1
-        piece = data[start:end]
-        partial = chunk.partial and end == len(data)
-        part = ev.Chunk(chunk.source, chunk.stream, chunk.generation, offset, piece, partial, chunk.wall,
-                        chunk.mono, seq)
-        yield part
-        seq += part.count
-        offset += len(piece)
-        start = end
+    for start, end, seq, count, partial in _spans(chunk, size):
+        yield ev.Chunk(chunk.source, chunk.stream, chunk.generation, chunk.offset + start, chunk.data[start:end],
+                       partial, chunk.wall, chunk.mono, seq, count)
 
 
 def _reason(exc: BaseException) -> str:
