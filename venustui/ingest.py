@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from venustui.events import Chunk, Line, Record
+from venustui.events import Chunk, Record
 from venustui.index import FORMAT_NAMES, TEXT, TRACKED, LineIndex, classify, handle_values, line_starts
 from venustui.model import Model
 from venustui.parse import Parser
@@ -146,13 +146,9 @@ class Ingest:
         model = self.model
         fold_record, changes_context, parts_of = model.fold_record, model.changes_handle_context, self.parser.parts
         source, stream, parsed = chunk.source, chunk.stream, layout.parsed
-        data, size, generation, offset, wall, mono, seq = (chunk.data, len(chunk.data), chunk.generation,
-                                                           chunk.offset, chunk.wall, chunk.mono, chunk.seq)
-        partial = chunk.partial
         tracked = np.flatnonzero(kinds & TRACKED)
         for k, (i, start, end) in enumerate(zip(tracked.tolist(), starts[tracked].tolist(), ends[tracked].tolist())):
-            line = Line(source, stream, generation, offset + start, data[start:end], not (partial and end == size),
-                        wall, mono, seq + i)  # as chunk.line() makes it, without the call
+            line = chunk.line(start, end, i)
             for parts in parts_of(source, stream, line.data) if parsed is None else parsed[k]:
                 record = Record(line, *parts)
                 if changes_context(record):  # the sightings before it keep the context they had
