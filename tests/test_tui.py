@@ -374,9 +374,8 @@ async def test_a_key_press_holds_folding_only_until_the_screen_is_updated(tmp_pa
         await pilot.press("q")
 
 
-async def fold_synthetic(control, pilot, chunks: int, lines: int) -> None:
+async def fold_synthetic(control, pilot, chunks: int, lines: int, seq: int = 1, offset: int = 0) -> None:
     """Chunks of synthetic lines "line N.K synthetic", folded as a live session would, a refresh apart."""
-    seq, offset = 1, 0
     for n in range(chunks):
         data = b"".join(f"line {n}.{k} synthetic\n".encode() for k in range(lines))
         control.fold_one(Chunk("t.log", "file", 0, offset, data, False, 0.0, 0.0, seq, lines))
@@ -398,17 +397,22 @@ async def test_log_view_keeps_following_once_the_line_store_is_full():
         await pilot.press("q")
 
 
-async def test_a_long_following_log_grows_ahead_and_still_shows_its_last_line():
-    """Past FOLLOW_HEADROOM_FROM lines a following view's height runs ahead (no layout pass per refresh);
-    the newest line stays at the bottom, and leaving follow mode makes the height exact again."""
+async def test_a_following_log_grows_without_laying_out_the_screen_and_shows_its_last_line():
+    """New lines change only the log view's virtual height and scrollbar: a layout pass of the whole
+    screen per refresh made every screen update under a flood long. The newest line stays at the bottom."""
     control = Control(Session([], follow=False))
     app = VenusApp(control)
     async with app.run_test(size=(160, 48)) as pilot:
         log = app.query_one("#log", LogView)
-        await fold_synthetic(control, pilot, chunks=3, lines=6000)
-        assert log.follow and log.total == 18000 and log.virtual_size.height > log.total
+        await fold_synthetic(control, pilot, chunks=1, lines=100)  # the scrollbar appears: one layout
+        screen, layouts = app.screen, []
+        lay_out = screen._refresh_layout
+        screen._refresh_layout = lambda *args, **kwargs: (layouts.append(1), lay_out(*args, **kwargs))[1]
+        await fold_synthetic(control, pilot, chunks=3, lines=6000, seq=101, offset=100 * 21)
+        assert log.follow and log.total == 18100 and log.virtual_size.height == log.total
+        assert layouts == []
         shown = app.export_screenshot().replace("&#160;", " ")
         assert "line 2.5999 synthetic" in shown and "line 2.5950 " not in shown
         await pilot.press("up")
-        assert not log.follow and log.virtual_size.height == log.total
+        assert not log.follow and log.cursor == log.total - 2
         await pilot.press("q")

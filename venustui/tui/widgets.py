@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
@@ -24,9 +23,7 @@ from venustui.textview import fence_line, hexs, run_line
 KIND_STYLE = {"mesa": "#87afd7", "vkr": "#d7af5f", "vkr-server": "#d78700", "vtest": "#d75f5f", "ldso": "#8a8a8a",
               "mvk": "#af87d7", "step": "#87d787", "kernel": "#5fafaf", "text": ""}
 LEVEL_STYLE = {"warn": "bold #ffd75f", "error": "bold #ff5f5f"}
-
-
-FOLLOW_HEADROOM_FROM = 10_000  # lines from which a following view's height runs a 16th ahead of them
+CURSOR = Style(reverse=True)
 
 
 class LogView(ScrollView, can_focus=True):
@@ -42,7 +39,10 @@ class LogView(ScrollView, can_focus=True):
         self.control = control
         self.parser = Parser()  # for display only: the model's parser has already folded these lines
         self._cache: OrderedDict[int, Text] = OrderedDict()
-        self._segments: OrderedDict[int, list[Segment]] = OrderedDict()  # rendered rows, reused across frames
+        # Rendered rows, the same Strip across frames: Textual caches what it derives from a strip
+        # (crops, filters, styles) on the strip itself, so a fresh one per frame redid all of it.
+        self._strips: OrderedDict[int, Strip] = OrderedDict()
+        self._blank = Strip.blank(0)
         self._seen = -1
         self.filter = None  # (description, predicate(line, kind)) or None
         self._rows: list[int] = []  # the line numbers shown when filtering
@@ -52,6 +52,9 @@ class LogView(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self.set_interval(0.1, self.refresh_lines)
+
+    def on_show(self) -> None:
+        self.refresh_lines()  # a hidden view does not follow (below): catch up once shown
 
     @property
     def first(self) -> int:
@@ -69,6 +72,8 @@ class LogView(ScrollView, can_focus=True):
         return self._rows[index] if self.filter else self.first + index
 
     def refresh_lines(self) -> None:
+        if not self.is_on_screen:  # the log tab of a narrow screen, the guest view while not split
+            return
         store = self.control.lines
         if store is not self._store:  # a replay moved back: the same lines come again, from the start
             self._store, self._rows, self._scanned, self._seen = store, [], 0, -1
@@ -87,15 +92,7 @@ class LogView(ScrollView, can_focus=True):
                 self.scroll_to(y=self._last_page(total), animate=False, immediate=True)
             return
         self.total = total
-        height = self.virtual_size.height
-        if self.follow:  # a new height costs a layout pass of the whole screen: grow it in steps
-            headroom = total // 16 if total >= FOLLOW_HEADROOM_FROM else 0
-            if self._seen == -1 or not total <= height <= total + 2 * headroom:
-                height = total + headroom  # the rows past the last line are blank
-        else:
-            height = total
-        if self._seen == -1 or height != self.virtual_size.height:
-            self.virtual_size = Size(self.size.width, height)
+        self._set_height(total)
         if self.follow:
             self.cursor = max(0, total - 1)
             self.scroll_to(y=self._last_page(total), animate=False, immediate=True)
@@ -104,6 +101,18 @@ class LogView(ScrollView, can_focus=True):
             self.border_subtitle = f"+{total - 1 - self.cursor:,} lines below (End follows)"
         self._seen = state
         self.refresh()
+
+    def _set_height(self, height: int) -> None:
+        """The virtual height, without the layout pass of the whole screen that setting virtual_size
+        asks for (10 a second under a flood, each a long screen update): this view's own size is
+        set by its container, so only its scrollbars change. A scrollbar that appears or goes
+        still asks for a layout (Widget._scroll_update). No width: rows are cut at the view's edge,
+        never scrolled sideways (a width that followed the view's showed, then hid, a horizontal
+        scrollbar after each resize, each a layout pass)."""
+        size = Size(0, height)
+        if size != self.virtual_size:
+            self.set_reactive(LogView.virtual_size, size)
+            self._scroll_update(size)
 
     def _last_page(self, total: int) -> int:
         """The scroll offset that shows the last line at the bottom (past it, a following view's rows are blank)."""
@@ -130,22 +139,20 @@ class LogView(ScrollView, can_focus=True):
         return text
 
     def render_line(self, y: int) -> Strip:
-        scroll_y = self.scroll_offset.y
-        index = scroll_y + y
-        if index >= self.total:
-            return Strip.blank(self.size.width)
-        number = self.number(index)
-        if number >= self.control.lines.total:
-            return Strip.blank(self.size.width)
-        segments = self._segments.get(number)
-        if segments is None:
-            segments = self._segments[number] = list(self._text(number).render(self.app.console))
-            if len(self._segments) > 1000:
-                self._segments.popitem(last=False)
+        index = self.scroll_offset.y + y
+        number = self.number(index) if index < self.total else None
+        if number is None or number >= self.control.lines.total:
+            if self._blank.cell_length != self.size.width:
+                self._blank = Strip.blank(self.size.width)
+            return self._blank
+        strip = self._strips.get(number)
+        if strip is None:
+            strip = self._strips[number] = Strip(self._text(number).render(self.app.console))
+            if len(self._strips) > 1000:
+                self._strips.popitem(last=False)
         if index == self.cursor and self.has_focus:
-            segments = [Segment(s.text, (s.style or Style()) + Style(reverse=True)) for s in segments]
-        strip = Strip(segments).crop_extend(self.scroll_offset.x, self.scroll_offset.x + self.size.width, None)
-        return strip
+            strip = strip.apply_style(CURSOR)
+        return strip.crop_extend(0, self.size.width, None)
 
     def watch_cursor(self) -> None:
         self.refresh()
@@ -158,8 +165,6 @@ class LogView(ScrollView, can_focus=True):
         total = self.total
         self.cursor = max(0, min(total - 1, self.cursor + delta))
         self.follow = self.cursor >= total - 1
-        if not self.follow and self.virtual_size.height != total:  # no blank rows to scroll into
-            self.virtual_size = Size(self.size.width, total)
         if self.cursor < self.scroll_offset.y or self.cursor >= self.scroll_offset.y + self.size.height:
             self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False)
         self.refresh()
