@@ -159,7 +159,7 @@ def classify(buf, starts: np.ndarray, base: int = 0) -> np.ndarray:
     # Markers in the middle of a line are searched for only in the lines that still need them,
     # gathered into a small buffer: far fewer bytes than the chunk when most lines have a prefix.
     text = np.flatnonzero(kinds == TEXT)
-    sub, sub_starts = _gather(arr, local[text], ends[text])
+    sub, sub_starts = _gather(buf, local[text], ends[text])
     for literal, anchor, fmt in _SERVER_AND_ANYWHERE:
         hit = _lines_in(sub_starts, _find_literal(sub, literal, anchor))
         if len(hit):
@@ -168,11 +168,11 @@ def classify(buf, starts: np.ndarray, base: int = 0) -> np.ndarray:
             kinds[lines] = fmt | TRACKED
     kernel = np.flatnonzero(kinds == KERNEL)
     if len(kernel):
-        sub, sub_starts = _gather(arr, local[kernel], ends[kernel])
+        sub, sub_starts = _gather(buf, local[kernel], ends[kernel])
         kinds[kernel[_lines_in(sub_starts, _find_literal(sub, b"*ERROR*", 0))]] |= TRACKED
     untracked_vkr = np.flatnonzero(kinds == VKR)
     if len(untracked_vkr):
-        sub, sub_starts = _gather(arr, local[untracked_vkr], ends[untracked_vkr])
+        sub, sub_starts = _gather(buf, local[untracked_vkr], ends[untracked_vkr])
         # A failing call of any function is notable; a line naming a device sets the host
         # device of what follows.
         for literal, anchor in _VKR_TRACKED_ANYWHERE:
@@ -180,17 +180,15 @@ def classify(buf, starts: np.ndarray, base: int = 0) -> np.ndarray:
     return kinds
 
 
-def _gather(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The bytes of the given lines, newline-separated, and where each starts in that buffer."""
-    lengths = ends - starts + 1  # with the newline (or one byte past the buffer: masked below)
+def _gather(buf, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes of the given lines, newline-separated, and where each starts in that buffer.
+    (bytes.join of slices: a few times faster than gathering by an index per byte.)"""
     sub_starts = np.zeros(len(starts), dtype=np.int64)
     if len(starts) > 1:
-        np.cumsum(lengths[:-1], out=sub_starts[1:])
-    total = int(lengths.sum()) if len(starts) else 0
-    positions = np.repeat(starts - sub_starts, lengths) + np.arange(total, dtype=np.int64)
-    sub = arr[np.minimum(positions, len(arr) - 1)]
-    sub[sub_starts + lengths - 1] = 10  # keep lines apart even where the last had no newline
-    return sub, sub_starts
+        np.cumsum(ends[:-1] - starts[:-1] + 1, out=sub_starts[1:])
+    pieces = [buf[start:end] for start, end in zip(starts.tolist(), ends.tolist())]
+    pieces.append(b"")  # the last line ends with a newline too, even where the buffer had none
+    return np.frombuffer(b"\n".join(pieces), dtype=np.uint8), sub_starts
 
 
 def _lines_in(sub_starts: np.ndarray, positions: np.ndarray) -> np.ndarray:

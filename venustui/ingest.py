@@ -10,6 +10,7 @@ chunking reaches the same state.
 from __future__ import annotations
 
 import marshal
+from itertools import repeat
 from dataclasses import dataclass
 
 import numpy as np
@@ -169,7 +170,8 @@ class Ingest:
         for code, unique, first, last, counts in groups:
             side, run, device = self.model.handle_context(chunk.source, FORMAT_NAMES[code])
             seq = chunk.seq
-            sightings = zip(unique.tolist(), (first + seq).tolist(), (last + seq).tolist(), counts.tolist())
+            sightings = zip(unique.tolist(), (first + seq).tolist(), (last + seq).tolist(), counts.tolist(),
+                            repeat(None))
             self.model.see_handles(sightings, chunk.source, side, run, device, chunk.wall)
 
 

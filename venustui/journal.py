@@ -36,7 +36,8 @@ from venustui.errors import UserError
 
 FORMAT_VERSION = 2  # 2: chunks carry a CRC-32 of their bytes
 FLUSH_INTERVAL = 0.25
-PAGE = 2000
+PAGE = 64  # rows per query: up to 4 MiB of chunk pieces, read in even steps
+FIRST_PAGE = 8
 ROW_BYTES = 64 << 10  # chunks are stored in pieces of about this size: a damaged journal loses little
 TRANSACTION_BYTES = 1 << 20  # a full disk keeps every transaction before it
 PAGE_SIZE = 16384
@@ -312,9 +313,11 @@ class Journal:
         last = 0
         limit = until_seq if until_seq is not None else 2 ** 62
         query = f"SELECT * FROM {table} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
+        page = FIRST_PAGE  # the first events come at once, not after a whole page of 64 KiB pieces
         while True:
             try:
-                rows = self._db.execute(query, (last, limit, PAGE)).fetchall()
+                rows = self._db.execute(query, (last, limit, page)).fetchall()
+                page = min(2 * page, PAGE)
             except sqlite3.DatabaseError as exc:
                 row = self._next_readable(table, last, limit, exc)
                 if row is None:

@@ -213,16 +213,19 @@ class _Bounded:
 
 
 def _joined_chunks(events):
-    """Consecutive pieces of one read joined back into chunks of up to REPLAY_CHUNK bytes."""
+    """Consecutive pieces of one read joined back into chunks of up to REPLAY_CHUNK bytes. The
+    first chunks are smaller (the limit doubles from one piece), so the fold starts at once."""
     parts: list[Chunk] = []
     size = 0
+    limit = 1
     for event in events:
-        if isinstance(event, Chunk) and parts and size < REPLAY_CHUNK and _continues(parts[-1], event):
+        if isinstance(event, Chunk) and parts and size < limit and _continues(parts[-1], event):
             parts.append(event)
             size += len(event.data)
             continue
         if parts:
             yield _joined(parts)
+            limit = min(2 * limit if limit > 1 else FIRST_REPLAY_CHUNK, REPLAY_CHUNK)
         if isinstance(event, Chunk):
             parts, size = [event], len(event.data)
         else:
@@ -233,6 +236,7 @@ def _joined_chunks(events):
 
 
 REPLAY_CHUNK = 4 << 20
+FIRST_REPLAY_CHUNK = 128 << 10
 READ_AHEAD_BYTES = 16 << 20  # smaller journals replay faster than a helper process starts
 RING_BYTES = 32 << 20  # chunk bytes the helper may have read ahead of the fold
 

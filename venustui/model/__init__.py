@@ -241,9 +241,10 @@ class HandleSeen:
     roles: frozenset[str] = frozenset()
 
 
-@dataclass
+@dataclass(slots=True)
 class Notable:
-    """A line worth pointing at later (errors, warnings, key steps), kept by reference."""
+    """A line worth pointing at later (errors, warnings, key steps), kept by reference. Its fields
+    are the record's own: parsed fields are shared and never changed after parsing."""
 
     seq: int
     source: str
@@ -301,10 +302,11 @@ class Model:
             self.apply(event)
 
     def _note(self, notable: Notable) -> None:
-        if len(self.notable) == self.notable.maxlen:
-            self._notable_by_seq.pop(self.notable[0].seq, None)
-        self.notable.append(notable)
-        self._notable_by_seq[notable.seq] = notable
+        kept, by_seq = self.notable, self._notable_by_seq
+        if len(kept) == NOTABLE_LIMIT:
+            del by_seq[kept[0].seq]
+        kept.append(notable)
+        by_seq[notable.seq] = notable
 
     def evidence(self, seq: int | None) -> Notable | None:
         """The kept line with this sequence number, if it is still kept."""
@@ -394,7 +396,7 @@ class Model:
         if (rec.level in ("warn", "error") or fmt == "step" or what == "vn_env_field"
                 or (fmt == "vkr" and fields["fn"] in ("CreateFence", "WaitForFences"))):
             self._note(Notable(seq, rec.line.source, fmt, what, rec.level, rec.text[:500],
-                               run.id if run else None, dict(fields)))
+                               run.id if run else None, fields))
         if rec.handles:
             self._handles(rec, run)
         if run is not None and fmt in GUEST_FORMATS:
@@ -467,7 +469,8 @@ class Model:
                 fence.slot = "allocated" if run.fence_feedback else "none (no_fence_feedback)"
             self.fences[key] = fence
             run.fences.append(key)
-            self._trim_fences()
+            if len(self.fences) >= FENCE_LIMIT:
+                self._trim_fences()
             if fence.device is not None:
                 self.devices[("guest", fence.device)].fences.append(key)
         elif role in ("submit", "status", "wait"):
@@ -540,7 +543,7 @@ class Model:
         f = rec.fields
         fn = f["fn"]
         src = rec.source
-        handle = _hex(f.get("device"))
+        handle = _hex(f["device"]) if "device" in f else None
         if handle is not None:
             self._host_device[src] = handle
             self._device("host", handle, rec.seq, run)
@@ -567,7 +570,8 @@ class Model:
                 self.fences[key] = fence
                 same.append(fence)
                 self._host_fences_by_source.setdefault(src, []).append(fence)
-                self._trim_fences()
+                if len(self.fences) >= FENCE_LIMIT:
+                    self._trim_fences()
                 if device is not None:
                     self.devices[("host", device)].fences.append(key)
         elif fn in ("QueueSubmit", "QueueSubmit2"):
@@ -584,7 +588,7 @@ class Model:
                 fence.note_status(rec.seq, f.get("result"))
                 if fence.signaled_seq == rec.seq:  # the poll that saw it signal is evidence; the others not
                     self._note(Notable(rec.seq, rec.source, rec.fmt, rec.what, rec.level, rec.text[:500],
-                                       run.id if run else None, dict(f)))
+                                       run.id if run else None, f))
                 fence.path = "host polling"
                 fence.path_evidence = "[VKR] vkGetFenceStatus calls reach the host (no feedback slot)"
         elif fn == "WaitForFences" and "result" in f:
@@ -624,7 +628,7 @@ class Model:
         if rec.fmt == "vkr":
             for key, text in fields.items():
                 role = ROLE_KEYS.get(key)
-                if role and text.startswith("0x"):
+                if role:
                     value = _hex(text)
                     if value is not None:
                         roles[value] = role
@@ -636,8 +640,8 @@ class Model:
         line = rec.line
         side, run, device = self.handle_context(line.source, rec.fmt, run)
         seq = line.seq
-        for value in rec.handles:
-            self.see_handles(((value, seq, seq, 1),), line.source, side, run, device, line.wall, roles.get(value))
+        self.see_handles([(value, seq, seq, 1, roles.get(value)) for value in rec.handles],
+                         line.source, side, run, device, line.wall)
 
     def handle_context(self, source: str, fmt: str, run: Run | None = None) -> tuple[str, Run | None, int | None]:
         """(side, run, device) a handle sighting on this source and format is attributed to."""
@@ -652,24 +656,25 @@ class Model:
                    role: str | None = None, run: Run | None = None) -> None:
         """One sighting of a handle value in a parsed line."""
         side, run, device = self.handle_context(source, fmt, run)
-        self.see_handles(((value, seq, seq, 1),), source, side, run, device, wall, role)
+        self.see_handles(((value, seq, seq, 1, role),), source, side, run, device, wall)
 
     def see_handles(self, sightings, source: str, side: str, run: Run | None, device: int | None,
-                    wall: float, role: str | None = None) -> None:
-        """Sightings in one context, each (value, first seq, last seq, count): how bulk lines report theirs."""
+                    wall: float) -> None:
+        """Sightings in one context, each (value, first seq, last seq, count, role or None): bulk lines
+        report theirs grouped per value, a parsed line each of its handles."""
         handles, once = self.handles, self._seen_once
         run_id = run.id if run is not None else None
         fresh = None  # the shared sets of this context, made once a value is new
-        for value, first, last, count in sightings:
+        for value, first, last, count, role in sightings:
             seen = handles.get(value)
             if seen is None:
                 if len(handles) >= HANDLE_LIMIT:
                     self._evict_handles()
                 if fresh is None:
-                    fresh = (_one(source), _one(side), _one(device), _one(run_id), _one(role))
-                sources, sides, devices, runs, roles = fresh
+                    fresh = (_one(source), _one(side), _one(device), _one(run_id))
+                sources, sides, devices, runs = fresh
                 handles[value] = HandleSeen(value, first, last, wall, wall, count, sources, sides,
-                                            devices if value != device else _NONE, runs, roles)
+                                            devices if value != device else _NONE, runs, _one(role))
                 if count == 1:
                     once[value] = None
                 continue
@@ -692,9 +697,7 @@ class Model:
                 seen.roles = seen.roles | _one(role)
 
     def _trim_fences(self) -> None:
-        """Forget the oldest tenth of the fences once there are FENCE_LIMIT; counted in fences_evicted."""
-        if len(self.fences) < FENCE_LIMIT:
-            return
+        """Forget the oldest tenth of the fences (there are FENCE_LIMIT); counted in fences_evicted."""
         for key in list(self.fences)[: FENCE_LIMIT // 10]:
             fence = self.fences.pop(key)
             self.fences_evicted += 1
