@@ -8,6 +8,7 @@ function of the line alone.
 from __future__ import annotations
 
 import errno as errno_mod
+from sys import intern
 from collections.abc import Iterable
 
 from venustui.config import UserRule
@@ -198,7 +199,9 @@ class Parser:
         fn = match.group("fn")
         rest = match.group("rest")
         name = fn[2:] if fn.startswith("vk") and fn[2:3].isupper() else fn
-        fields: dict = dict(reversed(R.KEY_VALUE.findall(rest)))  # the first of a repeated key wins
+        # The first of a repeated key wins. Keys interned: a replay's helper sends a chunk's fields
+        # with each key once (marshal refers back to the same object), and lookups compare pointers.
+        fields: dict = {intern(key): value for key, value in reversed(R.KEY_VALUE.findall(rest))}
         fields["fn"] = name
         fields["message"] = rest
         at = rest.find("re")  # every spelling RETURNED knows starts so: no match can start before
