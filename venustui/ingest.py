@@ -10,8 +10,8 @@ chunking reaches the same state.
 from __future__ import annotations
 
 import marshal
-from itertools import repeat
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 

@@ -469,8 +469,7 @@ class Model:
                 fence.slot = "allocated" if run.fence_feedback else "none (no_fence_feedback)"
             self.fences[key] = fence
             run.fences.append(key)
-            if len(self.fences) >= FENCE_LIMIT:
-                self._trim_fences()
+            self._trim_fences()
             if fence.device is not None:
                 self.devices[("guest", fence.device)].fences.append(key)
         elif role in ("submit", "status", "wait"):
@@ -570,8 +569,7 @@ class Model:
                 self.fences[key] = fence
                 same.append(fence)
                 self._host_fences_by_source.setdefault(src, []).append(fence)
-                if len(self.fences) >= FENCE_LIMIT:
-                    self._trim_fences()
+                self._trim_fences()
                 if device is not None:
                     self.devices[("host", device)].fences.append(key)
         elif fn in ("QueueSubmit", "QueueSubmit2"):
@@ -697,7 +695,9 @@ class Model:
                 seen.roles = seen.roles | _one(role)
 
     def _trim_fences(self) -> None:
-        """Forget the oldest tenth of the fences (there are FENCE_LIMIT); counted in fences_evicted."""
+        """Forget the oldest tenth of the fences once there are FENCE_LIMIT; counted in fences_evicted."""
+        if len(self.fences) < FENCE_LIMIT:
+            return
         for key in list(self.fences)[: FENCE_LIMIT // 10]:
             fence = self.fences.pop(key)
             self.fences_evicted += 1

@@ -8,8 +8,8 @@ function of the line alone.
 from __future__ import annotations
 
 import errno as errno_mod
-from sys import intern
 from collections.abc import Iterable
+from sys import intern
 
 from venustui.config import UserRule
 from venustui.events import Line, Record

@@ -72,7 +72,7 @@ class LogView(ScrollView, can_focus=True):
         return self._rows[index] if self.filter else self.first + index
 
     def refresh_lines(self) -> None:
-        if not self.is_on_screen:  # the log tab of a narrow screen, the guest view while not split
+        if not self.is_on_screen:  # the log tab on a wide screen, the main view on a narrow one, ...
             return
         store = self.control.lines
         if store is not self._store:  # a replay moved back: the same lines come again, from the start
@@ -106,16 +106,16 @@ class LogView(ScrollView, can_focus=True):
         """The virtual height, without the layout pass of the whole screen that setting virtual_size
         asks for (10 a second under a flood, each a long screen update): this view's own size is
         set by its container, so only its scrollbars change. A scrollbar that appears or goes
-        still asks for a layout (Widget._scroll_update). No width: rows are cut at the view's edge,
-        never scrolled sideways (a width that followed the view's showed, then hid, a horizontal
-        scrollbar after each resize, each a layout pass)."""
+        still asks for a layout (Textual's Widget._scroll_update; a Pilot test counts the layouts).
+        No width: rows are cut at the view's edge, never scrolled sideways (a width that followed
+        the view's showed, then hid, a horizontal scrollbar after each resize, each a layout pass)."""
         size = Size(0, height)
         if size != self.virtual_size:
             self.set_reactive(LogView.virtual_size, size)
             self._scroll_update(size)
 
     def _last_page(self, total: int) -> int:
-        """The scroll offset that shows the last line at the bottom (past it, a following view's rows are blank)."""
+        """The scroll offset that shows the last line at the bottom."""
         return max(0, total - self.scrollable_content_region.height)
 
     def _text(self, number: int) -> Text:
