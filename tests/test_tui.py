@@ -365,11 +365,11 @@ async def test_a_key_press_holds_folding_only_until_the_screen_is_updated(tmp_pa
     app = VenusApp(control)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("z")
-        assert await settle(pilot, control, control._screen_idle.is_set)
+        assert await settle(pilot, control, lambda: not control.session.hub.held)
         assert app.zoomed and not app.query_one("#panes").display
         control.screen_busy()  # a screen that never answers holds folding back for SCREEN_FIRST at most
         records = await asyncio.to_thread(control.fold_one, Notice("x", "file", "opened", "", 0.0, 0.0, 1))
-        assert records == [] and control._screen_idle.is_set() is False
+        assert records == [] and control.session.hub.held is True
         control.screen_done()
         await pilot.press("q")
 

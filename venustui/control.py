@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,9 +136,6 @@ class Control:
         self.target = target
         self.deadline = deadline
         self.lock = threading.RLock()
-        self._screen_idle = threading.Event()
-        self._screen_idle.set()
-        self._screen_busy_until = 0.0
         self.lines = LineStore()
         self.flags = FlagSet()
         self.version = 0  # bumps whenever the model changed
@@ -195,20 +191,15 @@ class Control:
             return records
 
     def screen_busy(self) -> None:
-        """The screen is answering a key: folding and reading wait until screen_done, or SCREEN_FIRST
-        from now at the latest (a lost screen_done must not slow folding down for good)."""
-        self._screen_busy_until = time.monotonic() + SCREEN_FIRST
-        self._screen_idle.clear()
+        """The screen is answering a key: reading (Hub.put) and folding wait until screen_done, or
+        SCREEN_FIRST from now at the latest (a lost screen_done must not slow folding down for good)."""
         self.session.hub.hold(SCREEN_FIRST)
 
     def wait_for_screen(self) -> None:
         """Background work on the screen's behalf waits, like folding, while a key is answered."""
-        left = self._screen_busy_until - time.monotonic()
-        if left > 0:
-            self._screen_idle.wait(left)
+        self.session.hub.wait_while_held()
 
     def screen_done(self) -> None:
-        self._screen_idle.set()
         self.session.hub.release()
 
     def stop(self) -> None:

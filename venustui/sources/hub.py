@@ -33,13 +33,21 @@ class Hub:
     def release(self) -> None:
         self._open.set()
 
+    @property
+    def held(self) -> bool:
+        return not self._open.is_set()
+
+    def wait_while_held(self) -> None:
+        """Until release(), or the end of the hold at the latest (a lost release must not stall for good)."""
+        left = self._held_until - time.monotonic()
+        if left > 0:
+            self._open.wait(left)
+
     def put(self, events: list[Event]) -> None:
         """Hand a batch over; blocks while the consumer is behind (backpressure) or holds producers."""
         if not events:
             return
-        left = self._held_until - time.monotonic()
-        if left > 0:
-            self._open.wait(left)
+        self.wait_while_held()
         while not self._closed.is_set():
             try:
                 self._queue.put(events, timeout=0.2)
