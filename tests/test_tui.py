@@ -404,7 +404,7 @@ async def test_a_following_log_grows_without_laying_out_the_screen_and_shows_its
     app = VenusApp(control)
     async with app.run_test(size=(160, 48)) as pilot:
         log = app.query_one("#log", LogView)
-        await fold_synthetic(control, pilot, chunks=1, lines=100)  # the scrollbar appears: one layout
+        await fold_synthetic(control, pilot, chunks=1, lines=100)
         screen, layouts = app.screen, []
         lay_out = screen._refresh_layout
         screen._refresh_layout = lambda *args, **kwargs: (layouts.append(1), lay_out(*args, **kwargs))[1]
@@ -415,4 +415,52 @@ async def test_a_following_log_grows_without_laying_out_the_screen_and_shows_its
         assert "line 2.5999 synthetic" in shown and "line 2.5950 " not in shown
         await pilot.press("up")
         assert not log.follow and log.cursor == log.total - 2
+        await pilot.press("q")
+
+
+def count_layouts(screen) -> list[bool]:
+    """Each layout pass of the screen from now on, as whether folding was held back during it."""
+    layouts, lay_out = [], screen._refresh_layout
+    hub = screen.app.control.session.hub
+    screen._refresh_layout = lambda *args, **kwargs: (layouts.append(hub.held), lay_out(*args, **kwargs))[1]
+    return layouts
+
+
+async def test_a_zoom_lays_the_screen_out_once_while_folding_waits():
+    """Textual's scrollbar widgets ask for a second layout pass after any that resizes their view;
+    the log view draws its own. The key holds folding until the update that follows its binding."""
+    control = Control(Session([], follow=False))
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await fold_synthetic(control, pilot, chunks=2, lines=100)  # more lines than rows: a scrollbar
+        layouts = count_layouts(app.screen)
+        await pilot.press("z")
+        await pilot.pause(0.3)
+        assert app.zoomed and layouts == [True]
+        assert not control.session.hub.held
+        await pilot.press("q")
+
+
+async def test_the_log_view_draws_a_scrollbar_only_when_its_lines_overflow():
+    control = Control(Session([], follow=False))
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        log = app.query_one("#log", LogView)
+        width, thickness = log.size.width, log.styles.scrollbar_size_vertical
+
+        def edge(row: int):
+            """The style of the cells where a scrollbar goes, and of the cells just before them."""
+            strip = log.render_line(row)
+            assert strip.cell_length == width
+            bar, before = strip.crop(width - thickness, width), strip.crop(width - 2 * thickness, width - thickness)
+            assert bar.text == before.text == " " * thickness
+            return bar._segments[0].style, before._segments[0].style
+
+        await fold_synthetic(control, pilot, chunks=1, lines=5)
+        assert "line 0.4 synthetic" in log.render_line(4).text
+        bar, before = edge(0)
+        assert bar == before  # no bar: the row's blanks run to the edge
+        await fold_synthetic(control, pilot, chunks=3, lines=100)
+        (track, _), (thumb, _) = edge(0), edge(log.size.height - 1)
+        assert track != thumb  # following: the thumb at the bottom, the track above
         await pilot.press("q")

@@ -196,10 +196,18 @@ class VenusApp(App):
         yield Footer()
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key):  # answer the key before folding more lines
+        """Answer a key before folding more lines. A key comes here first, goes to the focused widget
+        and bubbles back (forwarded) to run its binding: folding resumes after the screen update
+        that follows the binding, not after one that comes between the two passes."""
+        if not isinstance(event, events.Key):
+            await super().on_event(event)
+            return
+        bubbled = event.is_forwarded
+        if not bubbled:
             self.control.screen_busy()
-            self.call_after_refresh(self.control.screen_done)
         await super().on_event(event)
+        if bubbled or not event.is_forwarded:  # its binding has run (a priority one runs in the first pass)
+            self.call_after_refresh(self.control.screen_done)
 
     def on_mount(self) -> None:
         tune_gc(screen=True)

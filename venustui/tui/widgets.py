@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 from textual.widgets import Static
 
@@ -41,8 +43,8 @@ class LogView(ScrollView, can_focus=True):
         self._cache: OrderedDict[int, Text] = OrderedDict()
         # Rendered rows, the same Strip across frames: Textual caches what it derives from a strip
         # (crops, filters, styles) on the strip itself, so a fresh one per frame redid all of it.
-        self._strips: OrderedDict[int, Strip] = OrderedDict()
-        self._blank = Strip.blank(0)
+        self._strips: OrderedDict[tuple[int, Segment | None, int], Strip] = OrderedDict()  # (line, bar, width)
+        self._bar: list[Segment] | None = None  # this frame's scrollbar, a segment per row
         self._seen = -1
         self.filter = None  # (description, predicate(line, kind)) or None
         self._rows: list[int] = []  # the line numbers shown when filtering
@@ -103,16 +105,20 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
     def _set_height(self, height: int) -> None:
-        """The virtual height, without the layout pass of the whole screen that setting virtual_size
-        asks for (10 a second under a flood, each a long screen update): this view's own size is
-        set by its container, so only its scrollbars change. A scrollbar that appears or goes
-        still asks for a layout (Textual's Widget._scroll_update; a Pilot test counts the layouts).
-        No width: rows are cut at the view's edge, never scrolled sideways (a width that followed
-        the view's showed, then hid, a horizontal scrollbar after each resize, each a layout pass)."""
+        """The virtual height, without a layout pass of the whole screen: this view's own size is set
+        by its container, and it draws its own scrollbar (render_lines). Textual's ScrollBar widgets
+        ask for a second layout pass after any layout that changes their parent's size (a zoom), and
+        setting virtual_size asks for one, 10 a second under a flood (a Pilot test counts them). No
+        width: rows are cut at the view's edge, never scrolled sideways."""
         size = Size(0, height)
         if size != self.virtual_size:
             self.set_reactive(LogView.virtual_size, size)
-            self._scroll_update(size)
+            if self.scroll_offset.y > self.max_scroll_y:
+                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        return self.max_scroll_y > 0  # the mouse wheel scrolls, though Textual's scrollbar is off
 
     def _last_page(self, total: int) -> int:
         """The scroll offset that shows the last line at the bottom."""
@@ -138,21 +144,46 @@ class LogView(ScrollView, can_focus=True):
             self._cache.popitem(last=False)
         return text
 
+    def render_lines(self, crop):
+        """Textual's scrollbar look, drawn in the view's last columns (see _set_height for why)."""
+        height, total = self.size.height, self.total
+        if total > height > 0:
+            styles = self.styles
+            track = styles.scrollbar_background
+            if track.a < 1:
+                track = self.background_colors[0] + track
+            bar = ScrollBarRender.render_bar(size=height, virtual_size=total, window_size=height,
+                                             position=self.scroll_offset.y, thickness=styles.scrollbar_size_vertical,
+                                             back_color=track.rich_color,
+                                             bar_color=(track + styles.scrollbar_color).rich_color)
+            # Without the mouse actions of Textual's ScrollBar widget, which this view does not have.
+            self._bar = [Segment(cell.text, cell.style.clear_meta_and_links()) for cell in bar.segments]
+        else:
+            self._bar = None
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        bar = self._bar[y] if self._bar is not None and y < len(self._bar) else None
         index = self.scroll_offset.y + y
         number = self.number(index) if index < self.total else None
         if number is None or number >= self.control.lines.total:
-            if self._blank.cell_length != self.size.width:
-                self._blank = Strip.blank(self.size.width)
-            return self._blank
-        strip = self._strips.get(number)
-        if strip is None:
-            strip = self._strips[number] = Strip(self._text(number).render(self.app.console))
-            if len(self._strips) > 1000:
-                self._strips.popitem(last=False)
-        if index == self.cursor and self.has_focus:
-            strip = strip.apply_style(CURSOR)
-        return strip.crop_extend(0, self.size.width, None)
+            number = -1  # no line: a blank row
+        cursor = number >= 0 and index == self.cursor and self.has_focus
+        key = (number, bar, width)
+        strip = self._strips.get(key)
+        if strip is None or cursor:
+            text_width = width - (bar.cell_length if bar else 0)
+            row = Strip([]) if number < 0 else Strip(self._text(number).render(self.app.console))
+            row = row.crop_extend(0, text_width, None)
+            if cursor:
+                row = row.apply_style(CURSOR)
+            strip = Strip.join([row, Strip([bar], bar.cell_length)]) if bar else row
+            if not cursor:
+                self._strips[key] = strip
+                if len(self._strips) > 1000:
+                    self._strips.popitem(last=False)
+        return strip
 
     def watch_cursor(self) -> None:
         self.refresh()
