@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 import uuid
 
 import pytest
@@ -395,6 +396,39 @@ async def test_log_view_keeps_following_once_the_line_store_is_full():
         shown = app.export_screenshot().replace("&#160;", " ")  # what the screen last painted
         assert log.follow and "line 11.3 synthetic" in shown and "line 0.0 " not in shown
         await pilot.press("q")
+
+
+def test_the_line_store_answers_reads_while_another_thread_adds_and_drops_chunks():
+    """The screen reads lines while the fold thread adds chunks and drops the oldest (a 10-minute
+    flood once raised IndexError between the two). Every answer is the right line or None."""
+    store = LineStore(max_bytes=2_000)
+    done = threading.Event()
+
+    def fold() -> None:
+        offset = 0
+        for n in range(3_000):
+            data = b"".join(b"line %d synthetic\n" % (n * 4 + k) for k in range(4))
+            store.add(Chunk("t.log", "file", 0, offset, data, False, 0.0, 0.0, n * 4 + 1, 4))
+            offset += len(data)
+        done.set()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        thread = threading.Thread(target=fold)
+        thread.start()
+        answered = 0
+        while not done.is_set():
+            number = max(0, store.first - 1) + answered % 6
+            found = store.line(number)
+            if found is not None:
+                assert found[0].data == b"line %d synthetic" % number
+            store.matching(lambda line, kind: True, store.first)
+            answered += 1
+        thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert store.total == 12_000 and store.line(11_999)[0].data == b"line 11999 synthetic"
 
 
 async def test_a_following_log_grows_without_laying_out_the_screen_and_shows_its_last_line():

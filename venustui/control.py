@@ -11,6 +11,7 @@ import bisect
 import threading
 from collections import deque
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,9 @@ class _Rewind(Exception):
     """A seek backwards: the replay starts over from the first event."""
 
 
+_first = attrgetter("first")
+
+
 def _stored_bytes(stored: StoredChunk) -> int:
     return len(stored.chunk.data) + stored.starts.nbytes + stored.kinds.nbytes
 
@@ -53,8 +57,9 @@ class LineStore:
 
     def __init__(self, max_bytes: int = STORE_BYTES):
         self.max_bytes = max_bytes
+        # Added to and dropped from by the fold thread while the screen reads: readers take one
+        # atomic look (a C-level bisect or list copy under the GIL) and check what they got.
         self.chunks: deque[StoredChunk] = deque()
-        self._firsts: deque[int] = deque()
         self.bytes = 0
         self.total = 0  # lines ever added
 
@@ -63,28 +68,36 @@ class LineStore:
         if starts is None or kinds is None:
             starts = line_starts(chunk.data)
             kinds = classify(chunk.data, starts)
-        self.chunks.append(StoredChunk(self.total, chunk.count, chunk, starts, kinds))
-        self._firsts.append(self.total)
+        stored = StoredChunk(self.total, chunk.count, chunk, starts, kinds)
+        self.chunks.append(stored)
         self.total += chunk.count
-        self.bytes += _stored_bytes(self.chunks[-1])
+        self.bytes += _stored_bytes(stored)
         while self.bytes > self.max_bytes and len(self.chunks) > 1:
-            old = self.chunks.popleft()
-            self._firsts.popleft()
-            self.bytes -= _stored_bytes(old)
+            self.bytes -= _stored_bytes(self.chunks.popleft())
 
     @property
     def first(self) -> int:
         """The number of the oldest line still kept."""
-        return self.chunks[0].first if self.chunks else 0
+        chunks = self.chunks
+        return chunks[0].first if chunks else 0
 
     def line(self, number: int) -> tuple[Line, int] | None:
         """The line with this number and its kind byte, if still kept."""
-        at = bisect.bisect_right(self._firsts, number) - 1
-        if at < 0:
+        chunks = self.chunks
+        for _ in range(8):
+            at = bisect.bisect_right(chunks, number, key=_first) - 1
+            if at < 0:
+                return None
+            try:
+                stored = chunks[at]
+            except IndexError:  # the oldest chunks were dropped after the bisect: look again
+                continue
+            if stored.first <= number:
+                break
+        else:
             return None
-        stored = self.chunks[at]
         index = number - stored.first
-        if not 0 <= index < stored.count:
+        if index >= stored.count:
             return None
         start = int(stored.starts[index])
         data = stored.chunk.data
@@ -94,7 +107,7 @@ class LineStore:
 
     def number_of(self, seq: int) -> int | None:
         """The store's number for the line with this sequence number, if still kept."""
-        for stored in self.chunks:
+        for stored in list(self.chunks):
             if stored.chunk.seq <= seq < stored.chunk.seq + stored.count:
                 return stored.first + seq - stored.chunk.seq
         return None
@@ -102,7 +115,7 @@ class LineStore:
     def matching(self, predicate, start: int) -> list[int]:
         """Numbers of kept lines from start on whose (line, kind) satisfy predicate (for a filtered view)."""
         out = []
-        for stored in self.chunks:
+        for stored in list(self.chunks):
             if stored.first + stored.count <= start:
                 continue
             for index in range(max(0, start - stored.first), stored.count):
@@ -114,7 +127,7 @@ class LineStore:
     def search(self, text: str, before: int) -> int | None:
         """The number of the newest line before `before` that contains text (case-insensitive)."""
         needle = text.lower().encode()
-        for stored in reversed(self.chunks):
+        for stored in reversed(list(self.chunks)):
             if stored.first >= before:
                 continue
             data = stored.chunk.data.lower()
