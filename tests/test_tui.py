@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import threading
 import uuid
 
 import pytest
+from textual.strip import Strip
 
 from venustui.control import Control, LineStore
 from venustui.events import Chunk, Notice
@@ -449,6 +451,28 @@ async def test_a_following_log_grows_without_laying_out_the_screen_and_shows_its
         assert "line 2.5999 synthetic" in shown and "line 2.5950 " not in shown
         await pilot.press("up")
         assert not log.follow and log.cursor == log.total - 2
+        await pilot.press("q")
+
+
+async def test_drawing_lines_leaves_no_strip_for_the_garbage_collector():
+    """Textual caches a strip in itself when cutting or cropping it changes nothing; each line drawn
+    was then cyclic garbage, which a flood piled up (full collections are rare in the TUI)."""
+    control = Control(Session([], follow=False))
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await fold_synthetic(control, pilot, chunks=1, lines=100)
+        gc.collect()
+        await fold_synthetic(control, pilot, chunks=4, lines=100, seq=101, offset=100 * 21)
+        await pilot.press("z")
+        await pilot.pause(0.2)
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            gc.collect()
+            left = [o for o in gc.garbage if isinstance(o, Strip)]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+        assert left == []
         await pilot.press("q")
 
 

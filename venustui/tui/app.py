@@ -24,8 +24,11 @@ from venustui.index import FORMAT_NAMES
 from venustui.parse import find_handles
 from venustui.parse.text import decode
 from venustui.session import tune_gc
+from venustui.tui import strips
 from venustui.tui.widgets import (DriverPane, FencesPane, FindingsPane, HandlesPane, LogView, ProbePane, RingPane,
                                   RunsPane, StatusLine, decode_text)
+
+strips.install()
 
 THEMES_DIR = Path(__file__).resolve().parent.parent.parent / "themes"
 NARROW = 110  # below this width the log view becomes a tab like the panes
