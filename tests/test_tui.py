@@ -18,7 +18,7 @@ from venustui.probe.runner import Target
 from venustui.session import Session, replay
 from venustui.sources import parse_spec
 from venustui.tui.app import VenusApp
-from venustui.tui.widgets import FencesPane, LogView, StatusLine
+from venustui.tui.widgets import FencesPane, LogView, QueuesPane, StatusLine
 
 from .conftest import DATA, LAB, SEED
 
@@ -185,7 +185,7 @@ def test_snapshot_main_screen(snap_compare, size, theme, tmp_path):
     assert snap_compare(VenusApp(control, theme_name=theme), terminal_size=size, run_before=_settle_screen)
 
 
-PANES = ["tab-findings", "tab-runs", "tab-fences", "tab-ring", "tab-handles", "tab-probe", "tab-driver"]
+PANES = ["tab-findings", "tab-runs", "tab-queues", "tab-fences", "tab-ring", "tab-handles", "tab-probe", "tab-driver"]
 
 
 @pytest.mark.parametrize("tab", PANES)
@@ -245,6 +245,22 @@ async def test_filter_jump_and_replay_controls(tmp_path):
 
 async def _settle_screen(pilot):
     await pilot.pause(0.5)
+
+
+async def test_the_queues_pane_shows_each_queue_with_its_runs_fences(tmp_path):
+    control = replayed_control(LAB_FILES, tmp_path)
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.query_one("#panes").active = "tab-queues"
+        await pilot.pause(0.3)
+        pane = app.query_one("#queues", QueuesPane)
+        pane.maybe_update()
+        lines = str(pane.render()).splitlines()
+        # The run that hung before vkCreateFence has a queue and no fence; the flagged one signaled.
+        assert lines == ["guest queue 0x5654bb8f6370  device 0x5654bbaa6a80  run 1  submits 0",
+                         "guest queue 0x56180001b370  device 0x5618001c8790  run 2  submits 1  "
+                         "fences of its run: 0x7fb15c0023f0 signaled"]
+        await pilot.press("q")
 
 
 async def test_flag_picker_and_probe_and_driver_panes(tmp_path):

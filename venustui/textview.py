@@ -13,7 +13,7 @@ from rich.text import Text
 
 from venustui import handles as H
 from venustui.events import Notice, Record
-from venustui.model import Fence, Model, Run
+from venustui.model import Fence, Model, Queue, Run
 from venustui.parse.text import visible
 
 LEVEL_STYLE = {"debug": "dim", "info": "", "warn": "yellow", "error": "bold red"}
@@ -157,6 +157,20 @@ def fence_line(model: Model, fence: Fence, tie: tuple[str, bool] | None) -> str:
     return f"{name} [{origin}]: {'; '.join(parts)} → {fence.state.upper()}{path}"
 
 
+def queue_line(model: Model, queue: Queue) -> str:
+    """A queue, where it came from and what was submitted on it; a guest queue also names the
+    fences of its run (the logs do not say which queue a fence went to, its run does)."""
+    parts = [f"{queue.side} queue {hexs(queue.handle)}", f"device {hexs(queue.device)}", f"run {queue.run or '-'}"]
+    if queue.family is not None:
+        parts.append(f"family {queue.family} index {queue.index}")
+    parts.append(f"submits {queue.submits}")
+    run = model.run(queue.run) if queue.side == "guest" and queue.run else None
+    fences = [model.fences[key] for key in run.fences if key in model.fences] if run else []
+    if fences:
+        parts.append("fences of its run: " + ", ".join(f"{hexs(f.handle)} {f.state}" for f in fences))
+    return "  ".join(parts)
+
+
 def summary(model: Model) -> list[Text]:
     out: list[Text] = []
 
@@ -176,8 +190,7 @@ def summary(model: Model) -> list[Text]:
         item(f"{dev.side} device {hexs(dev.handle)}  runs {runs}  queues {len(dev.queues)}  fences {len(dev.fences)}")
     head(f"Queues ({len(model.queues)})")
     for q in sorted(model.queues.values(), key=lambda q: q.first_seq):
-        where = f"family {q.family} index {q.index}" if q.family is not None else ""
-        item(f"{q.side} queue {hexs(q.handle)}  device {hexs(q.device)}  run {q.run or '-'}  {where}  submits {q.submits}")
+        item(queue_line(model, q))
     ties = model.fence_ties()
     tied_hosts = {host for host, _ in ties.values()}
     head(f"Fences ({len(model.fences)})")

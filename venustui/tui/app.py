@@ -25,8 +25,8 @@ from venustui.parse import find_handles
 from venustui.parse.text import decode
 from venustui.session import tune_gc
 from venustui.tui import strips
-from venustui.tui.widgets import (DriverPane, FencesPane, FindingsPane, HandlesPane, LogView, ProbePane, RingPane,
-                                  RunsPane, StatusLine, decode_text)
+from venustui.tui.widgets import (DriverPane, FencesPane, FindingsPane, HandlesPane, LogView, ProbePane, QueuesPane,
+                                  RingPane, RunsPane, StatusLine, decode_text)
 
 strips.install()
 
@@ -185,6 +185,8 @@ class VenusApp(App):
                     yield VerticalScroll(FindingsPane(self.control, id="findings"))
                 with TabPane("Runs", id="tab-runs"):
                     yield VerticalScroll(RunsPane(self.control, id="runs"))
+                with TabPane("Queues", id="tab-queues"):
+                    yield VerticalScroll(QueuesPane(self.control, id="queues"))
                 with TabPane("Fences", id="tab-fences"):
                     yield VerticalScroll(FencesPane(self.control, id="fences"))
                 with TabPane("Ring", id="tab-ring"):

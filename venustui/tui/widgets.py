@@ -20,7 +20,7 @@ from venustui.diagnose import diagnose
 from venustui.index import FORMAT_NAMES
 from venustui.parse import Parser
 from venustui.parse.text import decode, visible
-from venustui.textview import fence_line, hexs, run_line
+from venustui.textview import fence_line, hexs, queue_line, run_line
 
 KIND_STYLE = {"mesa": "#87afd7", "vkr": "#d7af5f", "vkr-server": "#d78700", "vtest": "#d75f5f", "ldso": "#8a8a8a",
               "mvk": "#af87d7", "step": "#87d787", "kernel": "#5fafaf", "text": ""}
@@ -288,6 +288,17 @@ class RunsPane(Pane):
             out.append(visible(run_line(run)) + "\n", style="red" if "failed" in run.outcome() else "")
         if not model.runs and not model.targets:
             out.append("no runs yet: r reruns the target, o probes\n", style="dim")
+        return out
+
+
+class QueuesPane(Pane):
+    def content(self) -> Text:
+        model = self.control.session.model
+        out = Text()
+        for queue in sorted(model.queues.values(), key=lambda q: q.first_seq):
+            out.append(visible(queue_line(model, queue)) + "\n")
+        if not out.plain:
+            out.append("no queues seen yet (vkGetDeviceQueue on the host, the Queue step in the guest)", style="dim")
         return out
 
 
