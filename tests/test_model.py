@@ -174,3 +174,30 @@ def test_model_takes_any_field_values(calls):
     model = Model()
     Ingest(Parser(), model).fold(Chunk("junk.log", "file", 0, 0, b"\n".join(lines) + b"\n", False, 0.0, 0.0, 1))
     assert model.lines["junk.log"] == len(lines)
+
+
+def test_a_fence_says_how_long_it_took_to_signal_or_has_gone_unsignaled():
+    """Synthetic lines in the seed's step format, arriving at chosen times: the time to signal is
+    between the lines' arrivals; an unsignaled fence counts to the newest line from any source."""
+    from venustui.textview import fence_line
+
+    model = Model()
+    ingest = Ingest(Parser(), model)
+    seq = 1
+
+    def arrive(source: str, text: str, wall: float) -> None:
+        nonlocal seq
+        data = text.encode()
+        ingest.fold(Chunk(source, "file", 0, 0, data, False, wall, wall, seq, data.count(b"\n")))
+        seq += data.count(b"\n")
+
+    arrive("a.log", "1. Instance OK\n2. PhysDev OK\n3. Device OK\n4. Queue OK\n5. Fence created\n"
+                    "6. Submit: 0  (VK_SUCCESS)\n", 100.0)
+    arrive("a.log", "8. Wait: 0    (VK_SUCCESS)\n", 101.5)
+    arrive("b.log", "1. Instance OK\n2. PhysDev OK\n3. Device OK\n4. Queue OK\n5. Fence created\n", 102.0)
+    arrive("host.log", "vtest_client_dispatch_commands: client context created.\n", 232.4)
+    signaled, waiting = model.fences.values()
+    assert (signaled.state, signaled.signaled_wall - signaled.created_wall) == ("signaled", 1.5)
+    assert "signaled 1.5 s after its creation" in fence_line(model, signaled, None)
+    assert waiting.signaled_wall is None
+    assert "unsignaled 2 min 10 s after its creation (to the newest line)" in fence_line(model, waiting, None)

@@ -127,6 +127,16 @@ def run_line(run: Run) -> str:
             f"{_mask('perf', run.perf_mask, run.perf_names)}{feedback}  {steps}: {run.outcome()}")
 
 
+def _span(seconds: float, whole: bool = False) -> str:
+    """A time between two lines' arrivals: ms under a second (unless whole seconds are asked for)."""
+    seconds = max(0.0, seconds)
+    if seconds < 1 and not whole:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.0f} s" if whole else f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
 def fence_line(model: Model, fence: Fence, tie: tuple[str, bool] | None) -> str:
     host = model.fences.get(tie[0]) if tie else None
     handle = fence.handle if fence.handle is not None else (host.handle if host else None)
@@ -153,6 +163,11 @@ def fence_line(model: Model, fence: Fence, tie: tuple[str, bool] | None) -> str:
         parts.append(f"host vkGetFenceStatus calls {fence.host_status_calls}")
     if fence.waits:
         parts.append("wait " + ", ".join(r for _, r in fence.waits))
+    if fence.signaled_wall is not None:
+        parts.append(f"signaled {_span(fence.signaled_wall - fence.created_wall)} after its creation")
+    elif fence.state != "failed":  # "now" is the newest line's arrival: replays and tests show the same
+        parts.append(f"unsignaled {_span(model.last_wall - fence.created_wall, whole=True)} after its creation "
+                     "(to the newest line)")
     path = f"  path: {fence.path} ({fence.path_evidence})" if fence.path else ""
     return f"{name} [{origin}]: {'; '.join(parts)} → {fence.state.upper()}{path}"
 

@@ -144,22 +144,25 @@ class Fence:
     path: str = ""
     path_evidence: str = ""
     slot: str = ""  # the fence's feedback slot as far as the logs tell
+    # When the lines creating and signaling it arrived (wall clock, as recorded): time to signal.
+    created_wall: float = 0.0
+    signaled_wall: float | None = None
 
-    def note_status(self, seq: int, result: str | None) -> None:
+    def note_status(self, seq: int, result: str | None, wall: float) -> None:
         self.status_polls += 1
         self.last_seq = seq
         if result == "VK_NOT_READY":
             self.not_ready_polls += 1
         elif result == "VK_SUCCESS":
-            self._signal(seq)
+            self._signal(seq, wall)
         elif result:
             self.state = "failed"
 
-    def note_wait(self, seq: int, result: str | None) -> None:
+    def note_wait(self, seq: int, result: str | None, wall: float) -> None:
         self.waits.append((seq, result or "?"))
         self.last_seq = seq
         if result == "VK_SUCCESS":
-            self._signal(seq)
+            self._signal(seq, wall)
         elif result == "VK_TIMEOUT":
             if self.state != "signaled":
                 self.state = "timeout"
@@ -176,10 +179,10 @@ class Fence:
         else:
             self.state = "failed"
 
-    def _signal(self, seq: int) -> None:
+    def _signal(self, seq: int, wall: float) -> None:
         self.state = "signaled"
         if self.signaled_seq is None:
-            self.signaled_seq = seq
+            self.signaled_seq, self.signaled_wall = seq, wall
 
 
 @dataclass
@@ -277,6 +280,7 @@ class Model:
         self.formats: Counter[tuple[str, str]] = Counter()  # every line, per (source, format)
         self.notices: list[Notice] = []
         self.last_seq = 0
+        self.last_wall = 0.0  # when the newest line arrived: "now" for how long a fence has gone unsignaled
         self._open_run: dict[str, Run] = {}
         self._latest_run: Run | None = None
         self._host_device: dict[str, int] = {}
@@ -323,8 +327,9 @@ class Model:
             return rec.what == "vn_env" or rec.source not in self._open_run or rec.fields.get("num") == 1
         return fmt == "vkr" and "device" in rec.fields
 
-    def count_lines(self, source: str, by_format: dict[str, int]) -> None:
-        """Every line read, tracked or not, counted by source and format."""
+    def count_lines(self, source: str, by_format: dict[str, int], wall: float) -> None:
+        """Every line read, tracked or not, counted by source and format; wall is when they arrived."""
+        self.last_wall = max(self.last_wall, wall)
         for fmt, count in by_format.items():
             self.lines[source] += count
             self.formats[(source, fmt)] += count
@@ -460,7 +465,7 @@ class Model:
             key = f"run{run.id}.fence{len(run.fences) + 1}"
             fence = Fence(key, "guest", handle, rec.source, rec.seq, run=run.id,
                           device=run.devices[-1] if run.devices else None,
-                          create_result=step.result, last_seq=rec.seq)
+                          create_result=step.result, last_seq=rec.seq, created_wall=rec.line.wall)
             if step.code is not None and step.code < 0:
                 fence.state = "failed"
             if run.fence_feedback is not None:
@@ -481,9 +486,9 @@ class Model:
                 for handle in run.queues:
                     self.queues[("guest", handle)].submits += 1
             elif role == "status":
-                fence.note_status(rec.seq, step.result)
+                fence.note_status(rec.seq, step.result, rec.line.wall)
             else:
-                fence.note_wait(rec.seq, step.result)
+                fence.note_wait(rec.seq, step.result, rec.line.wall)
 
     def _run_fence(self, run: Run) -> Fence | None:
         return self.fences.get(run.fences[-1]) if run.fences else None
@@ -565,7 +570,7 @@ class Model:
                 self._host_fence_count[handle] += 1
                 key = f"host:{fence_text}#{self._host_fence_count[handle]}"
                 fence = Fence(key, "host", handle, src, rec.seq, run=run.id if run else None, device=device,
-                              create_result=f.get("result"), last_seq=rec.seq)
+                              create_result=f.get("result"), last_seq=rec.seq, created_wall=rec.line.wall)
                 self.fences[key] = fence
                 same.append(fence)
                 self._host_fences_by_source.setdefault(src, []).append(fence)
@@ -583,7 +588,7 @@ class Model:
             fence = self._host_fence(f, src)
             if fence is not None:
                 fence.host_status_calls += 1
-                fence.note_status(rec.seq, f.get("result"))
+                fence.note_status(rec.seq, f.get("result"), rec.line.wall)
                 if fence.signaled_seq == rec.seq:  # the poll that saw it signal is evidence; the others not
                     self._note(Notable(rec.seq, rec.source, rec.fmt, rec.what, rec.level, rec.text[:500],
                                        run.id if run else None, f))
@@ -592,7 +597,7 @@ class Model:
         elif fn == "WaitForFences" and "result" in f:
             fence = self._host_fence(f, src)
             if fence is not None:
-                fence.note_wait(rec.seq, f.get("result"))
+                fence.note_wait(rec.seq, f.get("result"), rec.line.wall)
 
     def _host_fence(self, fields: dict, source: str) -> Fence | None:
         """The fence a host print is about: by handle, else the latest one from that source."""
