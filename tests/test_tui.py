@@ -457,9 +457,7 @@ async def test_a_following_log_grows_without_laying_out_the_screen_and_shows_its
     async with app.run_test(size=(160, 48)) as pilot:
         log = app.query_one("#log", LogView)
         await fold_synthetic(control, pilot, chunks=1, lines=100)
-        screen, layouts = app.screen, []
-        lay_out = screen._refresh_layout
-        screen._refresh_layout = lambda *args, **kwargs: (layouts.append(1), lay_out(*args, **kwargs))[1]
+        layouts = count_layouts(app.screen)
         await fold_synthetic(control, pilot, chunks=3, lines=6000, seq=101, offset=100 * 21)
         assert log.follow and log.total == 18100 and log.virtual_size.height == log.total
         assert layouts == []

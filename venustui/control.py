@@ -78,8 +78,7 @@ class LineStore:
     @property
     def first(self) -> int:
         """The number of the oldest line still kept."""
-        chunks = self.chunks
-        return chunks[0].first if chunks else 0
+        return self.chunks[0].first if self.chunks else 0  # never empty again once added to
 
     def line(self, number: int) -> tuple[Line, int] | None:
         """The line with this number and its kind byte, if still kept."""
