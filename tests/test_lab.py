@@ -93,15 +93,20 @@ def test_vkr_debug_all_shows_wrapped_handles_explained(lab):
     lab.start(session.hub, vkr_debug=("all",))
     runner = Runner(session.hub, deadline=3, grace=0.5, base_env=lab.guest_env(),
                     driver_files=lab.manifest["virtio_icd"], health=lab.health)
-    # The map phase binds host-visible memory to a buffer, which the layer comments on with both handles.
-    runner.run(PROBE, FlagSet(perf=("no_fence_feedback",)), "map")
 
     def wrapped():
         session.pump(0.1)
         return [h for h in session.model.handles.values()
                 if "host" in h.sides and h.value >> 40 == h.value & 0xFFFFFFFFFF]
 
-    assert wait_for(wrapped, timeout=15), "host validation messages carry layer-wrapped handles"
+    # The map phase binds host-visible memory to a buffer, which the layer comments on with both handles. The
+    # failed blob export drops the vtest client first, and on a busy machine the context can go before the ring
+    # reaches the bind (2 runs in 12 under load here), so a few runs are allowed.
+    for _ in range(5):
+        runner.run(PROBE, FlagSet(perf=("no_fence_feedback",)), "map")
+        if any(wrapped() for _ in range(10)):
+            break
+    assert wrapped(), "host validation messages carry layer-wrapped handles"
     lab.stop()
     finding = {f.rule: f for f in diagnose(session.model)}["validation-wrapped"]
     assert "validation layer's object id" in finding.claim and "not a driver handle" in finding.claim
