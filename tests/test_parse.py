@@ -9,7 +9,7 @@ from venustui.events import Line
 from venustui.parse import Parser, result_from_value, vkresult
 from venustui.parse.text import decode, visible
 
-from .conftest import SEED
+from .conftest import DATA, SEED
 
 
 def line(data: bytes, source: str = "t", stream: str = "file") -> Line:
@@ -180,3 +180,43 @@ def test_pathological_long_lines_finish():
                    b"virtio_gpu ", b"[mvk-info] "):
         for filler in (body, b" a" * (1 << 19), b" " * (1 << 20), b"0x" * (1 << 19), b"a=" * (1 << 19)):
             assert parser.parse(line(prefix + filler))
+
+
+def _parsed_as_is(parser: Parser) -> Parser:
+    """The same parser with every line parsed as it is (no shapes): the reference for the shape path."""
+    parser._parse_by_shape = parser._parse_text
+    return parser
+
+
+def test_lines_parsed_by_shape_equal_lines_parsed_as_they_are():
+    # Every fixture line, twice with other handles (synthetic: each handle's digits replaced).
+    shifted = {}
+
+    def other_handles(raw: bytes) -> bytes:
+        return re.sub(rb"0x[0-9a-fA-F]{4,16}\b", lambda m: shifted.setdefault(
+            m.group(), b"0x%x" % (int(m.group(), 16) ^ 0x5A5A5 | 0x10000)), raw)
+
+    paths = [p for folder in ("seed", "lab-lavapipe", "synthetic") for p in (DATA / folder).glob("*.log")]
+    raws = [raw for path in paths for raw in path.read_bytes().splitlines()]
+    raws += [other_handles(raw) for raw in raws]
+    by_shape, as_is = Parser(), _parsed_as_is(Parser())
+    for raw in raws:
+        assert by_shape.parts("s", "file", raw) == as_is.parts("s", "file", raw), raw
+    assert any(by_shape._shapes.values()), "fixture lines share shapes"
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.sampled_from([b"[VKR] vkQueueSubmit: queue=%s submitCount=1 fence=%s ret=0",
+                        b"[VKR] vkCreateFence: device=%s fence=%s ret=-4",
+                        b"[VKR] vkCmdDraw: commandBuffer=%s (%s) returned 1",
+                        b"[mvk-error] VK_ERROR: image %s layout {%s}",
+                        b"vkr: Validation Error: Object 0: handle = %s; MessageID = %s"]),
+       st.lists(st.one_of(st.integers(0, 2 ** 64 - 1).map(lambda v: b"0x%x" % v),
+                          st.integers(0, 2 ** 16).map(lambda v: b"0x%04X" % v),
+                          st.sampled_from([b"0x5eed5eed00000000", b"0x12", b"0x12345678901234567", b"0xabcd"])),
+                min_size=4, max_size=4))
+def test_shapes_never_change_what_a_line_says(template, handles):
+    by_shape, as_is = Parser(), _parsed_as_is(Parser())
+    for first, second in ((handles[0], handles[1]), (handles[2], handles[3]), (handles[1], handles[1])):
+        raw = template % (first, second)
+        assert by_shape.parts("s", "file", raw) == as_is.parts("s", "file", raw), raw

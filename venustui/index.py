@@ -84,24 +84,22 @@ def handle_values(buf) -> tuple[np.ndarray, np.ndarray]:
     arr = np.frombuffer(buf, dtype=np.uint8)
     if len(arr) < 6:
         return np.zeros(0, np.int64), np.zeros(0, np.uint64)
-    last = len(arr) - 1
     pos = _find_literal(arr, b"0x", 1)
     pos = pos[(pos == 0) | ~_WORD[arr[np.maximum(pos - 1, 0)]]]
+    padded = np.concatenate((arr, np.zeros(20, np.uint8)))  # reads past the end see a non-digit
     run = np.ones(len(pos), dtype=bool)
     digits = np.zeros(len(pos), dtype=np.int64)
     value = np.zeros(len(pos), dtype=np.uint64)
+    four = np.uint64(4)
     for k in range(2, 19):  # 16 digits at most, and one more place to see the run end
-        at = pos + k
-        nibble = _HEX[arr[np.minimum(at, last)]]
-        run &= (at <= last) & (nibble != 255)
+        nibble = _HEX[padded[pos + k]]
+        run &= nibble != 255
+        if k < 18:
+            np.copyto(value, (value << four) | nibble, where=run)
+        digits += run
         if not run.any():
             break
-        if k < 18:
-            value[run] = (value[run] << np.uint64(4)) | nibble[run].astype(np.uint64)
-        digits += run
-    after = pos + 2 + digits
-    ends_word = (after > last) | ~_WORD[arr[np.minimum(after, last)]]
-    keep = (digits >= 4) & (digits <= 16) & ends_word
+    keep = (digits >= 4) & (digits <= 16) & ~_WORD[padded[pos + 2 + digits]]
     return pos[keep], value[keep]
 
 

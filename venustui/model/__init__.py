@@ -244,6 +244,96 @@ class HandleSeen:
     roles: frozenset[str] = frozenset()
 
 
+class HandleTable:
+    """Every handle value seen, bounded by HANDLE_LIMIT. A value seen once (most of a trace of fresh
+    pointers) is kept as a tuple and becomes a HandleSeen only when seen again or read: making and
+    forgetting hundreds of thousands of objects cost more than folding the lines that name them."""
+
+    def __init__(self) -> None:
+        self._repeated: dict[int, HandleSeen] = {}  # seen more than once
+        self._once: dict[int, tuple] = {}  # value -> (seq, wall, source, side, device, run id, role), oldest first
+        self.evicted = 0
+
+    def __len__(self) -> int:
+        return len(self._repeated) + len(self._once)
+
+    def __contains__(self, value: int) -> bool:
+        return value in self._repeated or value in self._once
+
+    def __iter__(self):
+        yield from self._repeated
+        yield from self._once
+
+    def __getitem__(self, value: int) -> HandleSeen:
+        seen = self.get(value)
+        if seen is None:
+            raise KeyError(value)
+        return seen
+
+    def get(self, value: int) -> HandleSeen | None:
+        seen = self._repeated.get(value)
+        if seen is None and value in self._once:
+            return _seen_once(value, *self._once[value])
+        return seen
+
+    def values(self):
+        yield from self._repeated.values()
+        for value, once in self._once.items():
+            yield _seen_once(value, *once)
+
+    def see(self, sightings, source: str, side: str, run_id: int | None, device: int | None, wall: float) -> None:
+        """Sightings in one context, each (value, first seq, last seq, count, role or None)."""
+        repeated, once = self._repeated, self._once
+        for value, first, last, count, role in sightings:
+            seen = repeated.get(value)
+            if seen is None:
+                earlier = once.pop(value, None)
+                if earlier is None:
+                    if len(repeated) + len(once) >= HANDLE_LIMIT:
+                        self._evict()
+                    if count == 1:
+                        once[value] = (first, wall, source, side, device, run_id, role)
+                        continue
+                    seen = repeated[value] = HandleSeen(
+                        value, first, last, wall, wall, count, _one(source), _one(side),
+                        _one(device) if value != device else _NONE, _one(run_id), _one(role))
+                    continue
+                seen = repeated[value] = _seen_once(value, *earlier)
+            seen.count += count
+            if first < seen.first_seq:  # bulk sightings may be older than one parsed since
+                seen.first_seq, seen.first_wall = first, wall
+            if last >= seen.last_seq:
+                seen.last_seq, seen.last_wall = last, wall
+            if source not in seen.sources:
+                seen.sources = seen.sources | _one(source)
+            if side and side not in seen.sides:
+                seen.sides = seen.sides | _one(side)
+            if device is not None and device != value and device not in seen.devices:
+                seen.devices = seen.devices | _one(device)
+            if run_id is not None and run_id not in seen.runs:
+                seen.runs = seen.runs | _one(run_id)
+            if role and role not in seen.roles:
+                seen.roles = seen.roles | _one(role)
+
+    def _evict(self) -> None:
+        """Forget a tenth of the values, those seen once first, oldest first."""
+        repeated, once = self._repeated, self._once
+        drop = len(self) - (HANDLE_LIMIT - HANDLE_LIMIT // 10)
+        gone = list(islice(once, drop))  # in the order they were first seen
+        for value in gone:
+            del once[value]
+        if len(gone) < drop:  # every value left was seen again: the oldest go
+            for value in list(islice(repeated, drop - len(gone))):
+                del repeated[value]
+        self.evicted += drop
+
+
+def _seen_once(value: int, seq: int, wall: float, source: str, side: str, device: int | None,
+               run_id: int | None, role: str | None) -> HandleSeen:
+    return HandleSeen(value, seq, seq, wall, wall, 1, _one(source), _one(side),
+                      _one(device) if value != device else _NONE, _one(run_id), _one(role))
+
+
 @dataclass(slots=True)
 class Notable:
     """A line worth pointing at later (errors, warnings, key steps), kept by reference. Its fields
@@ -266,9 +356,7 @@ class Model:
         self.queues: dict[tuple[str, int], Queue] = {}
         self.fences: dict[str, Fence] = {}
         self.ring = Ring()
-        self.handles: dict[int, HandleSeen] = {}
-        self._seen_once: dict[int, None] = {}  # the values of handles seen once, oldest first (evicted first)
-        self.handles_evicted = 0
+        self.handles = HandleTable()
         self.fences_evicted = 0
         self.targets: dict[int, TargetRun] = {}
         self.actions: list[tuple[int, str, dict]] = []  # (seq, name, data): what the user did
@@ -665,39 +753,7 @@ class Model:
                     wall: float) -> None:
         """Sightings in one context, each (value, first seq, last seq, count, role or None): bulk lines
         report theirs grouped per value, a parsed line each of its handles."""
-        handles, once = self.handles, self._seen_once
-        run_id = run.id if run is not None else None
-        fresh = None  # the shared sets of this context, made once a value is new
-        for value, first, last, count, role in sightings:
-            seen = handles.get(value)
-            if seen is None:
-                if len(handles) >= HANDLE_LIMIT:
-                    self._evict_handles()
-                if fresh is None:
-                    fresh = (_one(source), _one(side), _one(device), _one(run_id))
-                sources, sides, devices, runs = fresh
-                handles[value] = HandleSeen(value, first, last, wall, wall, count, sources, sides,
-                                            devices if value != device else _NONE, runs, _one(role))
-                if count == 1:
-                    once[value] = None
-                continue
-            if seen.count == 1:
-                del once[value]
-            seen.count += count
-            if first < seen.first_seq:  # bulk sightings may be older than one parsed since
-                seen.first_seq, seen.first_wall = first, wall
-            if last >= seen.last_seq:
-                seen.last_seq, seen.last_wall = last, wall
-            if source not in seen.sources:
-                seen.sources = seen.sources | _one(source)
-            if side and side not in seen.sides:
-                seen.sides = seen.sides | _one(side)
-            if device is not None and device != value and device not in seen.devices:
-                seen.devices = seen.devices | _one(device)
-            if run_id is not None and run_id not in seen.runs:
-                seen.runs = seen.runs | _one(run_id)
-            if role and role not in seen.roles:
-                seen.roles = seen.roles | _one(role)
+        self.handles.see(sightings, source, side, run.id if run is not None else None, device, wall)
 
     def _trim_fences(self) -> None:
         """Forget the oldest tenth of the fences once there are FENCE_LIMIT; counted in fences_evicted."""
@@ -712,18 +768,6 @@ class Model:
                     kept = table.get(index)
                     if kept and fence in kept:
                         kept.remove(fence)
-
-    def _evict_handles(self) -> None:
-        """Forget a tenth of the values, those seen once first, oldest first; counted in handles_evicted."""
-        handles, once = self.handles, self._seen_once
-        drop = len(handles) - (HANDLE_LIMIT - HANDLE_LIMIT // 10)
-        gone = list(islice(once, drop))  # in the order they were first seen
-        for value in gone:
-            del once[value], handles[value]
-        if len(gone) < drop:  # every value left was seen again: the oldest go
-            for value in list(islice(handles, drop - len(gone))):
-                del handles[value]
-        self.handles_evicted += drop
 
     # derived views ---------------------------------------------------------------
     def fence_ties(self) -> dict[str, tuple[str, bool]]:
@@ -748,6 +792,10 @@ class Model:
             if len(hosts) == 1:
                 ties[run.fences[0]] = (hosts[0].key, True)
         return ties
+
+    @property
+    def handles_evicted(self) -> int:
+        return self.handles.evicted
 
     def repeated_handles(self) -> list[HandleSeen]:
         """Values seen in several runs or on several devices (the seed's clue)."""

@@ -20,6 +20,10 @@ from venustui.parse.text import decode
 MATCH_LIMIT = 1 << 16  # rules look at the first 64 KiB of a line; the record keeps all of it
 SEEN_LINE_LIMIT = 512  # lines up to this long are remembered once parsed ...
 SEEN_LIMIT = 8192  # ... this many at a time
+# Lines of these formats say the same whatever their handle values: traces repeat them with fresh
+# pointers, so each shape (handles replaced by numbered stand-ins) is parsed once.
+SHAPE_FORMATS = frozenset({"vkr", "mvk"})
+STAND_IN = "0x5eed5eed"  # a stand-in is this and 8 hex digits of its number: a handle of 16 digits
 
 Parts = tuple  # a Record's fields after its line: (fmt, what, text, level, fields, handles)
 
@@ -62,6 +66,43 @@ def find_handles(text: str) -> tuple[int, ...]:
     return tuple(values)
 
 
+ShapePlan = tuple  # per record: (fmt, what, level, fields with stand-ins, [(name, handle index or template)], slots)
+
+
+def _shape_plan(shaped: tuple[Parts, ...], shape_text: str) -> tuple[ShapePlan, ...] | None:
+    """How to make a line's parts from its handles, learned from its shape's parts; None when the
+    parts depend on the handles in another way than holding them."""
+    plan = []
+    for fmt, what, text, level, fields, handles in shaped:
+        if text != shape_text:
+            return None
+        dynamic: list[tuple[str, int | str]] = []
+        for name, value in fields.items():
+            if value.__class__ is str and STAND_IN in value:
+                if R.HANDLE.fullmatch(value):
+                    dynamic.append((name, int(value[len(STAND_IN):], 16)))
+                else:
+                    template = value.replace("{", "{{").replace("}", "}}")
+                    dynamic.append((name, R.STAND_IN_SPLIT.sub(lambda m: "{%d}" % int(m.group(1), 16), template)))
+        slots = []
+        for value in handles:
+            if value >> 32 != int(STAND_IN, 16):
+                return None
+            slots.append(value & 0xFFFFFFFF)
+        plan.append((fmt, what, level, fields, dynamic, tuple(slots)))
+    return tuple(plan)
+
+
+def _put_back(plan: tuple[ShapePlan, ...], text: str, handles: list[str], values: list[int]) -> tuple[Parts, ...]:
+    out = []
+    for fmt, what, level, fields, dynamic, slots in plan:
+        fields = fields.copy()  # the shape's order of fields, each changed in place
+        for name, how in dynamic:
+            fields[name] = handles[how] if how.__class__ is int else how.format(*handles)
+        out.append((fmt, what, text, level, fields, tuple(map(values.__getitem__, slots))))
+    return tuple(out)
+
+
 class Parser:
     """Turns Line events into Records; one instance per session (it keeps per-stream state)."""
 
@@ -73,6 +114,8 @@ class Parser:
         # outside a vn_env block depends on its bytes alone, so it is parsed once. The parts are
         # shared between records and never changed after parsing.
         self._seen: dict[bytes, tuple[Parts, ...]] = {}
+        # Parts of a line's shape, False for a shape whose parts depend on its handle values.
+        self._shapes: dict[str, tuple[Parts, ...] | bool] = {}
 
     def parse(self, line: Line) -> list[Record]:
         return [Record(line, *parts) for parts in self.parts(line.source, line.stream, line.data)]
@@ -90,11 +133,39 @@ class Parser:
         seen = self._seen.get(data)
         if seen is not None:
             return seen
-        parts = self._parse_text(key, decode(data))
-        if len(data) <= SEEN_LINE_LIMIT and key not in self._env_block:  # a vn_env header changes state
+        text = decode(data)
+        if len(data) > SEEN_LINE_LIMIT:
+            return self._parse_text(key, text)
+        if "0x" in text and not self.user_rules and STAND_IN not in text:
+            parts = self._parse_by_shape(key, text)
+        else:
+            parts = self._parse_text(key, text)
+        if key not in self._env_block:  # a vn_env header changes state
             if len(self._seen) >= SEEN_LIMIT:
                 self._seen.clear()
             self._seen[data] = parts
+        return parts
+
+    def _parse_by_shape(self, key: tuple[str, str], text: str) -> tuple[Parts, ...]:
+        """A line parsed as the first line of its shape was, with its own handles. That first line is
+        parsed as it is and as its shape (handles replaced by stand-ins); the shape is used for the
+        lines after it only if putting the handles back gives the same parts."""
+        pieces = R.HANDLE_SPLIT.split(text)
+        handles = pieces[1::2]
+        values = [int(handle, 16) for handle in handles]
+        if len(set(values)) < len(values):  # a value twice (or spelled two ways): parsed as it is
+            return self._parse_text(key, text)
+        shape = tuple(pieces[0::2])
+        known = self._shapes.get(shape)
+        if known:
+            return _put_back(known, text, handles, values)
+        parts = self._parse_text(key, text)
+        if known is None and all(p[0] in SHAPE_FORMATS for p in parts):
+            if len(self._shapes) >= SEEN_LIMIT:
+                self._shapes.clear()
+            pieces[1::2] = [f"{STAND_IN}{n:08x}" for n in range(len(handles))]
+            plan = _shape_plan(self._parse_text(key, "".join(pieces)), "".join(pieces))
+            self._shapes[shape] = plan is not None and _put_back(plan, text, handles, values) == parts and plan
         return parts
 
     def _parse_text(self, key: tuple[str, str], text: str) -> tuple[Parts, ...]:

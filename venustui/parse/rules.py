@@ -108,6 +108,8 @@ KERNEL = re.compile(r"^(?:<\d>)?\[\s*(?P<ts>\d+\.\d+)\]\s*(?P<msg>.*)$|^(?:<\d>)
 
 # The lookbehind follows the literal "0x" so the search can skip ahead to each "0x".
 HANDLE = re.compile(r"0x(?<![\w]0x)[0-9a-fA-F]{4,16}\b", re.ASCII)
+STAND_IN_SPLIT = re.compile(r"0x5eed5eed([0-9a-f]{8})")  # parse.STAND_IN and its number
+HANDLE_SPLIT = re.compile(r"(0x(?<![\w]0x)[0-9a-fA-F]{4,16}\b)", re.ASCII)  # a line between and around its handles
 
 STEP_ROLES = {
     "instance": "instance",
