@@ -131,6 +131,7 @@ class Record:
     level: str = "info"
     fields: dict[str, Any] = field(default_factory=dict)
     handles: tuple[int, ...] = ()
+    roles: tuple[str | None, ...] = ()  # what each handle is, where the line says (fence, device...)
 
     @property
     def seq(self) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, repeat
 from typing import Any
 
 from venustui import events as ev
@@ -29,8 +29,6 @@ FEEDBACK_BITS = {"fence": 1 << 4, "event": 1 << 3, "semaphore": 1 << 7, "query":
 # Roles of the handles the probe reports, by step.
 PROBE_ROLES = {"device": "device", "queue": "queue", "fence": "fence", "alloc": "memory"}
 # Roles a handle plays, from the key it was printed under.
-ROLE_KEYS = {"fence": "fence", "device": "device", "queue": "queue", "instance": "instance",
-             "physicalDevice": "physdev", "memory": "memory", "buffer": "buffer", "semaphore": "semaphore"}
 
 
 @dataclass
@@ -372,9 +370,9 @@ class Model:
         self._open_run: dict[str, Run] = {}
         self._latest_run: Run | None = None
         self._host_device: dict[str, int] = {}
-        self._host_fences_by_source: dict[str, list[Fence]] = {}
+        self._host_fence_by_source: dict[str, Fence] = {}  # the latest host fence of each source ...
         self._host_fence_count: Counter[int] = Counter()
-        self._host_fences_by_handle: dict[tuple[str, int], list[Fence]] = {}
+        self._host_fence_by_handle: dict[tuple[str, int], Fence] = {}  # ... and of each handle
 
     # entry points ---------------------------------------------------------------
     def apply(self, event) -> None:
@@ -654,14 +652,12 @@ class Model:
             fence_text = f.get("fence", "")
             handle = _hex(fence_text)
             if handle is not None:
-                same = self._host_fences_by_handle.setdefault((src, handle), [])
                 self._host_fence_count[handle] += 1
                 key = f"host:{fence_text}#{self._host_fence_count[handle]}"
                 fence = Fence(key, "host", handle, src, rec.seq, run=run.id if run else None, device=device,
                               create_result=f.get("result"), last_seq=rec.seq, created_wall=rec.line.wall)
                 self.fences[key] = fence
-                same.append(fence)
-                self._host_fences_by_source.setdefault(src, []).append(fence)
+                self._host_fence_by_handle[(src, handle)] = self._host_fence_by_source[src] = fence
                 self._trim_fences()
                 if device is not None:
                     self.devices[("host", device)].fences.append(key)
@@ -691,10 +687,8 @@ class Model:
         """The fence a host print is about: by handle, else the latest one from that source."""
         text = fields.get("fence", "")
         if text.startswith("0x"):
-            candidates = self._host_fences_by_handle.get((source, _hex(text)))
-        else:
-            candidates = self._host_fences_by_source.get(source)
-        return candidates[-1] if candidates else None
+            return self._host_fence_by_handle.get((source, _hex(text)))
+        return self._host_fence_by_source.get(source)
 
     def _server(self, rec: Record, run: Run | None) -> None:
         f = rec.fields
@@ -714,25 +708,11 @@ class Model:
             run.facts["slot_allocation"] = "failed: blob export refused by the host (inferred)"
 
     def _handles(self, rec: Record, run: Run | None) -> None:
-        fields = rec.fields
-        roles: dict[int, str] = {}
-        if rec.fmt == "vkr":
-            for key, text in fields.items():
-                role = ROLE_KEYS.get(key)
-                if role:
-                    value = _hex(text)
-                    if value is not None:
-                        roles[value] = role
-        elif rec.fmt == "step" and "handle" in fields:
-            roles[fields["handle"]] = fields["role"]
-        elif "objects" in fields:
-            for value, kind in fields["objects"]:
-                roles[value] = kind.removeprefix("VK_OBJECT_TYPE_").lower()
         line = rec.line
         side, run, device = self.handle_context(line.source, rec.fmt, run)
         seq = line.seq
-        self.see_handles([(value, seq, seq, 1, roles.get(value)) for value in rec.handles],
-                         line.source, side, run, device, line.wall)
+        self.handles.see([(value, seq, seq, 1, role) for value, role in zip(rec.handles, rec.roles or repeat(None))],
+                         line.source, side, run.id if run is not None else None, device, line.wall)
 
     def handle_context(self, source: str, fmt: str, run: Run | None = None) -> tuple[str, Run | None, int | None]:
         """(side, run, device) a handle sighting on this source and format is attributed to."""
@@ -759,15 +739,14 @@ class Model:
         """Forget the oldest tenth of the fences once there are FENCE_LIMIT; counted in fences_evicted."""
         if len(self.fences) < FENCE_LIMIT:
             return
-        for key in list(self.fences)[: FENCE_LIMIT // 10]:
+        for key in list(islice(self.fences, FENCE_LIMIT // 10)):
             fence = self.fences.pop(key)
             self.fences_evicted += 1
             if fence.side == "host":
-                for table, index in ((self._host_fences_by_source, fence.source),
-                                     (self._host_fences_by_handle, (fence.source, fence.handle))):
-                    kept = table.get(index)
-                    if kept and fence in kept:
-                        kept.remove(fence)
+                for table, index in ((self._host_fence_by_source, fence.source),
+                                     (self._host_fence_by_handle, (fence.source, fence.handle))):
+                    if table.get(index) is fence:  # older ones of a handle or source are gone already
+                        del table[index]
 
     # derived views ---------------------------------------------------------------
     def fence_ties(self) -> dict[str, tuple[str, bool]]:

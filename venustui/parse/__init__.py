@@ -25,7 +25,10 @@ SEEN_LIMIT = 8192  # ... this many at a time
 SHAPE_FORMATS = frozenset({"vkr", "mvk"})
 STAND_IN = "0x5eed5eed"  # a stand-in is this and 8 hex digits of its number: a handle of 16 digits
 
-Parts = tuple  # a Record's fields after its line: (fmt, what, text, level, fields, handles)
+Parts = tuple  # a Record's fields after its line: (fmt, what, text, level, fields, handles, roles)
+# Fields of [VKR] prints that name the role of the handle they hold.
+ROLE_KEYS = {"fence": "fence", "device": "device", "queue": "queue", "instance": "instance",
+             "physicalDevice": "physdev", "memory": "memory", "buffer": "buffer", "semaphore": "semaphore"}
 
 
 def errno_name(value: int) -> str:
@@ -66,14 +69,15 @@ def find_handles(text: str) -> tuple[int, ...]:
     return tuple(values)
 
 
-ShapePlan = tuple  # per record: (fmt, what, level, fields with stand-ins, [(name, handle index or template)], slots)
+ShapePlan = tuple  # per record: (fmt, what, level, fields with stand-ins, [(name, handle index or template)], slots,
+#                    roles)
 
 
 def _shape_plan(shaped: tuple[Parts, ...], shape_text: str) -> tuple[ShapePlan, ...] | None:
     """How to make a line's parts from its handles, learned from its shape's parts; None when the
     parts depend on the handles in another way than holding them."""
     plan = []
-    for fmt, what, text, level, fields, handles in shaped:
+    for fmt, what, text, level, fields, handles, roles in shaped:
         if text != shape_text:
             return None
         dynamic: list[tuple[str, int | str]] = []
@@ -89,18 +93,39 @@ def _shape_plan(shaped: tuple[Parts, ...], shape_text: str) -> tuple[ShapePlan, 
             if value >> 32 != int(STAND_IN, 16):
                 return None
             slots.append(value & 0xFFFFFFFF)
-        plan.append((fmt, what, level, fields, dynamic, tuple(slots)))
+        plan.append((fmt, what, level, fields, dynamic, tuple(slots), roles))
     return tuple(plan)
 
 
 def _put_back(plan: tuple[ShapePlan, ...], text: str, handles: list[str], values: list[int]) -> tuple[Parts, ...]:
     out = []
-    for fmt, what, level, fields, dynamic, slots in plan:
+    for fmt, what, level, fields, dynamic, slots, roles in plan:
         fields = fields.copy()  # the shape's order of fields, each changed in place
         for name, how in dynamic:
             fields[name] = handles[how] if how.__class__ is int else how.format(*handles)
-        out.append((fmt, what, text, level, fields, tuple(map(values.__getitem__, slots))))
+        out.append((fmt, what, text, level, fields, tuple(map(values.__getitem__, slots)), roles))
     return tuple(out)
+
+
+def _with_roles(fmt: str, what: str, text: str, level: str, fields: dict, handles: tuple[int, ...]) -> Parts:
+    """The parts with the role of each handle where the line tells it (fence, device, buffer...), else None."""
+    if not handles:
+        return fmt, what, text, level, fields, handles, ()
+    roles: dict[int, str] = {}
+    if fmt == "vkr":
+        for name, value in fields.items():
+            role = ROLE_KEYS.get(name)
+            if role and value.__class__ is str and value.startswith("0x"):
+                try:
+                    roles[int(value, 16)] = role
+                except ValueError:
+                    pass
+    elif fmt == "step" and "handle" in fields:
+        roles[fields["handle"]] = fields["role"]
+    elif "objects" in fields:
+        for value, kind in fields["objects"]:
+            roles[value] = kind.removeprefix("VK_OBJECT_TYPE_").lower()
+    return fmt, what, text, level, fields, handles, tuple(map(roles.get, handles))
 
 
 class Parser:
@@ -128,7 +153,7 @@ class Parser:
             text = decode(data)
             field = R.ENV_FIELD.match(text if len(text) <= MATCH_LIMIT else text[:MATCH_LIMIT])
             if field:
-                return (self._env_field(text, field.group("key"), field.group("value")),)
+                return ((*self._env_field(text, field.group("key"), field.group("value")), ()),)
             self._env_block.discard(key)
         seen = self._seen.get(data)
         if seen is not None:
@@ -169,6 +194,10 @@ class Parser:
         return parts
 
     def _parse_text(self, key: tuple[str, str], text: str) -> tuple[Parts, ...]:
+        return tuple(_with_roles(*parts) for parts in self._understand(key, text))
+
+    def _understand(self, key: tuple[str, str], text: str) -> tuple[tuple, ...]:
+        """A line's records without the roles of their handles."""
         head = text if len(text) <= MATCH_LIMIT else text[:MATCH_LIMIT]
         for rule in self.user_rules:
             match = rule.pattern.search(head)
