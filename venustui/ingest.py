@@ -29,8 +29,11 @@ class Layout:
     seq: int  # the chunk's first line number, to check a layout meets its chunk
     starts: np.ndarray  # each line's start within the chunk's data
     kinds: np.ndarray  # each line's kind byte (index.classify), TRACKED set by this ingest's options
-    hit_lines: np.ndarray  # handles in lines the slow path will not parse: line index ...
-    hit_values: np.ndarray  # ... and value, in order, once per line
+    # Handles in lines the slow path will not parse: line index and value, in order, once per line.
+    # None when the groups came ahead (a replay's helper): only a line that changes the handle
+    # context needs them, and then they are found again (far cheaper than sending them every time).
+    hit_lines: np.ndarray | None
+    hit_values: np.ndarray | None
     # Per tracked line, its records' parts (Parser.parts), when parsed ahead (a replay's helper
     # process parses too: tuples cross a pipe far faster than Records).
     parsed: list[tuple[tuple, ...]] | None = None
@@ -39,20 +42,25 @@ class Layout:
     def to_bytes(self) -> bytes:
         """For a pipe to a process of the same Python: marshal builds the parsed tuples back twice
         as fast as pickle writes them, and the arrays travel as their bytes."""
-        groups = None if self.groups is None else [(code, *(a.tobytes() for a in arrays))
-                                                   for code, *arrays in self.groups]
-        return marshal.dumps((self.seq, self.starts.tobytes(), self.kinds.tobytes(), self.hit_lines.tobytes(),
-                              self.hit_values.tobytes(), self.parsed, groups))
+        groups = hits = None
+        if self.groups is not None:
+            groups = [(code, *(a.tobytes() for a in arrays)) for code, *arrays in self.groups]
+        elif self.hit_lines is not None:
+            hits = (self.hit_lines.tobytes(), self.hit_values.tobytes())
+        return marshal.dumps((self.seq, self.starts.tobytes(), self.kinds.tobytes(), hits, self.parsed, groups))
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> "Layout":
-        seq, starts, kinds, hit_lines, hit_values, parsed, groups = marshal.loads(blob)
+        seq, starts, kinds, hits, parsed, groups = marshal.loads(blob)
+        hit_lines = hit_values = None
+        if hits is not None:
+            hit_lines, hit_values = np.frombuffer(hits[0], np.int64), np.frombuffer(hits[1], np.uint64)
         if groups is not None:
             groups = [(code, np.frombuffer(unique, np.uint64), np.frombuffer(first, np.int64),
                        np.frombuffer(last, np.int64), np.frombuffer(counts, np.int64))
                       for code, unique, first, last, counts in groups]
-        return cls(seq, np.frombuffer(starts, np.int64), np.frombuffer(kinds, np.uint8),
-                   np.frombuffer(hit_lines, np.int64), np.frombuffer(hit_values, np.uint64), parsed, groups)
+        return cls(seq, np.frombuffer(starts, np.int64), np.frombuffer(kinds, np.uint8), hit_lines, hit_values,
+                   parsed, groups)
 
 
 def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False, parser: Parser | None = None) -> Layout:
@@ -153,6 +161,8 @@ class Ingest:
             for parts in parts_of(source, stream, line.data) if parsed is None else parsed[k]:
                 record = Record(line, *parts)
                 if changes_context(record):  # the sightings before it keep the context they had
+                    if hit_lines is None:
+                        hit_lines, hit_values = _untracked_handles(chunk.data, starts, kinds)
                     upto = int(np.searchsorted(hit_lines, i))
                     self._fold_hits(chunk, group_hits(kinds, hit_lines[flushed:upto], hit_values[flushed:upto]))
                     flushed = upto
