@@ -41,17 +41,19 @@ class Layout:
 
     def to_bytes(self) -> bytes:
         """For a pipe to a process of the same Python: marshal builds the parsed tuples back twice
-        as fast as pickle writes them, and the arrays travel as their bytes."""
+        as fast as pickle writes them, and the arrays travel as their bytes, but for the line
+        starts: the other process has the chunk and finds them faster than it could read them."""
         groups = hits = None
         if self.groups is not None:
             groups = [(code, *(a.tobytes() for a in arrays)) for code, *arrays in self.groups]
         elif self.hit_lines is not None:
             hits = (self.hit_lines.tobytes(), self.hit_values.tobytes())
-        return marshal.dumps((self.seq, self.starts.tobytes(), self.kinds.tobytes(), hits, self.parsed, groups))
+        return marshal.dumps((self.seq, self.kinds.tobytes(), hits, self.parsed, groups))
 
     @classmethod
-    def from_bytes(cls, blob: bytes) -> "Layout":
-        seq, starts, kinds, hits, parsed, groups = marshal.loads(blob)
+    def from_bytes(cls, blob: bytes, data: bytes) -> "Layout":
+        """The layout to_bytes made of the chunk whose data this is."""
+        seq, kinds, hits, parsed, groups = marshal.loads(blob)
         hit_lines = hit_values = None
         if hits is not None:
             hit_lines, hit_values = np.frombuffer(hits[0], np.int64), np.frombuffer(hits[1], np.uint64)
@@ -59,8 +61,7 @@ class Layout:
             groups = [(code, np.frombuffer(unique, np.uint64), np.frombuffer(first, np.int64),
                        np.frombuffer(last, np.int64), np.frombuffer(counts, np.int64))
                       for code, unique, first, last, counts in groups]
-        return cls(seq, np.frombuffer(starts, np.int64), np.frombuffer(kinds, np.uint8), hit_lines, hit_values,
-                   parsed, groups)
+        return cls(seq, line_starts(data), np.frombuffer(kinds, np.uint8), hit_lines, hit_values, parsed, groups)
 
 
 def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False, parser: Parser | None = None) -> Layout:

@@ -304,7 +304,7 @@ class _ReadAhead:
                         self._ring[:8] = (at + head[-1]).to_bytes(8, "little")
                     source, stream, generation, offset, partial, wall, mono, seq, count, _ = head
                     event = Chunk(source, stream, generation, offset, data, partial, wall, mono, seq, count)
-                    session.fold(event, Layout.from_bytes(layout))
+                    session.fold(event, Layout.from_bytes(layout, data))
                     next_seq = seq + count
                 else:
                     event = pickle.loads(message[1])
