@@ -322,7 +322,8 @@ class Parser:
         if match.group("pid"):
             base = {"prog": match.group("prog"), "pid": int(match.group("pid"))}
         # Some versions log without newlines between messages: split on the prefix too.
-        messages = [m for m in R.SERVER_SPLIT.split(match.group("msg")) if m]
+        body = match.group("msg")
+        messages = [m for m in R.SERVER_SPLIT.split(body) if m] if "vkr: " in body else [body] if body else []
         out = []
         for msg in messages or [""]:
             record = None
