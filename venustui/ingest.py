@@ -31,7 +31,8 @@ class Layout:
     kinds: np.ndarray  # each line's kind byte (index.classify), TRACKED set by this ingest's options
     # Handles in lines the slow path will not parse: line index and value, in order, once per line.
     # None when the groups came ahead (a replay's helper): only a line that changes the handle
-    # context needs them, and then they are found again (far cheaper than sending them every time).
+    # context needs them, and then they are found again (far cheaper than sending them every time);
+    # None with no groups: left for the fold to find.
     hit_lines: np.ndarray | None
     hit_values: np.ndarray | None
     # Per tracked line, its records' parts (Parser.parts), when parsed ahead (a replay's helper
@@ -64,7 +65,11 @@ class Layout:
         return cls(seq, line_starts(data), np.frombuffer(kinds, np.uint8), hit_lines, hit_values, parsed, groups)
 
 
-def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False, parser: Parser | None = None) -> Layout:
+def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False, parser: Parser | None = None,
+         find_sightings: bool = True) -> Layout:
+    """The chunk's layout; with a parser, its tracked lines parsed too. Without find_sightings the
+    untracked lines' handles are left for the fold to find (a replay's helper leaves them when the
+    fold is waiting for it: the two processes share the work)."""
     data = chunk.data
     starts = line_starts(data)
     kinds = classify(data, starts)
@@ -72,7 +77,7 @@ def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False, par
         kinds |= TRACKED
     elif track_text:
         kinds[kinds == TEXT] = TEXT | TRACKED
-    hit_lines, hit_values = _untracked_handles(data, starts, kinds)
+    hit_lines, hit_values = _untracked_handles(data, starts, kinds) if find_sightings else (None, None)
     layout = Layout(chunk.seq, starts, kinds, hit_lines, hit_values)
     if parser is not None:
         tracked = np.flatnonzero(kinds & TRACKED)
@@ -80,7 +85,8 @@ def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False, par
         parts, source, stream = parser.parts, chunk.source, chunk.stream
         layout.parsed = [parts(source, stream, data[start:end])
                          for start, end in zip(starts[tracked].tolist(), ends[tracked].tolist())]
-        layout.groups = group_hits(kinds, hit_lines, hit_values)  # used when no line changes the context
+        if find_sightings:
+            layout.groups = group_hits(kinds, hit_lines, hit_values)  # used when no line changes the context
     return layout
 
 
@@ -151,6 +157,8 @@ class Ingest:
 
         ends = _line_ends(starts, chunk)
         hit_lines, hit_values = layout.hit_lines, layout.hit_values
+        if hit_lines is None and layout.groups is None:
+            hit_lines, hit_values = _untracked_handles(chunk.data, starts, kinds)
         flushed = 0  # hits before this index are folded
         records: list[Record] = []
         model = self.model

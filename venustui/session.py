@@ -257,6 +257,8 @@ REPLAY_CHUNK = 4 << 20
 FIRST_REPLAY_CHUNK = 128 << 10
 READ_AHEAD_BYTES = 16 << 20  # smaller journals replay faster than a helper process starts
 RING_BYTES = 32 << 20  # chunk bytes the helper may have read ahead of the fold
+PIPE_BYTES = 1 << 20  # Linux's default limit for a pipe's buffer (fs.pipe-max-size)
+RING_HEAD = 16  # how far the fold has copied, how often it waited
 
 
 class _ReadAhead:
@@ -270,13 +272,20 @@ class _ReadAhead:
 
     @classmethod
     def start(cls, journal, until_seq, until_time, ingest: Ingest) -> "_ReadAhead | None":
+        import fcntl
         import mmap
         import multiprocessing
 
         if journal.readable.stat().st_size < READ_AHEAD_BYTES or threading.active_count() > 1:
             return None  # fork is only safe with one thread
-        ring = mmap.mmap(-1, 8 + RING_BYTES)  # shared with the fork: 8 bytes of how far the fold has copied
+        # Shared with the fork: how far the fold has copied (8 bytes), how often it waited (8), the ring.
+        ring = mmap.mmap(-1, RING_HEAD + RING_BYTES)
         receive, send = multiprocessing.Pipe(duplex=False)
+        if hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux: a deeper pipe lets the helper run chunks ahead
+            try:
+                fcntl.fcntl(send.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+            except OSError:
+                pass  # a lower limit on this system: the pipe works as it is
         process = multiprocessing.get_context("fork").Process(
             target=_read_ahead, args=(journal.readable, until_seq, until_time, ingest, send, ring), daemon=True)
         process.start()
@@ -289,6 +298,9 @@ class _ReadAhead:
         try:
             while True:
                 try:
+                    if not self._conn.poll():  # about to wait: the helper will leave some work to this process
+                        waits = int.from_bytes(self._ring[8:16], "little") + 1
+                        self._ring[8:16] = waits.to_bytes(8, "little")
                     message = marshal.loads(self._conn.recv_bytes())
                 except (EOFError, OSError, ValueError):
                     break  # the helper is gone: read the rest here
@@ -329,6 +341,7 @@ def _read_ahead(path, until_seq, until_time, ingest: Ingest, conn, ring) -> None
 
     gc.disable()  # a short-lived process that makes no cycles worth collecting
     written = 0  # chunk bytes put in the ring, all told
+    fold_waits = 0  # how often the fold had waited when this process last looked
     try:
         journal = Journal.open(path)
         events = _Bounded(journal.events(until_seq), until_seq, until_time)
@@ -336,8 +349,12 @@ def _read_ahead(path, until_seq, until_time, ingest: Ingest, conn, ring) -> None
             if not isinstance(event, Chunk):
                 conn.send_bytes(marshal.dumps(("event", pickle.dumps(event))))
                 continue
+            # The fold has waited for this process since the last chunk: it finds this chunk's handle
+            # sightings itself, so the two share the work. The state is the same either way.
+            waits = int.from_bytes(ring[8:16], "little")
             layout = plan(event, parse_all=ingest.parse_all, track_text=ingest.track_text,
-                          parser=ingest.parser).to_bytes()
+                          parser=ingest.parser, find_sightings=waits == fold_waits).to_bytes()
+            fold_waits = waits
             size, at, data = len(event.data), None, event.data
             if size <= RING_BYTES:
                 while written + size - int.from_bytes(ring[:8], "little") > RING_BYTES:
@@ -356,20 +373,20 @@ def _read_ahead(path, until_seq, until_time, ingest: Ingest, conn, ring) -> None
 
 
 def _ring_write(ring, at: int, data: bytes) -> None:
-    """data at absolute position at of the ring (after its 8-byte header), wrapping at the end."""
+    """data at absolute position at of the ring (after its header), wrapping at the end."""
     start = at % RING_BYTES
     first = min(len(data), RING_BYTES - start)
     view = memoryview(data)
-    ring[8 + start:8 + start + first] = view[:first]
+    ring[RING_HEAD + start:RING_HEAD + start + first] = view[:first]
     if first < len(data):
-        ring[8:8 + len(data) - first] = view[first:]
+        ring[RING_HEAD:RING_HEAD + len(data) - first] = view[first:]
 
 
 def _ring_read(ring, at: int, size: int) -> bytes:
     start = at % RING_BYTES
     first = min(size, RING_BYTES - start)
-    data = ring[8 + start:8 + start + first]
-    return data + ring[8:8 + size - first] if first < size else data
+    data = ring[RING_HEAD + start:RING_HEAD + start + first]
+    return data + ring[RING_HEAD:RING_HEAD + size - first] if first < size else data
 
 
 def _continues(a: Chunk, b: Chunk) -> bool:
