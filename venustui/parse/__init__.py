@@ -139,8 +139,9 @@ class Parser:
         # outside a vn_env block depends on its bytes alone, so it is parsed once. The parts are
         # shared between records and never changed after parsing.
         self._seen: dict[bytes, tuple[Parts, ...]] = {}
-        # Parts of a line's shape, False for a shape whose parts depend on its handle values.
-        self._shapes: dict[str, tuple[Parts, ...] | bool] = {}
+        # How to make the parts of a line of each shape (its text between handles), False for a
+        # shape whose parts depend on its handle values in another way than holding them.
+        self._shapes: dict[tuple[str, ...], tuple[ShapePlan, ...] | bool] = {}
 
     def parse(self, line: Line) -> list[Record]:
         return [Record(line, *parts) for parts in self.parts(line.source, line.stream, line.data)]
@@ -189,8 +190,10 @@ class Parser:
             if len(self._shapes) >= SEEN_LIMIT:
                 self._shapes.clear()
             pieces[1::2] = [f"{STAND_IN}{n:08x}" for n in range(len(handles))]
-            plan = _shape_plan(self._parse_text(key, "".join(pieces)), "".join(pieces))
-            self._shapes[shape] = plan is not None and _put_back(plan, text, handles, values) == parts and plan
+            shape_text = "".join(pieces)
+            plan = _shape_plan(self._parse_text(key, shape_text), shape_text)
+            agrees = plan is not None and _put_back(plan, text, handles, values) == parts
+            self._shapes[shape] = plan if agrees else False
         return parts
 
     def _parse_text(self, key: tuple[str, str], text: str) -> tuple[Parts, ...]:
