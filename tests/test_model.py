@@ -201,3 +201,18 @@ def test_a_fence_says_how_long_it_took_to_signal_or_has_gone_unsignaled():
     assert "signaled 1.5 s after its creation" in fence_line(model, signaled, None)
     assert waiting.signaled_wall is None
     assert "unsignaled 2 min 10 s after its creation (to the newest line)" in fence_line(model, waiting, None)
+
+
+def test_most_seen_handles_are_the_first_of_all_sorted():
+    import random
+
+    model = Model()
+    rng = random.Random(7)
+    for seq in range(1, 400):  # values seen once and again, in no run, one run or two
+        value = rng.randrange(0x1000, 0x1000 + 300)
+        model.handles.see([(value, seq, seq, rng.choice([1, 1, 3]), None)], "s", "host",
+                          rng.choice([None, None, 1, 2]), None, float(seq))
+    everything = sorted(model.handles.values(), key=lambda h: (-len(h.runs), -h.count))
+    for limit in (0, 1, 10, 60, 250, 1000):
+        assert model.handles.most_seen(limit) == everything[:limit]
+    assert any(h.count == 1 for h in everything[:250]) and any(h.count > 1 for h in everything[:250])

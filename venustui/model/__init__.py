@@ -279,6 +279,19 @@ class HandleTable:
         for value, once in self._once.items():
             yield _seen_once(value, *once)
 
+    def most_seen(self, limit: int) -> list[HandleSeen]:
+        """The first limit values of sorted(values()) by runs, then sightings, most first, making only
+        those of the values seen once that are shown (a screen asks four times a second)."""
+        ranked = sorted(self._repeated.values(), key=lambda h: (-len(h.runs), -h.count))
+        # A value seen once ranks after every repeated one in at least as many runs.
+        shown = [h for h in ranked if h.runs]
+        for in_run in (True, False):
+            if not in_run:
+                shown += [h for h in ranked if not h.runs]
+            once = ((value, seen) for value, seen in self._once.items() if (seen[5] is not None) == in_run)
+            shown += [_seen_once(value, *seen) for value, seen in islice(once, max(0, limit - len(shown)))]
+        return shown[:limit]
+
     def see(self, sightings, source: str, side: str, run_id: int | None, device: int | None, wall: float) -> None:
         """Sightings in one context, each (value, first seq, last seq, count, role or None)."""
         repeated, once = self._repeated, self._once

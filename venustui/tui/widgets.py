@@ -354,7 +354,7 @@ class HandlesPane(Pane):
     def content(self) -> Text:
         model = self.control.session.model
         out = Text()
-        shown = sorted(model.handles.values(), key=lambda h: (-len(h.runs), -h.count))[:60]
+        shown = model.handles.most_seen(60)
         for seen in shown:
             best = H.decode(seen.value)[0]
             runs = ",".join(map(str, sorted(seen.runs))) or "-"
