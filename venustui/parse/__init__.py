@@ -23,6 +23,7 @@ SEEN_LIMIT = 8192  # ... this many at a time
 # Lines of these formats say the same whatever their handle values: traces repeat them with fresh
 # pointers, so each shape (handles replaced by numbered stand-ins) is parsed once.
 SHAPE_FORMATS = frozenset({"vkr", "mvk"})
+SHAPE_PREFIXES = ("[VKR]", "[mvk-")  # how every line of those formats starts: others never try a shape
 STAND_IN = "0x5eed5eed"  # a stand-in is this and 8 hex digits of its number: a handle of 16 digits
 
 Parts = tuple  # a Record's fields after its line: (fmt, what, text, level, fields, handles, roles)
@@ -162,7 +163,7 @@ class Parser:
         text = decode(data)
         if len(data) > SEEN_LINE_LIMIT:
             return self._parse_text(key, text)
-        if "0x" in text and not self.user_rules and STAND_IN not in text:
+        if text.startswith(SHAPE_PREFIXES) and "0x" in text and not self.user_rules and STAND_IN not in text:
             parts = self._parse_by_shape(key, text)
         else:
             parts = self._parse_text(key, text)
