@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -14,7 +15,7 @@ import pytest
 
 from venustui.diagnose import diagnose
 from venustui.flags import FlagSet
-from venustui.journal import FORMAT_VERSION, Journal, Recorder
+from venustui.journal import FORMAT_VERSION, FRAME_MAGIC, Journal, Recorder
 from venustui.probe.runner import Runner, Target
 from venustui.session import Session, replay
 from venustui.sources import parse_spec
@@ -137,10 +138,35 @@ def test_cut_short_and_corrupted_journals(tmp_path):
     assert out.returncode == 0 and "could not be read and were skipped" in err and "Traceback" not in err
 
 
+def test_damage_costs_exactly_the_frames_it_touches(tmp_path):
+    """A frame whose bytes fail their checksum, and one whose head is damaged (read on from the next intact
+    head), lose their own lines and nothing else: the count of what could not be read is exact."""
+    log = tmp_path / "three.log"  # three chunks: the file source reads a megabyte at a time
+    log.write_bytes(b"".join(f"[VKR] vkQueueSubmit: fence=0x{n:x}0000 ret=0\n".encode() for n in range(1, 60_000)))
+    path = tmp_path / "three.vtj"
+    total = sum(record([log], path).model.lines.values())
+    data = path.read_bytes()
+    frames = [m for m in range(len(data)) if data.startswith(FRAME_MAGIC, m)]
+    assert len(frames) >= 4  # header, chunks, status
+    for name, where in (("payload", len(data) // 2), ("head", frames[2] + 10)):
+        damaged = tmp_path / f"{name}.vtj"
+        changed = bytearray(data)
+        changed[where] ^= 0xFF
+        damaged.write_bytes(bytes(changed))
+        journal = Journal.open(damaged)
+        session = Session([], follow=False)
+        replay(journal, session)
+        read = sum(session.model.lines.values())
+        assert 0 < read < total and journal.unreadable == total - read, (name, journal.problems)
+
+
 def test_bad_journal_paths(tmp_path):
     not_journal = tmp_path / "notes.txt"
     not_journal.write_text("hello")
+    old = tmp_path / "old.vtj"  # the format before 3 was an SQLite file
+    sqlite3.connect(old).execute("CREATE TABLE header (key TEXT PRIMARY KEY, value TEXT NOT NULL)").connection.close()
     for args, message in ((["replay", str(not_journal)], "not a venustui journal"),
+                          (["replay", str(old)], "older SQLite format"),
                           (["replay", str(tmp_path / "missing.vtj")], "no such journal"),
                           (["report", str(tmp_path)], "is a directory"),
                           (["record", "-o", "/etc/passwd/x.vtj", str(SEED / "guest.log"), "-n"], "cannot record")):
@@ -166,9 +192,12 @@ def test_disk_full_stops_the_recording_not_the_session(tmp_path):
     err = out.stderr.decode()
     assert out.returncode == 1, (out.stdout, err)
     assert "recording stopped early" in err and "Traceback" not in err
-    assert b"recorded 300,000 lines" in out.stdout  # the session read everything
+    assert b"read 300,000 lines, recorded " in out.stdout  # the session read everything
     journal = Journal.open(tmp_path / "full.vtj")
-    assert sum(1 for _ in journal.events()) > 0
+    recorded = int(out.stdout.split(b"recorded ")[1].split()[0].replace(b",", b""))
+    lines = sum(getattr(e, "count", 0) for e in journal.events())
+    assert 0 < lines == recorded < 300_000 and not journal.problems  # cut back to its last whole frame
+    assert journal.status["stopped"] == f"disk full or file size limit reached at seq {journal.last_seq() + 1}"
 
 
 def test_report_names_the_mechanisms(tmp_path):

@@ -236,7 +236,8 @@ def record(args, cfg: config_mod.Config, console: Console) -> int:
     recorder = Recorder(args.output, sources=specs, config=cfg.raw)
     session = _follow(args, cfg, console, recorder=recorder, show=False, specs=specs)
     lines = sum(session.model.lines.values())
-    print(f"recorded {lines:,} lines ({recorder.bytes_written:,} bytes) to {args.output}")
+    print(f"read {lines:,} lines, recorded {recorder.lines_written:,} ({recorder.bytes_written:,} bytes) "
+          f"to {args.output}")
     if recorder.stopped:
         print(f"venustui record: recording stopped early: {recorder.stopped}; the session went on without it",
               file=sys.stderr)

@@ -1,30 +1,34 @@
-"""Recording a session to one SQLite file, and reading it back.
+"""Recording a session to one append-only file, and reading it back.
 
 What is kept is what cannot be derived: raw chunks exactly as read (per source and
 stream, with offsets and arrival times), notices, runner events and user actions,
 and a header. Records and findings are re-derived on replay by the same fold, so a
 journal stays small and lossless for any bytes.
 
-Writes happen on a background thread in batched transactions at least every 250 ms,
-straight into the file under a rollback journal (a crash loses at most the last batch;
-a copy taken while recording holds every batch before it, and one taken in the middle
-of a batch reads as far as it goes). WAL mode would write every byte twice, once to
-the log and once at each checkpoint: a third of the recording's cost. A write that fails (disk full, file
-size limit, a path that went away) stops the recording, not the session: the
-journal's status row says where it stopped when it can still be written.
+The file is the magic line, then frames, each one self-contained: a fixed head (kind,
+sequence number, line count, offsets, times, the payload's CRC-32 and the head's own),
+the source and stream names, the payload (a piece of a chunk's bytes exactly, or an
+event as JSON). A background thread appends what arrived at least every 250 ms, in one
+write call per batch. So a crash loses at most the last batch; a copy taken while
+recording, or a file cut short, reads up to its last whole frame; damaged bytes cost
+the frames they touch, found by their checksums, and reading resumes at the next
+frame whose head checks out. A write that fails (disk full, file size limit, a path
+that went away) stops the recording, not the session: the file is cut back to its
+last whole frame and a status frame says where it stopped, if the disk takes that.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import platform
 import queue
-import shutil
-import sqlite3
+import struct
 import threading
 import time
 import zlib
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,21 +38,20 @@ from venustui import __version__
 from venustui import events as ev
 from venustui.errors import UserError
 
-FORMAT_VERSION = 2  # 2: chunks carry a CRC-32 of their bytes
+FORMAT_VERSION = 3  # 3: append-only frames (1 and 2 were SQLite files)
+FILE_MAGIC = b"venustui journal\n"
 FLUSH_INTERVAL = 0.25
-PAGE = 64  # rows per query: up to 4 MiB of chunk pieces, read in even steps
-FIRST_PAGE = 8
-ROW_BYTES = 64 << 10  # chunks are stored in pieces of about this size: a damaged journal loses little
-TRANSACTION_BYTES = 1 << 20  # a full disk keeps every transaction before it
-PAGE_SIZE = 16384
+# A chunk is one frame up to this size: a file source reads 1 MiB at a time, so its chunks are not cut
+# (cutting costs a pass to count each piece's lines). Damaged bytes cost the frames they touch.
+PIECE_BYTES = 2 << 20
+WRITE_PARTS = 1020  # buffers per writev call (IOV_MAX is 1024)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS header (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS chunks (seq INTEGER PRIMARY KEY, source TEXT, stream TEXT, generation INTEGER,
-    offset INTEGER, partial INTEGER, wall REAL, mono REAL, count INTEGER, data BLOB, crc INTEGER);
-CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, kind TEXT, wall REAL, mono REAL, body TEXT);
-CREATE TABLE IF NOT EXISTS status (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+# magic, kind, partial, meta length, payload length, seq, count, generation, offset, wall, mono, payload CRC,
+# then the head's own CRC (over the fields before it and the meta bytes).
+FRAME = struct.Struct("<4sBBHIqqqqddII")
+FRAME_MAGIC = b"\xf5VTJ"
+CHUNK, NOTICE, RUN, ACTION, HEADER, STATUS = range(1, 7)
+EVENT_KINDS = {NOTICE: "notice", RUN: "run", ACTION: "action"}
 
 
 @dataclass(slots=True)
@@ -62,17 +65,27 @@ class Action:
     seq: int = 0
 
 
-def _event_row(event) -> tuple:
+def _frame(kind: int, payload, *, meta: bytes = b"", partial: bool = False, seq: int = 0, count: int = 0,
+           generation: int = 0, offset: int = 0, wall: float = 0.0, mono: float = 0.0) -> bytes:
+    """A frame's head and meta bytes (the payload follows them as it is)."""
+    head = FRAME.pack(FRAME_MAGIC, kind, partial, len(meta), len(payload), seq, count, generation, offset, wall,
+                      mono, zlib.crc32(payload), 0)[:-4]
+    return head + zlib.crc32(meta, zlib.crc32(head)).to_bytes(4, "little") + meta
+
+
+def _event_body(event) -> tuple[int, bytes]:
     if isinstance(event, ev.Notice):
-        body = {"source": event.source, "stream": event.stream, "kind": event.kind, "message": event.message,
-                "detail": event.detail}
-        return event.seq, "notice", event.wall, event.mono, json.dumps(body)
+        return NOTICE, json.dumps({"source": event.source, "stream": event.stream, "kind": event.kind,
+                                   "message": event.message, "detail": event.detail}).encode()
     if isinstance(event, ev.RunEvent):
-        return event.seq, "run", event.wall, event.mono, json.dumps({"kind": event.kind, "run": event.run,
-                                                                     "data": event.data})
+        return RUN, json.dumps({"kind": event.kind, "run": event.run, "data": event.data}).encode()
     if isinstance(event, Action):
-        return event.seq, "action", event.wall, event.mono, json.dumps({"name": event.name, "data": event.data})
+        return ACTION, json.dumps({"name": event.name, "data": event.data}).encode()
     raise TypeError(type(event))
+
+
+def _names(source: str, stream: str) -> bytes:
+    return f"{source}\0{stream}".encode("utf-8", "surrogateescape")
 
 
 class Recorder:
@@ -84,34 +97,29 @@ class Recorder:
         self.max_bytes = max_bytes
         self.stopped: str = ""  # why recording stopped early, or ""
         self.paused = False
-        self.last_seq = 0
-        self.bytes_written = 0
+        self.last_seq = 0  # the last sequence number recorded
+        self.lines_written = 0
+        self.bytes_written = 0  # chunk bytes recorded
         self._queue: queue.Queue = queue.Queue()
         self._done = threading.Event()
+        self._names: dict[tuple[str, str], bytes] = {}
+        header = {
+            "format_version": str(FORMAT_VERSION), "venustui_version": __version__,
+            "host": platform.node(), "python": platform.python_version(),
+            "start_time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "start_wall": repr(time.time()),
+            "start_mono": repr(time.monotonic()),
+            "sources": json.dumps([getattr(s, "describe", lambda: str(s))() for s in sources]),
+            "config": json.dumps(config or {}, default=str),
+        }
+        payload = json.dumps(header).encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            # 16 KiB pages: a 64 KiB piece spans 5 pages instead of 17 (recording costs a third less). Larger
-            # pages make cut-short copies lose more: a b-tree page allocated late holds more of the early rows.
-            self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")
-            self._db.execute("PRAGMA journal_mode=DELETE")
-            # No fsync: a crash of venustui, QEMU or the host's driver loses nothing committed; an OS
-            # crash may lose what the kernel had not written back (torn pages read as damaged rows).
-            self._db.execute("PRAGMA synchronous=OFF")
-            self._db.executescript(SCHEMA)
-            header = {
-                "format_version": str(FORMAT_VERSION), "venustui_version": __version__,
-                "host": platform.node(), "python": platform.python_version(),
-                "start_time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "start_wall": repr(time.time()),
-                "start_mono": repr(time.monotonic()),
-                "sources": json.dumps([getattr(s, "describe", lambda: str(s))() for s in sources]),
-                "config": json.dumps(config or {}, default=str),
-            }
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.executemany("INSERT OR REPLACE INTO header VALUES (?, ?)", header.items())
-        except (sqlite3.Error, OSError) as exc:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            first = FILE_MAGIC + _frame(HEADER, payload) + payload
+            os.write(self._fd, first)
+        except OSError as exc:
             raise UserError(f"cannot record to {self.path}: {_reason(exc)} (choose a writable path with -o)") from None
+        self._size = len(first)  # bytes of whole frames in the file
         self._thread = threading.Thread(target=self._run, name="journal", daemon=True)
         self._thread.start()
 
@@ -134,7 +142,10 @@ class Recorder:
                 pending.extend(batch)
             closing = batch is None and self._done.is_set() and self._queue.empty()
             if pending and (time.monotonic() >= next_flush or closing or len(pending) > 50_000):
-                self._write(pending)
+                try:
+                    self._write(pending)
+                except Exception as exc:  # a bug here must not pass for a whole recording
+                    self._stop(f"cannot record {type(exc).__name__}: {exc} at seq {self.last_seq + 1}")
                 pending = []
             if time.monotonic() >= next_flush:
                 next_flush = time.monotonic() + FLUSH_INTERVAL
@@ -142,66 +153,88 @@ class Recorder:
                 return
 
     def _write(self, events: list) -> None:
-        """Write in transactions of about a megabyte, so a full disk keeps everything before it."""
-        batch: list = []
-        size = 0
-        for event in events:
-            batch.append(event)
-            size += len(event.data) if isinstance(event, ev.Chunk) else 0
-            if size >= TRANSACTION_BYTES:
-                self._transaction(batch)
-                batch, size = [], 0
-        if batch:
-            self._transaction(batch)
-
-    def _transaction(self, events: list) -> None:
         if self.stopped:
             return
-        chunks = []
-        others = []
-        size = 0
+        parts: list = []
+        frames: list[tuple[int, int, int, int]] = []  # each frame: the file's size after it, its last seq, lines, bytes
+        end = self._size
         for event in events:
             if isinstance(event, ev.Chunk):
-                chunks.extend(_piece_rows(event))
-                size += len(event.data)
+                key = (event.source, event.stream)
+                names = self._names.get(key) or self._names.setdefault(key, _names(*key))
+                view = memoryview(event.data)
+                for start, stop, seq, count, partial in _spans(event, PIECE_BYTES):
+                    piece = view[start:stop]
+                    head = _frame(CHUNK, piece, meta=names, partial=partial, seq=seq, count=count,
+                                  generation=event.generation, offset=event.offset + start, wall=event.wall,
+                                  mono=event.mono)
+                    parts += (head, piece)
+                    end += len(head) + len(piece)
+                    frames.append((end, seq + count - 1, count, len(piece)))
             else:
-                others.append(_event_row(event))
+                kind, body = _event_body(event)
+                head = _frame(kind, body, seq=event.seq, wall=event.wall, mono=event.mono)
+                parts += (head, body)
+                end += len(head) + len(body)
+                frames.append((end, event.seq, 0, 0))
+        size = sum(f[3] for f in frames)
         if self.max_bytes is not None and self.bytes_written + size > self.max_bytes:
-            self._stop(f"size cap of {self.max_bytes} bytes reached at seq {self.last_seq}")
+            self._stop(f"size cap of {self.max_bytes} bytes reached at seq {self.last_seq + 1}")
             return
+        written = 0
         try:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.executemany("INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)", chunks)
-                self._db.executemany("INSERT OR REPLACE INTO events VALUES (?,?,?,?,?)", others)
-        except (sqlite3.Error, OSError) as exc:
+            for at in range(0, len(parts), WRITE_PARTS):
+                group = parts[at:at + WRITE_PARTS]
+                want = sum(len(p) for p in group)
+                done = os.writev(self._fd, group)
+                written += done
+                while done < want:  # a short write: the rest, or the error that cut it short
+                    more = os.write(self._fd, b"".join(group)[done:])
+                    done += more
+                    written += more
+        except OSError as exc:
+            self._count([f for f in frames if f[0] <= self._size + written])
             self._stop(f"{_reason(exc)} at seq {self.last_seq + 1}")
             return
-        self.bytes_written += size
-        self.last_seq = max([self.last_seq] + [e.seq for e in events])
+        self._count(frames)
+
+    def _count(self, frames: list[tuple[int, int, int, int]]) -> None:
+        """Whole frames written: where the file ends, the last sequence number, lines and bytes recorded."""
+        if frames:
+            self._size = frames[-1][0]
+            self.last_seq = max(self.last_seq, max(f[1] for f in frames))
+            self.lines_written += sum(f[2] for f in frames)
+            self.bytes_written += sum(f[3] for f in frames)
+
+    def _status(self, key: str, value: str) -> None:
+        payload = value.encode()
+        frame = _frame(STATUS, payload, meta=key.encode()) + payload
+        os.ftruncate(self._fd, self._size)  # a frame cut short by the failed write goes
+        os.pwrite(self._fd, frame, self._size)
+        self._size += len(frame)
 
     def _stop(self, reason: str) -> None:
         self.stopped = reason
         try:
-            with self._db:
-                self._db.execute("INSERT OR REPLACE INTO status VALUES ('stopped', ?)", (reason,))
-        except (sqlite3.Error, OSError):
-            pass  # the disk that refused the data refuses this too; last_seq still tells where
+            self._status("stopped", reason)
+        except OSError:
+            pass  # the disk that refused the data refuses this too; the last whole frame still tells where
 
     def close(self) -> None:
-        """Write what is queued, mark the journal closed, close."""
+        """Write what is queued, mark the journal closed, close (again: nothing)."""
+        if self._fd < 0:
+            return
         self._done.set()
         self._queue.put(None)  # wake the writer
         self._thread.join(30)
         try:
             if not self.stopped:
-                with self._db:
-                    self._db.execute("INSERT OR REPLACE INTO status VALUES ('closed', ?)", (repr(time.time()),))
-        except (sqlite3.Error, OSError) as exc:
-            if not self.stopped:
-                self.stopped = f"{_reason(exc)} while closing"
+                self._status("closed", repr(time.time()))
+        except OSError as exc:
+            self.stopped = f"{_reason(exc)} while closing"
         finally:
-            self._db.close()
+            os.close(self._fd)
+            self._fd = -1
 
 
 def _spans(chunk: ev.Chunk, size: int) -> Iterator[tuple[int, int, int, int, bool]]:
@@ -214,23 +247,16 @@ def _spans(chunk: ev.Chunk, size: int) -> Iterator[tuple[int, int, int, int, boo
     while start < len(data):
         cut = data.find(b"\n", start + size - 1)
         end = len(data) if cut < 0 else cut + 1
-        partial = chunk.partial and end == len(data)
-        count = data.count(b"\n", start, end) + (1 if partial else 0)
-        yield start, end, seq, count, partial
+        if end == len(data):  # the last run has the lines not counted yet
+            yield start, end, seq, chunk.count - (seq - chunk.seq), chunk.partial
+            return
+        count = data.count(b"\n", start, end)
+        yield start, end, seq, count, False
         seq += count
         start = end
 
 
-def _piece_rows(chunk: ev.Chunk) -> Iterator[tuple]:
-    """A chunk's rows: pieces of about ROW_BYTES, as views of its bytes (no copies)."""
-    view = memoryview(chunk.data)
-    for start, end, seq, count, partial in _spans(chunk, ROW_BYTES):
-        piece = view[start:end]
-        yield (seq, chunk.source, chunk.stream, chunk.generation, chunk.offset + start, int(partial), chunk.wall,
-               chunk.mono, count, piece, zlib.crc32(piece))
-
-
-def pieces(chunk: ev.Chunk, size: int = ROW_BYTES):
+def pieces(chunk: ev.Chunk, size: int):
     """A chunk as consecutive chunks of whole lines of about size bytes (folding them is the same)."""
     if len(chunk.data) <= size:
         yield chunk
@@ -241,24 +267,23 @@ def pieces(chunk: ev.Chunk, size: int = ROW_BYTES):
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    if "disk is full" in text or "too large" in text or getattr(exc, "errno", None) == 27:
+    if getattr(exc, "errno", None) in (27, 28):  # EFBIG, ENOSPC
         return "disk full or file size limit reached"
-    if "disk I/O error" in text:
-        return "disk I/O error (a full disk or a file size limit does this too)"
-    return text
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 @dataclass
 class Journal:
-    """A journal opened for reading."""
+    """A journal opened for reading: its frames found once (damage and a cut end noted), read on demand."""
 
     path: Path
     header: dict[str, str]
     status: dict[str, str]
-    unreadable: int = 0
+    unreadable: int = 0  # recorded items (lines and events) that could not be read
     problems: list[str] = field(default_factory=list)
-    readable: Path | None = None  # the file read: path, or a padded copy of it when cut short
+    _map: Any = None
+    _frames: array = field(default_factory=lambda: array("q"))  # where each whole frame starts
+    _last_seq: int = 0
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> "Journal":
@@ -267,145 +292,127 @@ class Journal:
             raise UserError(f"{path}: no such journal (record one with venustui record -o {path} SOURCE…)")
         if path.is_dir():
             raise UserError(f"{path}: is a directory, not a journal")
-        with open(path, "rb") as f:
-            magic = f.read(16)
-        if magic != b"SQLite format 3\x00":
-            raise UserError(f"{path}: not a venustui journal (it is not an SQLite file)")
-        problems = []
-        readable = _padded_if_cut(path, problems)
         try:
-            db = sqlite3.connect(f"file:{readable}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-            header = dict(db.execute("SELECT key, value FROM header"))
-            status = dict(db.execute("SELECT key, value FROM status"))
-        except sqlite3.DatabaseError as exc:
-            raise UserError(f"{path}: not a readable venustui journal ({exc})") from None
-        if "format_version" not in header:
-            raise UserError(f"{path}: an SQLite file, but not a venustui journal (no header)")
-        if int(header["format_version"]) > FORMAT_VERSION:
-            raise UserError(f"{path}: journal format {header['format_version']} is newer than this venustui "
-                            f"reads ({FORMAT_VERSION}): upgrade venustui")
-        journal = cls(path, header, status, problems=problems, readable=readable)
-        journal._db = db
+            with open(path, "rb") as f:
+                magic = f.read(len(FILE_MAGIC))
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if magic == FILE_MAGIC else None
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read it: {_reason(exc)}") from None
+        if data is None:
+            if magic.startswith(b"SQLite format 3"):
+                raise UserError(f"{path}: a journal in the older SQLite format (1 or 2), which this venustui no "
+                                f"longer reads: replay it with the venustui that recorded it")
+            raise UserError(f"{path}: not a venustui journal (it does not start with {FILE_MAGIC[:-1].decode()!r})")
+        journal = cls(path, {}, {}, _map=data)
+        journal._scan()
+        if "format_version" not in journal.header:
+            data.close()
+            raise UserError(f"{path}: a venustui journal whose header cannot be read (damaged at its start)")
+        if int(journal.header["format_version"]) > FORMAT_VERSION:
+            data.close()
+            raise UserError(f"{path}: journal format {journal.header['format_version']} is newer than this "
+                            f"venustui reads ({FORMAT_VERSION}): upgrade venustui")
         return journal
 
-    def events(self, until_seq: int | None = None) -> Iterator:
-        """Everything recorded, in sequence order; rows that cannot be read are skipped and counted."""
-        chunks = self._table("chunks", until_seq)
-        others = self._table("events", until_seq)
-        a, b = next(chunks, None), next(others, None)
-        while a is not None or b is not None:
-            if b is None or (a is not None and a[0] < b[0]):
-                chunk = _chunk(a)
-                if chunk is not None:
-                    yield chunk
-                else:
-                    self.unreadable += 1
-                    if not any(p.startswith("damaged data in chunks") for p in self.problems):
-                        self.problems.append("damaged data in chunks: a stored piece fails its checksum")
-                a = next(chunks, None)
-            else:
-                event = self._other(b)
-                if event is not None:
-                    yield event
-                b = next(others, None)
-
-    def _table(self, table: str, until_seq: int | None) -> Iterator[tuple]:
-        last = 0
-        limit = until_seq if until_seq is not None else 2 ** 62
-        query = f"SELECT * FROM {table} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
-        page = FIRST_PAGE  # the first events come at once, not after a whole page of 64 KiB pieces
-        while True:
-            try:
-                rows = self._db.execute(query, (last, limit, page)).fetchall()
-                page = min(2 * page, PAGE)
-            except sqlite3.DatabaseError as exc:
-                row = self._next_readable(table, last, limit, exc)
-                if row is None:
+    def _scan(self) -> None:
+        """Find every whole frame; read the header and status frames; count what damage and a cut end lost."""
+        data, pos = self._map, len(FILE_MAGIC)
+        expected = None  # the sequence number the next frame should start at
+        damaged_at = None  # where unreadable bytes began, while looking for the next frame
+        while pos < len(data):
+            head = _head(data, pos)
+            if head is None:
+                if pos + FRAME.size > len(data) or data.find(FRAME_MAGIC, pos + 1) < 0:
+                    self._lost_at_end(pos if damaged_at is None else damaged_at)
                     return
-                rows = [row]
-            # A damaged b-tree can hand rows back out of order or again: keep each seq once, ascending.
-            rows = sorted(r for r in rows if isinstance(r[0], int) and r[0] > last)
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1][0]
-
-    def _next_readable(self, table: str, after: int, limit: int, exc: Exception) -> tuple | None:
-        """Past a damaged page: the next row that can be read, found by looking ever further ahead."""
-        if not any(p.startswith(f"damaged data in {table}") for p in self.problems):
-            self.problems.append(f"damaged data in {table}: {exc}")
-        self.unreadable += 1
-        one = f"SELECT * FROM {table} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 1"
-        jump = 1
-        start = after
-        while start < limit:
-            try:
-                row = self._db.execute(one, (start, limit)).fetchone()
-            except sqlite3.DatabaseError:
-                start = after + jump
-                jump *= 2
+                damaged_at = pos if damaged_at is None else damaged_at
+                pos = data.find(FRAME_MAGIC, pos + 1)
                 continue
-            return row
-        return None
+            kind, meta_len, size, seq, count = head[1], head[3], head[4], head[5], head[6]
+            end = pos + FRAME.size + meta_len + size
+            if end > len(data):
+                self._lost_at_end(pos if damaged_at is None else damaged_at, count if kind == CHUNK else 1)
+                return
+            if damaged_at is not None:
+                lost = max(seq - expected, 1) if expected is not None and seq else 1
+                self.unreadable += lost
+                self.problems.append(f"damaged bytes {damaged_at}-{pos}: {lost} recorded item(s) lost")
+                damaged_at = None
+            if kind in (HEADER, STATUS):
+                payload = data[end - size:end]
+                if zlib.crc32(payload) != head[11]:
+                    self.problems.append(f"damaged {'header' if kind == HEADER else 'status'} at byte {pos}")
+                elif kind == HEADER:
+                    self.header = json.loads(payload)
+                else:
+                    key = data[pos + FRAME.size:end - size].decode("utf-8", "replace")
+                    self.status[key] = payload.decode("utf-8", "replace")
+            else:
+                self._frames.append(pos)
+                expected = seq + (count if kind == CHUNK else 1)
+                self._last_seq = max(self._last_seq, expected - 1)
+            pos = end
 
-    def _other(self, row: tuple):
-        seq, kind, wall, mono, body = row
-        try:
-            data = json.loads(body)
-            if kind == "notice":
-                return ev.Notice(data["source"], data["stream"], data["kind"], data["message"], wall, mono, seq,
-                                 data.get("detail", {}))
-            if kind == "run":
-                return ev.RunEvent(data["kind"], data["run"], data["data"], wall, mono, seq)
-            if kind == "action":
-                return Action(data["name"], data["data"], wall, mono, seq)
-        except (ValueError, KeyError, TypeError):
-            pass
-        self.unreadable += 1
-        return None
+    def _lost_at_end(self, pos: int, items: int = 1) -> None:
+        self.unreadable += max(items, 1)
+        self.problems.append(f"cut short: the last {len(self._map) - pos} bytes are an incomplete record "
+                             f"(copied while being written, or the disk filled)")
+
+    def events(self, until_seq: int | None = None) -> Iterator:
+        """Everything recorded, in sequence order; frames whose bytes fail their checksum are skipped and counted."""
+        data = self._map
+        for pos in self._frames:
+            (_, kind, partial, meta_len, size, seq, count, generation, offset, wall, mono, crc,
+             _) = FRAME.unpack_from(data, pos)
+            if until_seq is not None and seq > until_seq:
+                return
+            start = pos + FRAME.size + meta_len
+            payload = data[start:start + size]
+            if zlib.crc32(payload) != crc:
+                self.unreadable += count if kind == CHUNK else 1
+                if not any(p.startswith("damaged data") for p in self.problems):
+                    self.problems.append("damaged data: a stored record fails its checksum")
+                continue
+            if kind == CHUNK:
+                source, _, stream = data[pos + FRAME.size:start].decode("utf-8", "surrogateescape").rpartition("\0")
+                yield ev.Chunk(source, stream, generation, offset, payload, bool(partial), wall, mono, seq, count)
+                continue
+            event = _event(kind, payload, wall, mono, seq)
+            if event is None:
+                self.unreadable += 1
+            else:
+                yield event
 
     def last_seq(self) -> int:
-        """The highest sequence number recorded (0 when it cannot be read)."""
-        best = 0
-        for table in ("chunks", "events"):
-            try:
-                row = self._db.execute(f"SELECT max(seq) FROM {table}").fetchone()
-            except sqlite3.DatabaseError:
-                continue
-            best = max(best, row[0] or 0)
-        return best
+        """The highest sequence number recorded (0 when nothing was)."""
+        return self._last_seq
 
     def close(self) -> None:
-        self._db.close()
+        self._map.close()
 
 
-def _padded_if_cut(path: Path, problems: list[str]) -> Path:
-    """A journal shorter than its own header says (cut short, copied mid-write) is read through a
-    copy padded with zeros: the pages that are there read normally, the missing ones count as damaged."""
-    with open(path, "rb") as f:
-        head = f.read(100)
-    page_size = int.from_bytes(head[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(head[28:32], "big")
-    size = path.stat().st_size
-    if not page_size or size >= page_size * pages:
-        return path
-    import tempfile
-
-    fd, name = tempfile.mkstemp(prefix="venustui-journal-", suffix=".vtj")
-    with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
-        shutil.copyfileobj(src, out)
-        out.truncate(page_size * pages)
-    problems.append(f"cut short: {size} of {page_size * pages} bytes present")
-    return Path(name)
-
-
-def _chunk(row: tuple) -> ev.Chunk | None:
-    """A chunk row, or None for one a damaged page changed (wrong types, or bytes that fail the CRC)."""
-    seq, source, stream, generation, offset, partial, wall, mono, count, data = row[:10]
-    if not (isinstance(data, bytes) and isinstance(source, str) and isinstance(stream, str)
-            and isinstance(offset, int) and isinstance(count, int) and isinstance(mono, float)):
+def _head(data, pos: int) -> tuple | None:
+    """The frame head at pos, or None where no whole, intact head is."""
+    if data[pos:pos + 4] != FRAME_MAGIC or pos + FRAME.size > len(data):
         return None
-    if len(row) > 10 and row[10] != zlib.crc32(data):  # format 1 journals have no CRC
+    head = FRAME.unpack_from(data, pos)
+    meta_end = pos + FRAME.size + head[3]
+    if meta_end > len(data) or zlib.crc32(data[pos + FRAME.size:meta_end],
+                                          zlib.crc32(data[pos:pos + FRAME.size - 4])) != head[12]:
         return None
-    return ev.Chunk(source, stream, generation, offset, data, bool(partial), wall, mono, seq, count)
+    return head
+
+
+def _event(kind: int, payload: bytes, wall: float, mono: float, seq: int):
+    try:
+        data = json.loads(payload)
+        if kind == NOTICE:
+            return ev.Notice(data["source"], data["stream"], data["kind"], data["message"], wall, mono, seq,
+                             data.get("detail", {}))
+        if kind == RUN:
+            return ev.RunEvent(data["kind"], data["run"], data["data"], wall, mono, seq)
+        if kind == ACTION:
+            return Action(data["name"], data["data"], wall, mono, seq)
+    except (ValueError, KeyError, TypeError):
+        pass
+    return None

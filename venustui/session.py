@@ -276,7 +276,7 @@ class _ReadAhead:
         import mmap
         import multiprocessing
 
-        if journal.readable.stat().st_size < READ_AHEAD_BYTES or threading.active_count() > 1:
+        if journal.path.stat().st_size < READ_AHEAD_BYTES or threading.active_count() > 1:
             return None  # fork is only safe with one thread
         # Shared with the fork: how far the fold has copied (8 bytes), how often it waited (8), the ring.
         ring = mmap.mmap(-1, RING_HEAD + RING_BYTES)
@@ -287,7 +287,7 @@ class _ReadAhead:
             except OSError:
                 pass  # a lower limit on this system: the pipe works as it is
         process = multiprocessing.get_context("fork").Process(
-            target=_read_ahead, args=(journal.readable, until_seq, until_time, ingest, send, ring), daemon=True)
+            target=_read_ahead, args=(journal, until_seq, until_time, ingest, send, ring), daemon=True)
         process.start()
         send.close()
         return cls(process, receive, ring)
@@ -335,15 +335,13 @@ class _ReadAhead:
         self._ring.close()
 
 
-def _read_ahead(path, until_seq, until_time, ingest: Ingest, conn, ring) -> None:
-    """In the helper (a fork: ingest is a copy, its parser continues from the same state)."""
-    from venustui.journal import Journal
-
+def _read_ahead(journal, until_seq, until_time, ingest: Ingest, conn, ring) -> None:
+    """In the helper (a fork: journal and ingest are copies, the parser continues from the same state)."""
     gc.disable()  # a short-lived process that makes no cycles worth collecting
     written = 0  # chunk bytes put in the ring, all told
     fold_waits = 0  # how often the fold had waited when this process last looked
     try:
-        journal = Journal.open(path)
+        found_on_opening = journal.unreadable  # counted by the replaying process already
         events = _Bounded(journal.events(until_seq), until_seq, until_time)
         for event in _joined_chunks(events):
             if not isinstance(event, Chunk):
@@ -365,7 +363,8 @@ def _read_ahead(path, until_seq, until_time, ingest: Ingest, conn, ring) -> None
             head = (event.source, event.stream, event.generation, event.offset, event.partial, event.wall,
                     event.mono, event.seq, event.count, size)
             conn.send_bytes(marshal.dumps(("chunk", head, at, data, layout)))
-        conn.send_bytes(marshal.dumps(("end", events.count, journal.unreadable, journal.problems)))
+        conn.send_bytes(marshal.dumps(("end", events.count, journal.unreadable - found_on_opening,
+                                        journal.problems)))
     except (OSError, UserError, ValueError):  # ValueError: a field marshal cannot carry
         pass  # the replay reads the rest itself
     finally:
