@@ -85,7 +85,7 @@ def _event_body(event) -> tuple[int, bytes]:
 
 
 def _names(source: str, stream: str) -> bytes:
-    return f"{source}\0{stream}".encode("utf-8", "surrogateescape")
+    return f"{source}\0{stream}".encode("utf-8", "surrogatepass")
 
 
 class Recorder:
@@ -208,7 +208,8 @@ class Recorder:
 
     def _status(self, key: str, value: str) -> None:
         payload = value.encode()
-        frame = _frame(STATUS, payload, meta=key.encode()) + payload
+        # Numbered after the last frame, so damage just before it is counted exactly.
+        frame = _frame(STATUS, payload, meta=key.encode(), seq=self.last_seq + 1) + payload
         os.ftruncate(self._fd, self._size)  # a frame cut short by the failed write goes
         os.pwrite(self._fd, frame, self._size)
         self._size += len(frame)
@@ -317,16 +318,17 @@ class Journal:
     def _scan(self) -> None:
         """Find every whole frame; read the header and status frames; count what damage and a cut end lost."""
         data, pos = self._map, len(FILE_MAGIC)
-        expected = None  # the sequence number the next frame should start at
+        expected = 1  # the sequence number the next frame should start at (a session numbers from 1)
         damaged_at = None  # where unreadable bytes began, while looking for the next frame
         while pos < len(data):
             head = _head(data, pos)
             if head is None:
-                if pos + FRAME.size > len(data) or data.find(FRAME_MAGIC, pos + 1) < 0:
+                found = data.find(FRAME_MAGIC, pos + 1) if pos + FRAME.size <= len(data) else -1
+                if found < 0:
                     self._lost_at_end(pos if damaged_at is None else damaged_at)
                     return
                 damaged_at = pos if damaged_at is None else damaged_at
-                pos = data.find(FRAME_MAGIC, pos + 1)
+                pos = found
                 continue
             kind, meta_len, size, seq, count = head[1], head[3], head[4], head[5], head[6]
             end = pos + FRAME.size + meta_len + size
@@ -334,7 +336,7 @@ class Journal:
                 self._lost_at_end(pos if damaged_at is None else damaged_at, count if kind == CHUNK else 1)
                 return
             if damaged_at is not None:
-                lost = max(seq - expected, 1) if expected is not None and seq else 1
+                lost = max(seq - expected, 1)
                 self.unreadable += lost
                 self.problems.append(f"damaged bytes {damaged_at}-{pos}: {lost} recorded item(s) lost")
                 damaged_at = None
@@ -349,7 +351,7 @@ class Journal:
                     self.status[key] = payload.decode("utf-8", "replace")
             else:
                 self._frames.append(pos)
-                expected = seq + (count if kind == CHUNK else 1)
+                expected = seq + (max(count, 1) if kind == CHUNK else 1)  # as the hub numbers them
                 self._last_seq = max(self._last_seq, expected - 1)
             pos = end
 
@@ -374,7 +376,7 @@ class Journal:
                     self.problems.append("damaged data: a stored record fails its checksum")
                 continue
             if kind == CHUNK:
-                source, _, stream = data[pos + FRAME.size:start].decode("utf-8", "surrogateescape").rpartition("\0")
+                source, _, stream = data[pos + FRAME.size:start].decode("utf-8", "surrogatepass").rpartition("\0")
                 yield ev.Chunk(source, stream, generation, offset, payload, bool(partial), wall, mono, seq, count)
                 continue
             event = _event(kind, payload, wall, mono, seq)
