@@ -112,12 +112,16 @@ class Recorder:
             "config": json.dumps(config or {}, default=str),
         }
         payload = json.dumps(header).encode()
+        first = FILE_MAGIC + _frame(HEADER, payload) + payload
+        self._fd = -1
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            first = FILE_MAGIC + _frame(HEADER, payload) + payload
-            os.write(self._fd, first)
+            if os.write(self._fd, first) != len(first):
+                raise OSError(28, "disk full")
         except OSError as exc:
+            if self._fd >= 0:
+                os.close(self._fd)
             raise UserError(f"cannot record to {self.path}: {_reason(exc)} (choose a writable path with -o)") from None
         self._size = len(first)  # bytes of whole frames in the file
         self._thread = threading.Thread(target=self._run, name="journal", daemon=True)
