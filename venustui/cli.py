@@ -342,7 +342,7 @@ def replay_cmd(args, cfg: config_mod.Config, console: Console) -> int:
 def _journal_problems(journal) -> None:
     if journal.unreadable or journal.problems:
         print(f"venustui: {journal.path}: {journal.unreadable} recorded item(s) could not be read and were "
-              f"skipped ({'; '.join(journal.problems) or 'damaged rows'}); the rest was replayed", file=sys.stderr)
+              f"skipped ({'; '.join(journal.problems) or 'damaged records'}); the rest was replayed", file=sys.stderr)
     if "stopped" in journal.status:
         print(f"venustui: {journal.path}: recording stopped early: {journal.status['stopped']}", file=sys.stderr)
 
