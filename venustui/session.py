@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterable, Sequence
 
 from venustui.config import Config
-from venustui.errors import UserError
 from venustui.events import Chunk, Notice, Record, RunEvent
 from venustui.ingest import Ingest, Layout, plan
 from venustui.journal import Action, Recorder
@@ -365,7 +364,7 @@ def _read_ahead(journal, until_seq, until_time, ingest: Ingest, conn, ring) -> N
             conn.send_bytes(marshal.dumps(("chunk", head, at, data, layout)))
         conn.send_bytes(marshal.dumps(("end", events.count, journal.unreadable - found_on_opening,
                                         journal.problems)))
-    except (OSError, UserError, ValueError):  # ValueError: a field marshal cannot carry
+    except (OSError, ValueError):  # ValueError: a field marshal cannot carry
         pass  # the replay reads the rest itself
     finally:
         conn.close()
