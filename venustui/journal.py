@@ -310,7 +310,7 @@ class Journal:
             raise UserError(f"{path}: not a venustui journal (it does not start with {FILE_MAGIC[:-1].decode()!r})")
         journal = cls(path, {}, {}, _map=data)
         journal._scan()
-        if "format_version" not in journal.header:
+        if not str(journal.header.get("format_version", "")).isdigit():
             data.close()
             raise UserError(f"{path}: a venustui journal whose header cannot be read (damaged at its start)")
         if int(journal.header["format_version"]) > FORMAT_VERSION:
@@ -349,7 +349,10 @@ class Journal:
                 if zlib.crc32(payload) != head[11]:
                     self.problems.append(f"damaged {'header' if kind == HEADER else 'status'} at byte {pos}")
                 elif kind == HEADER:
-                    self.header = json.loads(payload)
+                    try:
+                        self.header = dict(json.loads(payload))
+                    except (ValueError, TypeError):
+                        self.problems.append(f"damaged header at byte {pos}")
                 else:
                     key = data[pos + FRAME.size:end - size].decode("utf-8", "replace")
                     self.status[key] = payload.decode("utf-8", "replace")
