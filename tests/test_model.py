@@ -154,6 +154,12 @@ def test_fence_table_is_bounded(monkeypatch):
                                             0.0, 500)))))
     assert len(model.fences) <= 50 and model.fences_evicted >= 149
     assert list(model.fences.values())[-1].host_status_calls == 1  # the newest fence still answers
+    assert len(model._host_fence_by_handle) <= 50  # nothing is kept per forgotten fence
+    for n in range(200, 260):  # drivers reuse handles: each creation is a fence of its own
+        raw = f"[VKR] CreateFence: MoltenVK returned 0, fence=0x{n % 3:x}0000 (0x{n % 3:x}0000)".encode()
+        for record in parser.parse(Line("host", "file", 0, 0, raw, True, 0.0, 0.0, n + 400)):
+            model.apply(record)
+    assert len(model.fences) + model.fences_evicted == 199 + 60
 
 
 _TRACKED_CALLS = ["CreateFence", "vkQueueSubmit", "vkGetFenceStatus", "vkWaitForFences", "vkGetDeviceQueue",

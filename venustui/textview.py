@@ -202,7 +202,7 @@ def summary(model: Model) -> list[Text]:
     head(f"Devices ({len(model.devices)})")
     for dev in sorted(model.devices.values(), key=lambda d: d.first_seq):
         runs = ",".join(str(r) for r in sorted(dev.runs)) or "-"
-        item(f"{dev.side} device {hexs(dev.handle)}  runs {runs}  queues {len(dev.queues)}  fences {len(dev.fences)}")
+        item(f"{dev.side} device {hexs(dev.handle)}  runs {runs}  queues {len(dev.queues)}  fences {dev.fences}")
     head(f"Queues ({len(model.queues)})")
     for q in sorted(model.queues.values(), key=lambda q: q.first_seq):
         item(queue_line(model, q))

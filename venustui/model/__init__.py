@@ -102,7 +102,7 @@ class Device:
     first_seq: int
     runs: set[int] = field(default_factory=set)
     queues: list[int] = field(default_factory=list)
-    fences: list[str] = field(default_factory=list)
+    fences: int = 0  # created on it (the fences themselves may have been forgotten)
 
 
 @dataclass
@@ -384,7 +384,6 @@ class Model:
         self._latest_run: Run | None = None
         self._host_device: dict[str, int] = {}
         self._host_fence_by_source: dict[str, Fence] = {}  # the latest host fence of each source ...
-        self._host_fence_count: Counter[int] = Counter()
         self._host_fence_by_handle: dict[tuple[str, int], Fence] = {}  # ... and of each handle
 
     # entry points ---------------------------------------------------------------
@@ -575,7 +574,7 @@ class Model:
             run.fences.append(key)
             self._trim_fences()
             if fence.device is not None:
-                self.devices[("guest", fence.device)].fences.append(key)
+                self.devices[("guest", fence.device)].fences += 1
         elif role in ("submit", "status", "wait"):
             fence = self._run_fence(run)
             if fence is None:
@@ -665,15 +664,14 @@ class Model:
             fence_text = f.get("fence", "")
             handle = _hex(fence_text)
             if handle is not None:
-                self._host_fence_count[handle] += 1
-                key = f"host:{fence_text}#{self._host_fence_count[handle]}"
+                key = f"host:{fence_text}@{rec.seq}"  # one per creating line: drivers reuse handles
                 fence = Fence(key, "host", handle, src, rec.seq, run=run.id if run else None, device=device,
                               create_result=f.get("result"), last_seq=rec.seq, created_wall=rec.line.wall)
                 self.fences[key] = fence
                 self._host_fence_by_handle[(src, handle)] = self._host_fence_by_source[src] = fence
                 self._trim_fences()
                 if device is not None:
-                    self.devices[("host", device)].fences.append(key)
+                    self.devices[("host", device)].fences += 1
         elif fn in ("QueueSubmit", "QueueSubmit2"):
             fence = self._host_fence(f, src)
             if fence is not None:
