@@ -167,6 +167,31 @@ async def test_log_text_with_markup_and_escapes_shows_literally(tmp_path):
         await pilot.press("q")
 
 
+async def test_left_and_right_move_long_lines_sideways(tmp_path):
+    control = Control(Session([], follow=False))
+    text = "".join(f"{n:04d}+" for n in range(0, 400, 5))  # column c of the text holds its own number
+    control.fold_one(Chunk("host", "file", 0, 0, f"{text}\n".encode(), False, 0.0, 0.0, seq=1))
+    app = VenusApp(control)
+    async with app.run_test(size=(120, 30)) as pilot:
+        log = app.query_one("#log", LogView)
+        log.focus()
+        await pilot.pause(0.3)
+
+        def shown() -> str:
+            return "".join(segment.text for segment in log.render_line(0))
+
+        assert shown().startswith("host       0000+0005+")
+        await pilot.press("right")
+        await pilot.pause(0.1)
+        step = log.shift
+        assert step >= 8 and shown().startswith(f"host       {text[step:step + 10]}")  # the tag stays
+        assert f"from column {step + 1}" in str(log.border_subtitle)
+        await pilot.press("right", "left", "left", "left")
+        await pilot.pause(0.1)
+        assert log.shift == 0 and shown().startswith("host       0000+0005+")
+        await pilot.press("q")
+
+
 async def test_narrow_terminal_turns_the_log_into_a_tab(tmp_path):
     control = replayed_control(LAB_FILES, tmp_path)
     app = VenusApp(control)

@@ -411,6 +411,8 @@ class VenusApp(App):
         for binding in self.BINDINGS:
             body.append(f"{binding.key:<14}", style="bold")
             body.append(f"{binding.description}\n")
+        body.append("\nIn the log: ↑ ↓ PgUp PgDn move, End follows the end again, ← → move the text sideways by "
+                    "half its width.\n")
         body.append("\nThe command palette (ctrl+p) lists every action too. Flags apply to the next rerun;"
                     " the guest's own vn_env line shows whether they took effect.\n")
         self.push_screen(TextScreen("keys", body))

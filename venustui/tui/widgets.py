@@ -7,6 +7,7 @@ from collections import OrderedDict
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -26,15 +27,20 @@ KIND_STYLE = {"mesa": "#87afd7", "vkr": "#d7af5f", "vkr-server": "#d78700", "vte
               "mvk": "#af87d7", "step": "#87d787", "kernel": "#5fafaf", "text": ""}
 LEVEL_STYLE = {"warn": "bold #ffd75f", "error": "bold #ff5f5f"}
 CURSOR = Style(reverse=True)
+TAG_WIDTH = 11  # the source tag before each line's text
+SHOWN_CHARACTERS = 2000  # of a line's text, on screen
 
 
 class LogView(ScrollView, can_focus=True):
     """Host and guest lines merged in arrival order, each tagged with source and stream, coloured by kind."""
 
     BINDINGS = [("up", "cursor(-1)", "Up"), ("down", "cursor(1)", "Down"), ("pageup", "cursor(-20)", "Page up"),
-                ("pagedown", "cursor(20)", "Page down"), ("end", "follow", "Follow")]
+                ("pagedown", "cursor(20)", "Page down"), ("end", "follow", "Follow"),
+                Binding("left", "sideways(-1)", "Sideways", show=False), Binding("right", "sideways(1)", "Sideways",
+                                                                                show=False)]
     follow = reactive(True)
     cursor = reactive(0)
+    shift = reactive(0)  # columns of line text scrolled out on the left (the source tag stays)
 
     def __init__(self, control: Control, **kwargs):
         super().__init__(**kwargs)
@@ -43,7 +49,7 @@ class LogView(ScrollView, can_focus=True):
         self._cache: OrderedDict[int, Text] = OrderedDict()
         # Rendered rows, the same Strip across frames: Textual caches what it derives from a strip
         # (crops, filters, styles) on the strip itself, so a fresh one per frame redid all of it.
-        self._strips: OrderedDict[tuple[int, Segment | None, int], Strip] = OrderedDict()  # (line, bar, width)
+        self._strips: OrderedDict[tuple[int, Segment | None, int, int], Strip] = OrderedDict()  # line, bar, width, shift
         self._bar: list[Segment] | None = None  # this frame's scrollbar, a segment per row
         self._seen = -1
         self.filter = None  # (description, predicate(line, kind)) or None
@@ -98,9 +104,7 @@ class LogView(ScrollView, can_focus=True):
         if self.follow:
             self.cursor = max(0, total - 1)
             self.scroll_to(y=self._last_page(total), animate=False, immediate=True)
-            self.border_subtitle = "following"
-        else:
-            self.border_subtitle = f"+{total - 1 - self.cursor:,} lines below (End follows)"
+        self.border_subtitle = self._where()
         self._seen = state
         self.refresh()
 
@@ -109,7 +113,7 @@ class LogView(ScrollView, can_focus=True):
         by its container, and it draws its own scrollbar (render_lines). Textual's ScrollBar widgets
         ask for a second layout pass after any layout that changes their parent's size (a zoom), and
         setting virtual_size asks for one, 10 a second under a flood (a Pilot test counts them). No
-        width: rows are cut at the view's edge, never scrolled sideways."""
+        width: ← and → shift the rows' text themselves (action_sideways), which needs no layout."""
         size = Size(0, height)
         if size != self.virtual_size:
             self.set_reactive(LogView.virtual_size, size)
@@ -137,8 +141,9 @@ class LogView(ScrollView, can_focus=True):
         records = self.parser.parse(line) if kind & 0x80 or fmt != "text" else []
         level = records[0].level if records else "info"
         where = line.source if line.stream in ("file", "stdin") else f"{line.source}:{line.stream[3:]}"
-        text = Text(f"{where[:10]:<10} ", style="dim")
-        text.append(visible(decode(line.data), 2000), style=LEVEL_STYLE.get(level, KIND_STYLE.get(fmt, "")))
+        text = Text(f"{where[:TAG_WIDTH - 1]:<{TAG_WIDTH - 1}} ", style="dim")
+        text.append(visible(decode(line.data), SHOWN_CHARACTERS),
+                    style=LEVEL_STYLE.get(level, KIND_STYLE.get(fmt, "")))
         self._cache[number] = text
         if len(self._cache) > 4000:
             self._cache.popitem(last=False)
@@ -170,11 +175,13 @@ class LogView(ScrollView, can_focus=True):
         if number is None or number >= self.control.lines.total:
             number = -1  # no line: a blank row
         cursor = number >= 0 and index == self.cursor and self.has_focus
-        key = (number, bar, width)
+        key = (number, bar, width, self.shift)
         strip = self._strips.get(key)
         if strip is None or cursor:
             text_width = width - (bar.cell_length if bar else 0)
             row = Strip([]) if number < 0 else Strip(self._text(number).render(self.app.console))
+            if self.shift:
+                row = Strip.join([row.crop(0, TAG_WIDTH), row.crop(TAG_WIDTH + self.shift)])
             row = row.crop_extend(0, text_width, None)
             if cursor:
                 row = row.apply_style(CURSOR)
@@ -187,6 +194,19 @@ class LogView(ScrollView, can_focus=True):
 
     def watch_cursor(self) -> None:
         self.refresh()
+
+    def action_sideways(self, direction: int) -> None:
+        """Half the text's width left or right, as less -S does; lines show up to 2000 characters."""
+        step = max(8, (self.size.width - TAG_WIDTH) // 2)
+        self.shift = max(0, min(SHOWN_CHARACTERS, self.shift + direction * step))
+
+    def watch_shift(self) -> None:
+        self.border_subtitle = self._where()
+        self.refresh()
+
+    def _where(self) -> str:
+        where = "following" if self.follow else f"+{self.total - 1 - self.cursor:,} lines below (End follows)"
+        return f"{where} · from column {self.shift + 1} (← back)" if self.shift else where
 
     def on_resize(self) -> None:
         self._seen = -1  # the size changed: lay out and follow again
