@@ -23,9 +23,12 @@ from venustui.parse import Parser
 from venustui.parse.text import decode, visible
 from venustui.textview import fence_line, hexs, queue_line, run_line
 
-KIND_STYLE = {"mesa": "#87afd7", "vkr": "#d7af5f", "vkr-server": "#d78700", "vtest": "#d75f5f", "ldso": "#8a8a8a",
-              "mvk": "#af87d7", "step": "#87d787", "kernel": "#5fafaf", "text": ""}
-LEVEL_STYLE = {"warn": "bold #ffd75f", "error": "bold #ff5f5f"}
+
+
+def line_styles(variables: dict[str, str]) -> dict[str, str]:
+    """A log line's style by kind and level, from the theme's variables (themes/*.toml: kind-vkr, level-warn...)."""
+    return {name: variables.get(name, "") for name in [f"kind-{kind}" for kind in FORMAT_NAMES if kind != "text"]
+            + ["level-warn", "level-error"]}
 CURSOR = Style(reverse=True)
 TAG_WIDTH = 11  # the source tag before each line's text
 SHOWN_CHARACTERS = 2000  # of a line's text, on screen
@@ -47,6 +50,7 @@ class LogView(ScrollView, can_focus=True):
         self.control = control
         self.parser = Parser()  # for display only: the model's parser has already folded these lines
         self._cache: OrderedDict[int, Text] = OrderedDict()
+        self._styles: dict[str, str] = {}  # line colours by kind and level, from the theme
         # Rendered rows, the same Strip across frames: Textual caches what it derives from a strip
         # (crops, filters, styles) on the strip itself, so a fresh one per frame redid all of it.
         self._strips: OrderedDict[tuple[int, Segment | None, int, int], Strip] = OrderedDict()  # line, bar, width, shift
@@ -60,6 +64,14 @@ class LogView(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self.set_interval(0.1, self.refresh_lines)
+        self.watch(self.app, "theme", self._restyle)
+
+    def _restyle(self) -> None:
+        """The theme's line colours; lines styled with the last theme's go."""
+        self._styles = line_styles(self.app.current_theme.variables)
+        self._cache.clear()
+        self._strips.clear()
+        self.refresh()
 
     def on_show(self) -> None:
         self.refresh_lines()  # a hidden view does not follow (below): catch up once shown
@@ -140,10 +152,11 @@ class LogView(ScrollView, can_focus=True):
         fmt = FORMAT_NAMES[kind & 0x7F]
         records = self.parser.parse(line) if kind & 0x80 or fmt != "text" else []
         level = records[0].level if records else "info"
+        styles = self._styles
         where = line.source if line.stream in ("file", "stdin") else f"{line.source}:{line.stream[3:]}"
         text = Text(f"{where[:TAG_WIDTH - 1]:<{TAG_WIDTH - 1}} ", style="dim")
         text.append(visible(decode(line.data), SHOWN_CHARACTERS),
-                    style=LEVEL_STYLE.get(level, KIND_STYLE.get(fmt, "")))
+                    style=styles.get(f"level-{level}") or styles.get(f"kind-{fmt}", ""))
         self._cache[number] = text
         if len(self._cache) > 4000:
             self._cache.popitem(last=False)
@@ -182,7 +195,9 @@ class LogView(ScrollView, can_focus=True):
             row = Strip([]) if number < 0 else Strip(self._text(number).render(self.app.console))
             if self.shift:
                 row = Strip.join([row.crop(0, TAG_WIDTH), row.crop(TAG_WIDTH + self.shift)])
-            row = row.crop_extend(0, text_width, None)
+            # Under the text's own colours, the view's (its CSS background and colour): Textual leaves
+            # a line's unstyled cells to the terminal's default background, dark in a light theme.
+            row = row.crop_extend(0, text_width, None).apply_style(self.rich_style)
             if cursor:
                 row = row.apply_style(CURSOR)
             strip = Strip.join([row, Strip([bar], bar.cell_length)]) if bar else row
