@@ -143,8 +143,15 @@ async def test_cursor_keys_mark_decode_search_zoom_theme_help(tmp_path):
         assert app.zoomed and not app.query_one("#panes").display
         await pilot.press("z")
         theme = app.theme
+
+        def colour_of_line() -> str:  # the cursor's line, a [VKR] print
+            return str(log._text(log.number(log.cursor)).spans[-1].style)
+
+        before = colour_of_line()
+        assert before == app.current_theme.variables["kind-vkr"]
         await pilot.press("T")
-        assert app.theme != theme
+        await pilot.pause(0.1)
+        assert app.theme != theme and colour_of_line() == app.current_theme.variables["kind-vkr"] != before
         await pilot.press("question_mark")
         await pilot.pause(0.1)
         assert "Rerun" in str(app.screen.query("Static")[1].render())
