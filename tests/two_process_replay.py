@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import venustui.session as session_module
@@ -16,6 +17,14 @@ from venustui.session import Session, replay
 def replayed(path: Path, helper: bool, until_seq: int | None = None) -> tuple[dict, int, int]:
     journal = Journal.open(path)
     session = Session([], follow=False)
+    if helper:  # a fold slower than the helper: the helper runs a ring ahead and waits for room
+        fold = session.fold
+
+        def slow_fold(event, layout=None):
+            time.sleep(0.002)
+            return fold(event, layout)
+
+        session.fold = slow_fold
     count = replay(journal, session, until_seq=until_seq, fold=None if helper else session.fold)
     return session.model.snapshot(), count, journal.unreadable
 
@@ -23,8 +32,7 @@ def replayed(path: Path, helper: bool, until_seq: int | None = None) -> tuple[di
 def main() -> int:
     path, mode = Path(sys.argv[1]), sys.argv[2]
     session_module.READ_AHEAD_BYTES = 0
-    session_module.REPLAY_CHUNK = 32 << 10
-    session_module.RING_BYTES = 100 << 10
+    session_module.RING_BYTES = 100 << 10  # chunks of up to 64 KiB (read from a pipe): the ring wraps
     started = []
     real_start = session_module._ReadAhead.start.__func__
 

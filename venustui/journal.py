@@ -368,7 +368,25 @@ class Journal:
                              f"(copied while being written, or the disk filled)")
 
     def events(self, until_seq: int | None = None) -> Iterator:
-        """Everything recorded, in sequence order; frames whose bytes fail their checksum are skipped and counted."""
+        """Everything recorded, in sequence order, each chunk as it was read (a long one's frames joined
+        again, so a replay folds the chunks the live session folded); frames whose bytes fail their
+        checksum are skipped and counted."""
+        read: list[ev.Chunk] = []  # frames of one read so far
+        for event in self._frames_read(until_seq):
+            if read and isinstance(event, ev.Chunk) and _continues(read[-1], event):
+                read.append(event)
+                continue
+            if read:
+                yield _joined(read)
+                read = []
+            if isinstance(event, ev.Chunk):
+                read.append(event)
+            else:
+                yield event
+        if read:
+            yield _joined(read)
+
+    def _frames_read(self, until_seq: int | None) -> Iterator:
         data = self._map
         for pos in self._frames:
             (_, kind, partial, meta_len, size, seq, count, generation, offset, wall, mono, crc,
@@ -398,6 +416,20 @@ class Journal:
 
     def close(self) -> None:
         self._map.close()
+
+
+def _continues(a: ev.Chunk, b: ev.Chunk) -> bool:
+    """b is the next frame of the chunk a was read as."""
+    return (a.source, a.stream, a.generation, a.wall, a.mono) == (b.source, b.stream, b.generation, b.wall, b.mono) \
+        and not a.partial and a.seq + a.count == b.seq and a.offset + len(a.data) == b.offset
+
+
+def _joined(frames: list[ev.Chunk]) -> ev.Chunk:
+    if len(frames) == 1:
+        return frames[0]
+    first, last = frames[0], frames[-1]
+    return ev.Chunk(first.source, first.stream, first.generation, first.offset, b"".join(f.data for f in frames),
+                    last.partial, first.wall, first.mono, first.seq, sum(f.count for f in frames))
 
 
 def _head(data, pos: int) -> tuple | None:

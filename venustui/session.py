@@ -167,12 +167,10 @@ def replay(journal, session: Session, *, speed: float | None = None, until_seq: 
            until_time: float | None = None, on_event=None, fold=None) -> int:
     """Feed a journal through the session's fold in recorded order; returns how many events.
 
-    speed None replays as fast as possible, joining consecutive chunks of one stream into
-    larger ones (folding is the same for any chunking, and larger chunks fold faster);
-    otherwise recorded gaps are waited out, divided by speed (a number, or a callable read
-    before each event: None from it means no wait). until_time is seconds after the first
-    recorded event.
-    """
+    speed None replays as fast as possible; otherwise recorded gaps are waited out, divided by
+    speed (a number, or a callable read before each event: None from it means no wait).
+    until_time is seconds after the first recorded event. Either way the fold gets the chunks
+    the live session folded, so it reaches the same state (evictions included)."""
     tune_gc()
     fold_one = fold or session.fold
     events = _Bounded(journal.events(until_seq), until_seq, until_time)
@@ -180,7 +178,7 @@ def replay(journal, session: Session, *, speed: float | None = None, until_seq: 
         ahead = _ReadAhead.start(journal, until_seq, until_time, session.ingest) if fold is None else None
         if ahead is not None:
             return ahead.fold_into(session, journal, events)
-        for event in _joined_chunks(events):
+        for event in events:
             fold_one(event)
         return events.count
     anchor: tuple[float, float] | None = None  # (recorded offset, monotonic time) the pace counts from
@@ -229,31 +227,6 @@ class _Bounded:
         return (event for event, _ in self.timed())
 
 
-def _joined_chunks(events):
-    """Consecutive pieces of one read joined back into chunks of up to REPLAY_CHUNK bytes. The
-    first chunks are smaller (the limit doubles from one piece), so the fold starts at once."""
-    parts: list[Chunk] = []
-    size = 0
-    limit = 1
-    for event in events:
-        if isinstance(event, Chunk) and parts and size < limit and _continues(parts[-1], event):
-            parts.append(event)
-            size += len(event.data)
-            continue
-        if parts:
-            yield _joined(parts)
-            limit = min(2 * limit if limit > 1 else FIRST_REPLAY_CHUNK, REPLAY_CHUNK)
-        if isinstance(event, Chunk):
-            parts, size = [event], len(event.data)
-        else:
-            parts, size = [], 0
-            yield event
-    if parts:
-        yield _joined(parts)
-
-
-REPLAY_CHUNK = 4 << 20
-FIRST_REPLAY_CHUNK = 128 << 10
 READ_AHEAD_BYTES = 16 << 20  # smaller journals replay faster than a helper process starts
 RING_BYTES = 32 << 20  # chunk bytes the helper may have read ahead of the fold
 PIPE_BYTES = 1 << 20  # Linux's default limit for a pipe's buffer (fs.pipe-max-size)
@@ -261,10 +234,10 @@ RING_HEAD = 16  # how far the fold has copied, how often it waited
 
 
 class _ReadAhead:
-    """A replay on both cores: a helper process (a fork) reads the journal, joins its chunks and
-    lays each one out (ingest.plan, parsing included); this process only folds. Chunk bytes
-    cross through a shared ring buffer, their layouts and every other event through a pipe.
-    If the helper stops early, this process reads the rest itself."""
+    """A replay on both cores: a helper process (a fork) reads the journal and lays each chunk out
+    (ingest.plan, parsing included); this process only folds. Chunk bytes cross through a shared
+    ring buffer, their layouts and every other event through a pipe. If the helper stops early,
+    this process reads the rest itself."""
 
     def __init__(self, process, conn, ring):
         self._process, self._conn, self._ring = process, conn, ring
@@ -323,7 +296,7 @@ class _ReadAhead:
                     next_seq = event.seq + 1
         finally:
             self.close()
-        for event in _joined_chunks(e for e in events if e.seq >= next_seq):
+        for event in (e for e in events if e.seq >= next_seq):
             session.fold(event)
         return events.count
 
@@ -342,7 +315,7 @@ def _read_ahead(journal, until_seq, until_time, ingest: Ingest, conn, ring) -> N
     try:
         found_on_opening = journal.unreadable  # counted by the replaying process already
         events = _Bounded(journal.events(until_seq), until_seq, until_time)
-        for event in _joined_chunks(events):
+        for event in events:
             if not isinstance(event, Chunk):
                 conn.send_bytes(marshal.dumps(("event", pickle.dumps(event))))
                 continue
@@ -385,20 +358,6 @@ def _ring_read(ring, at: int, size: int) -> bytes:
     first = min(size, RING_BYTES - start)
     data = ring[RING_HEAD + start:RING_HEAD + start + first]
     return data + ring[RING_HEAD:RING_HEAD + size - first] if first < size else data
-
-
-def _continues(a: Chunk, b: Chunk) -> bool:
-    """b is the next piece of the chunk a was read as (the journal stores big chunks in pieces)."""
-    return (a.source, a.stream, a.generation, a.wall, a.mono) == (b.source, b.stream, b.generation, b.wall, b.mono) \
-        and not a.partial and a.seq + a.count == b.seq and a.offset + len(a.data) == b.offset
-
-
-def _joined(parts: list[Chunk]) -> Chunk:
-    if len(parts) == 1:
-        return parts[0]
-    first, last = parts[0], parts[-1]
-    return Chunk(first.source, first.stream, first.generation, first.offset, b"".join(p.data for p in parts),
-                 last.partial, first.wall, first.mono, first.seq, sum(p.count for p in parts))
 
 
 def _first_lines(chunk: Chunk, count: int) -> Chunk:
