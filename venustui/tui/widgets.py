@@ -55,6 +55,7 @@ class LogView(ScrollView, can_focus=True):
         # (crops, filters, styles) on the strip itself, so a fresh one per frame redid all of it.
         self._strips: OrderedDict[tuple[int, Segment | None, int, int], Strip] = OrderedDict()  # line, bar, width, shift
         self._bar: list[Segment] | None = None  # this frame's scrollbar, a segment per row
+        self._base = Style()  # this frame's background and colour under the rows
         self._seen = -1
         self.filter = None  # (description, predicate(line, kind)) or None
         self._rows: list[int] = []  # the line numbers shown when filtering
@@ -178,6 +179,7 @@ class LogView(ScrollView, can_focus=True):
             self._bar = [Segment(cell.text, cell.style.clear_meta_and_links()) for cell in bar.segments]
         else:
             self._bar = None
+        self._base = self.rich_style  # worked out from the ancestors' styles: once a frame, not once a row
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -197,7 +199,7 @@ class LogView(ScrollView, can_focus=True):
                 row = Strip.join([row.crop(0, TAG_WIDTH), row.crop(TAG_WIDTH + self.shift)])
             # Under the text's own colours, the view's (its CSS background and colour): Textual leaves
             # a line's unstyled cells to the terminal's default background, dark in a light theme.
-            row = row.crop_extend(0, text_width, None).apply_style(self.rich_style)
+            row = row.crop_extend(0, text_width, None).apply_style(self._base)
             if cursor:
                 row = row.apply_style(CURSOR)
             strip = Strip.join([row, Strip([bar], bar.cell_length)]) if bar else row
