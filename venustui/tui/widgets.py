@@ -23,15 +23,15 @@ from venustui.parse import Parser
 from venustui.parse.text import decode, visible
 from venustui.textview import fence_line, hexs, queue_line, run_line
 
+CURSOR = Style(reverse=True)
+TAG_WIDTH = 11  # the source tag before each line's text
+SHOWN_CHARACTERS = 2000  # of a line's text, on screen
 
 
 def line_styles(variables: dict[str, str]) -> dict[str, str]:
     """A log line's style by kind and level, from the theme's variables (themes/*.toml: kind-vkr, level-warn...)."""
     return {name: variables.get(name, "") for name in [f"kind-{kind}" for kind in FORMAT_NAMES if kind != "text"]
             + ["level-warn", "level-error"]}
-CURSOR = Style(reverse=True)
-TAG_WIDTH = 11  # the source tag before each line's text
-SHOWN_CHARACTERS = 2000  # of a line's text, on screen
 
 
 class LogView(ScrollView, can_focus=True):
@@ -39,8 +39,8 @@ class LogView(ScrollView, can_focus=True):
 
     BINDINGS = [("up", "cursor(-1)", "Up"), ("down", "cursor(1)", "Down"), ("pageup", "cursor(-20)", "Page up"),
                 ("pagedown", "cursor(20)", "Page down"), ("end", "follow", "Follow"),
-                Binding("left", "sideways(-1)", "Sideways", show=False), Binding("right", "sideways(1)", "Sideways",
-                                                                                show=False)]
+                Binding("left", "sideways(-1)", "Sideways", show=False),
+                Binding("right", "sideways(1)", "Sideways", show=False)]
     follow = reactive(True)
     cursor = reactive(0)
     shift = reactive(0)  # columns of line text scrolled out on the left (the source tag stays)
