@@ -51,7 +51,6 @@ WRITE_PARTS = 1020  # buffers per writev call (IOV_MAX is 1024)
 FRAME = struct.Struct("<4sBBHIqqqqddII")
 FRAME_MAGIC = b"\xf5VTJ"
 CHUNK, NOTICE, RUN, ACTION, HEADER, STATUS = range(1, 7)
-EVENT_KINDS = {NOTICE: "notice", RUN: "run", ACTION: "action"}
 
 
 @dataclass(slots=True)
@@ -286,8 +285,8 @@ class Journal:
     status: dict[str, str]
     unreadable: int = 0  # recorded items (lines and events) that could not be read
     problems: list[str] = field(default_factory=list)
-    _map: Any = None
-    _frames: array = field(default_factory=lambda: array("q"))  # where each whole frame starts
+    _map: Any = field(default=None, repr=False)
+    _frames: array = field(default_factory=lambda: array("q"), repr=False)  # where each whole frame starts
     _last_seq: int = 0
 
     @classmethod
