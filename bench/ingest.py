@@ -166,12 +166,11 @@ def live_bench(folder: Path, rate: int, seconds: float) -> None:
     lags = when[which] - np.array(write_times)
     p99 = float(np.percentile(np.repeat(lags, per_batch), 99)) * 1000
     tracked = session.ingest.slow_lines
-    index_bytes = sum(i.nbytes for i in session.ingest.indexes.values())
     print(f"live: {count:,} lines at {rate:,}/s for {seconds:.0f} s; folded {folded:,}; lost {count - folded} "
           f"lines; checksum {'equal' if crc == expected_crc else 'DIFFERENT'}")
     print(f"live: p99 lag write→model {p99:.1f} ms (max {lags.max() * 1000:.1f} ms); session CPU "
           f"{100 * cpu / wall:.0f}% of one core over {wall:.1f} s; parsed on the slow path "
-          f"{tracked:,} lines ({100 * tracked / max(folded, 1):.1f}%); index {index_bytes / max(folded, 1):.1f} B/line")
+          f"{tracked:,} lines ({100 * tracked / max(folded, 1):.1f}%)")
 
 
 def main() -> int:

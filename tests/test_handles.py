@@ -40,7 +40,7 @@ def test_parse_value():
     assert H.parse_value("12") == 12
     with pytest.raises(UserError, match="not a handle value"):
         H.parse_value("fence")
-    with pytest.raises(UserError, match="64 bits"):
+    with pytest.raises(UserError, match="out of range for a 64-bit"):
         H.parse_value("0x1" + "0" * 16)
 
 

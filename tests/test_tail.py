@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import threading
 from pathlib import Path
 
@@ -73,21 +74,26 @@ def test_appends_arrive_with_exact_offsets(tmp_path, tail_of):
     assert [l.offset for l in sink.lines()] == [0, 4, 8]
 
 
-def test_partial_line_waits_for_newline_then_flushes_when_idle(tmp_path, tail_of):
+def test_partial_line_waits_for_its_newline_however_long_and_goes_out_at_stop(tmp_path, tail_of):
+    """A line written in two parts, seconds apart, is one line; an unfinished one goes out when the tail stops."""
     path = tmp_path / "g.log"
     path.write_bytes(b"")
-    tail, sink = tail_of(path, idle_flush=60)
+    tail, sink = tail_of(path)
     with open(path, "ab") as f:
-        f.write(b"half")
+        f.write(b"[VKR] vkCreateFe")
         f.flush()
-        wait_for(lambda: tail.bytes_read == 4)
+        wait_for(lambda: tail.bytes_read == 16)
+        time.sleep(1.0)  # longer than any idle flush used to be
         assert sink.lines() == []
-        f.write(b" line\n")
+        f.write(b"nce: fence 0x50000000005\n")
     wait_for(lambda: sink.lines())
-    assert data_of(sink.lines()) == [b"half line"]
+    assert data_of(sink.lines()) == [b"[VKR] vkCreateFence: fence 0x50000000005"]
     unfinished = tmp_path / "g2.log"
     unfinished.write_bytes(b"no newline")
-    _, sink2 = tail_of(unfinished, idle_flush=0.1)
+    tail2, sink2 = tail_of(unfinished)
+    wait_for(lambda: tail2.bytes_read == 10)
+    assert sink2.lines() == []
+    tail2.stop()
     line = wait_for(lambda: sink2.lines())[0]
     assert line.data == b"no newline" and line.terminated is False
 

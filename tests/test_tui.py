@@ -170,7 +170,8 @@ async def test_log_text_with_markup_and_escapes_shows_literally(tmp_path):
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause(0.3)
         text = app.query_one("#log", LogView)._text(0).plain
-        assert "[bold]x[/] [/] red  nul\\0 \ufffd" in text and "\x1b" not in text
+        # Escape sequences are shown as text (a person sees the log held them), never sent to the terminal.
+        assert "[bold]x[/] [/] \\x1b[31mred\\x1b[0m \\x1b]0;title\\x07 nul\\0 \ufffd" in text and "\x1b" not in text
         await pilot.press("q")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 from pathlib import Path
 import signal
@@ -21,20 +22,27 @@ from venustui.events import Notice, RunEvent
 from venustui.parse import Parser, find_handles
 from venustui.parse.text import decode as decode_text
 from venustui.session import Session, fold_files
-from venustui.sources import parse_spec
+from venustui.sources import check_spec, parse_spec
 from venustui import textview
 
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes as one line naming the argument and where the help is, not a usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = _OneLineParser(
         prog="venustui",
         description="A live monitor for debugging Venus (Mesa's virtio-gpu Vulkan driver) and virglrenderer.",
     )
     top.add_argument("--version", action="version", version=f"venustui {__version__}")
     top.add_argument("--config", metavar="FILE", help="configuration file (default: "
                      "$XDG_CONFIG_HOME/venustui/config.toml)")
-    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
 
     tui = sub.add_parser("tui", help="the live monitor (the default command): sources, else the config's, else the lab",
                          description="The terminal UI on SOURCE… (or the config's sources, or the lab when there are "
@@ -86,12 +94,13 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("sources", nargs="*", metavar="SOURCE")
     rec.add_argument("-n", "--no-follow", action="store_true", help="read files to their end and stop")
     rec.add_argument("--idle-exit", type=float, metavar="SECONDS", help="stop after this long with nothing new")
+    rec.add_argument("--force", action="store_true", help="replace FILE even if it is not a journal")
 
     rep = sub.add_parser("replay", help="feed a journal through the same path as live input")
     rep.add_argument("journal", metavar="FILE")
     pace = rep.add_mutually_exclusive_group()
     pace.add_argument("--fast", action="store_true", help="as fast as possible")
-    pace.add_argument("--speed", type=float, metavar="N", help="N times the recorded pace (default 1)")
+    pace.add_argument("--speed", type=_speed, metavar="N", help="N times the recorded pace (default 1)")
     rep.add_argument("--until", metavar="TIME|SEQ", help="stop at this many seconds in (e.g. 12.5s) or at this "
                      "sequence number (e.g. 4000)")
     rep.add_argument("--summary", action="store_true", help="print only the summary and findings")
@@ -159,6 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"venustui: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("venustui: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # Output piped into head or less that closed early: nothing left to say.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -233,11 +245,12 @@ def record(args, cfg: config_mod.Config, console: Console) -> int:
     from venustui.journal import Recorder
 
     specs = _specs(args, cfg)
-    recorder = Recorder(args.output, sources=specs, config=cfg.raw)
+    for spec in specs:  # a source that can never be read leaves no journal behind
+        check_spec(spec, follow=not args.no_follow)
+    recorder = Recorder(args.output, sources=specs, config=cfg.raw, force=args.force)
     session = _follow(args, cfg, console, recorder=recorder, show=False, specs=specs)
-    lines = sum(session.model.lines.values())
-    print(f"read {lines:,} lines, recorded {recorder.lines_written:,} ({recorder.bytes_written:,} bytes) "
-          f"to {args.output}")
+    print(f"read {session.lines_taken:,} lines, recorded {recorder.lines_written:,} "
+          f"({recorder.bytes_written:,} bytes) to {args.output}")
     if recorder.stopped:
         print(f"venustui record: recording stopped early: {recorder.stopped}; the session went on without it",
               file=sys.stderr)
@@ -253,33 +266,69 @@ def _specs(args, cfg: config_mod.Config):
     return [parse_spec(t) for t in texts]
 
 
+class _Interrupts:
+    """Ctrl-C and SIGTERM while a session runs: the first asks it to stop between batches (so a batch
+    is never recorded but left unfolded), a second hurries the stop along."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.count = 0
+        self._previous: dict = {}
+
+    def __enter__(self) -> "_Interrupts":
+        for number in self.SIGNALS:
+            self._previous[number] = signal.signal(number, self._on_signal)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _on_signal(self, signum, frame) -> None:
+        self.count += 1
+
+    @property
+    def stop(self) -> bool:
+        return self.count > 0
+
+    def hurry(self) -> bool:
+        return self.count > 1
+
+
 def _follow(args, cfg, console: Console, *, recorder, show: bool, specs=None) -> Session:
     """Run a session over the sources until they end, it goes idle, or Ctrl-C/SIGTERM."""
     specs = specs or _specs(args, cfg)
     session = Session(specs, cfg, follow=not args.no_follow, recorder=recorder)
-    previous = signal.signal(signal.SIGTERM, _raise_stop)
     display = Parser(cfg.rules, cfg.mesa_version)  # parses untracked lines for printing only
-    try:
-        session.start()
-    except UserError:
-        if recorder is not None:
-            recorder.close()
-        raise
-    last_event = time.monotonic()
-    try:
-        while not session.finished:
-            batch = session.pump(0.1)
-            if batch:
-                last_event = time.monotonic()
-            elif args.idle_exit is not None and time.monotonic() - last_event >= args.idle_exit:
-                break
-            if show:
-                _print_batch(console, batch, display)
-    except (KeyboardInterrupt, _Stop):
-        pass
-    finally:
-        session.stop()  # folds (and records) whatever arrived while stopping: nothing read is lost
-        signal.signal(signal.SIGTERM, previous)
+    printer = textview.EventPrinter(sys.stdout, display, color=console.is_terminal) if show else None
+    with _Interrupts() as interrupts:
+        try:
+            session.start()
+        except UserError:
+            if recorder is not None:
+                recorder.close()
+            raise
+        last_event = time.monotonic()
+        try:
+            while not session.finished and not interrupts.stop:
+                batch = session.pump(0.1)
+                if batch:
+                    last_event = time.monotonic()
+                elif args.idle_exit is not None and time.monotonic() - last_event >= args.idle_exit:
+                    break
+                if printer is not None:
+                    printer.batch(batch)
+        finally:
+            # Folds (and records) what was read before the stop, for a few seconds at most: the rest is
+            # recorded and counted as not folded.
+            session.stop(hurry=interrupts.hurry)
+            if printer is not None:
+                printer.flush()
+    if session.lines_unfolded:
+        print(f"venustui: stopped before folding the last {session.lines_unfolded:,} of "
+              f"{session.lines_taken:,} lines read; the summary leaves them out"
+              + (" (they are in the journal)" if recorder is not None else ""), file=sys.stderr)
     return session
 
 
@@ -298,10 +347,30 @@ def _parse_until(text: str | None) -> tuple[int | None, float | None]:
     raw = text.strip().lower()
     try:
         if raw.endswith("s"):
-            return None, float(raw[:-1])
-        return int(raw), None
+            seconds = float(raw[:-1])
+            if math.isfinite(seconds) and seconds >= 0:
+                return None, seconds
+        elif int(raw) >= 1:
+            return int(raw), None
     except ValueError:
-        raise UserError(f"--until {text}: give seconds like 12.5s or a sequence number like 4000") from None
+        pass
+    raise UserError(f"--until {text}: give seconds like 12.5s or a sequence number like 4000")
+
+
+SPEED_RANGE = (0.001, 1_000_000.0)  # slower than a thousandth, a second of log takes over 16 minutes
+
+
+def _speed(text: str) -> float:
+    """--speed N: a finite factor of the recorded pace."""
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = math.nan
+    low, high = SPEED_RANGE
+    if not low <= speed <= high:  # nan fails both comparisons
+        raise argparse.ArgumentTypeError(f"{text}: give a factor of the recorded pace from {low:g} to {high:g} "
+                                         "(e.g. 0.5, 2 or 10; --fast for no waits)")
+    return speed
 
 
 def replay_cmd(args, cfg: config_mod.Config, console: Console) -> int:
@@ -321,12 +390,12 @@ def replay_cmd(args, cfg: config_mod.Config, console: Console) -> int:
         VenusApp(control, subtitle=f"replay of {journal.path.name}").run()
         _journal_problems(journal)
         return 0
-    display = Parser(cfg.rules, cfg.mesa_version)
+    printer = textview.EventPrinter(sys.stdout, Parser(cfg.rules, cfg.mesa_version), color=console.is_terminal)
     quiet = args.summary
 
     def show(event, records):
         if not quiet:
-            _print_batch(console, [(event, records)], display)
+            printer.batch([(event, records)])
 
     speed = None if args.fast or args.summary else (args.speed or 1.0)
     try:
@@ -340,9 +409,12 @@ def replay_cmd(args, cfg: config_mod.Config, console: Console) -> int:
 
 
 def _journal_problems(journal) -> None:
-    if journal.unreadable or journal.problems:
+    if journal.unreadable:
         print(f"venustui: {journal.path}: {journal.unreadable} recorded item(s) could not be read and were "
               f"skipped ({'; '.join(journal.problems) or 'damaged records'}); the rest was replayed", file=sys.stderr)
+    elif journal.problems:
+        print(f"venustui: {journal.path}: damaged, but every recorded line was read ({'; '.join(journal.problems)})",
+              file=sys.stderr)
     if "stopped" in journal.status:
         print(f"venustui: {journal.path}: recording stopped early: {journal.status['stopped']}", file=sys.stderr)
 
@@ -350,16 +422,17 @@ def _journal_problems(journal) -> None:
 def report_cmd(args, cfg: config_mod.Config, console: Console) -> int:
     from venustui.diagnose import diagnose
     from venustui.journal import Journal
-    from venustui.report import markdown, to_html
+    from venustui.report import build, to_html, to_markdown
     from venustui.session import replay
 
     journal = Journal.open(args.journal)
     session = Session([], cfg, follow=False)
     replay(journal, session)
-    text = markdown(session.model, diagnose(session.model), journal.header, unreadable=journal.unreadable,
-                    stopped=journal.status.get("stopped", ""))
+    blocks = build(session.model, diagnose(session.model), journal.header, unreadable=journal.unreadable,
+                   stopped=journal.status.get("stopped", ""))
+    text = to_markdown(blocks)
     if args.output:
-        out = text if not args.output.endswith((".html", ".htm")) else to_html(text)
+        out = to_html(blocks) if args.output.endswith((".html", ".htm")) else text
         try:
             with open(args.output, "w", encoding="utf-8") as f:
                 f.write(out)
@@ -399,23 +472,6 @@ def export_cmd(args, cfg: config_mod.Config, console: Console) -> int:
         print(json.dumps(row))
     _journal_problems(journal)
     return 0
-
-
-def _print_batch(console: Console, batch, display: Parser) -> None:
-    for event, records in batch:
-        if isinstance(event, Notice):
-            console.print(textview.notice_text(event))
-            continue
-        if isinstance(event, RunEvent):
-            if event.kind == "probe" and event.data.get("ev") in ("step", "sample", "phase", "error"):
-                console.print(textview.probe_event_text(event.data))
-            continue
-        parsed: dict[int, list] = {}
-        for record in records:
-            parsed.setdefault(record.seq, []).append(record)
-        for line in event.lines():
-            for record in parsed.get(line.seq) or display.parse(line):
-                console.print(textview.record_text(record))
 
 
 def decode(args, cfg: config_mod.Config, console: Console) -> int:
@@ -621,7 +677,7 @@ def lab_story(lab, args, cfg: config_mod.Config, console: Console) -> int:
         raise UserError(f"the lab is not installed in {lab.root} (run: venustui lab install)")
     recorder = Recorder(args.output, config=cfg.raw) if args.output else None
     session = Session([], cfg, follow=False, recorder=recorder)
-    display = Parser(cfg.rules, cfg.mesa_version)
+    printer = textview.EventPrinter(sys.stdout, Parser(cfg.rules, cfg.mesa_version), color=console.is_terminal)
     started = time.monotonic()
     ready = lab.start(session.hub, vkr_debug=_names(args.vkr_debug))
     console.print(Text(f"lab '{lab.name}' server ready in {ready:.2f} s ({lab.manifest['mode']} install)",
@@ -633,7 +689,7 @@ def lab_story(lab, args, cfg: config_mod.Config, console: Console) -> int:
         batch = session.pump(0.05)
         while batch:
             if not args.quiet:
-                _print_batch(console, batch, display)
+                printer.batch(batch)
             batch = session.pump(0.05)
 
     def after_run(record) -> None:

@@ -10,7 +10,7 @@ variable is unset) or the path given with ``--config``. Sections:
 
     [[rules]]                   # user line rules, tried before the built-in ones
     name = "my-print"
-    pattern = '^\\[MYVKR\\] (?P<fn>\\w+): ret=(?P<ret>-?\\d+)'
+    pattern = '^\\[MYVKR\\] (?P<fn>\\w+): ret=(?P<ret>-?\\d+)'   # RE2 syntax: linear time
     level = "info"              # debug | info | warn | error
 
     [targets.test_fence]        # programs to rerun with flags toggled (the probe is built in)
@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import re2
+
 from venustui.errors import UserError
 
 LEVELS = ("debug", "info", "warn", "error")
@@ -35,8 +37,21 @@ RULE_NAME = re.compile(r"^[A-Za-z][\w-]*$")
 @dataclass(frozen=True)
 class UserRule:
     name: str
-    pattern: re.Pattern[str]
+    pattern: Any  # a compiled RE2 pattern: search() and groupdict() as with re
     level: str = "info"
+
+
+def compile_rule(pattern: str, where: str):
+    """A user rule's pattern, compiled by RE2: matching takes time linear in the line whatever the
+    pattern (Python's re can take exponential time on a pattern like (a+)+$, stalling the session)."""
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print its own message to stderr; ours is the one line below
+    try:
+        return re2.compile(pattern, options=options)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise UserError(f"{where}: invalid regex: {reason} (fix the pattern: RE2 syntax, like Python's re without "
+                        "backreferences or lookaround; named groups like (?P<fn>\\w+) become fields)") from None
 
 
 @dataclass(frozen=True)
@@ -130,13 +145,7 @@ def parse(data: dict[str, Any], where: Path | None = None) -> Config:
         pattern = rule.get("pattern")
         if not isinstance(pattern, str) or not pattern:
             raise UserError(f"{where_rule} ({name}): pattern must be a non-empty regex string")
-        try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
-            raise UserError(
-                f"{where_rule} ({name}): invalid regex: {exc} (fix the pattern; Python re syntax, "
-                "named groups like (?P<fn>\\w+) become fields)"
-            ) from None
+        compiled = compile_rule(pattern, f"{where_rule} ({name})")
         level = rule.get("level", "info")
         if level not in LEVELS:
             raise UserError(f"{where_rule} ({name}): level must be one of {', '.join(LEVELS)}, not {level!r}")
@@ -158,7 +167,7 @@ def parse(data: dict[str, Any], where: Path | None = None) -> Config:
         argv = table.get("argv")
         if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
             raise UserError(f"{where_target}: argv must be a non-empty list of strings "
-                            "(no shell runs; {{VN_PERF}} and {{VN_DEBUG}} are filled in)")
+                            "(no shell runs; {VN_PERF} and {VN_DEBUG} are filled in)")
         unknown = sorted(set(re.findall(r"\{(\w+)\}", " ".join(argv))) - {"VN_PERF", "VN_DEBUG"})
         if unknown:
             raise UserError(f"{where_target}: unknown placeholder {{{unknown[0]}}} (only {{VN_PERF}} and "

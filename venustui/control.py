@@ -193,7 +193,7 @@ class Control:
         self.wait_for_screen()
         with self.lock:
             records = self.session.fold(event)
-            if isinstance(event, Chunk):
+            if isinstance(event, Chunk) and not event.overflow:  # overflow bytes are no line to show
                 layout = self.session.ingest.layout
                 if layout is not None and layout[0] is event:
                     self.lines.add(event, layout[1], layout[2])

@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Bytes of a line that are a line: the rest up to its newline is overflow (kept and counted, not parsed).
+# lnav keeps 4 MiB of a line too. A Venus line is at most a few KiB; a longer one is a dump or garbage,
+# whose start is what a person reads.
+LINE_LIMIT = 4 << 20
+
 # Streams a line can come from.
 FILE = "file"
 STDOUT = "stdout"
@@ -34,6 +39,7 @@ class Line:
     wall: float
     mono: float
     seq: int = 0
+    cut: bool = False  # longer than the line limit: these are its first bytes, the rest came as overflow
 
     @property
     def end(self) -> int:
@@ -48,7 +54,9 @@ class Chunk:
     ``data`` holds whole lines, each ending in a newline, except that the last one
     lacks it when ``partial`` (flushed after an idle wait, at EOF or before a
     rotation). ``seq`` is the sequence number of its first line; lines take
-    consecutive numbers.
+    consecutive numbers. A line longer than the line limit ends a chunk marked ``cut``
+    (partial too); the rest of that line up to its newline follows in ``overflow``
+    chunks, which hold bytes but no line (count 0, no sequence number of their own).
     """
 
     source: str
@@ -61,13 +69,17 @@ class Chunk:
     mono: float
     seq: int = 0
     count: int = 0
+    cut: bool = False
+    overflow: bool = False
 
     def __post_init__(self) -> None:
-        if not self.count:
+        if not self.count and not self.overflow:
             self.count = self.data.count(b"\n") + (1 if self.partial else 0)
 
     def lines(self) -> list[Line]:
         """The chunk's lines as Line events (built on demand: the fast path never needs them all)."""
+        if self.overflow:
+            return []
         parts = self.data.split(b"\n")
         if not self.partial:
             parts.pop()  # after the final newline
@@ -77,7 +89,7 @@ class Chunk:
         for i, part in enumerate(parts):
             terminated = not (self.partial and i == last)
             out.append(Line(self.source, self.stream, self.generation, offset, part, terminated,
-                            self.wall, self.mono, self.seq + i))
+                            self.wall, self.mono, self.seq + i, self.cut and i == last))
             offset += len(part) + 1
         return out
 
@@ -85,7 +97,7 @@ class Chunk:
         """One line by its byte span within data and its index within the chunk."""
         terminated = not (self.partial and end == len(self.data))
         return Line(self.source, self.stream, self.generation, self.offset + start, self.data[start:end],
-                    terminated, self.wall, self.mono, self.seq + index)
+                    terminated, self.wall, self.mono, self.seq + index, self.cut and not terminated)
 
 
 # Notice kinds a source can report.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from venustui.errors import UserError
+from venustui.numbers import parse_integer
 
 MASK64 = (1 << 64) - 1
 LOW40 = (1 << 40) - 1
@@ -50,17 +50,8 @@ POINTER_RANGES = (
 
 
 def parse_value(text: str) -> int:
-    """Hex with 0x, or decimal (host messages print object ids in decimal)."""
-    raw = text.strip().replace("_", "").replace("'", "")
-    try:
-        value = int(raw, 16) if raw.lower().startswith("0x") else int(raw, 10)
-    except ValueError:
-        raise UserError(f"{text!r}: not a handle value (write hex as 0x50000000005, or a decimal id)") from None
-    if value < 0:
-        value &= MASK64
-    if value > MASK64:
-        raise UserError(f"{text}: wider than 64 bits (a Vulkan handle is 64 bits)")
-    return value
+    """Hex with 0x, or decimal (host messages print object ids in decimal); signed values wrap to 64 bits."""
+    return parse_integer(text, 64, "handle value")
 
 
 def trailing_zeros(value: int) -> int:

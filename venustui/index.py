@@ -195,43 +195,6 @@ def _lines_in(sub_starts: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return np.unique(np.searchsorted(sub_starts, positions, side="right") - 1)
 
 
-BLOCK = 1 << 16
-
-
-class LineIndex:
-    """Offsets and kinds of every line of one stream, appended chunk by chunk, in fixed-size blocks."""
-
-    def __init__(self) -> None:
-        self._offsets: list[np.ndarray] = []
-        self._kinds: list[np.ndarray] = []
-        self._fill = BLOCK  # entries used in the last block
-        self.count = 0
-
-    def append(self, offsets: np.ndarray, kinds: np.ndarray) -> None:
-        pos = 0
-        while pos < len(offsets):
-            if self._fill == BLOCK:
-                self._offsets.append(np.empty(BLOCK, dtype=np.uint64))
-                self._kinds.append(np.empty(BLOCK, dtype=np.uint8))
-                self._fill = 0
-            take = min(BLOCK - self._fill, len(offsets) - pos)
-            self._offsets[-1][self._fill:self._fill + take] = offsets[pos:pos + take]
-            self._kinds[-1][self._fill:self._fill + take] = kinds[pos:pos + take]
-            self._fill += take
-            pos += take
-        self.count += len(offsets)
-
-    def offset(self, line: int) -> int:
-        return int(self._offsets[line // BLOCK][line % BLOCK])
-
-    def kind(self, line: int) -> int:
-        return int(self._kinds[line // BLOCK][line % BLOCK])
-
-    @property
-    def nbytes(self) -> int:
-        return sum(a.nbytes for a in self._offsets) + sum(a.nbytes for a in self._kinds)
-
-
 @dataclass
 class FileIndex:
     path: str

@@ -16,7 +16,7 @@ from itertools import repeat
 import numpy as np
 
 from venustui.events import Chunk, Record
-from venustui.index import FORMAT_NAMES, TEXT, TRACKED, LineIndex, classify, handle_values, line_starts
+from venustui.index import FORMAT_NAMES, TEXT, TRACKED, classify, handle_values, line_starts
 from venustui.model import Model
 from venustui.parse import Parser
 
@@ -127,27 +127,23 @@ class Ingest:
         self.model = model
         self.parse_all = parse_all  # every line on the slow path (tests prove both paths agree)
         self.track_text = bool(parser.user_rules)  # user rules may match any line
-        self.indexes: dict[tuple[str, str, int], LineIndex] = {}
         self.slow_lines = 0
         self.layout = None  # (chunk, line starts, kinds) of the chunk folded last
-
-    def index_for(self, chunk: Chunk) -> LineIndex:
-        key = (chunk.source, chunk.stream, chunk.generation)
-        index = self.indexes.get(key)
-        if index is None:
-            index = self.indexes[key] = LineIndex()
-        return index
 
     def plan(self, chunk: Chunk) -> Layout:
         return plan(chunk, parse_all=self.parse_all, track_text=self.track_text)
 
     def fold(self, chunk: Chunk, layout: Layout | None = None) -> list[Record]:
         """Index, count and fold one chunk (laid out ahead or now); returns the records of the lines it parsed."""
+        if chunk.overflow:
+            self.model.count_overflow(chunk.source, len(chunk.data), chunk.wall)
+            return []
+        if chunk.cut:
+            self.model.cut_lines[chunk.source] += 1
         if layout is None or layout.seq != chunk.seq or len(layout.starts) != chunk.count:
             layout = self.plan(chunk)
         starts, kinds = layout.starts, layout.kinds
         self.layout = (chunk, starts, kinds)  # a screen's line store reuses it instead of classifying again
-        self.index_for(chunk).append(starts + chunk.offset, kinds)
         by_format: dict[str, int] = {}
         for code, count in enumerate(np.bincount(kinds & 0x7F, minlength=len(FORMAT_NAMES)).tolist()):
             if count:

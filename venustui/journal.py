@@ -38,7 +38,7 @@ from venustui import __version__
 from venustui import events as ev
 from venustui.errors import UserError
 
-FORMAT_VERSION = 3  # 3: append-only frames (1 and 2 were SQLite files)
+FORMAT_VERSION = 4  # 3: append-only frames (1 and 2 were SQLite files); 4: cut lines and overflow, header twice
 FILE_MAGIC = b"venustui journal\n"
 FLUSH_INTERVAL = 0.25
 # A chunk is one frame up to this size: a file source reads 1 MiB at a time, so its chunks are not cut
@@ -46,11 +46,12 @@ FLUSH_INTERVAL = 0.25
 PIECE_BYTES = 2 << 20
 WRITE_PARTS = 1020  # buffers per writev call (IOV_MAX is 1024)
 
-# magic, kind, partial, meta length, payload length, seq, count, generation, offset, wall, mono, payload CRC,
+# magic, kind, chunk flags, meta length, payload length, seq, count, generation, offset, wall, mono, payload CRC,
 # then the head's own CRC (over the fields before it and the meta bytes).
 FRAME = struct.Struct("<4sBBHIqqqqddII")
 FRAME_MAGIC = b"\xf5VTJ"
 CHUNK, NOTICE, RUN, ACTION, HEADER, STATUS = range(1, 7)
+PARTIAL, CUT, OVERFLOW, CONTINUES = 1, 2, 4, 8  # a chunk frame's flags (CONTINUES: the previous frame's chunk)
 
 
 @dataclass(slots=True)
@@ -64,10 +65,10 @@ class Action:
     seq: int = 0
 
 
-def _frame(kind: int, payload, *, meta: bytes = b"", partial: bool = False, seq: int = 0, count: int = 0,
+def _frame(kind: int, payload, *, meta: bytes = b"", flags: int = 0, seq: int = 0, count: int = 0,
            generation: int = 0, offset: int = 0, wall: float = 0.0, mono: float = 0.0) -> bytes:
     """A frame's head and meta bytes (the payload follows them as it is)."""
-    head = FRAME.pack(FRAME_MAGIC, kind, partial, len(meta), len(payload), seq, count, generation, offset, wall,
+    head = FRAME.pack(FRAME_MAGIC, kind, flags, len(meta), len(payload), seq, count, generation, offset, wall,
                       mono, zlib.crc32(payload), 0)[:-4]
     return head + zlib.crc32(meta, zlib.crc32(head)).to_bytes(4, "little") + meta
 
@@ -91,8 +92,9 @@ class Recorder:
     """Appends events to a journal from a background thread; never blocks or fails the session."""
 
     def __init__(self, path: str | os.PathLike[str], *, sources=(), config: dict | None = None,
-                 max_bytes: int | None = None):
+                 max_bytes: int | None = None, force: bool = False):
         self.path = Path(path)
+        _refuse_overwriting(self.path, sources, force)
         self.max_bytes = max_bytes
         self.stopped: str = ""  # why recording stopped early, or ""
         self.paused = False
@@ -111,7 +113,8 @@ class Recorder:
             "config": json.dumps(config or {}, default=str),
         }
         payload = json.dumps(header).encode()
-        first = FILE_MAGIC + _frame(HEADER, payload) + payload
+        # Two copies: a damaged byte in one leaves the other (the first frames hold nothing else).
+        first = FILE_MAGIC + (_frame(HEADER, payload) + payload) * 2
         self._fd = -1
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,9 +169,11 @@ class Recorder:
                 key = (event.source, event.stream)
                 names = self._names.get(key) or self._names.setdefault(key, _names(*key))
                 view = memoryview(event.data)
-                for start, stop, seq, count, partial in _spans(event, PIECE_BYTES):
+                for start, stop, seq, count, last in _spans(event, PIECE_BYTES):
                     piece = view[start:stop]
-                    head = _frame(CHUNK, piece, meta=names, partial=partial, seq=seq, count=count,
+                    flags = (OVERFLOW if event.overflow else 0) | (CONTINUES if start else 0) | (
+                        (PARTIAL if event.partial else 0) | (CUT if event.cut else 0) if last else 0)
+                    head = _frame(CHUNK, piece, meta=names, flags=flags, seq=seq, count=count,
                                   generation=event.generation, offset=event.offset + start, wall=event.wall,
                                   mono=event.mono)
                     parts += (head, piece)
@@ -241,20 +246,45 @@ class Recorder:
             self._fd = -1
 
 
+def _refuse_overwriting(path: Path, sources, force: bool) -> None:
+    """A journal never replaces one of its own sources (or a hard link of one), nor, without force, a file
+    that is not a journal: either would destroy the bytes it was meant to keep."""
+    try:
+        st = path.stat()
+    except OSError:
+        return  # nothing there yet (or nothing we could destroy): opening it says what is wrong
+    for spec in sources:
+        source = getattr(spec, "path", "")
+        if getattr(spec, "kind", "") != "file" or not source:
+            continue
+        try:
+            same = os.path.samefile(source, path)
+        except OSError:
+            continue
+        if same:
+            raise UserError(f"{path}: is the source {source} itself; recording there would destroy it "
+                            "(give -o another file)")
+    if not force and st.st_size and path.is_file():
+        with open(path, "rb") as existing:
+            if existing.read(len(FILE_MAGIC)) != FILE_MAGIC:
+                raise UserError(f"{path}: exists and is not a venustui journal; refusing to overwrite it "
+                                "(give -o another file, or --force to replace it)")
+
+
 def _spans(chunk: ev.Chunk, size: int) -> Iterator[tuple[int, int, int, int, bool]]:
-    """A chunk cut into runs of whole lines of about size bytes: (start, end, first seq, line count, partial)."""
+    """A chunk cut into runs of whole lines of about size bytes: (start, end, first seq, line count, last)."""
     data = chunk.data
     if len(data) <= size:
-        yield 0, len(data), chunk.seq, chunk.count, chunk.partial
+        yield 0, len(data), chunk.seq, chunk.count, True
         return
     start, seq = 0, chunk.seq
     while start < len(data):
         cut = data.find(b"\n", start + size - 1)
         end = len(data) if cut < 0 else cut + 1
         if end == len(data):  # the last run has the lines not counted yet
-            yield start, end, seq, chunk.count - (seq - chunk.seq), chunk.partial
+            yield start, end, seq, chunk.count - (seq - chunk.seq), True
             return
-        count = data.count(b"\n", start, end)
+        count = 0 if chunk.overflow else data.count(b"\n", start, end)
         yield start, end, seq, count, False
         seq += count
         start = end
@@ -265,9 +295,9 @@ def pieces(chunk: ev.Chunk, size: int):
     if len(chunk.data) <= size:
         yield chunk
         return
-    for start, end, seq, count, partial in _spans(chunk, size):
+    for start, end, seq, count, last in _spans(chunk, size):
         yield ev.Chunk(chunk.source, chunk.stream, chunk.generation, chunk.offset + start, chunk.data[start:end],
-                       partial, chunk.wall, chunk.mono, seq, count)
+                       chunk.partial and last, chunk.wall, chunk.mono, seq, count, chunk.cut and last, chunk.overflow)
 
 
 def _reason(exc: BaseException) -> str:
@@ -298,20 +328,24 @@ class Journal:
             raise UserError(f"{path}: is a directory, not a journal")
         try:
             with open(path, "rb") as f:
-                magic = f.read(len(FILE_MAGIC))
-                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if magic == FILE_MAGIC else None
+                start = f.read(MAGIC_SEARCH)
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if _looks_like_journal(start) else None
         except OSError as exc:
             raise UserError(f"{path}: cannot read it: {_reason(exc)}") from None
         if data is None:
-            if magic.startswith(b"SQLite format 3"):
+            if start.startswith(b"SQLite format 3"):
                 raise UserError(f"{path}: a journal in the older SQLite format (1 or 2), which this venustui no "
                                 f"longer reads: replay it with the venustui that recorded it")
             raise UserError(f"{path}: not a venustui journal (it does not start with {FILE_MAGIC[:-1].decode()!r})")
         journal = cls(path, {}, {}, _map=data)
+        if not start.startswith(FILE_MAGIC):
+            journal.problems.append("damaged file marker at its start; its frames were read")
         journal._scan()
         if not str(journal.header.get("format_version", "")).isdigit():
-            data.close()
-            raise UserError(f"{path}: a venustui journal whose header cannot be read (damaged at its start)")
+            # Both copies damaged: the frames carry everything a replay needs; only the header's facts
+            # (host, start time, sources, config) are missing.
+            journal.header = {"format_version": str(FORMAT_VERSION)}
+            journal.problems.append("damaged header (both copies): host, start time and sources unknown")
         if int(journal.header["format_version"]) > FORMAT_VERSION:
             data.close()
             raise UserError(f"{path}: journal format {journal.header['format_version']} is newer than this "
@@ -320,7 +354,8 @@ class Journal:
 
     def _scan(self) -> None:
         """Find every whole frame; read the header and status frames; count what damage and a cut end lost."""
-        data, pos = self._map, len(FILE_MAGIC)
+        data = self._map
+        pos = len(FILE_MAGIC) if data[:len(FILE_MAGIC)] == FILE_MAGIC else data.find(FRAME_MAGIC)
         expected = 1  # the sequence number the next frame should start at (a session numbers from 1)
         damaged_at = None  # where unreadable bytes began, while looking for the next frame
         while pos < len(data):
@@ -339,19 +374,26 @@ class Journal:
                 self._lost_at_end(pos if damaged_at is None else damaged_at, count if kind == CHUNK else 1)
                 return
             if damaged_at is not None:
-                lost = max(seq - expected, 1)
-                self.unreadable += lost
-                self.problems.append(f"damaged bytes {damaged_at}-{pos}: {lost} recorded item(s) lost")
+                if kind == HEADER:  # what was damaged is the header's first copy
+                    self.problems.append(f"damaged bytes {damaged_at}-{pos}: a copy of the header (the other "
+                                         "was read)")
+                else:  # the numbers skipped are what was lost (a frame that takes none: bytes of a cut line)
+                    lost = seq - expected
+                    self.unreadable += lost
+                    self.problems.append(f"damaged bytes {damaged_at}-{pos}: {lost} recorded item(s) lost"
+                                         if lost else f"damaged bytes {damaged_at}-{pos}: overflow bytes of a cut "
+                                         "line (no line lost)")
                 damaged_at = None
             if kind in (HEADER, STATUS):
                 payload = data[end - size:end]
                 if zlib.crc32(payload) != head[11]:
-                    self.problems.append(f"damaged {'header' if kind == HEADER else 'status'} at byte {pos}")
+                    if kind == STATUS:
+                        self.problems.append(f"damaged status at byte {pos}")
                 elif kind == HEADER:
                     try:
-                        self.header = dict(json.loads(payload))
+                        self.header = self.header or dict(json.loads(payload))
                     except (ValueError, TypeError):
-                        self.problems.append(f"damaged header at byte {pos}")
+                        pass  # the other copy, or the frames alone
                 else:
                     key = data[pos + FRAME.size:end - size].decode("utf-8", "replace")
                     self.status[key] = payload.decode("utf-8", "replace")
@@ -371,8 +413,11 @@ class Journal:
         again, so a replay folds the chunks the live session folded); frames whose bytes fail their
         checksum are skipped and counted."""
         read: list[ev.Chunk] = []  # frames of one read so far
-        for event in self._frames_read(until_seq):
-            if read and isinstance(event, ev.Chunk) and _continues(read[-1], event):
+        flagged = int(self.header.get("format_version", FORMAT_VERSION)) >= 4  # older ones: judged by their heads
+        for event, continues in self._frames_read(until_seq):
+            if read and isinstance(event, ev.Chunk) and (
+                    continues and read[-1].offset + len(read[-1].data) == event.offset if flagged
+                    else _continues(read[-1], event)):
                 read.append(event)
                 continue
             if read:
@@ -388,7 +433,7 @@ class Journal:
     def _frames_read(self, until_seq: int | None) -> Iterator:
         data = self._map
         for pos in self._frames:
-            (_, kind, partial, meta_len, size, seq, count, generation, offset, wall, mono, crc,
+            (_, kind, flags, meta_len, size, seq, count, generation, offset, wall, mono, crc,
              _) = FRAME.unpack_from(data, pos)
             if until_seq is not None and seq > until_seq:
                 return
@@ -401,13 +446,14 @@ class Journal:
                 continue
             if kind == CHUNK:
                 source, _, stream = data[pos + FRAME.size:start].decode("utf-8", "surrogatepass").rpartition("\0")
-                yield ev.Chunk(source, stream, generation, offset, payload, bool(partial), wall, mono, seq, count)
+                yield ev.Chunk(source, stream, generation, offset, payload, bool(flags & PARTIAL), wall, mono, seq,
+                               count, bool(flags & CUT), bool(flags & OVERFLOW)), bool(flags & CONTINUES)
                 continue
             event = _event(kind, payload, wall, mono, seq)
             if event is None:
                 self.unreadable += 1
             else:
-                yield event
+                yield event, False
 
     def last_seq(self) -> int:
         """The highest sequence number recorded (0 when nothing was)."""
@@ -417,9 +463,21 @@ class Journal:
         self._map.close()
 
 
+MAGIC_SEARCH = 4096  # how far into a file whose marker is damaged the first frame is looked for
+
+
+def _looks_like_journal(start: bytes) -> bool:
+    """The file marker, or (the marker damaged) a frame head that checks out near the start."""
+    if start.startswith(FILE_MAGIC):
+        return True
+    at = start.find(FRAME_MAGIC)
+    return 0 <= at and _head(start, at) is not None
+
+
 def _continues(a: ev.Chunk, b: ev.Chunk) -> bool:
     """b is the next frame of the chunk a was read as."""
-    return (a.source, a.stream, a.generation, a.wall, a.mono) == (b.source, b.stream, b.generation, b.wall, b.mono) \
+    return (a.source, a.stream, a.generation, a.wall, a.mono, a.overflow) == \
+        (b.source, b.stream, b.generation, b.wall, b.mono, b.overflow) \
         and not a.partial and a.seq + a.count == b.seq and a.offset + len(a.data) == b.offset
 
 
@@ -428,7 +486,8 @@ def _joined(frames: list[ev.Chunk]) -> ev.Chunk:
         return frames[0]
     first, last = frames[0], frames[-1]
     return ev.Chunk(first.source, first.stream, first.generation, first.offset, b"".join(f.data for f in frames),
-                    last.partial, first.wall, first.mono, first.seq, sum(f.count for f in frames))
+                    last.partial, first.wall, first.mono, first.seq, sum(f.count for f in frames), last.cut,
+                    first.overflow)
 
 
 def _head(data, pos: int) -> tuple | None:

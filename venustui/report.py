@@ -1,56 +1,75 @@
 """A report for a bug tracker, from a replayed session: environment, timeline, findings, A/B runs.
 
-Markdown that renders on GitLab and GitHub, or HTML (the same content, escaped). Log
-text goes into code spans and blocks, never interpreted.
+The report is built once as blocks (headings, paragraphs, lists, a table, code blocks) whose
+inline parts are prose or code, then written as Markdown (GitLab, GitHub) or HTML. Log text
+is literal in both: in Markdown, code spans and fences are longer than any backtick run inside,
+control characters are shown as escapes, and prose that may quote a log (a finding's claim)
+has every character Markdown, HTML or an autolinker could act on escaped; in HTML everything
+is escaped and nothing is a link.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 import time
+from dataclasses import dataclass
 
 from venustui.diagnose import Finding
 from venustui.model import Model
+from venustui.parse.text import visible
 from venustui.textview import fence_line, run_line
 
-
-def _code(text: str) -> str:
-    text = text.replace("\n", " ")
-    fence = "``" if "`" in text else "`"
-    return f"{fence}{text}{fence}" if text else ""
+# An inline part: ("text", prose) or ("code", literal text).
+Inline = list[tuple[str, str]]
 
 
-def _block(lines: list[str]) -> list[str]:
-    body = "\n".join(line.replace("```", "`\u200b``") for line in lines)
-    return ["```", body, "```"]
+@dataclass
+class Block:
+    kind: str  # h1 h2 h3 p quote list table code
+    parts: Inline | None = None
+    items: list[Inline] | None = None  # list items, or table rows (cells joined by the renderer)
+    cells: list[list[Inline]] | None = None
+    lines: list[str] | None = None
 
 
-def markdown(model: Model, findings: list[Finding], header: dict[str, str], *, unreadable: int = 0,
-             stopped: str = "") -> str:
-    out = ["# venustui report", ""]
-    started = header.get("start_time", "?")
-    out += [f"Recorded {started} on `{header.get('host', '?')}` with venustui {header.get('venustui_version', '?')}.", ""]
+def text(value: str) -> tuple[str, str]:
+    return ("text", value)
+
+
+def code(value: str) -> tuple[str, str]:
+    return ("code", value)
+
+
+def build(model: Model, findings: list[Finding], header: dict[str, str], *, unreadable: int = 0,
+          stopped: str = "") -> list[Block]:
+    out = [Block("h1", [text("venustui report")])]
+    out.append(Block("p", [text(f"Recorded {header.get('start_time', '?')} on "), code(header.get("host", "?")),
+                           text(f" with venustui {header.get('venustui_version', '?')}.")]))
     if unreadable:
-        out += [f"> {unreadable} recorded item(s) could not be read and were skipped.", ""]
+        out.append(Block("quote", [text(f"{unreadable} recorded item(s) could not be read and were skipped.")]))
     if stopped:
-        out += [f"> Recording stopped early: {stopped}.", ""]
+        out.append(Block("quote", [text(f"Recording stopped early: {stopped}.")]))
 
-    out += ["## Findings", ""]
+    out.append(Block("h2", [text("Findings")]))
     if not findings:
-        out += ["No finding: nothing in these logs matched a known failure.", ""]
+        out.append(Block("p", [text("No finding: nothing in these logs matched a known failure.")]))
     for finding in findings:
-        out += [f"### {finding.severity.upper()}: {finding.claim}", ""]
+        out.append(Block("h3", [text(f"{finding.severity.upper()}: {finding.claim}")]))
         if finding.evidence:
-            out += ["Evidence:", ""]
-            out += [f"- #{e.seq} {_code(e.source)}: {_code(e.text[:300])}" for e in finding.evidence]
-            out.append("")
+            out.append(Block("p", [text("Evidence:")]))
+            out.append(Block("list", items=[[text(f"#{e.seq} "), code(e.source), text(": "), code(e.text[:300])]
+                                            for e in finding.evidence]))
         if finding.next_step:
-            out += [f"Next: {finding.next_step}", ""]
+            out.append(Block("p", [text(f"Next: {finding.next_step}")]))
 
-    out += ["## Environment", ""]
-    sources = json.loads(header.get("sources", "[]") or "[]")
-    out += [f"- sources: {', '.join(_code(s) for s in sources) or '-'}"]
+    out.append(Block("h2", [text("Environment")]))
+    try:
+        sources = json.loads(header.get("sources", "[]") or "[]")
+    except ValueError:
+        sources = []
+    environment: list[Inline] = [[text("sources: ")] + _joined([code(str(s)) for s in sources])]
     for run in model.runs:
         flags = []
         if run.debug_mask is not None:
@@ -60,93 +79,130 @@ def markdown(model: Model, findings: list[Finding], header: dict[str, str], *, u
         for key in ("renderer_instance_version", "vk_xml_version", "wire_format", "protocol_version"):
             if key in run.facts:
                 flags.append(f"{key.replace('_', ' ')} {run.facts[key]}")
-        out.append(f"- run {run.id} ({_code(run.source)}): " + ("; ".join(flags) or "no vn_env logged"))
+        environment.append([text(f"run {run.id} ("), code(run.source), text("): " + ("; ".join(flags)
+                                                                                       or "no vn_env logged"))])
     for target in model.targets.values():
         env = target.env
         changes = ", ".join(f"{k}={v}" for k, v in env.get("set", {}).items())
         removed = ", ".join(env.get("removed", []))
-        out.append(f"- target run #{target.id} {_code(target.target)} {target.phase} phase: "
-                   f"{_code(changes) or 'no changes'}" + (f", removed {_code(removed)}" if removed else ""))
-    out.append("")
+        item = [text(f"target run #{target.id} "), code(target.target), text(f" {target.phase} phase: ")]
+        item += [code(changes)] if changes else [text("no changes")]
+        item += [text(", removed "), code(removed)] if removed else []
+        environment.append(item)
+    out.append(Block("list", items=environment))
 
     if model.targets:
-        out += ["## Runs side by side", "", "| run | target | phase | flags | outcome |", "|---|---|---|---|---|"]
+        out.append(Block("h2", [text("Runs side by side")]))
+        rows = [[[text("run")], [text("target")], [text("phase")], [text("flags")], [text("outcome")]]]
         for t in model.targets.values():
-            out.append(f"| #{t.id} | {t.target} | {t.phase} | {t.flags or 'defaults'} | "
-                       f"{t.outcome.get('text', 'running')} |")
-        out.append("")
-    out += ["## Runs in the logs", ""]
-    out += _block([run_line(run) for run in model.runs] or ["(none)"])
-    out.append("")
+            rows.append([[text(f"#{t.id}")], [code(t.target)], [text(t.phase)], [code(t.flags or "defaults")],
+                         [text(t.outcome.get("text", "running"))]])
+        out.append(Block("table", cells=rows))
+    out.append(Block("h2", [text("Runs in the logs")]))
+    out.append(Block("code", lines=[run_line(run) for run in model.runs] or ["(none)"]))
 
-    out += ["## Fences", ""]
+    out.append(Block("h2", [text("Fences")]))
     ties = model.fence_ties()
     tied_hosts = {host for host, _ in ties.values()}
-    out += _block([fence_line(model, f, ties.get(f.key)) for f in model.fences.values() if f.key not in tied_hosts]
-                  or ["(none)"])
-    out += ["", "## Ring", ""]
+    out.append(Block("code", lines=[fence_line(model, f, ties.get(f.key)) for f in model.fences.values()
+                                    if f.key not in tied_hosts] or ["(none)"]))
+    out.append(Block("h2", [text("Ring")]))
     ring_lines = [f"stuck in {s.reason} wait: {s.count} warning(s), iterations {s.first_iter}..{s.max_iter}"
                   for s in model.ring.stuck.values()]
     ring_lines += [f"host: {fn}: ring seqno {a} cannot reach {b}" for _, fn, a, b in list(model.ring.seqno_pairs)[-5:]]
     ring_lines += [f"FATAL: {what}" for _, what, _, _ in model.ring.fatal]
     ring_lines += [f"ALIVE expired at iteration {i}" for _, i, _ in model.ring.alive_expired]
-    out += _block(ring_lines or ["nothing logged about the ring"])
-    out += ["", f"_Generated by venustui on {time.strftime('%Y-%m-%d %H:%M:%S')}._", ""]
+    out.append(Block("code", lines=ring_lines or ["nothing logged about the ring"]))
+    out.append(Block("p", [text(f"Generated by venustui on {time.strftime('%Y-%m-%d %H:%M:%S')}.")]))
+    return out
+
+
+def _joined(parts: list[tuple[str, str]]) -> Inline:
+    out: Inline = []
+    for i, part in enumerate(parts):
+        out += [text(", ")] if i else []
+        out.append(part)
+    return out or [text("-")]
+
+
+# Markdown ------------------------------------------------------------------------------------
+# Characters that Markdown (CommonMark, GFM: tables, strikethrough, math on GitHub), inline HTML,
+# entities or an autolinker (':' of a URL, '.' of www., '@' of an address) could act on.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~:@$])")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _prose(value: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", visible(value.replace("\n", " ")))
+
+
+def _code_span(value: str, in_table: bool) -> str:
+    """A code span fenced by more backticks than any run inside, so nothing inside can close it."""
+    value = visible(value.replace("\n", " "))
+    if not value:
+        return ""
+    longest = max((len(run) for run in _BACKTICKS.findall(value)), default=0)
+    fence = "`" * (longest + 1)
+    if value[0] in "` " or value[-1] in "` ":
+        value = f" {value} "
+    if in_table:  # GFM splits cells at every unescaped pipe, code spans included
+        value = value.replace("|", "\\|")
+    return f"{fence}{value}{fence}"
+
+
+def _inline_md(parts: Inline, in_table: bool = False) -> str:
+    return "".join(_prose(v) if kind == "text" else _code_span(v, in_table) for kind, v in parts)
+
+
+def to_markdown(blocks: list[Block]) -> str:
+    out: list[str] = []
+    for block in blocks:
+        if block.kind in ("h1", "h2", "h3"):
+            out += ["#" * int(block.kind[1]) + " " + _inline_md(block.parts), ""]
+        elif block.kind == "p":
+            out += [_inline_md(block.parts), ""]
+        elif block.kind == "quote":
+            out += ["> " + _inline_md(block.parts), ""]
+        elif block.kind == "list":
+            out += ["- " + _inline_md(item) for item in block.items] + [""]
+        elif block.kind == "table":
+            head, *rows = block.cells
+            out.append("| " + " | ".join(_inline_md(c, True) for c in head) + " |")
+            out.append("|" + "---|" * len(head))
+            out += ["| " + " | ".join(_inline_md(c, True) for c in row) + " |" for row in rows]
+            out.append("")
+        elif block.kind == "code":
+            lines = [visible(line) for line in block.lines]
+            longest = max((len(run) for line in lines for run in _BACKTICKS.findall(line)), default=0)
+            fence = "`" * max(3, longest + 1)
+            out += [fence, *lines, fence, ""]
     return "\n".join(out)
 
 
-def to_html(markdown_text: str) -> str:
-    """A self-contained HTML page: headings, lists, tables and code kept, everything escaped."""
+# HTML ----------------------------------------------------------------------------------------
+def _inline_html(parts: Inline) -> str:
+    return "".join(html.escape(visible(v)) if kind == "text" else f"<code>{html.escape(visible(v))}</code>"
+                   for kind, v in parts)
+
+
+def to_html(blocks: list[Block]) -> str:
+    """A self-contained HTML page: headings, lists, a table and code, everything escaped, no links."""
     body = []
-    in_code = in_list = in_table = False
-    for line in markdown_text.splitlines():
-        if line.startswith("```"):
-            body.append("</pre>" if in_code else "<pre>")
-            in_code = not in_code
-            continue
-        if in_code:
-            body.append(html.escape(line))
-            continue
-        if in_list and not line.startswith("- "):
-            body.append("</ul>")
-            in_list = False
-        if in_table and not line.startswith("|"):
-            body.append("</table>")
-            in_table = False
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            body.append(f"<h{level}>{_inline(line[level:].strip())}</h{level}>")
-        elif line.startswith("- "):
-            if not in_list:
-                body.append("<ul>")
-                in_list = True
-            body.append(f"<li>{_inline(line[2:])}</li>")
-        elif line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if set("".join(cells)) <= set("-"):
-                continue
-            if not in_table:
-                body.append("<table>")
-                in_table = True
-            body.append("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in cells) + "</tr>")
-        elif line.startswith("> "):
-            body.append(f"<blockquote>{_inline(line[2:])}</blockquote>")
-        elif line.strip():
-            body.append(f"<p>{_inline(line)}</p>")
-    if in_list:
-        body.append("</ul>")
-    if in_table:
-        body.append("</table>")
+    for block in blocks:
+        if block.kind in ("h1", "h2", "h3"):
+            body.append(f"<{block.kind}>{_inline_html(block.parts)}</{block.kind}>")
+        elif block.kind == "p":
+            body.append(f"<p>{_inline_html(block.parts)}</p>")
+        elif block.kind == "quote":
+            body.append(f"<blockquote>{_inline_html(block.parts)}</blockquote>")
+        elif block.kind == "list":
+            body.append("<ul>" + "".join(f"<li>{_inline_html(item)}</li>" for item in block.items) + "</ul>")
+        elif block.kind == "table":
+            body.append("<table>" + "".join("<tr>" + "".join(f"<td>{_inline_html(c)}</td>" for c in row) + "</tr>"
+                                            for row in block.cells) + "</table>")
+        elif block.kind == "code":
+            body.append("<pre>" + "\n".join(html.escape(visible(line)) for line in block.lines) + "</pre>")
     style = ("body{font-family:sans-serif;max-width:70em;margin:2em auto}pre,code{background:#f4f4f4}"
              "pre{padding:.5em;overflow:auto}td{border:1px solid #ccc;padding:.2em .5em}table{border-collapse:collapse}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>venustui report</title><style>{style}</style>"
             f"</head><body>{''.join(body)}</body></html>\n")
-
-
-def _inline(text: str) -> str:
-    parts = text.split("`")
-    out = []
-    for i, part in enumerate(parts):
-        escaped = html.escape(part)
-        out.append(f"<code>{escaped}</code>" if i % 2 else escaped)
-    return "".join(out)

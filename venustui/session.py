@@ -56,6 +56,9 @@ def return_freed_blocks() -> None:
         pass
 
 
+STOP_DEADLINE = 3.0  # seconds a stop spends folding what was read before it; the rest is recorded, not folded
+
+
 class Session:
     def __init__(self, specs: Sequence[SourceSpec], config: Config | None = None, *, follow: bool = True,
                  poll_interval: float = 0.25, recorder: Recorder | None = None):
@@ -72,6 +75,9 @@ class Session:
         self.sources: list = []
         self._runner: threading.Thread | None = None
         self._started = False
+        self._stopping = threading.Event()
+        self.lines_taken = 0  # lines handed over by the sources (recorded, if recording)
+        self.lines_unfolded = 0  # of those, lines a stop's deadline left unfolded
 
     def check(self) -> None:
         """Raise UserError for a source that can never be read (before anything starts)."""
@@ -84,8 +90,9 @@ class Session:
         tune_gc()
         if self.follow:  # a live session runs for hours, its line buffers coming and going
             return_freed_blocks()
+        journal = (str(self.recorder.path),) if self.recorder is not None else ()
         self.sources = [open_source(spec, self.hub, follow=self.follow, watcher=self.watcher,
-                                    poll_interval=self.poll_interval) for spec in self.specs]
+                                    poll_interval=self.poll_interval, exclude=journal) for spec in self.specs]
         if self.follow:
             for source in self.sources:
                 source.start()
@@ -96,8 +103,13 @@ class Session:
 
     def _run_in_order(self) -> None:
         for source in self.sources:
+            if self._stopping.is_set():
+                return
             source.start()
             source.join()
+
+    def _producing(self) -> bool:
+        return (self._runner is not None and self._runner.is_alive()) or any(s.alive for s in self.sources)
 
     @property
     def finished(self) -> bool:
@@ -111,9 +123,13 @@ class Session:
     def pump(self, timeout: float = 0.1) -> list[tuple[Chunk | Notice | RunEvent | Action, list[Record]]]:
         """Take one batch, record it, fold it; returns each event with the records parsed from it."""
         batch = self.hub.take(timeout)
+        self._taken(batch)
+        return [(event, self.fold(event)) for event in batch]
+
+    def _taken(self, batch) -> None:
         if self.recorder is not None:
             self.recorder.record(batch)
-        return [(event, self.fold(event)) for event in batch]
+        self.lines_taken += sum(event.count for event in batch if isinstance(event, Chunk))
 
     def fold(self, event, layout: Layout | None = None) -> list[Record]:
         """The one path every event takes into the model, live or replayed."""
@@ -135,17 +151,28 @@ class Session:
         out.extend(self.pump(0))
         return out
 
-    def stop(self) -> None:
+    def stop(self, deadline: float = STOP_DEADLINE, hurry=None) -> None:
+        """Stop the sources and fold what they had read, for deadline seconds at most (or until hurry()
+        says so: a second Ctrl-C); what is left then is recorded but not folded (lines_unfolded)."""
+        self._stopping.set()
         for source in self.sources:
             source.stop()
-        self.hub.close()
+        end = time.monotonic() + deadline
+        while (self.hub.backlog or self._producing()) and time.monotonic() < end \
+                and not (hurry is not None and hurry()):
+            self.pump(0.02)
+        self.hub.close()  # producers still in put() hand their batch over and end
         for source in self.sources:
             source.join(5)
         if self.watcher is not None:
             self.watcher.close()
-        # Whatever the sources delivered while stopping is folded (and recorded) too.
-        while self.hub.backlog:
-            self.pump(0)
+        rest = self.hub.take_rest()
+        self._taken(rest)
+        if time.monotonic() < end and not (hurry is not None and hurry()):
+            for event in rest:
+                self.fold(event)
+        else:
+            self.lines_unfolded = sum(event.count for event in rest if isinstance(event, Chunk))
         if self.recorder is not None:
             self.recorder.close()
 
@@ -286,8 +313,9 @@ class _ReadAhead:
                     if data is None:
                         data = _ring_read(self._ring, at, head[-1])
                         self._ring[:8] = (at + head[-1]).to_bytes(8, "little")
-                    source, stream, generation, offset, partial, wall, mono, seq, count, _ = head
-                    event = Chunk(source, stream, generation, offset, data, partial, wall, mono, seq, count)
+                    source, stream, generation, offset, partial, wall, mono, seq, count, cut, overflow, _ = head
+                    event = Chunk(source, stream, generation, offset, data, partial, wall, mono, seq, count, cut,
+                                  overflow)
                     session.fold(event, Layout.from_bytes(layout, data))
                     next_seq = seq + count
                 else:
@@ -333,7 +361,7 @@ def _read_ahead(journal, until_seq, until_time, ingest: Ingest, conn, ring) -> N
                 at, data = written, None
                 written += size
             head = (event.source, event.stream, event.generation, event.offset, event.partial, event.wall,
-                    event.mono, event.seq, event.count, size)
+                    event.mono, event.seq, event.count, event.cut, event.overflow, size)
             conn.send_bytes(marshal.dumps(("chunk", head, at, data, layout)))
         conn.send_bytes(marshal.dumps(("end", events.count, journal.unreadable - found_on_opening,
                                         journal.problems)))

@@ -12,14 +12,15 @@ from collections import Counter
 from rich.text import Text
 
 from venustui import handles as H
-from venustui.events import Notice, Record
+from venustui.events import LINE_LIMIT as SPLIT_LIMIT, Notice, Record, RunEvent
 from venustui.model import Fence, Model, Queue, Run
-from venustui.parse.text import visible
+from venustui.parse.text import shown, visible
 
 LEVEL_STYLE = {"debug": "dim", "info": "", "warn": "yellow", "error": "bold red"}
 NOTICE_STYLE = {"error": "bold red", "deleted": "yellow", "truncated": "yellow", "rotated": "cyan",
                 "recreated": "cyan", "exited": "magenta"}
-LINE_LIMIT = 400
+LINE_LIMIT = 400  # characters of a line watch prints
+LINE_LIMIT_NOTE = f"{SPLIT_LIMIT >> 20} MiB"
 
 
 def hexs(value: int | None) -> str:
@@ -85,27 +86,73 @@ def _describe(fmt: str, what: str, f: dict, text: str, handles) -> str:
     return text
 
 
-def record_text(rec: Record) -> Text:
-    stamp = time.strftime("%H:%M:%S", time.localtime(rec.line.wall)) + f".{int(rec.line.wall * 1000) % 1000:03d}"
-    where = rec.source if rec.line.stream in ("file", "stdin") else f"{rec.source}:{rec.line.stream}"
-    line = Text()
-    line.append(stamp + " ", style="dim")
-    line.append(f"{where:<14.14} ", style="cyan")
-    line.append(f"{rec.fmt + '/' + rec.what:<26.26} ", style="blue")
-    line.append(visible(describe(rec), LINE_LIMIT), style=LEVEL_STYLE.get(rec.level, ""))
-    if not rec.line.terminated:
-        line.append("  (no newline yet)", style="dim")
-    return line
+# watch's per-line view ----------------------------------------------------------------
+SGR = {"dim": "2", "cyan": "36", "blue": "34", "yellow": "33", "bold red": "1;31", "red": "31", "magenta": "35"}
 
 
-def notice_text(notice: Notice) -> Text:
-    stamp = time.strftime("%H:%M:%S", time.localtime(notice.wall)) + f".{int(notice.wall * 1000) % 1000:03d}"
-    line = Text()
-    line.append(stamp + " ", style="dim")
-    line.append(f"{notice.source:<14.14} ", style="cyan")
-    line.append(f"{'source/' + notice.kind:<26.26} ", style="blue")
-    line.append(visible(notice.message, LINE_LIMIT), style=NOTICE_STYLE.get(notice.kind, "dim"))
-    return line
+class EventPrinter:
+    """watch's per-line view, written straight to a text stream: a line per log line (time, source and
+    stream, format/kind, what it means) and per notice. Plain text in a pipe, ANSI styles on a
+    terminal; never rich per line (rich cost ~200 µs a line). Log text always goes through visible()."""
+
+    def __init__(self, out, display_parser, color: bool = False):
+        self.out = out
+        self.parser = display_parser  # parses untracked lines for showing only
+        self.color = color
+        self._parts: list[str] = []
+        self._stamp_of: tuple[float, str] = (-1.0, "")
+
+    def _style(self, text: str, style: str) -> str:
+        code = SGR.get(style) if self.color else None
+        return f"\x1b[{code}m{text}\x1b[0m" if code else text
+
+    def _stamp(self, wall: float) -> str:
+        if self._stamp_of[0] != wall:
+            stamp = time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int(wall * 1000) % 1000:03d}"
+            self._stamp_of = (wall, self._style(stamp, "dim"))
+        return self._stamp_of[1]
+
+    def _row(self, wall: float, where: str, kind: str, text: str, style: str) -> None:
+        self._parts.append(f"{self._stamp(wall)} {self._style(f'{where:<14.14}', 'cyan')} "
+                           f"{self._style(f'{kind:<26.26}', 'blue')} {self._style(text, style)}\n")
+
+    def batch(self, batch) -> None:
+        for event, records in batch:
+            if isinstance(event, Notice):
+                self._row(event.wall, event.source, "source/" + event.kind, visible(event.message, LINE_LIMIT),
+                          NOTICE_STYLE.get(event.kind, "dim"))
+            elif isinstance(event, RunEvent):
+                if event.kind == "probe" and event.data.get("ev") in ("step", "sample", "phase", "error"):
+                    self._parts.append(probe_event_text(event.data).plain + "\n")
+            elif not event.overflow:
+                self._chunk(event, records)
+        self.flush()
+
+    def _chunk(self, chunk, records: list[Record]) -> None:
+        parsed: dict[int, list[Record]] = {}
+        for record in records:
+            parsed.setdefault(record.seq, []).append(record)
+        where = chunk.source if chunk.stream in ("file", "stdin") else f"{chunk.source}:{chunk.stream}"
+        parse = self.parser.parse
+        for line in chunk.lines():
+            for record in parsed.get(line.seq) or parse(line):
+                if record.fmt == "text":  # the line as written, escape sequences shown
+                    meaning = shown(line.data, LINE_LIMIT)
+                else:
+                    meaning = visible(describe(record), LINE_LIMIT)
+                if line.cut:
+                    meaning += self._style(f"  (cut at {LINE_LIMIT_NOTE}; the rest of the line is counted, "
+                                           "not parsed)", "dim")
+                elif not line.terminated:
+                    meaning += self._style("  (no newline at its end)", "dim")
+                self._row(line.wall, where, f"{record.fmt}/{record.what}", meaning,
+                          LEVEL_STYLE.get(record.level, ""))
+
+    def flush(self) -> None:
+        if self._parts:
+            self.out.write("".join(self._parts))
+            self._parts = []
+            self.out.flush()
 
 
 # summaries -------------------------------------------------------------------------
@@ -238,6 +285,11 @@ def summary(model: Model) -> list[Text]:
         head("Errors")
         for (fmt, what, text), count in errors.items():
             item(f"{text}" + (f"  ×{count}" if count > 1 else ""), "red")
+    if model.cut_lines:
+        head("Long lines")
+        for source, count in sorted(model.cut_lines.items()):
+            item(f"{source}: {count} line(s) longer than {LINE_LIMIT_NOTE}: their first {LINE_LIMIT_NOTE} parsed, "
+                 f"{model.overflow_bytes[source]:,} bytes beyond counted (and kept in a recording), not parsed", "yellow")
     repeated = model.repeated_handles()
     if repeated:
         head("Repeated handles")

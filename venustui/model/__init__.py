@@ -14,6 +14,7 @@ from typing import Any
 
 from venustui import events as ev
 from venustui.events import Notice, Record, RunEvent
+from venustui.parse.text import raw_text
 
 GUEST_FORMATS = ("mesa", "step")
 HOST_FORMATS = ("vkr", "vkr-server", "vtest", "mvk", "ldso")
@@ -376,6 +377,8 @@ class Model:
         self._notable_by_seq: dict[int, Notable] = {}
         self.counts: Counter[tuple[str, str]] = Counter()  # parsed records by (format, message)
         self.lines: Counter[str] = Counter()  # every line, per source
+        self.cut_lines: Counter[str] = Counter()  # lines longer than the line limit, per source
+        self.overflow_bytes: Counter[str] = Counter()  # their bytes beyond the limit (kept, not parsed)
         self.formats: Counter[tuple[str, str]] = Counter()  # every line, per (source, format)
         self.notices: list[Notice] = []
         self.last_seq = 0
@@ -431,6 +434,11 @@ class Model:
         for fmt, count in by_format.items():
             self.lines[source] += count
             self.formats[(source, fmt)] += count
+
+    def count_overflow(self, source: str, size: int, wall: float) -> None:
+        """Bytes of a line beyond the line limit: counted, never parsed."""
+        self.last_wall = max(self.last_wall, wall)
+        self.overflow_bytes[source] += size
 
     # notices ----------------------------------------------------------------------
     def _notice(self, notice: Notice) -> None:
@@ -498,7 +506,7 @@ class Model:
             self._blob_export_failed(rec, run)
         if (rec.level in ("warn", "error") or fmt == "step" or what == "vn_env_field"
                 or (fmt == "vkr" and fields["fn"] in ("CreateFence", "WaitForFences"))):
-            self._note(Notable(seq, rec.line.source, fmt, what, rec.level, rec.text[:500],
+            self._note(Notable(seq, rec.line.source, fmt, what, rec.level, raw_text(rec.line.data)[:500],
                                run.id if run else None, fields))
         if rec.handles:
             self._handles(rec, run)
@@ -685,7 +693,7 @@ class Model:
                 fence.host_status_calls += 1
                 fence.note_status(rec.seq, f.get("result"), rec.line.wall)
                 if fence.signaled_seq == rec.seq:  # the poll that saw it signal is evidence; the others not
-                    self._note(Notable(rec.seq, rec.source, rec.fmt, rec.what, rec.level, rec.text[:500],
+                    self._note(Notable(rec.seq, rec.source, rec.fmt, rec.what, rec.level, raw_text(rec.line.data)[:500],
                                        run.id if run else None, f))
                 fence.path = "host polling"
                 fence.path_evidence = "[VKR] vkGetFenceStatus calls reach the host (no feedback slot)"
@@ -808,6 +816,8 @@ class Model:
             "handles": sorted(self.handles.values(), key=lambda h: h.value),
             "counts": sorted(self.counts.items()),
             "lines": sorted(self.lines.items()),
+            "cut": sorted(self.cut_lines.items()),
+            "overflow": sorted(self.overflow_bytes.items()),
             "formats": sorted(self.formats.items()),
         })
 

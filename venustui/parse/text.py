@@ -1,8 +1,9 @@
 """Decoding a raw line once, and making log text safe to show.
 
 Log text is never markup and never reaches the terminal with its escape
-sequences: ``decode`` removes ANSI/OSC sequences for matching, and ``visible``
-turns every remaining control character into a printable escape.
+sequences: ``decode`` removes ANSI/OSC sequences for matching; ``shown`` keeps them
+for a person to see, and ``visible`` turns every control character into a printable
+escape (``title \x1b]0;pwned\x07 after`` shows as exactly that, and sets no title).
 """
 
 from __future__ import annotations
@@ -35,3 +36,14 @@ def visible(text: str, limit: int | None = None) -> str:
         text = text[:limit] + f"… [{len(text) - limit} more chars]"
     text = text.replace("\t", "    ")
     return CONTROLS.sub(_escape, text)
+
+
+def raw_text(data: bytes) -> str:
+    """A line as written (UTF-8 with replacement, a trailing CR dropped), escape sequences kept."""
+    text = data.decode("utf-8", "replace")
+    return text[:-1] if text.endswith("\r") else text
+
+
+def shown(data: bytes, limit: int | None = None) -> str:
+    """A raw line made safe to show: its escape sequences visible as text, never acted on."""
+    return visible(raw_text(data), limit)

@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,74 +69,108 @@ def parse_spec(text: str) -> SourceSpec:
 def check_spec(spec: SourceSpec, follow: bool) -> None:
     """Refuse at start-up what can never work; a missing file is fine when following."""
     if spec.kind == "file":
-        path = Path(spec.path)
-        if follow and not path.exists():
-            return
-        check_readable(path)
+        check_readable(Path(spec.path), follow=follow)
     elif spec.kind == "glob" and not follow and not globmod.glob(spec.path):
         raise UserError(f"{spec.path}: no file matches this glob (check it; --follow waits for matches)")
 
 
 class GlobSource:
-    """Every file matching a pattern, including files that appear later (when following)."""
+    """Every file matching a pattern, including files that appear later (when following).
+
+    Following, one thread polls every matched file (a poll of an unchanged file is one stat),
+    woken early by file events: hundreds of files cost what a few do. The journal being
+    written (``exclude``) is never one of them."""
 
     def __init__(self, spec: SourceSpec, sink, *, follow: bool, watcher: Watcher | None,
-                 poll_interval: float = 0.25, rescan_interval: float = 1.0):
+                 poll_interval: float = 0.25, rescan_interval: float = 1.0, exclude: tuple[str, ...] = ()):
         self.spec = spec
         self.sink = sink
         self.follow = follow
         self.watcher = watcher
         self.poll_interval = poll_interval
         self.rescan_interval = rescan_interval
+        self.exclude = tuple(exclude)
         self.tails: dict[str, FileTail] = {}
+        self.wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"glob:{spec.path}", daemon=True)
 
+    def _excluded(self, match: str) -> bool:
+        for path in self.exclude:
+            try:
+                if os.path.samefile(match, path):
+                    return True
+            except OSError:
+                if os.path.abspath(match) == os.path.abspath(path):
+                    return True
+        return False
+
     def _scan(self) -> None:
         for match in sorted(globmod.glob(self.spec.path)):
-            if match in self.tails or os.path.isdir(match):
+            if match in self.tails or os.path.isdir(match) or self._excluded(match):
                 continue
             label = self.spec.label or os.path.basename(match)
             if self.spec.label:
                 label = f"{self.spec.label}:{os.path.basename(match)}"
             tail = FileTail(label, Path(match), self.sink, follow=self.follow,
-                            poll_interval=self.poll_interval, watcher=self.watcher)
+                            poll_interval=self.poll_interval, watcher=self.watcher,
+                            wake=self.wake if self.follow else None)
             self.tails[match] = tail
-            tail.start()
-            if not self.follow:
+            if self.follow:
+                tail.watch()
+                tail.poll()
+            else:
+                tail.start()
                 tail.join()  # one file after another, so a finite read is deterministic
 
     def _run(self) -> None:
-        self._scan()
-        while self.follow and not self._stop.wait(self.rescan_interval):
+        try:
             self._scan()
+            next_scan = time.monotonic() + self.rescan_interval
+            while self.follow:
+                stopping = self._stop.is_set()
+                for tail in list(self.tails.values()):
+                    if stopping:
+                        tail.stop()
+                    tail.poll()
+                if stopping:
+                    return
+                self.wake.wait(self.poll_interval)
+                self.wake.clear()
+                if time.monotonic() >= next_scan and not self._stop.is_set():
+                    self._scan()
+                    next_scan = time.monotonic() + self.rescan_interval
+        finally:
+            for tail in self.tails.values():
+                tail.close()
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        self.wake.set()
         for tail in list(self.tails.values()):
-            tail.stop()
+            if not self.follow:
+                tail.stop()
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
-        for tail in list(self.tails.values()):
-            tail.join(timeout)
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive() or any(t.alive for t in self.tails.values())
+        return self._thread.is_alive()
 
 
 def open_source(spec: SourceSpec, sink, *, follow: bool, watcher: Watcher | None = None,
-                poll_interval: float = 0.25, env=None):
-    """Build the producer for a spec (not started)."""
+                poll_interval: float = 0.25, env=None, exclude: tuple[str, ...] = ()):
+    """Build the producer for a spec (not started); a glob never matches a path in exclude."""
     if spec.kind == "file":
         return FileTail(spec.label, Path(spec.path), sink, follow=follow,
                         poll_interval=poll_interval, watcher=watcher)
     if spec.kind == "glob":
-        return GlobSource(spec, sink, follow=follow, watcher=watcher, poll_interval=poll_interval)
+        return GlobSource(spec, sink, follow=follow, watcher=watcher, poll_interval=poll_interval,
+                          exclude=exclude)
     if spec.kind == "stdin":
         return StdinSource(spec.label, sink)
     if spec.kind == "cmd":

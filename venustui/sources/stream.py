@@ -22,14 +22,13 @@ CHUNK = 1 << 16
 
 
 class PipeReader:
-    """Reads one file descriptor until EOF, splitting lines and flushing a partial one when idle."""
+    """Reads one file descriptor until EOF, splitting lines (a partial last line goes out at EOF or stop)."""
 
-    def __init__(self, label: str, stream: str, fd: int, sink, idle_flush: float = 0.5, on_eof=None):
+    def __init__(self, label: str, stream: str, fd: int, sink, on_eof=None):
         self.label = label
         self.stream = stream
         self.fd = fd
         self.sink = sink
-        self.idle_flush = idle_flush
         self.on_eof = on_eof
         self.bytes_read = 0
         self._split = ChunkSplitter(label, stream)
@@ -54,10 +53,11 @@ class PipeReader:
             while not self._stop.is_set():
                 ready, _, _ = select.select([self.fd], [], [], 0.1)
                 if not ready:
-                    if self._split.pending and self._split.idle_for(time.monotonic()) >= self.idle_flush:
-                        self.sink.put(self._split.flush())
                     continue
-                chunk = os.read(self.fd, CHUNK)
+                try:
+                    chunk = os.read(self.fd, CHUNK)
+                except (BlockingIOError, InterruptedError):
+                    continue
                 if not chunk:
                     break
                 self.bytes_read += len(chunk)

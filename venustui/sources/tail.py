@@ -1,13 +1,17 @@
 """Tailing a file: watchdog wake-ups with a polling fallback, rotation, truncation, re-creation.
 
 Shared folders from a guest (9p, virtiofs, SMB) often deliver no inotify events,
-so every tail also polls; watchdog only makes it react sooner.
+so every tail also polls; watchdog only makes it react sooner. A poll of a file that
+has not changed costs one stat. A path that is not a regular file (a FIFO, a
+character device such as a serial console) is read as a stream: a FIFO is opened
+without waiting for its writer and read once the writer comes, as ``cat`` does.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import select
 import stat
 import threading
 import time
@@ -21,27 +25,50 @@ CHUNK = 1 << 20
 FINGERPRINT = 64  # bytes before the read position re-checked to catch copytruncate + rewrite
 
 
-def check_readable(path: Path) -> None:
-    """Fail early, with the fix, for a path that can never be tailed."""
+def path_problem(path: Path, exc: OSError) -> str:
+    """Why a path cannot be read, and the fix, in one line."""
+    if isinstance(exc, FileNotFoundError):
+        return f"{path}: no such file (check the path; --follow waits for it to appear)"
+    if isinstance(exc, PermissionError):
+        return f"{path}: permission denied (make it and its folders readable, e.g. chmod o+rx FOLDER, or run as its owner)"
+    if exc.errno == errno.ELOOP:
+        return f"{path}: a loop of symbolic links (point the link at a real file)"
+    if isinstance(exc, NotADirectoryError):
+        return f"{path}: a part of the path is not a folder (check the path)"
+    if isinstance(exc, IsADirectoryError):
+        return f"{path}: is a directory (give a log file in it, or a glob like '{path}/*.log')"
+    return f"{path}: cannot read it: {exc.strerror or exc}"
+
+
+def check_readable(path: Path, *, follow: bool = False) -> None:
+    """Fail early, with the fix, for a path that can never be tailed; following, a missing file is fine.
+    A FIFO is not opened here: opening and closing it would take the lines of a writer waiting for it."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except FileNotFoundError:
-        raise UserError(f"{path}: no such file (check the path; --follow waits for it to appear)") from None
-    except PermissionError:
-        raise UserError(f"{path}: permission denied on a parent folder (check its permissions)") from None
+        if follow:
+            return
+        raise UserError(path_problem(path, FileNotFoundError())) from None
+    except OSError as exc:
+        raise UserError(path_problem(path, exc)) from None
     if stat.S_ISDIR(st.st_mode):
-        raise UserError(f"{path}: is a directory (give a log file in it, or a glob like '{path}/*.log')")
+        raise UserError(path_problem(path, IsADirectoryError()))
+    if not stat.S_ISREG(st.st_mode):
+        if not os.access(path, os.R_OK):
+            raise UserError(path_problem(path, PermissionError()))
+        return
     try:
         with open(path, "rb"):
             pass
-    except PermissionError:
-        raise UserError(f"{path}: permission denied (make it readable, e.g. chmod o+r, or run as its owner)") from None
     except OSError as exc:
-        raise UserError(f"{path}: cannot open: {exc.strerror}") from None
+        raise UserError(path_problem(path, exc)) from None
 
 
 class FileTail:
-    """One file followed by path: what is read is delivered as Line and Notice events."""
+    """One file followed by path: what is read is delivered as Chunk and Notice events.
+
+    ``poll()`` is one look at the file; a tail started with ``start()`` polls on its own
+    thread, and a glob polls all its tails from one thread instead."""
 
     def __init__(
         self,
@@ -51,35 +78,41 @@ class FileTail:
         *,
         follow: bool = True,
         poll_interval: float = 0.25,
-        idle_flush: float = 0.5,
         watcher=None,
         gather: float = 0.0,
+        wake: threading.Event | None = None,
     ):
         self.label = label
         self.path = path
         self.sink = sink
         self.follow = follow
         self.poll_interval = poll_interval
-        self.idle_flush = idle_flush
         self.watcher = watcher
         self.gather = gather  # after a wake-up, let writes gather this long: fewer, larger chunks
-        self.wake = threading.Event()
+        self.wake = wake or threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"tail:{label}", daemon=True)
+        self._thread: threading.Thread | None = None
         self._fd: int | None = None
         self._ident: tuple[int, int] | None = None
+        self._seen: tuple | None = None  # the file's stat when it was last read to its end
+        self._stream = False  # not a regular file: no size, no rotation; read as it comes
         self._generation = 0
         self._split = ChunkSplitter(label, ev.FILE)
         self._deleted = False
         self._gone = False
         self._announced_wait = False
         self._ident_checked = False
+        self.finished = False
         self.bytes_read = 0
 
     # lifecycle -----------------------------------------------------------
-    def start(self) -> None:
+    def watch(self) -> None:
         if self.watcher is not None:
             self.watcher.watch(self.path, self.wake)
+
+    def start(self) -> None:
+        self.watch()
+        self._thread = threading.Thread(target=self._run, name=f"tail:{self.label}", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -87,11 +120,20 @@ class FileTail:
         self.wake.set()
 
     def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive()
+        return self._thread is not None and self._thread.is_alive()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self.watcher is not None:
+            self.watcher.unwatch(self.path, self.wake)
+        self.finished = True
 
     # the loop --------------------------------------------------------------
     def _notice(self, kind: str, message: str, **detail) -> ev.Notice:
@@ -99,72 +141,91 @@ class FileTail:
 
     def _run(self) -> None:
         try:
-            self._loop()
-        except Exception as exc:  # a tail must report, never die silently
+            while not self.poll():
+                if self._stream:
+                    continue  # a stream waits in select, where a stop is seen within a poll interval
+                if self.wake.wait(self.poll_interval) and self.gather:
+                    self._stop.wait(self.gather)
+                self.wake.clear()
+        finally:
+            self.close()
+
+    def poll(self) -> bool:
+        """One look: open if need be, notice rotation or truncation, read what is new. True once finished
+        (a tail must report, never die silently: a failure is a notice)."""
+        if self.finished:
+            return True
+        try:
+            return self._poll()
+        except Exception as exc:
             out = self._split.flush()
             out.append(self._notice(ev.ERROR, f"{self.path}: tail stopped: {exc}"))
             self.sink.put(out)
-        finally:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
-            if self.watcher is not None:
-                self.watcher.unwatch(self.path, self.wake)
+            self.close()
+            return True
 
-    def _loop(self) -> None:
-        while True:
-            if self._fd is None and not self._open():
-                if not self.follow or self._stop.is_set():
-                    return
-                self.wake.wait(self.poll_interval)
-                self.wake.clear()
-                continue
-            if self.follow and self._ident_checked:
-                self._check_replaced_or_truncated()
-                if self._fd is None:
-                    continue
-            self._drain()
-            self._ident_checked = True
-            if self._stop.is_set():
-                self.sink.put(self._split.flush())
-                return
-            if not self.follow:
-                out = self._split.flush()
-                out.append(self._notice(ev.EOF, f"{self.path}: end of file", bytes=self.bytes_read))
-                self.sink.put(out)
-                return
-            self._remember_fingerprint(self._position())
-            if self._split.pending and self._split.idle_for(time.monotonic()) >= self.idle_flush:
-                self.sink.put(self._split.flush())
-            if self.wake.wait(self.poll_interval) and self.gather:
-                self._stop.wait(self.gather)
-            self.wake.clear()
+    def _poll(self) -> bool:
+        if self._fd is None and not self._open():
+            return not self.follow or self._stop.is_set() or self.finished
+        if self._stream:
+            return self._read_stream()
+        if self.follow and self._ident_checked:
+            if self._unchanged() and not self._stop.is_set():
+                return False
+            self._check_replaced_or_truncated()
+            if self._fd is None:
+                return self._stop.is_set()
+        self._drain()
+        self._ident_checked = True
+        if self._stop.is_set():
+            self.sink.put(self._split.flush())
+            return True
+        if not self.follow:
+            out = self._split.flush()
+            out.append(self._notice(ev.EOF, f"{self.path}: end of file", bytes=self.bytes_read))
+            self.sink.put(out)
+            return True
+        position = self._position()
+        self._remember_fingerprint(position)
+        self._seen = self._stat_key(position)
+        return False
+
+    def _stat_key(self, position: int) -> tuple | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, position
+
+    def _unchanged(self) -> bool:
+        """Nothing new since the last read to the end: the same file, size and time, and no byte
+        beyond what was read (a write between the last read and its stat shows here). One stat."""
+        seen = self._seen
+        return seen is not None and seen[2] == seen[4] and seen == self._stat_key(seen[4])
 
     def _open(self) -> bool:
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            # Not blocking: a FIFO opens at once and is read when its writer comes.
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         except FileNotFoundError:
             if not self._announced_wait:
                 self._announced_wait = True
                 self.sink.put([self._notice(ev.WAITING, f"{self.path}: waiting for the file to appear")])
             return False
-        except IsADirectoryError:
-            self.sink.put([self._notice(ev.ERROR, f"{self.path}: is a directory (give a log file in it)")])
-            self._stop.set()
-            return False
-        except PermissionError:
-            self.sink.put([self._notice(ev.ERROR, f"{self.path}: permission denied (make it readable)")])
-            self._stop.set()
+        except OSError as exc:
+            self.sink.put([self._notice(ev.ERROR, path_problem(self.path, exc))])
+            self.close()
             return False
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
             os.close(fd)
-            self.sink.put([self._notice(ev.ERROR, f"{self.path}: is a directory (give a log file in it)")])
-            self._stop.set()
+            self.sink.put([self._notice(ev.ERROR, path_problem(self.path, IsADirectoryError()))])
+            self.close()
             return False
         first_open = self._ident is None
         self._fd = fd
         self._ident = (st.st_dev, st.st_ino)
+        self._stream = not stat.S_ISREG(st.st_mode)
         self._deleted = False
         self._gone = False
         if first_open:
@@ -176,14 +237,41 @@ class FileTail:
         while not self._stop.is_set():
             try:
                 chunk = os.read(self._fd, CHUNK)
-            except OSError as exc:
-                if exc.errno == errno.EINTR:
-                    continue
-                raise
+            except InterruptedError:
+                continue
             if not chunk:
                 return
             self.bytes_read += len(chunk)
             self.sink.put(self._split.feed(chunk))
+
+    def _read_stream(self) -> bool:
+        """A FIFO or device: wait (up to a poll interval) for bytes, read them; its end is the writer's
+        close. Following, a FIFO is opened again for its next writer."""
+        assert self._fd is not None
+        if self._stop.is_set():
+            self.sink.put(self._split.flush())
+            return True
+        ready, _, _ = select.select([self._fd], [], [], self.poll_interval)
+        if not ready:
+            return False
+        try:
+            chunk = os.read(self._fd, CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return False
+        if chunk:
+            self.bytes_read += len(chunk)
+            self.sink.put(self._split.feed(chunk))
+            return False
+        out = self._split.flush()
+        if not self.follow:
+            out.append(self._notice(ev.EOF, f"{self.path}: end of stream (its writer closed it)",
+                                    bytes=self.bytes_read))
+            self.sink.put(out)
+            return True
+        self.sink.put(out)
+        os.close(self._fd)  # a closed FIFO stays readable at its end: open it again to wait for a writer
+        self._fd = None
+        return False
 
     def _position(self) -> int:
         assert self._fd is not None
@@ -216,6 +304,7 @@ class FileTail:
             os.close(self._fd)
             self._fd = None
             self._fingerprint = None
+            self._seen = None
             self._generation += 1
             self._split.restart(self._generation)
             out.append(self._notice(kind, f"{self.path}: {kind}; reading the new file from its start",

@@ -20,7 +20,7 @@ from venustui.control import Control
 from venustui.diagnose import diagnose
 from venustui.index import FORMAT_NAMES
 from venustui.parse import Parser
-from venustui.parse.text import decode, visible
+from venustui.parse.text import shown, visible
 from venustui.textview import fence_line, hexs, queue_line, run_line
 
 CURSOR = Style(reverse=True)
@@ -156,7 +156,7 @@ class LogView(ScrollView, can_focus=True):
         styles = self._styles
         where = line.source if line.stream in ("file", "stdin") else f"{line.source}:{line.stream[3:]}"
         text = Text(f"{where[:TAG_WIDTH - 1]:<{TAG_WIDTH - 1}} ", style="dim")
-        text.append(visible(decode(line.data), SHOWN_CHARACTERS),
+        text.append(shown(line.data, SHOWN_CHARACTERS),
                     style=styles.get(f"level-{level}") or styles.get(f"kind-{fmt}", ""))
         self._cache[number] = text
         if len(self._cache) > 4000:
