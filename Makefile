@@ -32,6 +32,7 @@ bench: venv
 	$(PY) bench/driver_inspect.py
 	$(PY) bench/tui.py
 	$(PY) bench/journal.py
+	$(PY) bench/hostile.py
 	$(PY) bench/ingest.py
 
 bench-memory: venv

@@ -332,13 +332,22 @@ def _follow(args, cfg, console: Console, *, recorder, show: bool, specs=None) ->
     return session
 
 
+def _print_lines(console: Console, lines: list[Text]) -> None:
+    """Many styled lines at once: one render on a terminal, plain text elsewhere (rich per line cost
+    ~150 µs: a summary of thousands of runs took seconds)."""
+    if not lines:
+        return
+    if console.is_terminal:
+        console.print(Text("\n").join(lines))
+    else:
+        sys.stdout.write("".join(line.plain + "\n" for line in lines))
+        sys.stdout.flush()
+
+
 def _print_summary(console: Console, model) -> None:
     from venustui.diagnose import diagnose
 
-    for line in textview.summary(model):
-        console.print(line)
-    for line in textview.findings(diagnose(model)):
-        console.print(line)
+    _print_lines(console, textview.summary(model) + textview.findings(diagnose(model)))
 
 
 def _parse_until(text: str | None) -> tuple[int | None, float | None]:

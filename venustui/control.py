@@ -222,7 +222,7 @@ class Control:
         if self._thread is not None:
             self._thread.join(5)
         with self.lock:
-            self.session.stop()
+            self.session.stop(deadline=0)  # the screen is gone: what is left is recorded, not folded
 
     # actions --------------------------------------------------------------------------
     def toggle(self, variable: str, name: str) -> FlagSet:
