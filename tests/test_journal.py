@@ -70,7 +70,7 @@ def test_replay_reaches_the_live_state_when_the_model_forgets(tmp_path, monkeypa
     on the chunks it folds, so a replay must fold the chunks the live session folded, also where the
     journal stored a long chunk in several frames."""
     import venustui.journal as journal_module
-    import venustui.model as model_module
+    import venustui.model.handle_table as model_module
 
     sys.path.insert(0, str(ROOT / "bench"))
     import genlog

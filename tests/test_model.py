@@ -127,7 +127,7 @@ def test_feedback_slot_state_from_the_logs(lab_fixture):
 
 
 def test_handle_table_is_bounded(monkeypatch):
-    import venustui.model as model_mod
+    import venustui.model.handle_table as model_mod
 
     monkeypatch.setattr(model_mod, "HANDLE_LIMIT", 100)
     model = Model()
@@ -140,7 +140,7 @@ def test_handle_table_is_bounded(monkeypatch):
 
 
 def test_fence_table_is_bounded(monkeypatch):
-    import venustui.model as model_mod
+    import venustui.model.fold as model_mod
     from venustui.events import Line
 
     monkeypatch.setattr(model_mod, "FENCE_LIMIT", 50)
@@ -185,7 +185,7 @@ def test_model_takes_any_field_values(calls):
 def test_a_fence_says_how_long_it_took_to_signal_or_has_gone_unsignaled():
     """Synthetic lines in the seed's step format, arriving at chosen times: the time to signal is
     between the lines' arrivals; an unsignaled fence counts to the newest line from any source."""
-    from venustui.textview import fence_line
+    from venustui.present.fences import fence_line
 
     model = Model()
     ingest = Ingest(Parser(), model)

@@ -11,7 +11,8 @@ import uuid
 import pytest
 from textual.strip import Strip
 
-from venustui.control import Control, LineStore
+from venustui.control import Control
+from venustui.linestore import LineStore
 from venustui.events import Chunk, Notice
 from venustui.journal import Journal, Recorder
 from venustui.probe.runner import Target
@@ -52,9 +53,16 @@ async def shown_fences(pilot) -> FencesPane:
     """The fences tab brought forward, as a user would (panes in hidden tabs do not redraw)."""
     pilot.app.query_one("#panes").active = "tab-fences"
     await pilot.pause(0.3)
-    pane = pilot.app.query_one("#fences", FencesPane)
-    pane.maybe_update()
-    return pane
+    return await drawn(pilot, pilot.app.query_one("#fences", FencesPane))
+
+
+async def drawn(pilot, pane):
+    """The pane once it shows the model as it is now (the app redraws shown panes after each change)."""
+    for _ in range(500):
+        if pane._version == pane.control.version:
+            return pane
+        await pilot.pause(0.02)
+    raise AssertionError(f"{pane.id} did not redraw")
 
 
 async def settle(pilot, control, condition, rounds: int = 300):
@@ -85,7 +93,7 @@ async def test_flag_keys_and_the_rerun_story(tmp_path):
         assert control.flags.perf == ("no_fence_feedback",)
         await pilot.press("r")
         assert await settle(pilot, control, lambda: runs_done(control, 2))
-        pane.maybe_update()
+        await drawn(pilot, pane)
         assert "passed" in str(pane.render()).splitlines()[-1]
         actions = [name for _, name, _ in control.session.model.actions]
         assert actions.count("toggle") == 7 and actions.count("rerun") == 2
@@ -247,10 +255,10 @@ def recorded_seed(tmp_path):
 async def test_filter_jump_and_replay_controls(tmp_path):
     path, _ = recorded_seed(tmp_path)
     control = Control(Session([], follow=False), readonly=True)
-    control.replay(Journal.open(path), speed=None)
+    replayer = control.start_replay(Journal.open(path), speed=None)
     app = VenusApp(control)
     async with app.run_test(size=(160, 48)) as pilot:
-        assert await settle(pilot, control, lambda: control.replay_position == control.replay_total)
+        assert await settle(pilot, control, lambda: replayer.position == replayer.total)
         log = app.query_one("#log", LogView)
         await pilot.press("F")
         await pilot.pause(0.2)
@@ -270,9 +278,9 @@ async def test_filter_jump_and_replay_controls(tmp_path):
         await pilot.pause(0.1)
         assert "read-only" in control.messages[-1]
         await pilot.press("space")
-        assert not control.playing.is_set()
+        assert not replayer.playing.is_set()
         await pilot.press("space")
-        assert control.playing.is_set()
+        assert replayer.playing.is_set()
         await pilot.press("q")
 
 
@@ -286,8 +294,7 @@ async def test_the_queues_pane_shows_each_queue_with_its_runs_fences(tmp_path):
     async with app.run_test(size=(160, 48)) as pilot:
         app.query_one("#panes").active = "tab-queues"
         await pilot.pause(0.3)
-        pane = app.query_one("#queues", QueuesPane)
-        pane.maybe_update()
+        pane = await drawn(pilot, app.query_one("#queues", QueuesPane))
         lines = str(pane.render()).splitlines()
         # The run that hung before vkCreateFence has a queue and no fence; the flagged one signaled.
         assert lines == ["guest queue 0x5654bb8f6370  device 0x5654bbaa6a80  run 1  submits 0",
@@ -335,7 +342,7 @@ async def test_the_lab_story_in_the_tui():
             assert "hung at fence" in str(pane.render())
             await pilot.press("f", "r")
             assert await settle(pilot, control, lambda: runs_done(control, 4), rounds=600)
-            pane.maybe_update()
+            await drawn(pilot, pane)
             fence_runs = [line for line in str(pane.render()).splitlines() if line.startswith("probe #")]
             assert "hung at fence" in fence_runs[0] and fence_runs[-1].endswith(": passed")
             assert "0x" in fence_runs[-1]  # the fence's handle, created this time
@@ -377,9 +384,12 @@ async def test_command_palette_lists_every_action(tmp_path):
     app = VenusApp(control)
     async with app.run_test(size=(120, 40)) as pilot:
         provider = ActionCommands(app.screen)
-        labels = [hit.text for hit in [h async for h in provider.discover()]]
-        assert len(labels) == len(VenusApp.BINDINGS)
-        assert any("Rerun" in label for label in labels) and any("no_fence_feedback" in label for label in labels)
+        hits = [h async for h in provider.discover()]
+        # Each key's action, once, by its description and key, and choosing it runs that very action.
+        assert [hit.text for hit in hits] == [f"{b.description} ({b.key})" for b in VenusApp.BINDINGS]
+        assert [hit.command.args for hit in hits] == [(b.action,) for b in VenusApp.BINDINGS]
+        assert all(hasattr(app, "action_" + b.action.split("(")[0]) for b in VenusApp.BINDINGS)
+        assert any("no_fence_feedback" in hit.text for hit in hits)
         hits = [h async for h in provider.search("zoom")]
         assert hits
         await hits[0].command()
@@ -390,39 +400,57 @@ async def test_command_palette_lists_every_action(tmp_path):
 async def test_replay_scrubber_moves_on_and_back(tmp_path):
     path, live = recorded_seed(tmp_path)
     control = Control(Session([], follow=False), readonly=True)
-    control.replay(Journal.open(path), speed=1.0)
-    control.playing.clear()  # paused: only seeks move it
+    replayer = control.start_replay(Journal.open(path), speed=1.0)
+    replayer.playing.clear()  # paused: only seeks move it
     app = VenusApp(control)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
-        assert await settle(pilot, control, lambda: control.replay_position >= 0.25 * control.replay_total)
-        ahead, lines_ahead = control.replay_position, sum(control.session.model.lines.values())
+        assert await settle(pilot, control, lambda: replayer.position >= 0.25 * replayer.total)
+        ahead, lines_ahead = replayer.position, sum(control.session.model.lines.values())
         status = app.query_one(StatusLine)
-        assert await settle(pilot, control, lambda: f"▏ {ahead:,}/{control.replay_total:,}" in str(status.render()))
+        assert await settle(pilot, control, lambda: f"▏ {ahead:,}/{replayer.total:,}" in str(status.render()))
         first_session = control.session
         await pilot.press("left_square_bracket")  # back 10%: strictly before where it was, whole events at a time
         assert await settle(pilot, control, lambda: control.session is not first_session
-                            and 0 < control.replay_position < ahead and control._seek_to is None), \
-            (ahead, control.replay_position, control._seek_to, control.session is first_session, control.messages)
+                            and 0 < replayer.position < ahead and replayer.seeking_to is None), \
+            (ahead, replayer.position, replayer.seeking_to, control.session is first_session, control.messages)
         assert sum(control.session.model.lines.values()) < lines_ahead
-        assert not control.playing.is_set()  # still paused where it was moved to
+        assert not replayer.playing.is_set()  # still paused where it was moved to
         await pilot.press("space")
-        assert await settle(pilot, control, lambda: control.replay_position == control.replay_total)
+        assert await settle(pilot, control, lambda: replayer.position == replayer.total)
         assert control.session.model.snapshot() == live.model.snapshot()  # moved back and on: the same end state
         await pilot.press("q")
 
 
 async def test_a_key_press_holds_folding_only_until_the_screen_is_updated(tmp_path):
+    """Every key press holds folding and reading, and every hold ends with the screen update after the key's
+    binding: a fold that starts during a hold waits for its release, and a hold that is never released
+    lets folding go on after its limit (here a long and a short limit, so no timing is assumed)."""
     control = replayed_control([SEED / "guest.log"], tmp_path)
     app = VenusApp(control)
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.press("z")
-        assert await settle(pilot, control, lambda: not control.session.hub.held)
-        assert app.zoomed and not app.query_one("#panes").display
-        control.screen_busy()  # a screen that never answers holds folding back for SCREEN_FIRST at most
-        records = await asyncio.to_thread(control.fold_one, Notice("x", "file", "opened", "", 0.0, 0.0, 1))
-        assert records == [] and control.session.hub.held is True
-        control.screen_done()
+        hold = app.keyhold
+        assert control.follower.gate == hold.wait and control.session.hub.gate == hold.wait
+        await pilot.press("z", "z", "tab")
+        assert await settle(pilot, control, lambda: hold.holds >= 3 and hold.releases == hold.holds)
+        assert not app.zoomed
+
+        hold.limit = 600.0  # a screen that is slow to answer: folding waits for it
+        hold.hold()
+        folding = asyncio.ensure_future(asyncio.to_thread(
+            control.fold_one, Notice("x", "file", "opened", "", 0.0, 0.0, 1)))
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+            assert not folding.done()  # held
+        hold.release()
+        assert await asyncio.wait_for(folding, 30) == []
+
+        hold.limit = 0.05  # a screen that never answers holds folding back for the limit at most
+        hold.hold()
+        records = await asyncio.wait_for(asyncio.to_thread(
+            control.fold_one, Notice("x", "file", "opened", "", 0.0, 0.0, 2)), 30)
+        assert records == [] and hold.held  # folded while the hold was never released
+        hold.release()
         await pilot.press("q")
 
 
@@ -439,7 +467,7 @@ async def fold_synthetic(control, pilot, chunks: int, lines: int, seq: int = 1, 
 async def test_log_view_keeps_following_once_the_line_store_is_full():
     """At the store's cap each new chunk pushes an old one out: the height stays, the newest line must show."""
     control = Control(Session([], follow=False))
-    control.lines = LineStore(max_bytes=400)
+    control.follower.lines = LineStore(max_bytes=400)
     app = VenusApp(control)
     async with app.run_test(size=(160, 48)) as pilot:
         log = app.query_one("#log", LogView)
@@ -526,8 +554,8 @@ async def test_drawing_lines_leaves_no_strip_for_the_garbage_collector():
 def count_layouts(screen) -> list[bool]:
     """Each layout pass of the screen from now on, as whether folding was held back during it."""
     layouts, lay_out = [], screen._refresh_layout
-    hub = screen.app.control.session.hub
-    screen._refresh_layout = lambda *args, **kwargs: (layouts.append(hub.held), lay_out(*args, **kwargs))[1]
+    hold = screen.app.keyhold
+    screen._refresh_layout = lambda *args, **kwargs: (layouts.append(hold.held), lay_out(*args, **kwargs))[1]
     return layouts
 
 
@@ -542,7 +570,7 @@ async def test_a_zoom_lays_the_screen_out_once_while_folding_waits():
         await pilot.press("z")
         await pilot.pause(0.3)
         assert app.zoomed and layouts == [True]
-        assert not control.session.hub.held
+        assert not app.keyhold.held
         await pilot.press("q")
 
 

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-import venustui.session as session_module
+import venustui.readahead as readahead
 from venustui.journal import Journal
 from venustui.session import Session, replay
 
@@ -31,19 +31,19 @@ def replayed(path: Path, helper: bool, until_seq: int | None = None) -> tuple[di
 
 def main() -> int:
     path, mode = Path(sys.argv[1]), sys.argv[2]
-    session_module.READ_AHEAD_BYTES = 0
-    session_module.RING_BYTES = 100 << 10  # chunks of up to 64 KiB (read from a pipe): the ring wraps
+    readahead.READ_AHEAD_BYTES = 0
+    readahead.RING_BYTES = 100 << 10  # chunks of up to 64 KiB (read from a pipe): the ring wraps
     started = []
-    real_start = session_module._ReadAhead.start.__func__
+    real_start = readahead.ReadAhead.start.__func__
 
     def start(cls, *args):
         ahead = real_start(cls, *args)
         started.append(ahead is not None)
         return ahead
 
-    session_module._ReadAhead.start = classmethod(start)
+    readahead.ReadAhead.start = classmethod(start)
     if mode == "helper-stops":
-        real_plan, planned = session_module.plan, []
+        real_plan, planned = readahead.plan, []
 
         def plan(*args, **kwargs):  # in the helper only: the fold gets layouts from messages
             planned.append(1)
@@ -51,7 +51,7 @@ def main() -> int:
                 raise OSError("the helper stops here")
             return real_plan(*args, **kwargs)
 
-        session_module.plan = plan
+        readahead.plan = plan
     until = int(sys.argv[3]) if len(sys.argv) > 3 else None
     one = replayed(path, helper=False, until_seq=until)
     two = replayed(path, helper=True, until_seq=until)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import marshal
 from dataclasses import dataclass
 from itertools import repeat
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,6 +20,14 @@ from venustui.events import Chunk, Record
 from venustui.index import FORMAT_NAMES, TEXT, TRACKED, classify, handle_values, line_starts
 from venustui.model import Model
 from venustui.parse import Parser
+
+
+class Folded(NamedTuple):
+    """The chunk folded last, with what the fast path found in it."""
+
+    chunk: Chunk
+    starts: np.ndarray
+    kinds: np.ndarray
 
 
 @dataclass(slots=True)
@@ -128,7 +137,7 @@ class Ingest:
         self.parse_all = parse_all  # every line on the slow path (tests prove both paths agree)
         self.track_text = bool(parser.user_rules)  # user rules may match any line
         self.slow_lines = 0
-        self.layout = None  # (chunk, line starts, kinds) of the chunk folded last
+        self.folded: Folded | None = None  # the chunk folded last, with its line starts and kinds
 
     def plan(self, chunk: Chunk) -> Layout:
         return plan(chunk, parse_all=self.parse_all, track_text=self.track_text)
@@ -143,7 +152,7 @@ class Ingest:
         if layout is None or layout.seq != chunk.seq or len(layout.starts) != chunk.count:
             layout = self.plan(chunk)
         starts, kinds = layout.starts, layout.kinds
-        self.layout = (chunk, starts, kinds)  # a screen's line store reuses it instead of classifying again
+        self.folded = Folded(chunk, starts, kinds)  # a screen's line store reuses it instead of classifying again
         by_format: dict[str, int] = {}
         for code, count in enumerate(np.bincount(kinds & 0x7F, minlength=len(FORMAT_NAMES)).tolist()):
             if count:

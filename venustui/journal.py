@@ -515,3 +515,26 @@ def _event(kind: int, payload: bytes, wall: float, mono: float, seq: int):
     except (ValueError, KeyError, TypeError):
         pass
     return None
+
+
+def export_rows(journal: Journal) -> Iterator[dict[str, Any]]:
+    """The journal as JSON-ready dicts: the header (with its status), then one per recorded event."""
+    import base64
+
+    yield {"type": "header", **journal.header, "status": journal.status}
+    for event in journal.events():
+        if isinstance(event, ev.Chunk):
+            yield {"type": "chunk", "seq": event.seq, "source": event.source, "stream": event.stream,
+                   "generation": event.generation, "offset": event.offset, "lines": event.count,
+                   "partial": event.partial, "wall": event.wall, "mono": event.mono,
+                   "text": event.data.decode("utf-8", "replace"),
+                   "data_base64": base64.b64encode(event.data).decode()}
+        elif isinstance(event, ev.Notice):
+            yield {"type": "notice", "seq": event.seq, "source": event.source, "stream": event.stream,
+                   "kind": event.kind, "message": event.message, "wall": event.wall}
+        elif isinstance(event, ev.RunEvent):
+            yield {"type": "run", "seq": event.seq, "kind": event.kind, "run": event.run, "data": event.data,
+                   "wall": event.wall}
+        else:
+            assert isinstance(event, Action)
+            yield {"type": "action", "seq": event.seq, "name": event.name, "data": event.data, "wall": event.wall}

@@ -13,18 +13,20 @@ from rich.text import Text
 
 from venustui import handles as H
 from venustui.events import LINE_LIMIT as SPLIT_LIMIT, Notice, Record, RunEvent
-from venustui.model import Fence, Model, Queue, Run
+from venustui.model import Model
+from venustui.present import Row, hexs
+from venustui.present.fences import fence_rows, queue_rows
+from venustui.present.ring import ring_rows
+from venustui.present.runs import run_rows
 from venustui.parse.text import shown, visible
 
+TONE_STYLE = {"": "", "dim": "dim", "good": "green", "warn": "yellow", "bad": "red", "fatal": "bold red",
+              "heading": "bold"}
 LEVEL_STYLE = {"debug": "dim", "info": "", "warn": "yellow", "error": "bold red"}
 NOTICE_STYLE = {"error": "bold red", "deleted": "yellow", "truncated": "yellow", "rotated": "cyan",
                 "recreated": "cyan", "exited": "magenta"}
 LINE_LIMIT = 400  # characters of a line watch prints
 LINE_LIMIT_NOTE = f"{SPLIT_LIMIT >> 20} MiB"
-
-
-def hexs(value: int | None) -> str:
-    return "-" if value is None else f"0x{value:x}"
 
 
 def handle_hint(value: int) -> str:
@@ -156,83 +158,6 @@ class EventPrinter:
 
 
 # summaries -------------------------------------------------------------------------
-def _mask(label: str, mask: int | None, names: list[str]) -> str:
-    if mask is None:
-        return f"{label}=?"
-    return f"{label}=0x{mask:x} ({', '.join(names) if names else 'none'})"
-
-
-def run_line(run: Run) -> str:
-    steps = f"steps {run.steps[0].num}-{run.steps[-1].num}" if run.steps else "no steps"
-    feedback = ""
-    if run.feedback():
-        on = [kind for kind, enabled in run.feedback().items() if enabled]
-        feedback = f"  feedback slots: {', '.join(on) if on else 'none'}"
-    if "slot_allocation" in run.facts:
-        feedback += f" (fence slot allocation {run.facts['slot_allocation']})"
-    return (f"run {run.id}  {run.source}  {_mask('debug', run.debug_mask, run.debug_names)} "
-            f"{_mask('perf', run.perf_mask, run.perf_names)}{feedback}  {steps}: {run.outcome()}")
-
-
-def _span(seconds: float, whole: bool = False) -> str:
-    """A time between two lines' arrivals: ms under a second (unless whole seconds are asked for)."""
-    seconds = max(0.0, seconds)
-    if seconds < 1 and not whole:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:
-        return f"{seconds:.0f} s" if whole else f"{seconds:.1f} s"
-    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
-
-
-def fence_line(model: Model, fence: Fence, tie: tuple[str, bool] | None) -> str:
-    host = model.fences.get(tie[0]) if tie else None
-    handle = fence.handle if fence.handle is not None else (host.handle if host else None)
-    name = f"fence {hexs(handle)}"
-    if fence.side == "guest":
-        origin = f"guest run {fence.run}"
-        if host is not None:
-            origin += f", host handle {hexs(host.handle)} (tie inferred: one fence on each side)" if tie[1] else ""
-            if fence.handle is not None:
-                name = f"fence {hexs(fence.handle)}"
-    else:
-        origin = "host" + (f" device {hexs(fence.device)}" if fence.device is not None else "")
-        origin += f", run {fence.run}" if fence.run else ""
-    parts = [f"created {fence.create_result or '?'}"]
-    if fence.submit_count > 3:
-        results = Counter(r for _, r in fence.submits)
-        parts.append(f"submitted {fence.submit_count}× (last {len(fence.submits)}: "
-                     + ", ".join(f"{r} ×{n}" for r, n in results.items()) + ")")
-    elif fence.submits:
-        parts.append("submitted " + ", ".join(r for _, r in fence.submits))
-    if fence.status_polls:
-        parts.append(f"status polls {fence.status_polls} ({fence.not_ready_polls} NOT_READY)")
-    if fence.host_status_calls:
-        parts.append(f"host vkGetFenceStatus calls {fence.host_status_calls}")
-    if fence.waits:
-        parts.append("wait " + ", ".join(r for _, r in fence.waits))
-    if fence.signaled_wall is not None:
-        parts.append(f"signaled {_span(fence.signaled_wall - fence.created_wall)} after its creation")
-    elif fence.state != "failed":  # "now" is the newest line's arrival: replays and tests show the same
-        parts.append(f"unsignaled {_span(model.last_wall - fence.created_wall, whole=True)} after its creation "
-                     "(to the newest line)")
-    path = f"  path: {fence.path} ({fence.path_evidence})" if fence.path else ""
-    return f"{name} [{origin}]: {'; '.join(parts)} → {fence.state.upper()}{path}"
-
-
-def queue_line(model: Model, queue: Queue) -> str:
-    """A queue, where it came from and what was submitted on it; a guest queue also names the
-    fences of its run (the logs do not say which queue a fence went to, its run does)."""
-    parts = [f"{queue.side} queue {hexs(queue.handle)}", f"device {hexs(queue.device)}", f"run {queue.run or '-'}"]
-    if queue.family is not None:
-        parts.append(f"family {queue.family} index {queue.index}")
-    parts.append(f"submits {queue.submits}")
-    run = model.run(queue.run) if queue.side == "guest" and queue.run else None
-    fences = [model.fences[key] for key in run.fences if key in model.fences] if run else []
-    if fences:
-        parts.append("fences of its run: " + ", ".join(f"{hexs(f.handle)} {f.state}" for f in fences))
-    return "  ".join(parts)
-
-
 def summary(model: Model) -> list[Text]:
     out: list[Text] = []
 
@@ -242,44 +167,23 @@ def summary(model: Model) -> list[Text]:
     def item(text: str, style: str = "") -> None:
         out.append(Text("  " + visible(text, 1000), style=style))
 
+    def rows(said: list[Row]) -> None:
+        for row in said:
+            item(row.text, TONE_STYLE[row.tone])
+
     out.append(Text("── model summary " + "─" * 40, style="bold"))
     head(f"Runs ({len(model.runs)})")
-    for run in model.runs:
-        item(run_line(run), "red" if "failed" in run.outcome() else "")
+    rows(run_rows(model))
     head(f"Devices ({len(model.devices)})")
     for dev in sorted(model.devices.values(), key=lambda d: d.first_seq):
         runs = ",".join(str(r) for r in sorted(dev.runs)) or "-"
         item(f"{dev.side} device {hexs(dev.handle)}  runs {runs}  queues {len(dev.queues)}  fences {dev.fences}")
     head(f"Queues ({len(model.queues)})")
-    for q in sorted(model.queues.values(), key=lambda q: q.first_seq):
-        item(queue_line(model, q))
-    ties = model.fence_ties()
-    tied_hosts = {host for host, _ in ties.values()}
+    rows(queue_rows(model))
     head(f"Fences ({len(model.fences)})")
-    for fence in model.fences.values():
-        if fence.key in tied_hosts:
-            continue
-        style = {"timeout": "red", "stuck": "red", "failed": "red", "signaled": "green"}.get(fence.state, "yellow")
-        item(fence_line(model, fence, ties.get(fence.key)), style)
-    for guest, (host, inferred) in ties.items():
-        item(f"tie: {guest} ↔ {host}" + (" (inferred: the run has one fence on each side)" if inferred else ""), "dim")
-    ring = model.ring
+    rows(fence_rows(model, ties_too=True))
     head("Ring")
-    if not (ring.stuck or ring.seqno_count or ring.fatal or ring.alive_expired or ring.lost_connections):
-        item("nothing logged about the ring", "dim")
-    for stuck in ring.stuck.values():
-        runs = ",".join(str(r) for r in sorted(stuck.runs))
-        item(f"stuck in {stuck.reason} wait: {stuck.count} warning(s), iter {stuck.first_iter}..{stuck.max_iter}, "
-             f"run(s) {runs}", "red")
-    if ring.seqno_count:
-        _, fn, seqno, wait = ring.seqno_pairs[-1]
-        item(f"host: ring seqno cannot reach wait seqno ×{ring.seqno_count} (last {fn}: {seqno} → {wait})", "red")
-    for seq, what, iteration, run in ring.fatal:
-        item(f"FATAL: {what}" + (f" at iter {iteration}" if iteration is not None else "") + (f" (run {run})" if run else ""), "red")
-    for seq, iteration, run in ring.alive_expired:
-        item(f"ALIVE expired at iter {iteration}: the host process or context is gone (run {run})", "red")
-    for seq, detail, run in ring.lost_connections:
-        item(f"lost connection to the render server: {detail} (run {run})", "red")
+    rows(ring_rows(model))
     errors = Counter((n.fmt, n.what, describe_notable(n)) for n in model.notable if n.level == "error" and n.fmt != "step")
     if errors:
         head("Errors")

@@ -9,9 +9,8 @@ hands over a mebibyte a batch, so 256 batches were 256 MiB of memory under a flo
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from venustui.events import Chunk, Event
 
@@ -30,35 +29,17 @@ class Hub:
         self._changed = threading.Condition()
         self._seq = 0
         self._closed = False
-        self._open = threading.Event()
-        self._open.set()
-        self._held_until = 0.0
-
-    def hold(self, seconds: float) -> None:
-        """Producers wait in put() until release(), or seconds from now at the latest: a screen
-        answering a key gets the CPU and the GIL before more lines are read."""
-        self._held_until = time.monotonic() + seconds
-        self._open.clear()
-
-    def release(self) -> None:
-        self._open.set()
-
-    @property
-    def held(self) -> bool:
-        return not self._open.is_set()
-
-    def wait_while_held(self) -> None:
-        """Until release(), or the end of the hold at the latest (a lost release must not stall for good)."""
-        left = self._held_until - time.monotonic()
-        if left > 0:
-            self._open.wait(left)
+        # Called before each hand-over: a hook for whoever must go first (a screen answering a key
+        # holds producers back for a moment; the policy is the screen's, the hook is here).
+        self.gate: Callable[[], None] | None = None
 
     def put(self, events: list[Event]) -> None:
-        """Hand a batch over; blocks while the consumer is behind (backpressure) or holds producers.
+        """Hand a batch over; blocks while the consumer is behind (backpressure) or the gate holds it.
         Once closed, nothing waits and nothing is dropped: the batch is kept for take_rest()."""
         if not events:
             return
-        self.wait_while_held()
+        if self.gate is not None:
+            self.gate()
         size = _size(events)
         with self._changed:
             # An empty queue takes any batch, so one larger than the budget still goes through.

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-import sys
+import time
 import tomllib
 from functools import partial
 from pathlib import Path
@@ -13,6 +12,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.message import Message
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.theme import Theme
@@ -23,10 +23,11 @@ from venustui.control import Control
 from venustui.index import FORMAT_NAMES
 from venustui.parse import find_handles
 from venustui.parse.text import decode
-from venustui.session import tune_gc
+from venustui.tuning import for_screen
 from venustui.tui import strips
-from venustui.tui.widgets import (DriverPane, FencesPane, FindingsPane, HandlesPane, LogView, ProbePane, QueuesPane,
-                                  RingPane, RunsPane, StatusLine, decode_text)
+from venustui.tui.keyhold import KeyHold
+from venustui.tui.widgets import (DriverPane, FencesPane, FindingsPane, HandlesPane, LogView, Pane, ProbePane,
+                                  QueuesPane, RingPane, RunsPane, StatusLine, decode_text)
 
 strips.install()
 
@@ -133,6 +134,13 @@ class ActionCommands(Provider):
                 yield Hit(score, matcher.highlight(label), partial(self.app.run_action, action), help=label)
 
 
+REDRAW_EVERY = 0.1  # seconds between redraws of the log views and panes after the model changed
+
+
+class ModelChanged(Message):
+    """The model changed: posted from the fold thread at most once until the app has handled it."""
+
+
 class VenusApp(App):
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))
     COMMANDS = App.COMMANDS | {ActionCommands}
@@ -172,6 +180,13 @@ class VenusApp(App):
         self._themes = [t.name for t in load_themes()]
         self.narrow = self.split = self.zoomed = False  # the layout _arrange shows
         self._laid_out = False
+        self.keyhold = KeyHold()
+        self._change_posted = False
+        self._redraw_timer = None
+        self._last_redraw = 0.0
+        self._panes: list[Pane] = []
+        self._logs: list[LogView] = []
+        self._jump = -1  # which finding's evidence line j jumped to last
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -209,21 +224,58 @@ class VenusApp(App):
             return
         bubbled = event.is_forwarded
         if not bubbled:
-            self.control.screen_busy()
+            self.keyhold.hold()
         await super().on_event(event)
         if bubbled or not event.is_forwarded:  # its binding has run (a priority one runs in the first pass)
-            self.call_after_refresh(self.control.screen_done)
+            self.call_after_refresh(self.keyhold.release)
 
     def on_mount(self) -> None:
-        tune_gc(screen=True)
-        gc.freeze()  # what start-up made lives as long as the app: later collections skip it
-        # The fold runs on another thread; shorter GIL slices keep keys answered within milliseconds.
-        sys.setswitchinterval(0.001)
+        for_screen()
+        self.keyhold.attach(self.control)
+        self._panes, self._logs = list(self.query(Pane)), list(self.query(LogView))
+        self.control.follower.on_change = self._model_changed
+        self._model_changed()
         for theme in load_themes():
             self.register_theme(theme)
         self.theme = self.initial_theme if self.initial_theme in self._themes else self._themes[0]
         self.query_one("#log", LogView).border_title = "host + guest"
         self._layout(self.size.width)
+
+    # the model changed: one coalesced message, one timed redraw -------------------------------------
+    def _model_changed(self) -> None:
+        """From the fold thread: post one message until it is handled (a flood posts a few a second)."""
+        if not self._change_posted:
+            self._change_posted = True
+            self.post_message(ModelChanged())
+
+    def on_model_changed(self, message: ModelChanged) -> None:
+        self._change_posted = False
+        self.schedule_redraw()
+
+    def schedule_redraw(self, delay: float | None = None) -> None:
+        """Redraw once, REDRAW_EVERY after the last redraw at the soonest (changes in between join it)."""
+        if self._redraw_timer is None:
+            wait = max(0.0, self._last_redraw + REDRAW_EVERY - time.monotonic()) if delay is None else delay
+            self._redraw_timer = self.set_timer(max(wait, 0.001), self._redraw)  # Textual's timers need > 0
+
+    def _redraw(self) -> None:
+        self._redraw_timer = None
+        self._last_redraw = time.monotonic()
+        for log in self._logs:
+            log.refresh_lines()
+        shown = [pane for pane in self._panes if pane.is_on_screen]
+        if not shown:
+            return
+        # Never wait for the fold: if it holds the lock, try again after the next interval.
+        if not self.control.lock.acquire(blocking=False):
+            self.schedule_redraw()
+            return
+        try:
+            owed = [pane for pane in shown if pane.update_from_model(self.control.version)]
+        finally:
+            self.control.lock.release()
+        if owed:  # panes that redraw less often than this still owe the newest change
+            self.schedule_redraw(min(pane.owed_in() for pane in owed))
 
     def on_resize(self, event) -> None:
         self._layout(event.size.width)
@@ -372,28 +424,25 @@ class VenusApp(App):
         if not numbers:
             self.notify("no finding points at a line still in view", severity="warning")
             return
-        self._jump = (getattr(self, "_jump", -1) + 1) % len(numbers)
+        self._jump = (self._jump + 1) % len(numbers)
         self.active_log().jump_to(numbers[self._jump])
         self.active_log().focus()
 
     def action_play(self) -> None:
-        playing = getattr(self.control, "playing", None)
-        if playing is None:
+        if self.control.replayer is None:
             self.notify("space plays and pauses a replay (venustui replay FILE)")
-        elif playing.is_set():
-            playing.clear()
         else:
-            playing.set()
+            self.control.replayer.toggle()
 
     def action_step(self) -> None:
-        if getattr(self.control, "playing", None) is not None:
-            self.control.step()
+        if self.control.replayer is not None:
+            self.control.replayer.step()
 
     def action_seek(self, fraction: float) -> None:
-        if getattr(self.control, "playing", None) is None:
+        if self.control.replayer is None:
             self.notify("[ and ] move a replay back and on (venustui replay FILE)")
             return
-        target = self.control.seek(fraction)
+        target = self.control.replayer.seek(fraction)
         self.notify(f"replay {'back' if fraction < 0 else 'on'} to line {target:,}")
 
     def action_zoom(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 
 from rich.segment import Segment
@@ -21,7 +22,11 @@ from venustui.diagnose import diagnose
 from venustui.index import FORMAT_NAMES
 from venustui.parse import Parser
 from venustui.parse.text import shown, visible
-from venustui.textview import fence_line, hexs, queue_line, run_line
+from venustui.present import hexs
+from venustui.present.fences import fence_rows, probe_fence_rows, queue_rows
+from venustui.present.ring import ring_rows
+from venustui.present.runs import nothing_yet, run_rows, target_rows
+from venustui.textview import TONE_STYLE
 
 CURSOR = Style(reverse=True)
 TAG_WIDTH = 11  # the source tag before each line's text
@@ -64,7 +69,7 @@ class LogView(ScrollView, can_focus=True):
         self.total = 0  # rows there are lines for (in follow mode the virtual height runs ahead of it)
 
     def on_mount(self) -> None:
-        self.set_interval(0.1, self.refresh_lines)
+        # New lines are drawn when the app says the model changed (VenusApp._redraw), not on a timer.
         self.watch(self.app, "theme", self._restyle)
 
     def _restyle(self) -> None:
@@ -261,39 +266,46 @@ def _line_lengths(text: Text) -> list[int]:
 
 
 class Pane(Static):
-    """A pane that redraws from the model when it changed."""
+    """A pane that redraws from the model when the app says it changed (and the pane is shown)."""
+
+    INTERVAL = 0.25  # the most often a pane redraws: redrawing all of them on every change took keys' time
 
     def __init__(self, control: Control, **kwargs):
         super().__init__(**kwargs)
         self.control = control
         self._version = -1
+        self._drawn_at = -1e9
         self._shown: Text | None = None
         self._shown_lengths: list[int] | None = None  # of _shown's lines: a change may change the height
 
-    INTERVAL = 0.25
-
-    def on_mount(self) -> None:
-        self.set_interval(self.INTERVAL, self.maybe_update)
-        self.maybe_update()
-
     def on_show(self) -> None:
         # Its tab was chosen (or a zoom ended): the key's own screen update first, then the model as it is now.
-        self.call_after_refresh(self.maybe_update)
+        self._drawn_at = -1e9
+        self.call_after_refresh(self._draw_now)
 
-    def maybe_update(self) -> None:
-        # Panes in tabs not shown wait: redrawing all of them four times a second under a flood
-        # took the screen away from key presses.
-        if self.control.version == self._version or not self.is_on_screen:
-            return
-        # Never wait for the fold: if it holds the lock, the next tick tries again.
-        if not self.control.lock.acquire(blocking=False):
+    def _draw_now(self) -> None:
+        if not self.control.lock.acquire(blocking=False):  # the fold has it: the next redraw draws this too
+            self.app.schedule_redraw()
             return
         try:
-            self._version = self.control.version
-            content = self.content()
+            self.update_from_model(self.control.version)
         finally:
             self.control.lock.release()
-        self._show(content)
+
+    def owed_in(self) -> float:
+        """Seconds until this pane may redraw again."""
+        return max(0.0, self._drawn_at + self.INTERVAL - time.monotonic())
+
+    def update_from_model(self, version: int) -> bool:
+        """Redraw if the model changed since the last redraw (the app holds the lock); True while a change
+        is still owed (it came sooner than INTERVAL after the last redraw)."""
+        if version == self._version:
+            return False
+        if self.owed_in() > 0:
+            return True
+        self._version, self._drawn_at = version, time.monotonic()
+        self._show(self.content())
+        return False
 
     def _show(self, content: Text) -> None:
         if content == self._shown:  # a flood bumps the version without changing what a pane says
@@ -315,16 +327,9 @@ class RunsPane(Pane):
         out = Text()
         if model.targets:
             out.append("Target runs (A/B)\n", style="bold")
-            for target in model.targets.values():
-                outcome = target.outcome.get("text", "running…")
-                style = "green" if target.outcome.get("status") == "passed" else ("yellow" if not target.outcome else "red")
-                out.append(visible(f"#{target.id:<3} {target.phase:<5} {target.flags or 'defaults':<28} "), style="")
-                out.append(visible(outcome) + "\n", style=style)
+            said(out, target_rows(model))
         out.append("Runs in the logs\n", style="bold")
-        for run in model.runs:
-            out.append(visible(run_line(run)) + "\n", style="red" if "failed" in run.outcome() else "")
-        if not model.runs and not model.targets:
-            out.append("no runs yet: r reruns the target, o probes\n", style="dim")
+        said(out, run_rows(model) or ([] if model.targets else [nothing_yet()]))
         return out
 
 
@@ -332,8 +337,7 @@ class QueuesPane(Pane):
     def content(self) -> Text:
         model = self.control.session.model
         out = Text()
-        for queue in sorted(model.queues.values(), key=lambda q: q.first_seq):
-            out.append(visible(queue_line(model, queue)) + "\n")
+        said(out, queue_rows(model))
         if not out.plain:
             out.append("no queues seen yet (vkGetDeviceQueue on the host, the Queue step in the guest)", style="dim")
         return out
@@ -346,22 +350,7 @@ class FencesPane(Pane):
     def content(self) -> Text:
         model = self.control.session.model
         out = Text()
-        ties = model.fence_ties()
-        tied = {host for host, _ in ties.values()}
-        shown = [fence for fence in model.fences.values() if fence.key not in tied]
-        hidden = len(shown) - FENCES_SHOWN + model.fences_evicted
-        if hidden > 0:  # a flood makes thousands: the newest are the ones being chased
-            out.append(f"{hidden:,} older fences not shown (the last {FENCES_SHOWN} are)\n", style="dim")
-        for fence in shown[-FENCES_SHOWN:]:
-            style = {"timeout": "red", "stuck": "red", "failed": "red", "signaled": "green"}.get(fence.state, "yellow")
-            out.append(visible(fence_line(model, fence, ties.get(fence.key))) + "\n", style=style)
-        for target in model.targets.values():
-            fence = next((s for s in target.steps if s.get("step") == "fence"), None)
-            if target.phase == "fence":
-                state = target.outcome.get("text", "running…")
-                handle = fence.get("handle", "-") if fence else "not created"
-                out.append(visible(f"probe #{target.id} fence {handle} [{target.flags or 'defaults'}]: {state}\n"),
-                           style="green" if target.outcome.get("status") == "passed" else "red")
+        said(out, fence_rows(model, newest=FENCES_SHOWN) + probe_fence_rows(model))
         if not out.plain:
             out.append("no fences seen yet", style="dim")
         return out
@@ -369,22 +358,15 @@ class FencesPane(Pane):
 
 class RingPane(Pane):
     def content(self) -> Text:
-        ring = self.control.session.model.ring
         out = Text()
-        for stuck in ring.stuck.values():
-            out.append(visible(f"stuck in {stuck.reason} wait: {stuck.count} warning(s), iteration "
-                               f"{stuck.first_iter}..{stuck.max_iter}\n"), style="red")
-        for seq, fn, seqno, wait in list(ring.seqno_pairs)[-10:]:
-            out.append(visible(f"host #{seq} {fn}: ring seqno {seqno} cannot reach {wait}\n"), style="red")
-        for _, what, iteration, _ in ring.fatal:
-            out.append(visible(f"FATAL {what} at iter {iteration}\n"), style="bold red")
-        for _, iteration, _ in ring.alive_expired:
-            out.append(f"ALIVE expired at iter {iteration}\n", style="bold red")
-        for _, detail, _ in ring.lost_connections:
-            out.append(visible(f"lost connection: {detail}\n"), style="red")
-        if not out.plain:
-            out.append("nothing logged about the ring (no stuck waits, no seqno messages)", style="dim")
+        said(out, ring_rows(self.control.session.model))
         return out
+
+
+def said(out: Text, rows) -> None:
+    """Rows of the presentation modules, in the tones' styles; log text made visible."""
+    for row in rows:
+        out.append(visible(row.text) + "\n", style=TONE_STYLE[row.tone])
 
 
 class HandlesPane(Pane):
@@ -409,18 +391,20 @@ class FindingsPane(Pane):
 
     _computing = False
 
-    def maybe_update(self) -> None:
+    def update_from_model(self, version: int) -> bool:
         """The rules read the whole model (tens of ms on a flood): they run on a worker thread, so the
         event loop stays free for keys; the pane shows the result when it is ready."""
-        version = self.control.version
-        if version == self._version or self._computing or not self.is_on_screen:
-            return
-        self._computing = True
+        if version == self._version:
+            return False
+        if self._computing or self.owed_in() > 0:
+            return True
+        self._computing, self._drawn_at = True, time.monotonic()
         self.run_worker(lambda: self._compute(version), thread=True, exclusive=True, group="findings")
+        return False
 
     def _compute(self, version: int) -> None:
         try:
-            self.control.wait_for_screen()
+            self.app.keyhold.wait()
             with self.control.lock:
                 content = self.content()
             if self.app.is_running:  # not while the app shuts down: the result has nowhere to go
@@ -514,10 +498,11 @@ class StatusLine(Static):
         else:
             record = f"rec {recorder.path.name} {recorder.bytes_written / 1e6:.1f} MB"
         busy = f" · {control.busy}…" if control.busy else ""
-        if getattr(control, "playing", None) is not None:
-            state = "playing" if control.playing.is_set() else "paused (space plays, n steps)"
-            busy += (f" · replay {scrubber(control.replay_position, control.replay_total)} "
-                     f"{control.replay_position:,}/{control.replay_total:,} {state} ([ ] move)")
+        replayer = control.replayer
+        if replayer is not None:
+            state = "playing" if replayer.playing.is_set() else "paused (space plays, n steps)"
+            busy += (f" · replay {scrubber(replayer.position, replayer.total)} "
+                     f"{replayer.position:,}/{replayer.total:,} {state} ([ ] move)")
         message = f" · {control.messages[-1]}" if control.messages else ""
         line = visible(f"flags: {control.flags.describe()} · {record}{busy}{message}")
         if line != self._shown:  # one row, fixed height: no layout pass, and none at all when unchanged

@@ -1,0 +1,78 @@
+"""Views derived from a model that only read it: fence ties, repeated handles and the snapshot.
+
+Functions of a ``Model`` (whose methods of the same names delegate here), never called per line;
+this module imports nothing of the fold, so it has no cycle with it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from venustui.model.entities import Fence
+from venustui.model.handle_table import HandleSeen
+
+if TYPE_CHECKING:
+    from venustui.model.fold import Model
+
+
+def fence_ties(model: Model) -> dict[str, tuple[str, bool]]:
+    """guest fence key -> (host fence key, inferred).
+
+    Logs rarely name the same fence on both sides (the guest's handle is a
+    guest pointer, the host's a driver handle). Where a run has exactly one
+    fence on each side, the two are the same fence; that is an inference.
+    """
+    ties: dict[str, tuple[str, bool]] = {}
+    host_by_run: dict[int | None, list[Fence]] = {}
+    for fence in model.fences.values():
+        if fence.side == "host":
+            host_by_run.setdefault(fence.run, []).append(fence)
+    runs_with_fences = [r for r in model.runs if r.fences]
+    for run in runs_with_fences:
+        if len(run.fences) != 1 or run.fences[0] not in model.fences:
+            continue
+        hosts = host_by_run.get(run.id, [])
+        if not hosts and len(runs_with_fences) == 1:
+            hosts = host_by_run.get(None, [])
+        if len(hosts) == 1:
+            ties[run.fences[0]] = (hosts[0].key, True)
+    return ties
+
+
+def repeated_handles(model: Model) -> list[HandleSeen]:
+    """Values seen in several runs or on several devices (the seed's clue)."""
+    return [h for h in model.handles.values() if len(h.runs) > 1 or len(h.devices) > 1]
+
+
+def snapshot(model: Model) -> dict[str, Any]:
+    """Everything the model holds, as plain data (for comparing live and replayed states)."""
+    return _plain({
+        "runs": model.runs,
+        "devices": sorted(model.devices.values(), key=lambda d: (d.side, d.handle)),
+        "queues": sorted(model.queues.values(), key=lambda q: (q.side, q.handle)),
+        "fences": list(model.fences.values()),
+        "ties": fence_ties(model),
+        "ring": model.ring,
+        "targets": list(model.targets.values()),
+        "actions": model.actions,
+        "handles": sorted(model.handles.values(), key=lambda h: h.value),
+        "counts": sorted(model.counts.items()),
+        "lines": sorted(model.lines.items()),
+        "cut": sorted(model.cut_lines.items()),
+        "overflow": sorted(model.overflow_bytes.items()),
+        "formats": sorted(model.formats.items()),
+    })
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, sets and deques to JSON-like data, deterministic in order."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, (list, tuple, deque)):
+        return [_plain(v) for v in value]
+    return value
