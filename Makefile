@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 venv: system $(STAMP)
 
 test: venv
+	$(VENV)/bin/ruff check venustui tests bench
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 demo: venv

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+
+from venustui import events as ev
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -40,3 +43,33 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.02):
 def run_cli(*args: str, input: bytes | None = None, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "venustui", *args], input=input, capture_output=True,
                           timeout=timeout, cwd=ROOT, **kwargs)
+
+
+class Collect:
+    """A sink that keeps everything (the Hub's put interface)."""
+
+    def __init__(self):
+        self.events: list = []
+        self.lock = threading.Lock()
+
+    def put(self, batch):
+        with self.lock:
+            self.events.extend(batch)
+
+    def lines(self, source=None):
+        with self.lock:
+            chunks = [e for e in self.events if isinstance(e, ev.Chunk) and (source is None or e.source == source)]
+        return [line for chunk in chunks for line in chunk.lines()]
+
+    def notices(self, kind=None):
+        with self.lock:
+            return [e for e in self.events if isinstance(e, ev.Notice) and (kind is None or e.kind == kind)]
+
+
+def fed_in_pieces(split, data: bytes, cuts) -> list:
+    """What a ChunkSplitter makes of data fed in pieces of the given sizes (the rest at once), then flushed."""
+    chunks, pos = [], 0
+    for cut in cuts:
+        chunks += split.feed(data[pos:pos + cut])
+        pos += cut
+    return chunks + split.feed(data[pos:]) + split.flush()

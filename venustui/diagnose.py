@@ -228,12 +228,12 @@ def blob_export_failed(model: Model) -> list[Finding]:
 def stuck_waits(model: Model) -> list[Finding]:
     ring = model.ring
     out = []
-    for seq, what, iteration, run in ring.fatal:
+    for seq, what, _iteration, _run in ring.fatal:
         out.append(Finding("ring-fatal", CRITICAL,
                            f"the ring is FATAL ({what}): the host failed to decode a command and stopped the ring",
                            _ev(model, seq), "Look at the host log just before: the render server names the "
                            "command it could not decode (vn_dispatch_command failed)"))
-    for seq, iteration, run in ring.alive_expired:
+    for seq, _iteration, _run in ring.alive_expired:
         out.append(Finding("ring-alive-expired", CRITICAL,
                            "the ring's ALIVE status expired: the host process or its context is gone, not slow",
                            _ev(model, seq), "Check whether the render server crashed or was killed (host log, "
@@ -273,7 +273,7 @@ def stuck_waits(model: Model) -> list[Finding]:
 @rule
 def transport_errors(model: Model) -> list[Finding]:
     out = []
-    for seq, detail, run in model.ring.lost_connections:
+    for seq, detail, _run in model.ring.lost_connections:
         out.append(Finding("lost-connection", ERROR, f"the guest lost its connection to the render server ({detail})",
                            _ev(model, seq), "The host side went away: look for a crash or exit in the host log"))
     clients = [n for n in model.notable if n.what == "client_status" and n.level == "error"]

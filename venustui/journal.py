@@ -1,5 +1,8 @@
 """Recording a session to one append-only file, and reading it back.
 
+Longer than 500 lines: the writer and the reader of one file format stay side by side, so a
+change to a frame's layout is made, and reviewed, in one place.
+
 What is kept is what cannot be derived: raw chunks exactly as read (per source and
 stream, with offsets and arrival times), notices, runner events and user actions,
 and a header. Records and findings are re-derived on replay by the same fold, so a
@@ -109,7 +112,7 @@ class Recorder:
             "host": platform.node(), "python": platform.python_version(),
             "start_time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "start_wall": repr(time.time()),
             "start_mono": repr(time.monotonic()),
-            "sources": json.dumps([getattr(s, "describe", lambda: str(s))() for s in sources]),
+            "sources": json.dumps([s.describe() if hasattr(s, "describe") else str(s) for s in sources]),
             "config": json.dumps(config or {}, default=str),
         }
         payload = json.dumps(header).encode()

@@ -44,7 +44,9 @@ COMPAT_SOURCE = """\
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-int __isoc23_sscanf(const char *s, const char *f, ...) { va_list a; va_start(a, f); int r = vsscanf(s, f, a); va_end(a); return r; }
+int __isoc23_sscanf(const char *s, const char *f, ...) {
+    va_list a; va_start(a, f); int r = vsscanf(s, f, a); va_end(a); return r;
+}
 long __isoc23_strtol(const char *s, char **e, int b) { return strtol(s, e, b); }
 long long __isoc23_strtoll(const char *s, char **e, int b) { return strtoll(s, e, b); }
 unsigned long __isoc23_strtoul(const char *s, char **e, int b) { return strtoul(s, e, b); }

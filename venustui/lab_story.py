@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from venustui.config import Config
 from venustui.errors import UserError
 from venustui.lab import Lab
-from venustui.probe.runner import PROBE, RunRecord, Runner
+from venustui.probe.runner import PROBE, Runner, RunRecord
 from venustui.session import Session
 from venustui.triage import TriageResult, triage
 

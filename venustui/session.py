@@ -17,12 +17,11 @@ from venustui.ingest import Ingest, Layout
 from venustui.journal import Action, Recorder
 from venustui.model import Model
 from venustui.parse import Parser
+from venustui.readahead import Bounded, ReadAhead
 from venustui.sources import SourceSpec, check_spec, open_source
 from venustui.sources.hub import Hub
-from venustui.readahead import Bounded, ReadAhead
 from venustui.sources.watcher import Watcher
 from venustui.tuning import return_freed_blocks, tune_gc
-
 
 STOP_DEADLINE = 3.0  # seconds a stop spends folding what was read before it; the rest is recorded, not folded
 

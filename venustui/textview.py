@@ -12,13 +12,14 @@ from collections import Counter
 from rich.text import Text
 
 from venustui import handles as H
-from venustui.events import LINE_LIMIT as SPLIT_LIMIT, Notice, Record, RunEvent
+from venustui.events import LINE_LIMIT as SPLIT_LIMIT
+from venustui.events import Notice, Record, RunEvent
 from venustui.model import Model
+from venustui.parse.text import shown, visible
 from venustui.present import Row, hexs
 from venustui.present.fences import fence_rows, queue_rows
 from venustui.present.ring import ring_rows
 from venustui.present.runs import run_rows
-from venustui.parse.text import shown, visible
 
 TONE_STYLE = {"": "", "dim": "dim", "good": "green", "warn": "yellow", "bad": "red", "fatal": "bold red",
               "heading": "bold"}
@@ -187,7 +188,7 @@ def summary(model: Model) -> list[Text]:
     errors = Counter((n.fmt, n.what, describe_notable(n)) for n in model.notable if n.level == "error" and n.fmt != "step")
     if errors:
         head("Errors")
-        for (fmt, what, text), count in errors.items():
+        for (_fmt, _what, text), count in errors.items():
             item(f"{text}" + (f"  ×{count}" if count > 1 else ""), "red")
     if model.cut_lines:
         head("Long lines")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from venustui.flags import FlagCheck, FlagSet, candidates, check_names, took_effect
 from venustui.parse.venus_flags import Version
-from venustui.probe.runner import HUNG, RunRecord, Runner, Target, step_call
+from venustui.probe.runner import HUNG, Runner, RunRecord, Target, step_call
 
 
 @dataclass

@@ -1,16 +1,26 @@
 """Every process-wide knob venustui turns, in one place, each with the measurement that justifies it.
 
-| knob | set by | why (measured) |
-|---|---|---|
-| GC thresholds | ``tune_gc()`` (sessions), ``tune_gc(screen=True)`` (the TUI, for good) | a session holds a large, long-lived model and makes many short-lived objects per batch: with CPython's defaults full collections stalled the fold ~100 ms at a time. Headless, young collections are large and few (50,000, 20, 1000: throughput); with a screen they are small and frequent (2,000, 3, 10,000), each under 10 ms (collecting the middle generation every tenth young one made each take 10-22 ms under a flood) |
-| ``gc.freeze()`` | ``for_screen()`` | what start-up made lives as long as the app: later collections skip it |
-| malloc's mmap threshold fixed at 128 KiB | ``return_freed_blocks()`` (live sessions) | glibc raises the threshold each time it frees a large block, so later chunk buffers came from the heap and its holes stayed: over a 10-minute flood the TUI grew 211 MB beyond the line store, 76 MB with the fixed threshold. Not glibc: nothing to do |
-| ``sys.setswitchinterval(0.001)`` | ``for_screen()`` | the fold runs on another thread; a 5 ms interpreter slice kept keys waiting behind it, 1 ms keeps them answered within milliseconds |
-| ``TEXTUAL_FPS=240`` (unless set) | ``textual_fps()``, from ``venustui.tui`` before Textual is imported | Textual coalesces refreshes for 1/FPS before a screen update: at its default 60 a key waited ~17 ms for its update to start. Our refreshes are timed (a few a second), so this paints no more often |
+- GC thresholds (``tune_gc()`` for sessions; ``tune_gc(screen=True)`` once a screen is up, for good):
+  a session holds a large, long-lived model and makes many short-lived objects per batch; with
+  CPython's defaults full collections stalled the fold ~100 ms at a time. Headless, young
+  collections are large and few (50,000, 20, 1000: throughput); with a screen they are small and
+  frequent (2,000, 3, 10,000), each under 10 ms (the middle generation collected every tenth young
+  one made each take 10-22 ms under a flood).
+- ``gc.freeze()`` (``for_screen()``): what start-up made lives as long as the app; later
+  collections skip it.
+- malloc's mmap threshold fixed at 128 KiB (``return_freed_blocks()``, live sessions): glibc raises
+  the threshold each time it frees a large block, so later chunk buffers came from the heap and its
+  holes stayed: over a 10-minute flood the TUI grew 211 MB beyond the line store, 76 MB with the
+  fixed threshold. Not glibc: nothing to do.
+- ``sys.setswitchinterval(0.001)`` (``for_screen()``): the fold runs on another thread; with the
+  default 5 ms slice keys waited behind it, with 1 ms they are answered within milliseconds.
+- ``TEXTUAL_FPS=240`` unless set (``textual_fps()``, from ``venustui.tui`` before Textual is
+  imported): Textual coalesces refreshes for 1/FPS before a screen update; at its default 60 a key
+  waited ~17 ms for its update to start. Our redraws are timed, so this paints no more often.
 
-One more knob is Textual's own and so lives beside it: ``venustui.tui.strips`` stops ``Strip.divide``
-and ``Strip.crop_extend`` caching a strip on itself (every drawn line was cyclic garbage: 11 bytes a
-line over a 10-minute flood), installed by ``venustui.tui.app``.
+One more knob is Textual's own and so lives beside it: ``venustui.tui.strips`` stops
+``Strip.divide`` and ``Strip.crop_extend`` caching a strip on itself (every drawn line was cyclic
+garbage: 11 bytes a line over a 10-minute flood), installed by ``venustui.tui.app``.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from venustui import __version__, config as config_mod
+from venustui import __version__
+from venustui import config as config_mod
 from venustui.cli import decode, inspect, journal, lab, probe, tui, watch
 from venustui.errors import UserError
 

@@ -12,8 +12,20 @@ events (live, or replayed from a journal) always reaches the same state, which
 
 from __future__ import annotations
 
-from venustui.model.entities import (FEEDBACK_BITS, RECENT, SAMPLE_LIMIT, Device, Fence, Notable, Queue, Ring, Run,
-                                     Step, StuckWait, TargetRun)
+from venustui.model.entities import (
+                                     FEEDBACK_BITS,
+                                     RECENT,
+                                     SAMPLE_LIMIT,
+                                     Device,
+                                     Fence,
+                                     Notable,
+                                     Queue,
+                                     Ring,
+                                     Run,
+                                     Step,
+                                     StuckWait,
+                                     TargetRun,
+)
 from venustui.model.fold import FENCE_LIMIT, GUEST_FORMATS, HOST_FORMATS, NOTABLE_LIMIT, PROBE_ROLES, Model
 from venustui.model.handle_table import HANDLE_LIMIT, HandleSeen, HandleTable
 

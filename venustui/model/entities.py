@@ -185,6 +185,7 @@ class TargetRun:
     samples: deque = field(default_factory=lambda: deque(maxlen=SAMPLE_LIMIT))
     outcome: dict[str, Any] = field(default_factory=dict)
     log_runs: list[int] = field(default_factory=list)  # runs seen in its output (vn_env, steps)
+    source: str = "guest"  # the source its output comes as (the runner's label)
     end_seq: int | None = None
 
 

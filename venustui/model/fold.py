@@ -15,8 +15,7 @@ from typing import Any
 from venustui import events as ev
 from venustui.events import Notice, Record, RunEvent
 from venustui.model import views
-from venustui.model.entities import (RECENT, Device, Fence, Notable, Queue, Ring, Run, Step, StuckWait,
-                                     TargetRun)
+from venustui.model.entities import RECENT, Device, Fence, Notable, Queue, Ring, Run, Step, StuckWait, TargetRun
 from venustui.model.handle_table import HandleSeen, HandleTable
 from venustui.parse.text import raw_text
 
@@ -125,13 +124,15 @@ class Model:
                     run.end_reason = notice.message
 
     # runner events ----------------------------------------------------------------------
-    def _run_event(self, event: RunEvent, source: str = "guest") -> None:
+    def _run_event(self, event: RunEvent) -> None:
         self.last_seq = max(self.last_seq, event.seq)
         data = event.data
         if event.kind == "start":
+            # The runner names the source its target's output comes as (journals from before it did: "guest").
+            source = data.get("source", "guest")
             self.targets[event.run] = TargetRun(event.run, data.get("target", ""), data.get("phase", ""),
                                                 data.get("flags", ""), data.get("vn_perf", ""), event.seq,
-                                                env=data.get("env", {}))
+                                                env=data.get("env", {}), source=source)
             # The target's output starts a new run on the runner's source, linked to this one.
             previous = self._open_run.pop(source, None)
             if previous is not None:
@@ -144,7 +145,7 @@ class Model:
         if event.kind == "end":
             target.outcome = data.get("outcome", {})
             target.end_seq = event.seq
-            self._target_for_source.pop(source, None)
+            self._target_for_source.pop(target.source, None)
             return
         kind = data.get("ev")
         if kind == "step":

@@ -119,6 +119,9 @@ class RunRecord:
                 "perf_mask": self.perf_mask}
 
 
+DEFAULTS = FlagSet()  # no flags set (a FlagSet never changes: toggling makes a new one)
+
+
 class Runner:
     """Runs targets one at a time; each run's events go to ``sink`` (a Hub) when one is given."""
 
@@ -139,7 +142,7 @@ class Runner:
         if self.sink is not None and events:
             self.sink.put(events)
 
-    def run(self, target: Target, flags: FlagSet = FlagSet(), phase: str | None = None,
+    def run(self, target: Target, flags: FlagSet = DEFAULTS, phase: str | None = None,
             *, watch: float | None = None, on_event=None) -> RunRecord:
         phase = phase or target.phases[0]
         run_id = self.next_run
@@ -151,7 +154,8 @@ class Runner:
         record = RunRecord(run_id, target.name, phase, flags, argv, delta, PhaseOutcome(phase, NOT_STARTED))
         self._send([ev.RunEvent(ev.RUN_START, run_id, {
             "target": target.name, "phase": phase, "flags": flags.describe(), "vn_perf": flags.vn_perf,
-            "vn_debug": flags.vn_debug, "argv": argv, "env": delta.as_dict()}, time.time(), time.monotonic())])
+            "vn_debug": flags.vn_debug, "argv": argv, "env": delta.as_dict(), "source": self.source},
+            time.time(), time.monotonic())])
         start = time.monotonic()
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

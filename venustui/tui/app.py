@@ -12,8 +12,8 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.message import Message
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.theme import Theme
 from textual.widgets import Footer, Header, Input, OptionList, Static, TabbedContent, TabPane
@@ -23,11 +23,23 @@ from venustui.control import Control
 from venustui.index import FORMAT_NAMES
 from venustui.parse import find_handles
 from venustui.parse.text import decode
-from venustui.tuning import for_screen
 from venustui.tui import strips
 from venustui.tui.keyhold import KeyHold
-from venustui.tui.widgets import (DriverPane, FencesPane, FindingsPane, HandlesPane, LogView, Pane, ProbePane,
-                                  QueuesPane, RingPane, RunsPane, StatusLine, decode_text)
+from venustui.tui.logview import LogView
+from venustui.tui.panes import (
+    DriverPane,
+    FencesPane,
+    FindingsPane,
+    HandlesPane,
+    Pane,
+    ProbePane,
+    QueuesPane,
+    RingPane,
+    RunsPane,
+    StatusLine,
+    decode_text,
+)
+from venustui.tuning import for_screen
 
 strips.install()
 

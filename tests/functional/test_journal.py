@@ -15,17 +15,18 @@ import uuid
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from venustui.diagnose import diagnose
-from venustui.flags import FlagSet
 from venustui.events import Chunk, Notice
+from venustui.flags import FlagSet
 from venustui.journal import CHUNK, FILE_MAGIC, FORMAT_VERSION, FRAME, FRAME_MAGIC, Journal, Recorder
 from venustui.probe.runner import Runner, Target
 from venustui.session import Session, replay
 from venustui.sources import parse_spec
 
-from .conftest import DATA, LAB, ROOT, SEED, SYNTHETIC, run_cli
+from ..conftest import DATA, LAB, ROOT, SEED, SYNTHETIC, run_cli
 
 FIXTURE_SETS = {
     "seed": [SEED / f for f in ("guest.log", "host.log", "guest-no_fence_feedback.log", "host-no_fence_feedback.log")],
@@ -311,7 +312,7 @@ def test_replay_on_two_processes_matches_one(mode, tmp_path):
     path = tmp_path / "trace.vtj"
     record([f"trace=cmd:cat {shlex.quote(str(log))}", *FIXTURE_SETS["seed"]], path)  # a pipe: 64 KiB chunks
     args = ["12345"] if mode == "until" else []
-    out = subprocess.run([sys.executable, str(ROOT / "tests" / "two_process_replay.py"), str(path),
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "functional" / "two_process_replay.py"), str(path),
                           mode, *args], capture_output=True, timeout=300, cwd=ROOT)
     assert out.returncode == 0, out.stderr.decode()
     result = json.loads(out.stdout)

@@ -7,7 +7,8 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from venustui.events import Chunk
 from venustui.index import ENV, FORMAT_NAMES, TRACKED, classify, handle_values, index_file, line_starts
@@ -16,7 +17,7 @@ from venustui.model import Model
 from venustui.parse import Parser
 from venustui.parse import rules as R
 
-from .conftest import LAB, ROOT, SEED
+from ..conftest import LAB, ROOT, SEED
 
 sys.path.insert(0, str(ROOT / "bench"))
 import genlog  # noqa: E402

@@ -10,10 +10,10 @@ import pytest
 from venustui import events as ev
 from venustui.errors import UserError
 from venustui.sources import parse_spec
-from venustui.sources.stream import CommandSource, process_alive as alive
+from venustui.sources.stream import CommandSource
+from venustui.sources.stream import process_alive as alive
 
-from .conftest import run_cli, wait_for
-from .test_tail import Collect
+from ..conftest import Collect, run_cli, wait_for
 
 
 def test_spec_syntax():

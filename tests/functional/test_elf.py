@@ -14,7 +14,7 @@ import pytest
 from venustui import elf, loader
 from venustui.lab import Lab, default_root
 
-from .conftest import run_cli
+from ..conftest import run_cli
 
 DEMO_C = """int leaf(int x) {
     return x * 3 + 1;

@@ -11,7 +11,7 @@ from venustui.probe.runner import Runner, Target
 from venustui.session import Session, fold_files
 from venustui.triage import triage
 
-from .conftest import DATA, LAB, SEED, SYNTHETIC
+from ..conftest import DATA, LAB, SEED, SYNTHETIC
 
 LAB_ORDER = [LAB / f for f in ("guest-fence-default.log", "guest-fence-no_fence_feedback.log",
                                "guest-map-no_fence_feedback.log", "host.log")]

@@ -1,7 +1,8 @@
 """Handle decoding: the seed's values ranked right, and any 64-bit value decoded without error."""
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from venustui import handles as H
 from venustui.errors import UserError

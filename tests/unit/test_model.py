@@ -1,6 +1,7 @@
 """The model as a fold: the seed's story, the lab's runs, and determinism."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from venustui.events import Chunk
 from venustui.ingest import Ingest
@@ -9,7 +10,7 @@ from venustui.parse import Parser
 from venustui.session import fold_files
 from venustui.sources.split import ChunkSplitter
 
-from .conftest import SEED
+from ..conftest import SEED
 
 
 def test_seed_fence_story():

@@ -2,14 +2,15 @@
 
 import re
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from venustui.config import UserRule
 from venustui.events import Line
 from venustui.parse import Parser, result_from_value, vkresult
 from venustui.parse.text import decode, visible
 
-from .conftest import DATA, SEED
+from ..conftest import DATA, SEED
 
 
 def line(data: bytes, source: str = "t", stream: str = "file") -> Line:

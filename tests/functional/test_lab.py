@@ -7,8 +7,8 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -21,10 +21,10 @@ from venustui.flags import FlagSet
 from venustui.lab import SOCKET_MAX, Lab
 from venustui.probe.runner import CRASHED, HUNG, PASSED, PROBE, Runner
 from venustui.session import Session
+from venustui.sources.stream import pids_with as processes_with
 from venustui.triage import triage
 
-from .conftest import ROOT, run_cli, wait_for
-from .test_probe import processes_with
+from ..conftest import ROOT, run_cli, wait_for
 
 pytestmark = pytest.mark.lab
 

@@ -18,7 +18,7 @@ from venustui.sources.hub import Hub
 from venustui.sources.stream import pids_with as processes_with
 from venustui.triage import triage
 
-from .conftest import DATA, run_cli, wait_for
+from ..conftest import DATA, run_cli, wait_for
 
 TARGETS = DATA / "targets"
 

@@ -12,7 +12,7 @@ import tempfile
 
 import pytest
 
-from .conftest import ROOT, SEED, run_cli
+from ..conftest import ROOT, SEED, run_cli
 
 
 def test_decode_ranks_and_explains():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,28 +14,7 @@ from venustui.sources import GlobSource, parse_spec
 from venustui.sources.tail import FileTail, check_readable
 from venustui.sources.watcher import Watcher
 
-from .conftest import wait_for
-
-
-class Collect:
-    """A sink that keeps everything (the Hub's put interface)."""
-
-    def __init__(self):
-        self.events: list = []
-        self.lock = threading.Lock()
-
-    def put(self, batch):
-        with self.lock:
-            self.events.extend(batch)
-
-    def lines(self, source=None):
-        with self.lock:
-            chunks = [e for e in self.events if isinstance(e, ev.Chunk) and (source is None or e.source == source)]
-        return [line for chunk in chunks for line in chunk.lines()]
-
-    def notices(self, kind=None):
-        with self.lock:
-            return [e for e in self.events if isinstance(e, ev.Notice) and (kind is None or e.kind == kind)]
+from ..conftest import Collect, wait_for
 
 
 @pytest.fixture

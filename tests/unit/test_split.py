@@ -1,8 +1,11 @@
 """Chunking accounts for every byte: offsets, partial lines, flushes, and lines rebuilt from chunks."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from venustui.sources.split import ChunkSplitter
+
+from ..conftest import fed_in_pieces
 
 
 def lines_of(chunks):
@@ -37,14 +40,7 @@ def test_chunk_line_numbers_follow_its_seq():
 @settings(deadline=None, max_examples=300)
 @given(st.binary(max_size=2000), st.lists(st.integers(min_value=1, max_value=64), max_size=60))
 def test_any_chunking_loses_and_shifts_nothing(data, cuts):
-    split = ChunkSplitter("s", "file")
-    chunks = []
-    pos = 0
-    for cut in cuts:
-        chunks += split.feed(data[pos:pos + cut])
-        pos += cut
-    chunks += split.feed(data[pos:])
-    chunks += split.flush()
+    chunks = fed_in_pieces(ChunkSplitter("s", "file"), data, cuts)
     assert b"".join(c.data for c in chunks) == data
     lines = lines_of(chunks)
     assert sum(c.count for c in chunks) == len(lines)

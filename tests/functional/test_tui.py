@@ -12,16 +12,17 @@ import pytest
 from textual.strip import Strip
 
 from venustui.control import Control
-from venustui.linestore import LineStore
 from venustui.events import Chunk, Notice
 from venustui.journal import Journal, Recorder
+from venustui.linestore import LineStore
 from venustui.probe.runner import Target
 from venustui.session import Session, replay
 from venustui.sources import parse_spec
 from venustui.tui.app import VenusApp
-from venustui.tui.widgets import FencesPane, LogView, QueuesPane, StatusLine
+from venustui.tui.logview import LogView
+from venustui.tui.panes import FencesPane, QueuesPane, StatusLine
 
-from .conftest import DATA, LAB, SEED
+from ..conftest import DATA, LAB, SEED
 
 LAB_FILES = [LAB / f for f in ("guest-fence-default.log", "guest-fence-no_fence_feedback.log",
                                "guest-map-no_fence_feedback.log", "host.log")]

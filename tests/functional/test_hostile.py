@@ -15,10 +15,10 @@ import sys
 import threading
 import time
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from venustui import config as config_mod
@@ -30,7 +30,7 @@ from venustui.session import Session
 from venustui.sources import parse_spec
 from venustui.sources.split import ChunkSplitter
 
-from .conftest import ROOT, SEED, run_cli, wait_for
+from ..conftest import ROOT, SEED, fed_in_pieces, run_cli, wait_for
 
 VENUSTUI = [sys.executable, "-m", "venustui"]
 
@@ -101,13 +101,7 @@ def test_a_cut_line_keeps_every_byte_in_the_journal(tmp_path):
 def test_any_bytes_in_any_pieces_with_a_line_limit(lines, cuts, limit):
     """Every byte accounted for; no line longer than the limit; cut lines end where their overflow begins."""
     data = b"\n".join(lines)
-    split = ChunkSplitter("s", "file", line_limit=limit)
-    chunks, pos = [], 0
-    for cut in cuts:
-        chunks += split.feed(data[pos:pos + cut])
-        pos += cut
-    chunks += split.feed(data[pos:])
-    chunks += split.flush()
+    chunks = fed_in_pieces(ChunkSplitter("s", "file", line_limit=limit), data, cuts)
     assert b"".join(c.data for c in chunks) == data
     offset = 0
     for chunk in chunks:

@@ -5,7 +5,7 @@ import pytest
 from venustui import config
 from venustui.errors import UserError
 
-from .conftest import run_cli
+from ..conftest import run_cli
 
 
 def write(tmp_path, text: str):
