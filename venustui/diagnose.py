@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from venustui import handles as H
 from venustui.model import Model
+from venustui.numbers import size_text
 
 CRITICAL, ERROR, WARNING, INFO = "critical", "error", "warning", "info"
 SEVERITY_ORDER = {CRITICAL: 0, ERROR: 1, WARNING: 2, INFO: 3}
@@ -298,6 +299,26 @@ def transport_errors(model: Model) -> list[Finding]:
                                "Check that the server runs and VTEST_SOCKET_NAME (or the virtio-gpu device) "
                                "points at it"))
     return out
+
+
+@rule
+def ring_shmem_unmappable(model: Model) -> list[Finding]:
+    """Mesa could not allocate or map the ring's shared memory: the instance cannot be created."""
+    failures = [n for n in model.notable if n.fmt == "mesa" and n.what == "ring_shmem_failed"]
+    if not failures:
+        return []
+    windows = [gpu.hostmem_size for gpu in model.virtio_gpu.values() if gpu.hostmem_size is not None]
+    where = (f"; the guest kernel reported a host memory window of {size_text(min(windows))}" if windows
+             else "")
+    results = [n for n in model.notable if n.fmt == "mesa" and n.what == "result"
+               and n.fields.get("result") == "VK_ERROR_OUT_OF_HOST_MEMORY"]
+    return [Finding("ring-shmem", CRITICAL,
+                    f"the guest could not allocate or map the ring's shared memory ({len(failures)} time(s)), so "
+                    f"instance creation fails with VK_ERROR_OUT_OF_HOST_MEMORY{where}",
+                    [Evidence(n.seq, n.source, n.text) for n in (failures[:2] + results[:1])],
+                    "The ring needs host memory the guest can map: give the VMM a larger host memory window "
+                    "(QEMU: virtio-gpu-gl-pci,...,hostmem=256M or more); on macOS hosts the mapping must also be "
+                    "16 KiB aligned")]
 
 
 @rule

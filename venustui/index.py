@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from venustui.parse.families import FAMILIES
+
 # Formats (low 7 bits) and the tracked flag (high bit).
 TEXT, MESA, ENV, VKR, SERVER, VTEST, LDSO, MVK, STEP, KERNEL = range(10)
 FORMAT_NAMES = ("text", "mesa", "mesa", "vkr", "vkr-server", "vtest", "ldso", "mvk", "step", "kernel")
@@ -36,6 +38,26 @@ _SERVER_AND_ANYWHERE = (
     (b"status polls/s: ", 7, STEP),
 )
 _VKR_TRACKED_ANYWHERE = ((b"ret=-", 4), (b"returned -", 9), (b"device=0x", 6))
+
+
+def _anchor(literal: bytes) -> int:
+    """The byte of a literal to search for first, one rare in log text: an uppercase letter, else a byte that
+    is neither a lowercase letter, a space nor a bracket, else the first."""
+    upper = next((k for k, byte in enumerate(literal) if 65 <= byte <= 90), None)
+    if upper is not None:
+        return upper
+    return next((k for k, byte in enumerate(literal) if not (97 <= byte <= 122 or byte in b" []")), 0)
+
+
+# Lines of other programs that may hold a family's payload: behind an envelope (a stamp, a journald or
+# macOS prefix, an indent) or glued after other output. The parser peels the envelope; the fast path
+# only has to send such lines to it. Derived from the families' own markers (parse/families.py).
+ENVELOPED_MARKERS = tuple((m, _anchor(m)) for m in dict.fromkeys(
+    (b"MESA-VIRTIO:", b"[VKR]", b"vn_", b"[mvk-", b"render_server")
+    + tuple(m for family in FAMILIES for m in family.tracked)))
+_KERNEL_TRACKED = ((b"*ERROR*", 0), (b"[drm", 1), (b"virtio", 0))
+_TRACKED_IF = tuple((marker, _anchor(marker), tuple((w, _anchor(w)) for w in words))
+                    for marker, words in (f.tracked_if for f in FAMILIES if f.tracked_if))
 # The [VKR] functions the model follows, compared as the 8 bytes after "[VKR] " (and an optional "vk").
 _TRACKED_VKR_FUNCTIONS = (b"CreateFence", b"DestroyFence", b"ResetFences", b"QueueSubmit", b"GetFenceStatus",
                           b"WaitForFences", b"GetDeviceQueue", b"CreateDevice")
@@ -164,10 +186,22 @@ def classify(buf, starts: np.ndarray, base: int = 0) -> np.ndarray:
             lines = text[hit]
             lines = lines[kinds[lines] == TEXT]
             kinds[lines] = fmt | TRACKED
+    text = np.flatnonzero(kinds == TEXT)
+    if len(text):
+        sub, sub_starts = _gather(buf, local[text], ends[text])
+        for literal, anchor in ENVELOPED_MARKERS:
+            kinds[text[_lines_in(sub_starts, _find_literal(sub, literal, anchor))]] |= TRACKED
+        for marker, anchor, words in _TRACKED_IF:  # e.g. QEMU's lines: only those that say something failed
+            some = text[_lines_in(sub_starts, _find_literal(sub, marker, anchor))]
+            if len(some):
+                some_sub, some_starts = _gather(buf, local[some], ends[some])
+                for word, word_anchor in words:
+                    kinds[some[_lines_in(some_starts, _find_literal(some_sub, word, word_anchor))]] |= TRACKED
     kernel = np.flatnonzero(kinds == KERNEL)
-    if len(kernel):
+    if len(kernel):  # errors, and the virtio-gpu device's features, capsets and host memory window
         sub, sub_starts = _gather(buf, local[kernel], ends[kernel])
-        kinds[kernel[_lines_in(sub_starts, _find_literal(sub, b"*ERROR*", 0))]] |= TRACKED
+        for literal, anchor in _KERNEL_TRACKED:
+            kinds[kernel[_lines_in(sub_starts, _find_literal(sub, literal, anchor))]] |= TRACKED
     untracked_vkr = np.flatnonzero(kinds == VKR)
     if len(untracked_vkr):
         sub, sub_starts = _gather(buf, local[untracked_vkr], ends[untracked_vkr])

@@ -1,4 +1,4 @@
-"""Numbers a person types: one rule for bases, signs and ranges, shared by every decoder.
+"""Numbers a person types and reads: one rule for bases, signs and ranges, shared by every decoder; sizes said.
 
 A value is hex with ``0x`` or decimal, with an optional sign, ``_`` or ``'`` as digit
 separators. A field of N bits holds the unsigned values 0 .. 2**N - 1 and, written
@@ -36,3 +36,11 @@ def parse_integer(text: str, bits: int = 64, what: str = "value") -> int:
 def as_signed(value: int, bits: int) -> int:
     """The signed reading of an unsigned bits-wide value (0xffffffff as 32 bits is -1)."""
     return value - (1 << bits) if value >> (bits - 1) & 1 else value
+
+
+def size_text(size: int) -> str:
+    """A size in the largest binary unit that divides it (256 MiB, 64 KiB), else in bytes."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return f"{size >> shift} {unit}"
+    return f"{size} bytes"

@@ -6,6 +6,7 @@ markup, never an escape sequence passed through.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 
@@ -18,6 +19,7 @@ from venustui.model import Model
 from venustui.parse.text import shown, visible
 from venustui.present import Row, hexs
 from venustui.present.fences import fence_rows, queue_rows
+from venustui.present.gpu import gpus_rows
 from venustui.present.ring import ring_rows
 from venustui.present.runs import run_rows
 
@@ -89,6 +91,20 @@ def _describe(fmt: str, what: str, f: dict, text: str, handles) -> str:
     return text
 
 
+CLOCK = re.compile(r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?")
+
+
+def envelope_tag(fields: dict) -> str:
+    """What a line's envelope said, compactly: the program (and pid) and the clock of its own stamp."""
+    prog = fields.get("prog")
+    stamp = str(fields.get("time", ""))
+    clock = CLOCK.search(stamp)
+    when = clock.group() if clock else (stamp if stamp.replace(".", "").isdigit() else "")
+    who = f"{prog}[{fields['pid']}]" if prog and "pid" in fields else (prog or "")
+    tag = " ".join(part for part in (who, when) if part)
+    return visible(f"{tag} · ", 80) if tag else ""
+
+
 # watch's per-line view ----------------------------------------------------------------
 SGR = {"dim": "2", "cyan": "36", "blue": "34", "yellow": "33", "bold red": "1;31", "red": "31", "magenta": "35"}
 
@@ -142,7 +158,7 @@ class EventPrinter:
                 if record.fmt == "text":  # the line as written, escape sequences shown
                     meaning = shown(line.data, LINE_LIMIT)
                 else:
-                    meaning = visible(describe(record), LINE_LIMIT)
+                    meaning = envelope_tag(record.fields) + visible(describe(record), LINE_LIMIT)
                 if line.cut:
                     meaning += self._style(f"  (cut at {LINE_LIMIT_NOTE}; the rest of the line is counted, "
                                            "not parsed)", "dim")
@@ -185,6 +201,9 @@ def summary(model: Model) -> list[Text]:
     rows(fence_rows(model, ties_too=True))
     head("Ring")
     rows(ring_rows(model))
+    if model.virtio_gpu:
+        head("virtio-gpu")
+        rows(gpus_rows(model))
     errors = Counter((n.fmt, n.what, describe_notable(n)) for n in model.notable if n.level == "error" and n.fmt != "step")
     if errors:
         head("Errors")

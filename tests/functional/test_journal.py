@@ -33,6 +33,8 @@ FIXTURE_SETS = {
     "lab": [LAB / f for f in ("guest-fence-default.log", "guest-fence-no_fence_feedback.log",
                               "guest-map-no_fence_feedback.log", "host.log")],
     "synthetic": sorted(SYNTHETIC.glob("*.log")),
+    "real-threads": sorted((DATA / "real-threads").glob("*.log")),
+    "qemu-lavapipe": sorted((DATA / "qemu-lavapipe").glob("*.log")),
 }
 
 

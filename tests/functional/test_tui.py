@@ -243,6 +243,18 @@ def test_snapshot_panes(snap_compare, tab, size, theme, tmp_path):
     assert snap_compare(VenusApp(control, theme_name=theme), terminal_size=size, run_before=show)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_snapshot_virtio_gpu_pane(snap_compare, size, tmp_path):
+    """A real QEMU guest's console with hostmem=64K (tests/data/qemu-lavapipe): its device in the pane."""
+    control = replayed_control([DATA / "qemu-lavapipe" / "guest-serial-hostmem64k.log"], tmp_path)
+
+    async def show(pilot):
+        pilot.app.query_one("#panes").active = "tab-gpu"
+        await _settle_screen(pilot)
+
+    assert snap_compare(VenusApp(control), terminal_size=size, run_before=show)
+
+
 def recorded_seed(tmp_path):
     """The seed fixtures folded live and recorded: (journal path, the live session)."""
     path = tmp_path / "seed.vtj"

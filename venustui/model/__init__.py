@@ -25,6 +25,7 @@ from venustui.model.entities import (
                                      Step,
                                      StuckWait,
                                      TargetRun,
+                                     VirtioGpu,
 )
 from venustui.model.fold import FENCE_LIMIT, GUEST_FORMATS, HOST_FORMATS, NOTABLE_LIMIT, PROBE_ROLES, Model
 from venustui.model.handle_table import HANDLE_LIMIT, HandleSeen, HandleTable
@@ -32,5 +33,5 @@ from venustui.model.handle_table import HANDLE_LIMIT, HandleSeen, HandleTable
 __all__ = [
     "FEEDBACK_BITS", "FENCE_LIMIT", "GUEST_FORMATS", "HANDLE_LIMIT", "HOST_FORMATS", "NOTABLE_LIMIT", "PROBE_ROLES",
     "RECENT", "SAMPLE_LIMIT", "Device", "Fence", "HandleSeen", "HandleTable", "Model", "Notable", "Queue", "Ring",
-    "Run", "Step", "StuckWait", "TargetRun",
+    "Run", "Step", "StuckWait", "TargetRun", "VirtioGpu",
 ]

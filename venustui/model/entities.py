@@ -224,3 +224,25 @@ class Notable:
     text: str
     run: int | None
     fields: dict[str, Any]
+
+
+VENUS_CAPSET = 4  # virtio-gpu capset id of Venus (VIRTIO_GPU_CAPSET_VENUS)
+
+
+@dataclass
+class VirtioGpu:
+    """The guest's virtio-gpu device as its kernel log describes it: features, capsets, the host memory
+    window (QEMU's hostmem), and the errors the host answered commands with."""
+
+    source: str
+    first_seq: int
+    features: list[str] = field(default_factory=list)  # +virgl, +resource_blob, +host_visible, +context_init...
+    capsets: dict[int, tuple[int, int]] = field(default_factory=dict)  # capset id -> (max version, max size)
+    hostmem_base: int | None = None
+    hostmem_size: int | None = None
+    errors: dict[str, int] = field(default_factory=dict)  # "response 0x1200 (command 0x209)" -> count
+
+    @property
+    def venus(self) -> bool:
+        return VENUS_CAPSET in self.capsets
+

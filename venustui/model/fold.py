@@ -15,7 +15,7 @@ from typing import Any
 from venustui import events as ev
 from venustui.events import Notice, Record, RunEvent
 from venustui.model import views
-from venustui.model.entities import RECENT, Device, Fence, Notable, Queue, Ring, Run, Step, StuckWait, TargetRun
+from venustui.model.entities import RECENT, Device, Fence, Notable, Queue, Ring, Run, Step, StuckWait, TargetRun, VirtioGpu
 from venustui.model.handle_table import HandleSeen, HandleTable
 from venustui.parse.text import raw_text
 
@@ -27,6 +27,7 @@ HOST_FORMATS = ("vkr", "vkr-server", "vtest", "mvk", "ldso")
 PROBE_ROLES = {"device": "device", "queue": "queue", "fence": "fence", "alloc": "memory"}
 
 NOTABLE_LIMIT = 2000
+KERNEL_GPU_KINDS = frozenset({"features", "capset", "hostmem", "response_error", "detected", "initialized"})
 FENCE_LIMIT = 5_000  # fences kept; the oldest go first (a flood creates one per frame)
 
 
@@ -49,6 +50,7 @@ class Model:
         self.counts: Counter[tuple[str, str]] = Counter()  # parsed records by (format, message)
         self.lines: Counter[str] = Counter()  # every line, per source
         self.cut_lines: Counter[str] = Counter()  # lines longer than the line limit, per source
+        self.virtio_gpu: dict[str, VirtioGpu] = {}  # per source: the guest kernel's virtio-gpu device
         self.overflow_bytes: Counter[str] = Counter()  # their bytes beyond the limit (kept, not parsed)
         self.formats: Counter[tuple[str, str]] = Counter()  # every line, per (source, format)
         self.notices: list[Notice] = []
@@ -178,6 +180,8 @@ class Model:
             self._step(rec, run)
         elif fmt == "vtest" and what == "call_failed" and "export_blob" in fields["callee"]:
             self._blob_export_failed(rec, run)
+        elif fmt == "kernel" and what in KERNEL_GPU_KINDS:
+            self._virtio_gpu(rec)
         if (rec.level in ("warn", "error") or fmt == "step" or what == "vn_env_field"
                 or (fmt == "vkr" and fields["fn"] in ("CreateFence", "WaitForFences"))):
             self._note(Notable(seq, rec.line.source, fmt, what, rec.level, raw_text(rec.line.data)[:500],
@@ -269,6 +273,22 @@ class Model:
                 fence.note_status(rec.seq, step.result, rec.line.wall)
             else:
                 fence.note_wait(rec.seq, step.result, rec.line.wall)
+
+    def _virtio_gpu(self, rec: Record) -> None:
+        """The guest kernel's virtio-gpu device, one per source (a guest's console or dmesg)."""
+        gpu = self.virtio_gpu.get(rec.source)
+        if gpu is None:
+            gpu = self.virtio_gpu[rec.source] = VirtioGpu(rec.source, rec.seq)
+        f, what = rec.fields, rec.what
+        if what == "features":
+            gpu.features += [name for name in f["features"].split() if name not in gpu.features]
+        elif what == "capset":
+            gpu.capsets[int(f["id"])] = (int(f["version"]), int(f["size"]))
+        elif what == "hostmem":
+            gpu.hostmem_base, gpu.hostmem_size = int(f["base"], 16), int(f["size"], 16)
+        elif what == "response_error":
+            key = f"response {f['response']} (command {f['command']})"
+            gpu.errors[key] = gpu.errors.get(key, 0) + 1
 
     def _run_fence(self, run: Run) -> Fence | None:
         return self.fences.get(run.fences[-1]) if run.fences else None

@@ -60,6 +60,7 @@ def snapshot(model: Model) -> dict[str, Any]:
         "counts": sorted(model.counts.items()),
         "lines": sorted(model.lines.items()),
         "cut": sorted(model.cut_lines.items()),
+        "virtio_gpu": [model.virtio_gpu[source] for source in sorted(model.virtio_gpu)],
         "overflow": sorted(model.overflow_bytes.items()),
         "formats": sorted(model.formats.items()),
     })

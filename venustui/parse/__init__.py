@@ -13,9 +13,9 @@ from sys import intern
 
 from venustui.config import UserRule
 from venustui.events import Line, Record
+from venustui.parse import envelope, families, venus_flags, vkresult
 from venustui.parse import rules as R
-from venustui.parse import venus_flags, vkresult
-from venustui.parse.text import decode
+from venustui.parse.text import decode, find_handles
 
 MATCH_LIMIT = 1 << 16  # rules look at the first 64 KiB of a line; the record keeps all of it
 SEEN_LINE_LIMIT = 512  # lines up to this long are remembered once parsed ...
@@ -52,22 +52,6 @@ def result_from_value(value: str) -> tuple[str | None, int | None]:
         code = vkresult.code_of(head) if head else None
         return (vkresult.name_of(code), code) if code is not None else (None, None)
     return vkresult.name_of(code), code
-
-
-def find_handles(text: str) -> tuple[int, ...]:
-    if "0x" not in text:
-        return ()
-    found = R.HANDLE.findall(text)
-    if "MessageID = " in text:  # a validation message's id is not an object
-        found = [h for h in found if f"MessageID = {h}" not in text]
-    if len(found) == 1:
-        return (int(found[0], 16),)
-    values: list[int] = []
-    for h in found:
-        value = int(h, 16)
-        if value not in values:
-            values.append(value)
-    return tuple(values)
 
 
 ShapePlan = tuple  # per record: (fmt, what, level, fields with stand-ins, [(name, handle index or template)], slots,
@@ -201,14 +185,51 @@ class Parser:
         return tuple(_with_roles(*parts) for parts in self._understand(key, text))
 
     def _understand(self, key: tuple[str, str], text: str) -> tuple[tuple, ...]:
-        """A line's records without the roles of their handles."""
+        """A line's records without the roles of their handles: the line as it is, else its payload
+        inside its envelope, else a family's marker glued after other text."""
         head = text if len(text) <= MATCH_LIMIT else text[:MATCH_LIMIT]
         for rule in self.user_rules:
             match = rule.pattern.search(head)
             if match:
                 fields = {k: v for k, v in match.groupdict().items() if v is not None}
                 return ((f"user:{rule.name}", rule.name, text, rule.level, fields, find_handles(head)),)
+        # Anchored rules on the line as it is, then on its payload once its envelope is peeled, then from a
+        # marker glued after other text; only then the families that search a payload for their pattern.
+        parts = self._payload(key, text, head)
+        if parts is not None:
+            return parts
+        wrapped = envelope.peel(head)
+        if wrapped.forms:
+            parts = self._known(key, text, head[wrapped.at:], wrapped)
+        if parts is None:
+            glued = envelope.glued_at(head, wrapped.at + 1)
+            if glued > 0:
+                before = head[wrapped.at:glued]
+                parts = (self._known(key, text, head[glued:], wrapped, glued_after=before)
+                         or self._known(key, text, head[glued:], wrapped, glued_after=before, search=True))
+        if parts is None:
+            parts = self._known(key, text, head[wrapped.at:], wrapped, search=True)
+        if parts is None:
+            return (("text", "text", text, "info", {}, find_handles(head)),)
+        return parts
 
+    def _known(self, key: tuple[str, str], text: str, head: str, wrapped: envelope.Envelope = envelope.NONE,
+               glued_after: str = "", search: bool = False) -> tuple[tuple, ...] | None:
+        """The records of a payload that starts at head (with search, of the field's families anywhere in
+        it); None for none. The envelope's time, program, pid and level join each record's fields."""
+        parts = families.recognise(text, head, wrapped) if search else self._payload(key, text, head)
+        if parts is None or not (wrapped.forms or glued_after):
+            return parts
+        extra = dict(wrapped.fields)
+        if "level" in extra:
+            extra["log_level"] = extra.pop("level")
+        if glued_after:
+            extra["before"] = glued_after
+        return tuple((fmt, what, text, level, {**extra, **fields}, handles)
+                     for fmt, what, text, level, fields, handles in parts)
+
+    def _payload(self, key: tuple[str, str], text: str, head: str) -> tuple[tuple, ...] | None:
+        """A payload's records by the rules anchored at its start; None for none."""
         if head.startswith("MESA-VIRTIO:"):
             prefix = R.MESA_PREFIX.match(head)
             if prefix:
@@ -240,13 +261,31 @@ class Parser:
             if progress:
                 return (self._progress(text, progress),)
         kernel = R.KERNEL.search(head) if head[:1] in ("[", "<") or "kernel: " in head else None
+        message = kernel.group("msg") or "" if kernel else ""
+        if kernel and (envelope.glued_at(message) == 0 and not message.startswith("[drm")
+                       or message.startswith(("vkr: ", "vn_"))
+                       or envelope.behind_monotonic_stamp(message)
+                       or envelope.peel(message).forms[:1] not in ((), ("indent",), ("quote",))):
+            kernel = None  # another family's line behind a kernel stamp: its envelope is peeled instead
         if kernel:
-            level = "error" if "*ERROR*" in head else "info"
-            fields = {"message": kernel.group("msg") or kernel.group("msg2") or kernel.group("msg3") or ""}
+            message = kernel.group("msg") or kernel.group("msg2") or kernel.group("msg3") or ""
+            parts = families.apply(families.KERNEL_DRM, text, message)
+            if parts is None:  # a program's output on the console between kernel lines, in a family of its own
+                other = families.recognise(text, message, envelope.NONE)
+                parts = other[0] if other and other[0][0] != "shell" else None
+            if parts is not None:
+                fmt, what, text, level, fields, handles = parts
+            else:
+                fmt, what, level, fields = "kernel", "message", "error" if "*ERROR*" in head else "info", {
+                    "message": message}
             if kernel.group("ts"):
                 fields["uptime"] = float(kernel.group("ts"))
-            return (("kernel", "message", text, level, fields, find_handles(head)),)
-        return (("text", "text", text, "info", {}, find_handles(head)),)
+            return (((fmt, what, text, level, fields, find_handles(head))),)
+        if head.startswith("vn_"):  # Venus's own result lines, without Mesa's prefix (a pasted log)
+            mesa = self._mesa_rules(key, text, head, None)
+            if mesa is not None:
+                return (mesa,)
+        return None
 
     # formats ------------------------------------------------------------------
     def _first(self, rules, fmt, text, head) -> Parts | None:
@@ -266,6 +305,13 @@ class Parser:
     def _mesa(self, key: tuple[str, str], text: str, prefix) -> Parts:
         msg = prefix.group("msg")
         mesa_level = prefix.group("level")
+        parts = self._mesa_rules(key, text, msg, mesa_level)
+        if parts is not None:
+            return parts
+        level = {"warning": "warn", "error": "error", "info": "info"}.get(mesa_level or "", "debug")
+        return ("mesa", "message", text, level, {"message": msg}, find_handles(msg))
+
+    def _mesa_rules(self, key: tuple[str, str], text: str, msg: str, mesa_level: str | None) -> Parts | None:
         for pattern, what, level in R.MESA:
             match = pattern.match(msg)
             if match:
@@ -283,8 +329,7 @@ class Parser:
                     fields["errno_name"] = errno_name(fields["errno"]) if fields["errno"] else ""
                 fields["message"] = msg
                 return ("mesa", what, text, level, fields, find_handles(msg))
-        level = {"warning": "warn", "error": "error", "info": "info"}.get(mesa_level or "", "debug")
-        return ("mesa", "message", text, level, {"message": msg}, find_handles(msg))
+        return None
 
     def _env_field(self, text: str, key: str, value: str) -> Parts:
         fields: dict = {"key": key, "value": value}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from venustui.parse.rules import HANDLE
+
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), and two-byte ESC sequences.
 ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
 CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -47,3 +49,19 @@ def raw_text(data: bytes) -> str:
 def shown(data: bytes, limit: int | None = None) -> str:
     """A raw line made safe to show: its escape sequences visible as text, never acted on."""
     return visible(raw_text(data), limit)
+
+
+def find_handles(text: str) -> tuple[int, ...]:
+    if "0x" not in text:
+        return ()
+    found = HANDLE.findall(text)
+    if "MessageID = " in text:  # a validation message's id is not an object
+        found = [h for h in found if f"MessageID = {h}" not in text]
+    if len(found) == 1:
+        return (int(found[0], 16),)
+    values: list[int] = []
+    for h in found:
+        value = int(h, 16)
+        if value not in values:
+            values.append(value)
+    return tuple(values)

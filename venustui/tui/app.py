@@ -30,6 +30,7 @@ from venustui.tui.panes import (
     DriverPane,
     FencesPane,
     FindingsPane,
+    GpuPane,
     HandlesPane,
     Pane,
     ProbePane,
@@ -218,6 +219,8 @@ class VenusApp(App):
                     yield VerticalScroll(FencesPane(self.control, id="fences"))
                 with TabPane("Ring", id="tab-ring"):
                     yield VerticalScroll(RingPane(self.control, id="ring"))
+                with TabPane("virtio-gpu", id="tab-gpu"):
+                    yield VerticalScroll(GpuPane(self.control, id="gpu"))
                 with TabPane("Handles", id="tab-handles"):
                     yield VerticalScroll(HandlesPane(self.control, id="handles"))
                 with TabPane("Probe", id="tab-probe"):

@@ -13,6 +13,7 @@ from venustui.diagnose import diagnose
 from venustui.parse.text import visible
 from venustui.present import hexs
 from venustui.present.fences import fence_rows, probe_fence_rows, queue_rows
+from venustui.present.gpu import gpus_rows
 from venustui.present.ring import ring_rows
 from venustui.present.runs import nothing_yet, run_rows, target_rows
 from venustui.textview import TONE_STYLE
@@ -110,6 +111,15 @@ class FencesPane(Pane):
         said(out, fence_rows(model, newest=FENCES_SHOWN) + probe_fence_rows(model))
         if not out.plain:
             out.append("no fences seen yet", style="dim")
+        return out
+
+
+class GpuPane(Pane):
+    """The guest's virtio-gpu device (features, capsets, host memory window, host errors)."""
+
+    def content(self) -> Text:
+        out = Text()
+        said(out, gpus_rows(self.control.session.model))
         return out
 
 

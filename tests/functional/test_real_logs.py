@@ -1,0 +1,123 @@
+"""Logs real users posted in public threads (tests/data/real-threads, provenance in its MANIFEST) and a real
+QEMU guest's serial console (tests/data/qemu-lavapipe): the lines a Venus developer reads in them are
+recognised, by family and kind, and the benign ones as benign. The measure of "Venus-relevant" is fixed
+(the issue's list of markers), not chosen per fixture."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from venustui.diagnose import diagnose
+from venustui.events import Line
+from venustui.parse import Parser
+from venustui.session import fold_files
+
+from ..conftest import DATA
+
+REAL = DATA / "real-threads"
+QEMU = DATA / "qemu-lavapipe"
+RELEVANT = re.compile(r"MESA-VIRTIO|vkr: |virtio_gpu|\[drm|hvf\]|krun|vn_[A-Za-z_]+: |VK_ERROR|ERROR_OUT_OF|"
+                      r"ErrorOutOf|Assertion|HV_UNSUPPORTED|render_server")
+
+
+def parsed(path) -> list[tuple[str, list]]:
+    """Each line of a file with its records, parsed as a session parses them (one parser, in order)."""
+    parser = Parser()
+    out = []
+    for number, raw in enumerate(path.read_bytes().split(b"\n")[:-1], 1):
+        line = Line(path.name, "file", 0, 0, raw, True, 0.0, 0.0, number)
+        out.append((raw.decode("utf-8", "replace"), parser.parse(line)))
+    return out
+
+
+@pytest.mark.parametrize("path", sorted(REAL.glob("*.log")) + sorted(QEMU.glob("*.log")), ids=lambda p: p.name)
+def test_venus_relevant_lines_are_recognised(path):
+    relevant = [(text, records) for text, records in parsed(path) if RELEVANT.search(text)]
+    missed = [text for text, records in relevant if all(r.fmt == "text" for r in records)]
+    assert len(relevant) - len(missed) >= 0.95 * len(relevant), missed
+
+
+# (file, a line's distinctive text, family, kind, level): what a Venus developer must get from each thread.
+EXPECTED = [
+    ("01-", "[drm] Host memory window: 0x8000000000 +0x100000000", "kernel", "hostmem", "info"),
+    ("01-", "[drm] cap set 2: id 4, max-version 0, max-size 160", "kernel", "capset", "info"),
+    ("01-", "[drm] features: +virgl +edid +resource_blob +host_visible", "kernel", "features", "info"),
+    ("01-", "Failed to CreateInstance in ICD 1.  Skipping ICD.", "loader", "icd_skipped", "warn"),
+    ("01-", "deviceName         = Virtio-GPU Venus (Intel(R) Graphics (RPL-S))", "vulkaninfo", "device_field", "info"),
+    ("01-", "vkr: failed to import resource: invalid res_id 9", "vkr-server", "import_failed", "error"),
+    ("01-", "vkr: vkAllocateMemory resulted in CS error", "vkr-server", "cs_error", "error"),
+    ("01-", "vkr: ring_submit_cmd: vn_dispatch_command failed", "vkr-server", "ring_dispatch_failed", "error"),
+    ("01-", "MESA-VIRTIO: debug: vn_ring_submit abort on fatal", "mesa", "ring_submit_fatal", "error"),
+    ("02-", "vkr: failed to import resource: invalid res_id 5", "vkr-server", "import_failed", "error"),
+    ("05-", "device-local=true:MESA-VIRTIO: debug: stuck in fence wait with iter at 1024", "mesa", "stuck_wait", "warn"),
+    ("05-", "07:19:41,439: MESA-VIRTIO: debug: stuck in fence wait with iter at 13312", "mesa", "stuck_wait", "warn"),
+    ("05-", "Device Name:    Virtio-GPU Venus (Intel(R) UHD Graphics (TGL GT1))", "vulkaninfo", "device_name", "info"),
+    ("08-", "[ERROR hvf] map_memory: err -85377021", "krun", "hvf_map_error", "error"),
+    ("08-", "[WARN  hvf] map_memory: host_start_addr=0x102a52d00", "krun", "hvf_map", "info"),
+    ("08-", "Error adding memory map: MemoryMap", "krun", "memory_map_error", "error"),
+    ("08-", "vk::Device::createFence: ErrorOutOfHostMemory", "app", "vk_call_failed", "error"),
+    ("10-", "vn_CreateDevice: VK_ERROR_INITIALIZATION_FAILED", "mesa", "result", "error"),
+    ("10-", "vkCreateDevice failed with ERROR_INITIALIZATION_FAILED", "app", "vk_call_failed", "error"),
+    ("10-", "deviceName = Virtio-GPU Venus (NVIDIA GeForce RTX 3060)", "vulkaninfo", "device_field", "info"),
+    ("12-", "Assertion `gpu->capset.data.supports_blob_id_0' failed.", "app", "assertion", "error"),
+    ("12-", "ubuntu@ubuntu:~$ vkcube", "shell", "command", "info"),
+]
+# Benign (VENUS_FACTS.md): recognised, never above info.
+BENIGN = [
+    ("02-", "vkr: destroying context 3 (vkmark) with a valid instance"),
+    ("02-", "vkr: destroying device with valid objects"),
+    ("01-", "error: XDG_RUNTIME_DIR is invalid or not set in the environment."),
+    ("16-", "panvk is not a conformant vulkan implementation"),
+    ("16-", "[Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3"),
+    ("16-", "'DISPLAY' environment variable not set... skipping surface info"),
+]
+
+
+def _record_of(prefix: str, needle: str):
+    (path,) = REAL.glob(f"{prefix}*.log")
+    found = [records for text, records in parsed(path) if needle in text]
+    assert found, f"{needle!r} not in {path.name}"
+    return found[0][0]
+
+
+@pytest.mark.parametrize("prefix, needle, family, kind, level", EXPECTED, ids=[e[1][:40] for e in EXPECTED])
+def test_the_lines_a_developer_reads_are_understood(prefix, needle, family, kind, level):
+    record = _record_of(prefix, needle)
+    assert (record.fmt, record.what, record.level) == (family, kind, level), record
+
+
+@pytest.mark.parametrize("prefix, needle", BENIGN, ids=[b[1][:40] for b in BENIGN])
+def test_benign_lines_are_recognised_and_never_above_info(prefix, needle):
+    record = _record_of(prefix, needle)
+    assert record.fmt != "text" and record.level in ("debug", "info"), record
+
+
+def test_the_envelope_becomes_fields():
+    record = _record_of("05-", "iter at 1024")
+    assert record.fields["time"] == "2025-02-18 07:08:52,277" and record.fields["before"] == "[vertex] device-local=true:"
+    assert record.fields["iter"] == 1024
+    record = _record_of("08-", "map_memory: err")
+    assert record.fields["prog"] == "hvf" and record.fields["log_level"] == "ERROR"
+    record = _record_of("02-", "invalid res_id 5")
+    assert record.fields["prog"] == "virgl_render_server" and record.fields["pid"] == 1875931
+
+
+def test_a_qemu_guest_console_gives_its_virtio_gpu_device_and_both_fences():
+    model = fold_files([str(QEMU / "guest-serial.log")])
+    (gpu,) = model.virtio_gpu.values()
+    assert {"+resource_blob", "+host_visible", "+context_init"} <= set(gpu.features) and gpu.venus
+    assert gpu.hostmem_size == 256 << 20
+    assert len(model.runs) == 2 and [f.state for f in model.fences.values()] == ["signaled", "signaled"]
+
+
+def test_hostmem_64k_gives_a_64_kib_window_and_the_ring_shmem_failure():
+    model = fold_files([str(QEMU / "guest-serial-hostmem64k.log")])
+    (gpu,) = model.virtio_gpu.values()
+    assert gpu.hostmem_size == 64 << 10
+    errors = [(n.what, n.fields.get("result")) for n in model.notable if n.level == "error" and n.fmt == "mesa"]
+    assert ("ring_shmem_failed", None) in errors and ("result", "VK_ERROR_OUT_OF_HOST_MEMORY") in errors
+    (finding,) = [f for f in diagnose(model) if f.rule == "ring-shmem"]
+    assert "host memory window of 64 KiB" in finding.claim and finding.severity == "critical"
+    assert not [f for f in diagnose(fold_files([str(QEMU / "guest-serial.log")])) if f.rule == "ring-shmem"]

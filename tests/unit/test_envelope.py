@@ -1,0 +1,109 @@
+"""Envelopes (parse/envelope.py): any line of a known family, wrapped in any envelope real logs put around
+lines (stamps, journald and macOS prefixes, pids, indents, quotes, env_logger, QEMU traces, text glued in
+front), parses to the same family, kind and fields as the bare line; the envelope adds only its own fields.
+The bare lines are real ones from the fixtures (tests/data) and VENUS_FACTS.md's spellings."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from venustui.events import Line
+from venustui.parse import Parser
+from venustui.parse.envelope import peel
+
+BARE = [
+    "MESA-VIRTIO: debug: stuck in fence wait with iter at 1024",
+    "MESA-VIRTIO: debug: vn_ring_submit abort on fatal",
+    "MESA-VIRTIO: debug: failed to allocate/map ring shmem",
+    "MESA-VIRTIO: debug: vn_CreateInstance: VK_ERROR_OUT_OF_HOST_MEMORY",
+    "MESA-VIRTIO: debug: wire format version 1",
+    "[VKR] vkCreateFence: fence=0x50000000005 ret=0",
+    "[VKR] CreateFence: MoltenVK returned 0, fence=0x600003a2c4e0 (0x600003a2c4e0)",
+    "vkr: failed to import resource: invalid res_id 9",
+    "vkr: vkAllocateMemory resulted in CS error",
+    "vkr: ring_submit_cmd: vn_dispatch_command failed",
+    "vkr: destroying device with valid objects",
+    "[mvk-error] VK_ERROR_INITIALIZATION_FAILED: could not create device",
+    "[drm] Host memory window: 0xe0000000 +0x10000000",
+    "[drm] features: +virgl +edid +resource_blob +host_visible",
+    "[drm] cap set 2: id 4, max-version 0, max-size 160",
+    "[drm:virtio_gpu_dequeue_ctrl_func [virtio_gpu]] *ERROR* response 0x1200 (command 0x209)",
+    "virtio_gpu_virgl_process_cmd: ctrl 0x209, error 0x1200",
+    "virtio_gpu_fence_ctrl fence 0x13f9, type 0x204",
+    "Error: ret = HV_UNSUPPORTED (0xfae9400f, at ../accel/hvf/hvf-accel-ops.c:398)",
+    "WARNING: [Loader Message] Code 0 : terminator_CreateInstance: Failed to CreateInstance in ICD 1.  Skipping ICD.",
+    "ERROR at ./vulkaninfo/./vulkaninfo.h:458:vkCreateInstance failed with ERROR_OUT_OF_HOST_MEMORY",
+    "deviceName = Virtio-GPU Venus (Apple M4 Pro)",
+    "vk::Device::createFence: ErrorOutOfHostMemory",
+    "vkcube: ../src/virtio/vulkan/vn_renderer_virtgpu.c:1456: virtgpu_init_shmem_blob_mem: "
+    "Assertion `gpu->capset.data.supports_blob_id_0' failed.",
+    "vn_CreateDevice: VK_ERROR_INITIALIZATION_FAILED",
+    "[fencetest] vkCreateFence(dev,&fci,NULL,&f)          -> 0 (t=0.478s)",
+    "[fencetest] RESULT: FENCE_SIGNALED (total 0.542s)",
+    "ggml_vulkan: 0 = Virtio-GPU Venus (Apple M4 Pro) (venus) | uma: 1 | fp16: 1",
+]
+GLUABLE = ("MESA-VIRTIO:", "[VKR]", "[mvk-", "[drm", "[fencetest]")
+ENVELOPE_FIELDS = {"time", "prog", "pid", "host", "log_level", "before"}
+
+MONTHS = st.sampled_from("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
+NAMES = st.from_regex(r"[a-z][a-z0-9_\-]{0,12}", fullmatch=True)
+
+
+@st.composite
+def wrapped(draw, bare: str) -> str:
+    d, h, m, s = draw(st.integers(1, 28)), draw(st.integers(0, 23)), draw(st.integers(0, 59)), draw(st.integers(0, 59))
+    us, pid, secs = draw(st.integers(0, 999_999)), draw(st.integers(1, 4_000_000)), draw(st.integers(0, 99_999))
+    date, clock, month = f"2025-{draw(st.integers(1, 12)):02d}-{d:02d}", f"{h:02d}:{m:02d}:{s:02d}", draw(MONTHS)
+    prog, host = draw(NAMES), draw(NAMES)
+    forms = [
+        f"{date} {clock},{us // 1000:03d}: ",
+        f"{date}T{clock}.{us:06d}Z ",
+        f"{date}T{clock}+01:00 ",
+        f"{month} {d:2d} {clock} {host} {prog}[{pid}]: ",
+        f"{month} {d:2d} {clock}.{us:06d} {host} {prog}[{pid}]: ",
+        f"{date}T{clock}+0100 {host} {prog}[{pid}]: ",
+        f"[{secs:6d}.{us:06d}] {host} {prog}[{pid}]: ",
+        f"{month} {d:2d} {clock}  {prog}[{pid}] <Debug>: ",
+        f"{date} {clock}.{us:06d}-0800 0x{pid:x}  Debug  0x0  {pid}  0  {prog}: ",
+        f"{date} {clock}.{us // 1000:03d} Df {prog}[{pid}:{pid:x}] ",
+        f"[{date}T{clock}Z INFO  {prog}] ",
+        f"[{draw(st.sampled_from(['WARN ', 'ERROR', 'DEBUG']))} {prog}] ",
+        f"{pid}@{secs}.{us:06d}:",
+        f"<{draw(st.integers(0, 7))}>",
+        f"[{secs:5d}.{us:06d}] ",
+    ]
+    layers = draw(st.lists(st.sampled_from(forms), min_size=1, max_size=2))
+    text = "".join(layers) + bare
+    if bare.startswith(GLUABLE) and draw(st.booleans()):
+        text = draw(st.sampled_from(["[vertex] device-local=true:", "foo ", "noise: "])) + bare
+    indent = draw(st.sampled_from(["", "  ", "\t", "> ", ">> ", "\r"]))
+    return indent + text
+
+
+def _parts(text: str) -> list[tuple]:
+    (record,) = Parser().parse(Line("s", "file", 0, 0, text.encode(), True, 0.0, 0.0, 1))
+    fields = {k: v for k, v in record.fields.items() if k not in ENVELOPE_FIELDS and k != "uptime"}
+    return [record.fmt, record.what, record.level, fields]
+
+
+@settings(deadline=None, max_examples=600)
+@given(st.data())
+def test_any_envelope_parses_to_what_the_bare_line_says(data):
+    bare = data.draw(st.sampled_from(BARE))
+    expected = _parts(bare)
+    assert expected[0] != "text", bare
+    line = data.draw(wrapped(bare))
+    got = _parts(line)
+    if expected[1] == "message" and "message" in expected[3]:  # a free message keeps what the line says
+        got[3]["message"] = expected[3]["message"]
+    assert got == expected, line
+
+
+def test_the_envelope_says_time_program_pid_and_level():
+    envelope = peel("Nov 26 10:33:02 host virgl_render_server[1234]: vkr: destroying device with valid objects")
+    assert envelope.fields == {"time": "Nov 26 10:33:02", "host": "host", "prog": "virgl_render_server", "pid": 1234}
+    envelope = peel("2026-01-27 19:49:29.123456-0800 0x1a2b  Debug  0x0  38956  0  virgl_render_server: x")
+    assert envelope.fields["level"] == "Debug" and envelope.fields["pid"] == 38956
+    assert peel("<3>[  475.257111] x").fields == {"time": "475.257111", "level": "error"}
+    assert peel("plain text").forms == ()

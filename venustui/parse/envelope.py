@@ -1,0 +1,116 @@
+"""A line's envelope: what other programs put around a family's payload, recognised and peeled.
+
+Real logs are pasted, collected and forwarded: indented and quoted in mail and issues, behind
+Python-logging or ISO-8601 stamps, in syslog, journald and macOS unified-log forms, behind the
+kernel's ``[ secs]`` and ``<N>`` marks, Rust env_logger's ``[LEVEL target]``, QEMU's trace
+``PID@SECS:`` or ``-msg timestamp=on``, with serial-console CR noise. ``peel`` strips those
+layers, one after another, from the start of a line, and says what they held (time, program, pid,
+level) as fields; the payload rules then run on what is left. A family's marker may also sit
+after other text (``…device-local=true:MESA-VIRTIO: debug: …``): ``glued_at`` finds it.
+
+Every pattern is anchored and linear: a hostile line costs one pass.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?"
+# A program's name; never a family's own marker (the render server's lines start "vkr: ").
+_PROG = r"(?!vkr:)(?P<prog>[A-Za-z_.\-/][\w.\-/]*?)(?:\[(?P<pid>\d+)(?::[0-9a-fx]+)?\])?"
+
+# Each layer: a pattern anchored at the line's start, and the name of the form (for the record).
+LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern)) for name, pattern in (
+    # quoting and indentation (mail, issues, pasted terminals), and serial-console CRs
+    ("quote", r"(?:[ \t\r]*>)+[ \t]?"),
+    ("indent", r"[ \t\r]+"),
+    # QEMU's trace log backend: 12345@1700000000.123456:
+    ("qemu-trace", r"(?P<pid>\d+)@(?P<time>\d+\.\d+):"),
+    # the macOS unified log, `log show`/`log stream` default style:
+    # 2026-01-27 19:49:29.123456-0800 0x1a2b  Debug  0x0  38956  0  virgl_render_server: …
+    ("macos-log", r"(?P<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+[+-]\d{4})\s+0x[0-9a-f]+\s+"
+                  r"(?P<level>Default|Info|Debug|Error|Fault|Activity)\s+0x[0-9a-f]+\s+(?P<pid>\d+)\s+\d+\s+"
+                  r"(?P<prog>[^\s:]+):\s"),
+    # the macOS log, compact style: 2026-01-27 19:49:29.123 Df virgl_render_server[38956:1a2b] …
+    ("macos-compact", r"(?P<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+)\s+(?P<level>[A-Z][a-z])\s+"
+                      r"(?P<prog>[^\s\[]+)\[(?P<pid>\d+):[0-9a-f]+\]\s"),
+    # syslog and journald's short, short-precise and short-iso: Nov 26 10:33:02[.123456] host prog[pid]:
+    ("syslog", r"(?P<time>(?:" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?|" + _ISO + r"))\s+"
+               r"(?P<host>[\w.\-]+)\s+" + _PROG + r":\s"),
+    # the macOS log as people paste it: Jan 27 19:49:29  virgl_render_server[38956] <Debug>:
+    ("macos-syslog", r"(?P<time>" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2})\s+(?:(?P<host>[\w.\-]+)\s+)?"
+                     r"(?P<prog>[^\s\[]+)\[(?P<pid>\d+)\]\s+<(?P<level>\w+)>:\s"),
+    # journald's short-monotonic: [  475.257111] host prog[pid]:
+    ("journal-monotonic", r"\[\s*(?P<time>\d+\.\d+)\]\s+(?P<host>[\w.\-]+)\s+" + _PROG + r":\s"),
+    # Rust env_logger: [2025-06-10T12:00:00Z ERROR hvf] , [ERROR hvf] , [WARN  hvf]
+    ("env-logger", r"\[(?:(?P<time>" + _ISO + r")\s+)?(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+(?P<prog>[\w:.\-]+)\]\s?"),
+    # env_logger's other style: ERROR krun_vmm::linux::vstate]  (or the level and target behind a stamp)
+    ("env-logger", r"(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+(?P<prog>[a-z_][\w]*(?:::\w+)*)\]\s?"),
+    # kernel: <3>, [  475.257111], <3>[  475.257111]
+    ("kernel-priority", r"<(?P<priority>[0-7])>"),
+    ("dmesg", r"\[\s*(?P<time>\d+\.\d+)\]\s?"),
+    # Python logging and harness stamps: 2025-02-18 07:08:52,277:  , ISO-8601 / RFC 3339 stamps
+    ("timestamp", r"(?P<time>" + _ISO + r")(?::\s?|\s+)"),
+    # a bracketed clock from a program's own log: [06:08:47.588]
+    ("clock", r"\[(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?)\]\s"),
+))
+
+# Fields an envelope can give a record, as named in the patterns.
+ENVELOPE_FIELDS = ("time", "prog", "pid", "host", "level", "priority")
+KERNEL_PRIORITY = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug")
+
+# Markers a family's payload starts with, which may sit after other output on the same line.
+GLUED_MARKERS = ("MESA-VIRTIO:", "[VKR]", "[mvk-", "[drm", "[fencetest]")
+_GLUED = re.compile("|".join(re.escape(m) for m in GLUED_MARKERS))
+
+
+class Envelope(NamedTuple):
+    at: int  # where the payload starts in the line
+    forms: tuple[str, ...]  # the layers peeled, outermost first
+    fields: dict  # time, prog, pid, host, level, priority (as found)
+
+
+NONE = Envelope(0, (), {})
+
+
+def peel(text: str, limit: int = 8) -> Envelope:
+    """The envelope layers at the start of text, peeled one after another (at most limit)."""
+    at = 0
+    forms: list[str] = []
+    fields: dict = {}
+    for _ in range(limit):
+        for name, pattern in LAYERS:
+            match = pattern.match(text, at)
+            if match and match.end() > at:
+                forms.append(name)
+                for key, value in match.groupdict().items():
+                    if value is not None and key not in fields:
+                        fields[key] = value
+                at = match.end()
+                break
+        else:
+            break
+    if not forms:
+        return NONE
+    if "pid" in fields:
+        fields["pid"] = int(fields["pid"])
+    if "priority" in fields:
+        priority = KERNEL_PRIORITY[int(fields.pop("priority"))]
+        fields.setdefault("level", priority)
+    return Envelope(at, tuple(forms), fields)
+
+
+_JOURNAL_PROGRAM = re.compile(r"[\w.\-]+\s+" + _PROG.replace("(?P<prog>", "(?:").replace("(?P<pid>", "(?:") + r":\s")
+
+
+def behind_monotonic_stamp(message: str) -> bool:
+    """A kernel-stamped line that is journald's short-monotonic form (``host prog[pid]: …`` after the stamp)."""
+    return "[" in message and _JOURNAL_PROGRAM.match(message) is not None and "]:" in message[:200]
+
+
+def glued_at(text: str, start: int = 0) -> int:
+    """Where a family's marker starts after other text on the line, or -1."""
+    match = _GLUED.search(text, start)
+    return match.start() if match else -1
