@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from venustui.elf import inspect
 from venustui.errors import UserError
 from venustui.loader import read_manifest
 from venustui.parse.venus_flags import CATALOGUE
+
+# venustui.elf (pyelftools, ~90 ms to import) is imported where a driver is inspected, not at start-up:
+# the TUI's first paint waited for it.
 
 VKR_DEBUG_NAMES = ["validate", "udmabuf", "gbm", "all"]
 
@@ -20,6 +22,8 @@ def lab_venus_driver(lab) -> str:
 
 def flag_names(library: str, variable: str) -> list[str]:
     """The names of a flag variable (VN_PERF...) in a driver's own option table; [] if it cannot be read."""
+    from venustui.elf import inspect
+
     return [name for name, _ in inspect(library).flags.get(variable, [])]
 
 
@@ -27,6 +31,8 @@ def lab_driver_facts(lab) -> list[dict]:
     """ELF facts of the lab's Venus driver and render server ([] without an installed lab)."""
     if lab is None or not lab.installed():
         return []
+    from venustui.elf import inspect
+
     out = []
     manifest = lab.manifest
     driver = lab_venus_driver(lab)
