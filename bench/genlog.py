@@ -5,7 +5,8 @@
 ``formats`` mixes every format of the fixtures about evenly (the index benchmark);
 ``trace`` is what a traced guest or a VKR_DEBUG host floods a log with: call traces
 of many functions, a few percent of them the fence, queue and ring lines the
-model follows (the live benchmark).
+model follows (the live benchmark); ``real`` is the field's families in the
+envelopes real logs carry (journald, stamps, dmesg, env_logger, QEMU traces, the macOS log).
 """
 
 from __future__ import annotations
@@ -50,13 +51,37 @@ TRACE = (
     (1, "virgl_render_server[{pid}]: vkr: vkQueueSubmit: ring seqno({s}) unable to reach wait seqno({s2})"),
     (1, "[VKR] CreateFence: MoltenVK returned 0, fence=0x{w:x} (0x{w:x})"),
 )
+# The field's families in the envelopes real logs carry (VENUS_FACTS.md, "Real logs from real setups").
+REAL = (
+    (14, "{mon} {d:2d} {hh}:{mm}:{ss} host virgl_render_server[{pid}]: vkr: vkQueueSubmit: ring seqno({s}) unable "
+         "to reach wait seqno({s2})"),
+    (10, "2025-02-18 {hh}:{mm}:{ss},{ms:03d}: MESA-VIRTIO: debug: stuck in fence wait with iter at {i}"),
+    (10, "[{up:6d}.{us:06d}] [drm] features: +virgl +edid +resource_blob +host_visible"),
+    (8, "[{up:6d}.{us:06d}] virtio-pci 0000:00:0{f}.0: enabling device (0000 -> 0003)"),
+    (8, "{pid}@{up}.{us:06d}:virtio_gpu_fence_ctrl fence 0x{w:x}, type 0x207"),
+    (8, "{pid}@{up}.{us:06d}:virtio_gpu_fence_resp fence 0x{w:x}"),
+    (6, "[2025-06-10T{hh}:{mm}:{ss}Z DEBUG krun_devices::virtio::gpu::virtio_gpu] mapping: host_addr=0x{p:x}, "
+        "addr=0x{w:x}, size=2097152"),
+    (4, "[WARN  hvf] map_memory: host_start_addr=0x{p:x}, guest_start_addr=0x{w:x}, size=0x4000"),
+    (6, "2026-01-27 {hh}:{mm}:{ss}.{us:06d}-0800 0x1a2b  Debug  0x0  {pid}  0  virgl_render_server: "
+        "render_receive_request: type {f}"),
+    (6, "  vkr_context_add_object: {k} -> 0x{p:x}"),
+    (5, "{mon} {d:2d} {hh}:{mm}:{ss} guest weston[{pid}]: [{hh}:{mm}:{ss}.{ms:03d}] repaint done"),
+    (4, "        deviceName         = Virtio-GPU Venus (Intel(R) Graphics (RPL-S))"),
+    (3, "WARNING: [Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3"),
+    (3, "{mon} {d:2d} {hh}:{mm}:{ss} host kernel: [drm:virtio_gpu_dequeue_ctrl_func [virtio_gpu]] *ERROR* "
+        "response 0x1200 (command 0x209)"),
+    (3, "llama_model_load: error loading model: vk::Device::createFence: ErrorOutOfHostMemory"),
+    (2, "ggml_vulkan: 0 = Virtio-GPU Venus (Apple M4 Pro) (venus) | uma: 1 | fp16: 1"),
+)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 FUNCTIONS = ("CmdDraw", "CmdDrawIndexed", "CmdBindPipeline", "CmdBindDescriptorSets", "CmdCopyBuffer",
              "CmdBeginRenderPass", "CmdEndRenderPass", "CmdPushConstants", "CmdSetViewport", "CmdDispatch")
 
 
 def lines(count: int, seed: int = 20261125, mix: str = "formats"):
     rng = random.Random(seed)
-    table = TEMPLATES if mix == "formats" else TRACE
+    table = {"formats": TEMPLATES, "trace": TRACE, "real": REAL}[mix]
     weights = [w for w, _ in table]
     formats = [t for _, t in table]
     for n in range(count):
@@ -66,7 +91,9 @@ def lines(count: int, seed: int = 20261125, mix: str = "formats"):
             p=0x55A000000000 + rng.randrange(1 << 28) * 16, w=(wid << 40) | wid, r=rng.choice((0, 1)),
             i=4096 * rng.randrange(1, 16), pid=1000 + n % 7, s=rng.randrange(1 << 31), s2=rng.randrange(1 << 31),
             f=rng.randrange(4), k=n // 1000, u=rng.randrange(1_000_000), fn=rng.choice(FUNCTIONS),
-            cb=0x55A000100000 + 0x400 * rng.randrange(64),
+            cb=0x55A000100000 + 0x400 * rng.randrange(64), mon=MONTHS[n // 100_000 % 12], d=1 + n // 10_000 % 28,
+            hh=f"{n // 3600 % 24:02d}", mm=f"{n // 60 % 60:02d}", ss=f"{n % 60:02d}", ms=rng.randrange(1000),
+            us=rng.randrange(1_000_000), up=n // 100,
         )
 
 

@@ -63,6 +63,9 @@ EXPECTED = [
     ("10-", "deviceName = Virtio-GPU Venus (NVIDIA GeForce RTX 3060)", "vulkaninfo", "device_field", "info"),
     ("12-", "Assertion `gpu->capset.data.supports_blob_id_0' failed.", "app", "assertion", "error"),
     ("12-", "ubuntu@ubuntu:~$ vkcube", "shell", "command", "info"),
+    ("01-", "virgl_resource_create: err=0, res=2", "virglrenderer", "debug_print", "debug"),
+    ("02-", "vkr_context_add_object: 1 -> 0x7b2c00000288", "virglrenderer", "debug_print", "debug"),
+    ("02-", "virtio_gpu_cmd_res_back_attach res 0x5", "qemu", "trace", "debug"),
 ]
 # Benign (VENUS_FACTS.md): recognised, never above info.
 BENIGN = [

@@ -107,3 +107,21 @@ def test_the_envelope_says_time_program_pid_and_level():
     assert envelope.fields["level"] == "Debug" and envelope.fields["pid"] == 38956
     assert peel("<3>[  475.257111] x").fields == {"time": "475.257111", "level": "error"}
     assert peel("plain text").forms == ()
+
+
+def test_a_program_named_by_its_envelope_gives_the_family_of_its_lines():
+    parser = Parser()
+
+    def parsed(text: str):
+        (record,) = parser.parse(Line("s", "file", 0, 0, text.encode(), True, 0.0, 0.0, 1))
+        return record.fmt, record.what, record.level
+
+    assert parsed("Nov 26 10:33:02 host qemu-system-x86_64[99]: warning: host doesn't support feature") == (
+        "qemu", "warning", "warn")
+    assert parsed("Jan 27 19:49:29  virgl_render_server[38956] <Debug>: render_receive_request: type 3") == (
+        "virglrenderer", "debug_print", "debug")
+    assert parsed("[2025-06-10T12:00:00Z ERROR krun_vmm::linux::vstate] Failure during vcpu run: Bad address "
+                  "(os error 14)") == ("krun", "vcpu_run_failed", "error")
+    assert parsed("[2025-06-10T12:00:00Z WARN  devices::virtio::gpu] something new") == ("krun", "message", "warn")
+    assert parsed("Nov 26 10:33:02 host sshd[12]: Accepted publickey") == ("text", "text", "info")
+

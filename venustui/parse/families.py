@@ -34,7 +34,9 @@ class Family:
     markers: tuple[bytes, ...]  # literals a line must hold for the parser to try the family's rules
     rules: tuple[Rule, ...]  # tried with search() on the payload, in order
     benign: frozenset[str] = field(default_factory=frozenset)
-    targets: tuple[str, ...] = ()  # env_logger targets (the envelope's program) that belong to this family
+    # Programs whose lines are this family's, by the envelope's program (a syslog/journald/macOS program name
+    # or an env_logger target; a prefix of it): a line of theirs no rule knows is still theirs, a "message".
+    programs: tuple[str, ...] = ()
     # Literals the fast path looks for anywhere in an unclassified line, to send it to the parser for the
     # model: only what the model follows (errors, the device, steps); the rest is parsed when shown.
     tracked: tuple[bytes, ...] = ()
@@ -61,10 +63,14 @@ QEMU = Family("qemu", "vmm", (b"qemu-system-", b"virtio_gpu_", b"virtio-gpu", b"
     (r"^qemu-system-\S+: (?P<message>.*(?:[Ee]rror|[Ff]ail|[Ii]nvalid|[Cc]annot|[Uu]nable|[Aa]ssert|[Aa]bort).*)$",
      "error", "error"),
     (r"^qemu-system-\S+: (?P<message>.*)$", "message", "info"),
+    # the same, once an envelope has named the program (journald: qemu-system-x86_64[99]: warning: …)
+    (r"^warning: (?P<message>.*)$", "warning", "warn"),
+    (r"^(?P<message>(?:[Ee]rror|[Ff]ailed|[Cc]annot|[Uu]nable|[Ii]nvalid)\b.*)$", "error", "error"),
     (r"^gl_version (?P<version>\d+) - (?P<profile>.*)$", "gl_version", "info"),
     # a pasted QEMU command line, one option a line: -device virtio-gpu-gl,blob=true,venus=true,hostmem=4G \\
     (r"^-(?P<option>[a-z][\w-]*)\s+(?P<value>.*?)\s*\\?$", "option", "info"),
 ), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option"}),
+   programs=("qemu-system-", "qemu-kvm", "qemu"),
    tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd"),
    tracked_if=(b"qemu-system-", (b"rror", b"ail", b"nvalid", b"annot", b"nable", b"ssert", b"bort", b"arning")))
 
@@ -76,8 +82,7 @@ KRUN = Family("krun", "vmm", (b"hvf]", b"krun", b"map_memory", b"vstate]"), _rul
     (r"^Failure during vcpu run: (?P<error>.*?)(?: \(os error (?P<errno>\d+)\))?$", "vcpu_run_failed", "error"),
     (r"^mapping: host_addr=(?P<host>" + _HEX + r"), addr=(?P<guest>" + _HEX + r"), size=(?P<size>\d+)",
      "gpu_mapping", "debug"),
-    (r"^(?P<message>.*)$", "message", "info"),  # any other line of a VMM target: its level is the envelope's
-), targets=("hvf", "krun", "vmm", "devices", "utils", "polly", "muvm", "krunkit", "smolvm"),
+), programs=("hvf", "krun", "libkrun", "vmm", "devices", "utils", "polly", "muvm", "krunkit", "smolvm"),
    tracked=(b"hvf]", b"krun", b"vstate]"))
 
 KERNEL_DRM = Family("kernel", "kernel", (b"[drm", b"virtio_gpu", b"virtio-gpu"), _rules(
@@ -138,14 +143,21 @@ FENCETEST = Family("step", "guest", (b"[fencetest]",), _rules(
     (r"^\[fencetest\] (?P<message>.*)$", "message", "info"),
 ), tracked=(b"[fencetest]",))
 
+# virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
+# functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
+# `render_receive_request: …`), and whatever the render server logs under its own program name.
+VIRGL = Family("virglrenderer", "host", (b"vkr_", b"virgl_", b"vrend_", b"render_"), _rules(
+    (r"^(?P<fn>(?:vkr|virgl|vrend|render|proxy)_\w+)(?:\(\))?: ?(?P<message>.*)$", "debug_print", "debug"),
+), programs=("virgl_render_server", "virgl_test_server", "virglrenderer", "render_server"))
+
 # A pasted terminal: the prompt and the command the user ran (`user@host:~$ vkcube`, `# vulkaninfo`).
 # No marker: the model has no use for it, only a reader of the log does (it says what ran next).
 SHELL = Family("shell", "app", (), _rules(
     (r"^(?:[\w.\-]+@[\w.\-]+[^\s$#]*\s?[^$#\n]{0,60}?[$#]|[$#]) (?P<command>\S.*)$", "command", "info"),
 ), benign=frozenset({"command"}))
 
-FAMILIES = (KERNEL_DRM, QEMU, KRUN, LOADER, VULKANINFO, FENCETEST, APP, SHELL)
-BY_TARGET = {target: family for family in FAMILIES for target in family.targets}
+FAMILIES = (KERNEL_DRM, QEMU, KRUN, LOADER, VULKANINFO, FENCETEST, APP, VIRGL, SHELL)
+BY_PROGRAM = {program: family for family in FAMILIES for program in family.programs}
 
 # vulkan.hpp's names for results (ErrorOutOfHostMemory) in VkResult's spelling.
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -160,14 +172,17 @@ def vk_result_name(spelled: str) -> str:
     return "VK_" + _CAMEL.sub("_", spelled).upper()
 
 
-def family_of_target(target: str) -> Family | None:
-    """The family of an env_logger target (``krun_vmm::linux::vstate`` → krun)."""
-    root = target.split("::", 1)[0]
-    return BY_TARGET.get(root) or next((f for t, f in BY_TARGET.items() if root.startswith(t)), None)
+def family_of_program(program: str) -> Family | None:
+    """The family of a program named by an envelope (``krun_vmm::linux::vstate`` → krun, ``qemu-system-aarch64``
+    → qemu, ``/usr/libexec/virgl_render_server`` → virglrenderer)."""
+    root = program.split("::", 1)[0].rsplit("/", 1)[-1]
+    return BY_PROGRAM.get(root) or next((f for p, f in BY_PROGRAM.items() if root.startswith(p)), None)
 
 
 LOGGER_LEVELS = {"ERROR": "error", "WARN": "warn", "INFO": "info", "DEBUG": "debug", "TRACE": "debug",
-                 "Error": "error", "Fault": "error", "Default": "info", "Info": "info", "Debug": "debug"}
+                 "Error": "error", "Fault": "error", "Default": "info", "Info": "info", "Debug": "debug",
+                 "emerg": "error", "alert": "error", "crit": "error", "error": "error", "warn": "warn",
+                 "notice": "info", "info": "info", "debug": "debug"}
 # A guest program's Vulkan calls, as the steps the model follows (number and role).
 FENCETEST_STEPS = {"vkCreateInstance": (1, "instance"), "vkEnumeratePhysicalDevices": (2, "physdev"),
                    "vkCreateDevice": (3, "device"), "vkCreateFence": (5, "fence"), "vkQueueSubmit": (6, "submit"),
@@ -194,21 +209,20 @@ def _fencetest(text: str, what: str, fields: dict, head: str) -> tuple:
 def recognise(text: str, head: str, wrapped) -> tuple[tuple, ...] | None:
     """A payload's record in the field's families: an env_logger line by its target, else by markers; None
     for none. wrapped is the line's envelope (parse/envelope.py)."""
-    if "env-logger" in wrapped.forms:
-        family = family_of_target(wrapped.fields.get("prog", ""))
-        if family is not None:
-            parts = apply(family, text, head)
-            if parts is not None:
-                if parts[1] == "message":  # no rule knew it: the logger's own level says how bad
-                    level = LOGGER_LEVELS.get(wrapped.fields.get("level", ""), "info")
-                    parts = (*parts[:3], level, *parts[4:])
-                return (parts,)
+    program = family_of_program(wrapped.fields["prog"]) if "prog" in wrapped.fields else None
+    if program is not None:
+        parts = apply(program, text, head)
+        if parts is not None:
+            return (parts,)
     for family in FAMILIES:
-        if family.targets or family.markers and not any(marker in head for marker in family.text_markers):
+        if family is program or family.markers and not any(marker in head for marker in family.text_markers):
             continue
         parts = apply(family, text, head)
         if parts is not None:
             return (parts,)
+    if program is not None:  # no rule knew it: a message of that program, as bad as its envelope says
+        level = LOGGER_LEVELS.get(wrapped.fields.get("level", ""), "info")
+        return ((program.name, "message", text, level, {"message": head}, find_handles(head)),)
     return None
 
 
