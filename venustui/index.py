@@ -192,11 +192,11 @@ def classify(buf, starts: np.ndarray, base: int = 0) -> np.ndarray:
         for literal, anchor in ENVELOPED_MARKERS:
             kinds[text[_lines_in(sub_starts, _find_literal(sub, literal, anchor))]] |= TRACKED
         for marker, anchor, words in _TRACKED_IF:  # e.g. QEMU's lines: only those that say something failed
-            some = text[_lines_in(sub_starts, _find_literal(sub, marker, anchor))]
+            some = _lines_in(sub_starts, _find_literal(sub, marker, anchor))
             if len(some):
-                some_sub, some_starts = _gather(buf, local[some], ends[some])
-                for word, word_anchor in words:
-                    kinds[some[_lines_in(some_starts, _find_literal(some_sub, word, word_anchor))]] |= TRACKED
+                said = np.concatenate([_lines_in(sub_starts, _find_literal(sub, word, word_anchor))
+                                       for word, word_anchor in words])
+                kinds[text[np.intersect1d(some, said)]] |= TRACKED
     kernel = np.flatnonzero(kinds == KERNEL)
     if len(kernel):  # errors, and the virtio-gpu device's features, capsets and host memory window
         sub, sub_starts = _gather(buf, local[kernel], ends[kernel])
