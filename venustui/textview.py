@@ -97,6 +97,8 @@ CLOCK = re.compile(r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?")
 def envelope_tag(fields: dict) -> str:
     """What a line's envelope said, compactly: the program (and pid) and the clock of its own stamp."""
     prog = fields.get("prog")
+    if prog is None and "time" not in fields:  # most lines: nothing to say, and this runs for every one
+        return ""
     stamp = str(fields.get("time", ""))
     clock = CLOCK.search(stamp)
     when = clock.group() if clock else (stamp if stamp.replace(".", "").isdigit() else "")
