@@ -221,3 +221,10 @@ def test_shapes_never_change_what_a_line_says(template, handles):
     for first, second in ((handles[0], handles[1]), (handles[2], handles[3]), (handles[1], handles[1])):
         raw = template % (first, second)
         assert by_shape.parts("s", "file", raw) == as_is.parts("s", "file", raw), raw
+
+
+def test_a_failed_step_with_a_number_names_its_result():
+    """A test program's "3. Device: FAILED -3" (VENUS_FACTS.md): -3 is VK_ERROR_INITIALIZATION_FAILED."""
+    rec = parse_one(b"3. Device: FAILED -3")
+    assert (rec.fields["result"], rec.fields["code"], rec.level) == ("VK_ERROR_INITIALIZATION_FAILED", -3, "error")
+

@@ -43,7 +43,10 @@ def result_from_value(value: str) -> tuple[str | None, int | None]:
     if explicit:
         name = explicit.group("name")
         return name, vkresult.code_of(name)
-    head = value.split()[0] if value else ""
+    words = value.split()
+    if len(words) > 1 and words[0] in ("FAILED", "failed", "Failed"):  # "FAILED -3": the number is the VkResult
+        words = words[1:]
+    head = words[0] if words else ""
     if head in ("None", "OK", "ok"):
         return "VK_SUCCESS", 0
     try:
