@@ -43,7 +43,7 @@ BARE = [
     "[fencetest] RESULT: FENCE_SIGNALED (total 0.542s)",
     "ggml_vulkan: 0 = Virtio-GPU Venus (Apple M4 Pro) (venus) | uma: 1 | fp16: 1",
 ]
-GLUABLE = ("MESA-VIRTIO:", "[VKR]", "[mvk-", "[drm", "[fencetest]")
+GLUABLE = ("MESA-VIRTIO:", "[VKR]", "[mvk-", "[drm", "[fencetest]", "vkr: ")
 ENVELOPE_FIELDS = {"time", "prog", "pid", "host", "log_level", "before"}
 
 MONTHS = st.sampled_from("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
@@ -124,4 +124,20 @@ def test_a_program_named_by_its_envelope_gives_the_family_of_its_lines():
                   "(os error 14)") == ("krun", "vcpu_run_failed", "error")
     assert parsed("[2025-06-10T12:00:00Z WARN  devices::virtio::gpu] something new") == ("krun", "message", "warn")
     assert parsed("Nov 26 10:33:02 host sshd[12]: Accepted publickey") == ("text", "text", "info")
+
+
+def test_more_shapes_of_the_field():
+    """Shapes VENUS_FACTS.md names that the shared fixtures do not hold (synthetic lines, labelled)."""
+    parser = Parser()
+
+    def parsed(text: str):
+        (record,) = parser.parse(Line("s", "file", 0, 0, text.encode(), True, 0.0, 0.0, 1))
+        return record.fmt, record.what, record.level
+
+    assert parsed("hv_vm_map failed: HV_BAD_ARGUMENT") == ("qemu", "hvf_error", "error")
+    assert parsed("krunkit: error: failed to map the GPU's shared memory") == ("krun", "error", "error")
+    assert parsed("Assertion failed: (ret == 0), function vkr_context_submit, file vkr_context.c, line 117.") == (
+        "app", "assertion", "error")
+    assert parsed("render thread said: vkr: failed to import resource: invalid res_id 7") == (
+        "vkr-server", "import_failed", "error")
 

@@ -62,7 +62,7 @@ ENVELOPE_FIELDS = ("time", "prog", "pid", "host", "level", "priority")
 KERNEL_PRIORITY = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug")
 
 # Markers a family's payload starts with, which may sit after other output on the same line.
-GLUED_MARKERS = ("MESA-VIRTIO:", "[VKR]", "[mvk-", "[drm", "[fencetest]")
+GLUED_MARKERS = ("MESA-VIRTIO:", "[VKR]", "[mvk-", "[drm", "[fencetest]", "vkr: ")
 _GLUED = re.compile("|".join(re.escape(m) for m in GLUED_MARKERS))
 
 

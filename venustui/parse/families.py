@@ -67,6 +67,8 @@ QEMU = Family("qemu", "vmm", (b"qemu-system-", b"virtio_gpu_", b"virtio-gpu", b"
     (r"^warning: (?P<message>.*)$", "warning", "warn"),
     (r"^(?P<message>(?:[Ee]rror|[Ff]ailed|[Cc]annot|[Uu]nable|[Ii]nvalid)\b.*)$", "error", "error"),
     (r"^gl_version (?P<version>\d+) - (?P<profile>.*)$", "gl_version", "info"),
+    # Hypervisor.framework results in other shapes (hv_vm_map failed: HV_BAD_ARGUMENT)
+    (r"(?P<message>.*?)\b(?P<name>HV_[A-Z_]{4,})\b", "hvf_error", "error"),
     # a pasted QEMU command line, one option a line: -device virtio-gpu-gl,blob=true,venus=true,hostmem=4G \\
     (r"^-(?P<option>[a-z][\w-]*)\s+(?P<value>.*?)\s*\\?$", "option", "info"),
 ), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option"}),
@@ -82,6 +84,9 @@ KRUN = Family("krun", "vmm", (b"hvf]", b"krun", b"map_memory", b"vstate]"), _rul
     (r"^Failure during vcpu run: (?P<error>.*?)(?: \(os error (?P<errno>\d+)\))?$", "vcpu_run_failed", "error"),
     (r"^mapping: host_addr=(?P<host>" + _HEX + r"), addr=(?P<guest>" + _HEX + r"), size=(?P<size>\d+)",
      "gpu_mapping", "debug"),
+    # the VMM's own prefixed lines (krunkit: error: …), as bad as they say
+    (r"^(?P<prog>(?:lib)?krun\w*|muvm|smolvm)(?:\[\d+\])?: (?P<message>.*(?:rror|ail|annot|nable).*)$", "error", "error"),
+    (r"^(?P<prog>(?:lib)?krun\w*|muvm|smolvm)(?:\[\d+\])?: (?P<message>.*)$", "message", "info"),
 ), programs=("hvf", "krun", "libkrun", "vmm", "devices", "utils", "polly", "muvm", "krunkit", "smolvm"),
    tracked=(b"hvf]", b"krun", b"vstate]"))
 
@@ -127,6 +132,9 @@ APP = Family("app", "app", (b"failed with ", b"ErrorOutOf", b"Error", b"Assertio
      "assertion", "error"),
     (r"(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
      "assertion", "error"),
+    # macOS (and BSD) assert(): Assertion failed: (expr), function f, file x.c, line 12.
+    (r"Assertion failed: \((?P<expression>.*)\), function (?P<function>[\w:~]+), file (?P<file>[^,]+), "
+     r"line (?P<line>\d+)", "assertion", "error"),
     (r"(?P<call>vk[A-Z]\w+) failed with (?:VK_)?(?P<result>ERROR_\w+)", "vk_call_failed", "error"),
     (r"(?P<call>vk::\w+::\w+): (?P<result>Error\w+)", "vk_call_failed", "error"),
     (r"^ggml_vulkan: (?P<index>\d+) = (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),
