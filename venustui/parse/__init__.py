@@ -264,14 +264,10 @@ class Parser:
             if progress:
                 return (self._progress(text, progress),)
         kernel = R.KERNEL.search(head) if head[:1] in ("[", "<") or "kernel: " in head else None
-        message = kernel.group("msg") or "" if kernel else ""
-        if kernel and (envelope.glued_at(message) == 0 and not message.startswith("[drm")
-                       or message.startswith(("vkr: ", "vn_"))
-                       or envelope.behind_monotonic_stamp(message)
-                       or envelope.peel(message).forms[:1] not in ((), ("indent",), ("quote",))):
-            kernel = None  # another family's line behind a kernel stamp: its envelope is peeled instead
+        message = (kernel.group("msg") or kernel.group("msg2") or kernel.group("msg3") or "") if kernel else ""
+        if kernel and envelope.behind_kernel_stamp(message):
+            kernel = None  # another family's line behind a kernel-like stamp: its envelope is peeled instead
         if kernel:
-            message = kernel.group("msg") or kernel.group("msg2") or kernel.group("msg3") or ""
             parts = families.apply(families.KERNEL_DRM, text, message)
             if parts is None:  # a program's output on the console between kernel lines, in a family of its own
                 other = families.recognise(text, message, envelope.NONE)

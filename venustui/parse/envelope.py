@@ -19,7 +19,8 @@ from typing import NamedTuple
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?"
 # A program's name; never a family's own marker (the render server's lines start "vkr: ").
-_PROG = r"(?!vkr:)(?P<prog>[A-Za-z_.\-/][\w.\-/]*?)(?:\[(?P<pid>\d+)(?::[0-9a-fx]+)?\])?"
+_NAME = r"(?!vkr:)[A-Za-z_.\-/][\w.\-/]*?"
+_PROG = r"(?P<prog>" + _NAME + r")(?:\[(?P<pid>\d+)(?::[0-9a-fx]+)?\])?"
 
 # Each layer: a pattern anchored at the line's start, and the name of the form (for the record).
 LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern)) for name, pattern in (
@@ -102,12 +103,19 @@ def peel(text: str, limit: int = 8) -> Envelope:
     return Envelope(at, tuple(forms), fields)
 
 
-_JOURNAL_PROGRAM = re.compile(r"[\w.\-]+\s+" + _PROG.replace("(?P<prog>", "(?:").replace("(?P<pid>", "(?:") + r":\s")
+# After a dmesg-like stamp: journald's short-monotonic "host prog[pid]: ", not a kernel message.
+_HOST_PROGRAM = re.compile(r"[\w.\-]+\s+" + _NAME + r"\[\d+\]:\s")
 
 
-def behind_monotonic_stamp(message: str) -> bool:
-    """A kernel-stamped line that is journald's short-monotonic form (``host prog[pid]: …`` after the stamp)."""
-    return "[" in message and _JOURNAL_PROGRAM.match(message) is not None and "]:" in message[:200]
+def behind_kernel_stamp(message: str) -> bool:
+    """Whether what follows a kernel-like stamp (``[ secs] …``) is another family's line rather than the
+    kernel's: a Venus payload, journald's short-monotonic ``host prog[pid]:``, or a further stamp."""
+    if message.startswith(("vkr: ", "vn_")) or glued_at(message) == 0 and not message.startswith("[drm"):
+        return True
+    if _HOST_PROGRAM.match(message):
+        return True
+    forms = peel(message).forms
+    return bool(forms) and forms[0] not in ("indent", "quote")
 
 
 def glued_at(text: str, start: int = 0) -> int:
