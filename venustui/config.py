@@ -32,6 +32,8 @@ from venustui.errors import UserError
 
 LEVELS = ("debug", "info", "warn", "error")
 RULE_NAME = re.compile(r"^[A-Za-z][\w-]*$")
+RULE_KEYS = ("name", "pattern", "level", "side", "kind", "markers")
+SIDES = ("guest", "host", "vmm", "kernel", "app", "loader")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class UserRule:
     name: str
     pattern: Any  # a compiled RE2 pattern: search() and groupdict() as with re
     level: str = "info"
+    side: str = "app"  # guest, host, vmm, kernel, app or loader: which runs its lines belong to
+    kind: str = ""  # the message kind its records carry (default: the rule's name)
+    markers: tuple[str, ...] = ()  # literals every matching line holds (default: read from the pattern)
 
 
 def compile_rule(pattern: str, where: str):
@@ -134,8 +139,8 @@ def parse(data: dict[str, Any], where: Path | None = None) -> Config:
         if not isinstance(rule, dict):
             raise UserError(f"{where_rule}: must be a table with name and pattern")
         for key in rule:
-            if key not in ("name", "pattern", "level"):
-                raise UserError(f"{where_rule}: unknown key '{key}' (known: level, name, pattern)")
+            if key not in RULE_KEYS:
+                raise UserError(f"{where_rule}: unknown key '{key}' (known: {', '.join(sorted(RULE_KEYS))})")
         name = rule.get("name")
         if not isinstance(name, str) or not RULE_NAME.match(name):
             raise UserError(f"{where_rule}: name must be a word like \"my-print\", not {name!r}")
@@ -149,7 +154,17 @@ def parse(data: dict[str, Any], where: Path | None = None) -> Config:
         level = rule.get("level", "info")
         if level not in LEVELS:
             raise UserError(f"{where_rule} ({name}): level must be one of {', '.join(LEVELS)}, not {level!r}")
-        rules.append(UserRule(name, compiled, level))
+        side = rule.get("side", "app")
+        if side not in SIDES:
+            raise UserError(f"{where_rule} ({name}): side must be one of {', '.join(SIDES)}, not {side!r}")
+        kind = rule.get("kind", name)
+        if not isinstance(kind, str) or not RULE_NAME.match(kind):
+            raise UserError(f"{where_rule} ({name}): kind must be a word like \"slot_written\", not {kind!r}")
+        markers = rule.get("markers", [])
+        if not isinstance(markers, list) or not all(isinstance(m, str) and len(m.encode()) >= 2 for m in markers):
+            raise UserError(f"{where_rule} ({name}): markers must be a list of strings of two bytes or more that "
+                            "every matching line holds, like [\"[MYDBG]\"]")
+        rules.append(UserRule(name, compiled, level, side, kind, tuple(markers)))
 
     targets_data = data.get("targets", {})
     if not isinstance(targets_data, dict):

@@ -13,56 +13,295 @@ from __future__ import annotations
 
 import mmap
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from venustui.parse.families import FAMILIES
+from venustui.parse import families as registry
 
-# Formats (low 7 bits) and the tracked flag (high bit).
-TEXT, MESA, ENV, VKR, SERVER, VTEST, LDSO, MVK, STEP, KERNEL = range(10)
-FORMAT_NAMES = ("text", "mesa", "mesa", "vkr", "vkr-server", "vtest", "ldso", "mvk", "step", "kernel")
+TEXT = 0
+FORMAT_NAMES = registry.FORMAT_NAMES  # a format's code is its place here
+CODES = {name: code for code, name in enumerate(FORMAT_NAMES)}
 TRACKED = 0x80
 
-# Markers found anywhere in a line, each with the index of a rare byte of it to anchor the search on.
-_SERVER_AND_ANYWHERE = (
-    (b"vkr: ", 1, SERVER),
-    (b"' not found (required by ", 0, LDSO),
-    (b"error while loading shared libraries", 33, LDSO),
-    (b"SIGSEGV!", 7, VTEST),
-    (b"proxy: failed to exec ", 3, VTEST),
-    (b"kernel: ", 0, KERNEL),
-    (b"-> crash: ", 1, STEP),
-    (b"polls until signaled ", 6, STEP),
-    (b"status polls/s: ", 7, STEP),
-)
-_VKR_TRACKED_ANYWHERE = ((b"ret=-", 4), (b"returned -", 9), (b"device=0x", 6))
+# How common a byte is in log text, for choosing which two bytes of a literal to search for first.
+_LETTERS = "etaoinshrdlcumwfgypbvkjxqz"
+_WEIGHT = np.ones(256)
+_WEIGHT[ord(" ")] = 16
+for _rank, _char in enumerate(_LETTERS):
+    _WEIGHT[ord(_char)] = 10 - 9 * _rank / (len(_LETTERS) - 1)
+for _char in b"0123456789":
+    _WEIGHT[_char] = 4
+for _char in b".:=,/_-()\t":
+    _WEIGHT[_char] = 3
+for _char in b"[]ERSTIAON":
+    _WEIGHT[_char] = 2
+_COMMON_PAIRS = (b"0x", b": ", b"] ", b" [", b", ", b"= ", b" =", b"e=")  # every handle, field and prefix
 
 
-def _anchor(literal: bytes) -> int:
-    """The byte of a literal to search for first, one rare in log text: an uppercase letter, else a byte that
-    is neither a lowercase letter, a space nor a bracket, else the first."""
-    upper = next((k for k, byte in enumerate(literal) if 65 <= byte <= 90), None)
-    if upper is not None:
-        return upper
-    return next((k for k, byte in enumerate(literal) if not (97 <= byte <= 122 or byte in b" []")), 0)
+def _anchor_pair(literal: bytes) -> int:
+    """Where in a literal its rarest pair of bytes starts."""
+    scores = [(1e6 if literal[k:k + 2] in _COMMON_PAIRS else _WEIGHT[literal[k]] * _WEIGHT[literal[k + 1]], k)
+              for k in range(len(literal) - 1)]
+    return min(scores)[1]
 
 
-# Lines of other programs that may hold a family's payload: behind an envelope (a stamp, a journald or
-# macOS prefix, an indent) or glued after other output. The parser peels the envelope; the fast path
-# only has to send such lines to it. Derived from the families' own markers (parse/families.py).
-ENVELOPED_MARKERS = tuple((m, _anchor(m)) for m in dict.fromkeys(
-    (b"MESA-VIRTIO:", b"[VKR]", b"vn_", b"[mvk-", b"render_server")
-    + tuple(m for family in FAMILIES for m in family.tracked)))
-_KERNEL_TRACKED = ((b"*ERROR*", 0), (b"[drm", 1), (b"virtio", 0))
-_TRACKED_IF = tuple((marker, _anchor(marker), tuple((w, _anchor(w)) for w in words))
-                    for marker, words in (f.tracked_if for f in FAMILIES if f.tracked_if))
-# The [VKR] functions the model follows, compared as the 8 bytes after "[VKR] " (and an optional "vk").
-_TRACKED_VKR_FUNCTIONS = (b"CreateFence", b"DestroyFence", b"ResetFences", b"QueueSubmit", b"GetFenceStatus",
-                          b"WaitForFences", b"GetDeviceQueue", b"CreateDevice")
-_TRACKED_WORDS = np.array([int.from_bytes(f[:8], "little") for f in _TRACKED_VKR_FUNCTIONS], dtype=np.uint64)
-_SHIFTS = np.arange(8, dtype=np.uint64) * np.uint64(8)
+TUNE_AFTER = 256 << 10  # bytes in one search before the anchors are chosen by counting
+
+
+class Literals:
+    """Many literals found in a buffer at once. Each is anchored on its rarest pair of bytes; one lookup of
+    every pair of the buffer in a table of all anchors gives the candidates, split among the literals by
+    their anchor and checked byte by byte: a few passes over the buffer whatever the number of literals."""
+
+    def __init__(self, literals) -> None:
+        self.literals = tuple(dict.fromkeys(literals))
+        if any(len(literal) < 2 for literal in self.literals):
+            raise ValueError("a literal searched for needs two bytes at least")
+        self._anchor_on(tuple(map(_anchor_pair, self.literals)))
+        self.tuned = False
+        # A few literals are found faster one by one, each by its rarest byte (a compare per byte is cheaper
+        # than a table lookup per pair, for up to about six literals).
+        self.one_by_one = len(self.literals) <= 6
+
+    def _anchor_on(self, anchors: tuple[int, ...]) -> None:
+        self.anchors = anchors
+        self.pairs = np.array([lit[a] | lit[a + 1] << 8 for lit, a in zip(self.literals, anchors)], np.uint16)
+        self.table = np.zeros(65536, dtype=bool)
+        self.table[self.pairs] = True
+
+    def _tune(self, even: np.ndarray, odd: np.ndarray) -> None:
+        """Anchor each literal on its pair rarest in the text actually searched (the guess by letters can be
+        far off: a log full of handles makes "=0" common), counted once, on a buffer of some size."""
+        sample = TUNE_AFTER // 2  # pairs of each parity: enough to tell common from rare
+        counts = np.bincount(even[:sample], minlength=65536) + np.bincount(odd[:sample], minlength=65536)
+        self._anchor_on(tuple(min(range(len(lit) - 1), key=lambda k, lit=lit: counts[lit[k] | lit[k + 1] << 8])
+                              for lit in self.literals))
+        self.tuned = True
+
+    def find(self, arr: np.ndarray) -> list[np.ndarray]:
+        """Each literal's start positions in arr (uint8), in no particular order."""
+        n = len(arr)
+        if n < 2 or not self.literals:
+            return [np.zeros(0, np.int64) for _ in self.literals]
+        even = arr[:n - n % 2].view("<u2")  # the pairs starting at even places, then at odd ones
+        odd = arr[1:n - (n - 1) % 2].view("<u2")
+        if not self.tuned and n >= TUNE_AFTER:
+            self._tune(even, odd)
+        if self.one_by_one:
+            return [self._verify(arr, literal, anchor, np.concatenate(
+                        (np.flatnonzero(even == pair) * 2, np.flatnonzero(odd == pair) * 2 + 1)) - anchor)
+                    for literal, anchor, pair in zip(self.literals, self.anchors, self.pairs)]
+        cand = np.concatenate((np.flatnonzero(self.table[even]) * 2, np.flatnonzero(self.table[odd]) * 2 + 1))
+        pair = arr[cand].astype(np.uint16) | (arr[np.minimum(cand + 1, n - 1)].astype(np.uint16) << 8)
+        order = np.argsort(pair, kind="stable")
+        pair, cand = pair[order], cand[order]
+        lows = np.searchsorted(pair, self.pairs, "left")
+        highs = np.searchsorted(pair, self.pairs, "right")
+        return [self._verify(arr, literal, anchor, cand[low:high] - anchor)
+                for literal, anchor, low, high in zip(self.literals, self.anchors, lows.tolist(), highs.tolist())]
+
+    @staticmethod
+    def _verify(arr: np.ndarray, literal: bytes, anchor: int, pos: np.ndarray) -> np.ndarray:
+        """The places, of those where the literal's anchor pair is, where the whole literal is."""
+        n = len(arr)
+        pos = pos[(pos >= 0) & (pos + len(literal) <= n)]
+        for k, byte in enumerate(literal):
+            if k != anchor and k != anchor + 1 and len(pos):
+                pos = pos[arr[pos + k] == byte]
+        return pos
+
+
+class StartTest:
+    """One Start of the registry as tests on 8-byte words: the literal places of each 8 bytes of its pattern
+    compared at once under a mask, the places that allow a range of bytes (a digit, a lowercase letter)
+    one by one."""
+
+    def __init__(self, code: int, start) -> None:
+        self.code = code | (TRACKED if start.tracked else 0)
+        self.length = len(start.positions)
+        self.words = []  # per 8 places: (offset, mask, value, [(shift, low, high)])
+        for offset in range(0, self.length, 8):
+            mask = value = 0
+            ranges = []
+            for k, allowed in enumerate(start.positions[offset:offset + 8]):
+                if len(allowed) == 1:
+                    mask |= 0xFF << (8 * k)
+                    value |= allowed[0] << (8 * k)
+                else:
+                    ranges.append((8 * k, min(allowed), max(allowed)))
+            self.words.append((offset, np.uint64(mask), np.uint64(value), ranges))
+        self.ends = tuple((np.uint64(8 * (8 - len(end))), np.uint64(int.from_bytes(end.encode(), "little")), len(end))
+                          for end in start.ends)
+        self.shorter_than = start.shorter_than
+        # The lines to test first, by a range of their first two bytes read big-endian (a fixed first byte and
+        # a second byte in a range make one range of values), else of the first byte alone.
+        first, second = start.positions[0], start.positions[1] if self.length > 1 else b""
+        if len(first) == 1 and second:
+            self.key = (True, first[0] << 8 | min(second), first[0] << 8 | max(second))
+        else:
+            self.key = (False, min(first), max(first))
+
+    def lines(self, windows, b0: np.ndarray, b01: np.ndarray, first: np.ndarray, local: np.ndarray,
+              ends: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+        """The plain lines this start matches; b0 is each line's first byte, b01 its first two (big-endian),
+        first its first 8 bytes."""
+        two, low, high = self.key
+        key = b01 if two else b0
+        lines = np.flatnonzero(key == low) if low == high else np.flatnonzero((key >= low) & (key <= high))
+        lines = lines[(kinds[lines] == TEXT) & (ends[lines] - local[lines] >= self.length)]
+        for offset, mask, value, ranges in self.words:
+            word = first[lines] if offset == 0 else windows.at(local[lines] + offset)
+            keep = (word & mask) == value
+            for shift, low, high in ranges:
+                byte = (word >> np.uint64(shift)) & np.uint64(0xFF)
+                keep &= (byte >= low) & (byte <= high)
+            lines = lines[keep]
+        if self.shorter_than:
+            lines = lines[ends[lines] - local[lines] < self.shorter_than]
+        if self.ends and len(lines):
+            last = windows.at(ends[lines] - 8)
+            size = ends[lines] - local[lines]
+            fits = np.zeros(len(lines), dtype=bool)
+            for shift, value, length in self.ends:
+                fits |= (size >= length) & ((last >> shift) == value)
+            lines = lines[fits]
+        return lines
+
+
+class Windows:
+    """Every 8-byte window of a buffer as a little-endian integer, read at any place with one gather
+    (a strided view of the buffer, no copy); places near or past either end read zeros there."""
+
+    def __init__(self, arr: np.ndarray) -> None:
+        self.n = len(arr)
+        self.arr = arr
+        self.view = (np.ndarray((self.n - 7,), dtype="<u8", buffer=arr, strides=(1,)) if self.n >= 8
+                     else np.zeros(0, dtype=np.uint64))
+
+    def at(self, places: np.ndarray) -> np.ndarray:
+        inside = (places >= 0) & (places <= self.n - 8)
+        if inside.all():
+            return self.view[places]
+        out = np.zeros(len(places), dtype=np.uint64)
+        out[inside] = self.view[places[inside]]
+        padded = np.zeros(self.n + 16, dtype=np.uint8)  # rare: a line within 8 bytes of the buffer's ends
+        padded[8:8 + self.n] = self.arr
+        for k in np.flatnonzero(~inside).tolist():
+            at = int(places[k]) + 8
+            if 0 <= at <= self.n + 8:
+                out[k] = int.from_bytes(padded[at:at + 8].tobytes(), "little")
+        return out
+
+
+class Classifier:
+    """A kind byte per line (format in the low bits, TRACKED when the model needs the line parsed), from
+    the registry's families: their starts, tested for all lines at once on the lines' first bytes, then
+    their literals, all found in one search (``Literals``) of the lines that still need them. ``extra``
+    literals (user rules' markers) make any line holding one tracked."""
+
+    def __init__(self, families=registry.FAMILIES, extra: tuple[bytes, ...] = ()) -> None:
+        self.starts = tuple(StartTest(CODES[family.name], start) for family in families for start in family.starts)
+        # On plain lines, in this order (first wins): (literal, code it gives them).
+        text_steps: list[tuple[bytes, int]] = []
+        for family in families:  # a family's literal anywhere in a plain line makes it the family's
+            text_steps += [(literal, CODES[family.name] | TRACKED) for literal in family.anywhere]
+        for family in families:  # its payload behind an envelope or glued: sent to the parser
+            text_steps += [(literal, TEXT | TRACKED) for literal in family.tracked]
+        self.text_steps = text_steps
+        self.tracked_if = tuple(family.tracked_if for family in families if family.tracked_if)
+        self.extra = tuple(extra)
+        text_literals = [literal for literal, _ in text_steps] + [m for m, _ in self.tracked_if]
+        text_literals += [w for _, words in self.tracked_if for w in words] + list(self.extra)
+        # A line already known as a family's, untracked, that holds one of its tracked_own literals.
+        self.text_search = Literals(text_literals)
+        # Searched per family, in its lines: a family's lines are often a small part of the buffer.
+        self.own = tuple((CODES[family.name], Literals(family.tracked_own)) for family in families if family.tracked_own)
+        # Functions the model follows, compared as the 8 bytes after a family's start and a space (and "vk").
+        self.calls = tuple((CODES[family.name], len(family.starts[0].pattern) + 1,
+                            np.array([int.from_bytes(call.encode()[:8], "little") for call in family.calls],
+                                     dtype=np.uint64))
+                           for family in families if family.calls)
+        if any(len(call) < 8 for family in families for call in family.calls):
+            raise ValueError("a followed call is told by its first 8 bytes: names of 8 letters or more")
+
+    def classify(self, buf, starts: np.ndarray, base: int = 0) -> np.ndarray:
+        arr = np.frombuffer(buf, dtype=np.uint8)
+        n = len(starts)
+        kinds = np.zeros(n, dtype=np.uint8)
+        if not n:
+            return kinds
+        local = starts - base
+        last = len(arr) - 1
+        ends = np.empty(n, dtype=np.int64)  # each line's newline position (or the buffer's end)
+        ends[:-1] = local[1:] - 1
+        ends[-1] = last if arr[last] == 10 else len(arr)
+        windows = Windows(arr)
+        first = windows.at(local)
+        b0 = (first & np.uint64(0xFF)).astype(np.uint16)
+        b01 = (b0 << 8) | ((first >> np.uint64(8)) & np.uint64(0xFF)).astype(np.uint16)
+        for test in self.starts:
+            kinds[test.lines(windows, b0, b01, first, local, ends, kinds)] = test.code
+        for code, skip, words in self.calls:  # e.g. [VKR] vkCreateFence: tracked
+            lines = np.flatnonzero(kinds == code)
+            if len(lines):
+                fn = local[lines] + skip
+                named = windows.at(fn)
+                vk = (named & np.uint64(0xFFFF)) == np.uint64(ord("v") | ord("k") << 8)
+                named[vk] = windows.at(fn[vk] + 2)
+                kinds[lines[np.isin(named, words)]] |= TRACKED
+
+        plain = np.arange(n) if self.extra else np.flatnonzero(kinds == TEXT)
+        line_of = _found(self.text_search, buf, arr, local, ends, plain)
+        for literal, gives in self.text_steps:
+            lines = line_of[literal]
+            if len(lines):
+                lines = lines[kinds[lines] == TEXT]
+                kinds[lines] = gives
+        for marker, words in self.tracked_if:  # e.g. QEMU's lines: only those that say something failed
+            some = line_of[marker]
+            if len(some):
+                lines = np.intersect1d(some, np.concatenate([line_of[word] for word in words]))
+                kinds[lines[kinds[lines] == TEXT]] |= TRACKED
+        for literal in self.extra:
+            kinds[line_of[literal]] |= TRACKED
+        for code, search in self.own:
+            own = np.flatnonzero(kinds == code)
+            for lines in _found(search, buf, arr, local, ends, own).values():
+                if len(lines):
+                    kinds[lines[kinds[lines] == code]] |= TRACKED
+        return kinds
+
+
+def _found(search: Literals, buf, arr: np.ndarray, local: np.ndarray, ends: np.ndarray,
+           lines: np.ndarray) -> dict[bytes, np.ndarray]:
+    """The lines (of those given) holding each literal. Where the lines are a small part of the buffer, their
+    bytes are gathered first (runs of neighbouring lines as one slice), else the whole buffer is searched."""
+    if not len(lines):
+        return {literal: lines for literal in search.literals}
+    breaks = np.flatnonzero(np.diff(lines) != 1) + 1
+    # Searching costs about 4 ns a byte, gathering about 100 ns a run of lines (measured here).
+    if 4 * int((ends[lines] - local[lines]).sum()) + 100 * (len(breaks) + 1) >= 4 * len(arr):
+        hits = search.find(arr)
+        return {literal: _lines_in(local, positions) for literal, positions in zip(search.literals, hits)}
+    firsts = lines[np.concatenate(([0], breaks))]
+    lasts = lines[np.concatenate((breaks - 1, [len(lines) - 1]))]
+    run_starts = local[firsts]
+    run_ends = np.minimum(ends[lasts] + 1, len(arr))
+    sub_starts = np.zeros(len(firsts), dtype=np.int64)
+    np.cumsum(run_ends[:-1] - run_starts[:-1], out=sub_starts[1:])
+    sub = b"".join([buf[a:b] for a, b in zip(run_starts.tolist(), run_ends.tolist())])
+    out = {}
+    for literal, positions in zip(search.literals, search.find(np.frombuffer(sub, dtype=np.uint8))):
+        run = np.searchsorted(sub_starts, positions, side="right") - 1
+        found = _lines_in(local, positions - sub_starts[run] + run_starts[run])
+        out[literal] = found
+    return out
+
+
+DEFAULT = Classifier()
+classify = DEFAULT.classify
 
 
 def line_starts(buf, base: int = 0) -> np.ndarray:
@@ -125,108 +364,12 @@ def handle_values(buf) -> tuple[np.ndarray, np.ndarray]:
     return pos[keep], value[keep]
 
 
-def classify(buf, starts: np.ndarray, base: int = 0) -> np.ndarray:
-    """A kind byte per line: format in the low bits, TRACKED when the model needs the line parsed."""
-    arr = np.frombuffer(buf, dtype=np.uint8)
-    n = len(starts)
-    kinds = np.zeros(n, dtype=np.uint8)
-    if not n:
-        return kinds
-    local = starts - base
-    last = len(arr) - 1
-    ends = np.empty(n, dtype=np.int64)  # each line's newline position (or the buffer's end)
-    ends[:-1] = local[1:] - 1
-    ends[-1] = last if arr[last] == 10 else len(arr)
-
-    # Lookups a few bytes before or after a line read zeros, not a neighbour's bytes out of range.
-    padded = np.zeros(len(arr) + 16, dtype=np.uint8)
-    padded[:len(arr)] = arr
-    at = padded.__getitem__
-
-    b0, b1, b2, b3 = at(local), at(local + 1), at(local + 2), at(local + 3)
-    bracket = b0 == ord("[")
-    digit1 = (b1 >= ord("0")) & (b1 <= ord("9"))
-    kinds[bracket & ((b1 == ord(" ")) | digit1)] = KERNEL  # dmesg's "[   12.345678] ..."
-    kinds[(b0 == ord("<")) & digit1 & (b2 == ord(">"))] = KERNEL
-    kinds[(b0 == ord("M")) & (b1 == ord("E")) & (b2 == ord("S")) & (b3 == ord("A"))] = MESA | TRACKED
-    kinds[b0 == ord("\t")] = ENV | TRACKED
-    kinds[(b0 == ord("v")) & (b1 == ord("t")) & (b2 == ord("e")) & (b3 == ord("s"))] = VTEST | TRACKED
-    kinds[(b0 == ord("c")) & (b1 == ord("l")) & (b2 == ord("i")) & (b3 == ord("e"))] = VTEST | TRACKED
-    digit0 = (b0 >= ord("0")) & (b0 <= ord("9"))
-    kinds[digit0 & ((b1 == ord(".")) | (digit1 & (b2 == ord("."))))] = STEP | TRACKED
-
-    mvk = bracket & (b1 == ord("m")) & (b2 == ord("v")) & (b3 == ord("k"))
-    b5 = at(local + 5)
-    kinds[mvk] = MVK
-    kinds[mvk & ((b5 == ord("e")) | (b5 == ord("w")))] = MVK | TRACKED
-
-    vkr = np.flatnonzero(bracket & (b1 == ord("V")) & (b2 == ord("K")) & (b3 == ord("R")))
-    kinds[vkr] = VKR
-    if len(vkr):
-        fn = local[vkr] + 6
-        fn += 2 * ((at(fn) == ord("v")) & (at(fn + 1) == ord("k")))
-        word = np.zeros(len(vkr), dtype=np.uint64)
-        for k in range(8):
-            word |= at(fn + k).astype(np.uint64) << _SHIFTS[k]
-        kinds[vkr[np.isin(word, _TRACKED_WORDS)]] |= TRACKED
-    # Progress lines like "device ok" / "alloc failed": lowercase start, status word at the end.
-    lower0 = (b0 >= ord("a")) & (b0 <= ord("z"))
-    e1, e2, e3 = at(ends - 1), at(ends - 2), at(ends - 3)
-    ok = (e3 == ord(" ")) & (((e2 == ord("o")) & (e1 == ord("k"))) | ((e2 == ord("O")) & (e1 == ord("K"))))
-    failed = (e3 == ord("l")) & (e2 == ord("e")) & (e1 == ord("d"))
-    kinds[lower0 & (ok | failed) & (ends - local < 60) & (kinds == TEXT)] = STEP | TRACKED
-
-    # Markers in the middle of a line are searched for only in the lines that still need them,
-    # gathered into a small buffer: far fewer bytes than the chunk when most lines have a prefix.
-    text = np.flatnonzero(kinds == TEXT)
-    sub, sub_starts = _gather(buf, local[text], ends[text])
-    for literal, anchor, fmt in _SERVER_AND_ANYWHERE:
-        hit = _lines_in(sub_starts, _find_literal(sub, literal, anchor))
-        if len(hit):
-            lines = text[hit]
-            lines = lines[kinds[lines] == TEXT]
-            kinds[lines] = fmt | TRACKED
-    text = np.flatnonzero(kinds == TEXT)
-    if len(text):
-        sub, sub_starts = _gather(buf, local[text], ends[text])
-        for literal, anchor in ENVELOPED_MARKERS:
-            kinds[text[_lines_in(sub_starts, _find_literal(sub, literal, anchor))]] |= TRACKED
-        for marker, anchor, words in _TRACKED_IF:  # e.g. QEMU's lines: only those that say something failed
-            some = _lines_in(sub_starts, _find_literal(sub, marker, anchor))
-            if len(some):
-                said = np.concatenate([_lines_in(sub_starts, _find_literal(sub, word, word_anchor))
-                                       for word, word_anchor in words])
-                kinds[text[np.intersect1d(some, said)]] |= TRACKED
-    kernel = np.flatnonzero(kinds == KERNEL)
-    if len(kernel):  # errors, and the virtio-gpu device's features, capsets and host memory window
-        sub, sub_starts = _gather(buf, local[kernel], ends[kernel])
-        for literal, anchor in _KERNEL_TRACKED:
-            kinds[kernel[_lines_in(sub_starts, _find_literal(sub, literal, anchor))]] |= TRACKED
-    untracked_vkr = np.flatnonzero(kinds == VKR)
-    if len(untracked_vkr):
-        sub, sub_starts = _gather(buf, local[untracked_vkr], ends[untracked_vkr])
-        # A failing call of any function is notable; a line naming a device sets the host
-        # device of what follows.
-        for literal, anchor in _VKR_TRACKED_ANYWHERE:
-            kinds[untracked_vkr[_lines_in(sub_starts, _find_literal(sub, literal, anchor))]] |= TRACKED
-    return kinds
-
-
-def _gather(buf, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The bytes of the given lines, newline-separated, and where each starts in that buffer.
-    (bytes.join of slices: a few times faster than gathering by an index per byte.)"""
-    sub_starts = np.zeros(len(starts), dtype=np.int64)
-    if len(starts) > 1:
-        np.cumsum(ends[:-1] - starts[:-1] + 1, out=sub_starts[1:])
-    pieces = [buf[start:end] for start, end in zip(starts.tolist(), ends.tolist())]
-    pieces.append(b"")  # the last line ends with a newline too, even where the buffer had none
-    return np.frombuffer(b"\n".join(pieces), dtype=np.uint8), sub_starts
-
-
-def _lines_in(sub_starts: np.ndarray, positions: np.ndarray) -> np.ndarray:
+def _lines_in(starts: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The lines (by their starts) that hold these positions, each once, in order."""
     if not len(positions):
         return positions
-    return np.unique(np.searchsorted(sub_starts, positions, side="right") - 1)
+    lines = np.searchsorted(starts, np.sort(positions), side="right") - 1
+    return lines[np.concatenate(([True], lines[1:] != lines[:-1]))]
 
 
 @dataclass
@@ -293,12 +436,9 @@ def index_file(path: str | os.PathLike[str], workers: int | None = None) -> File
         offsets, kinds = _index_range(path, 0, size)
         return FileIndex(path, size, offsets, kinds)
     points = _split_points(path, size, workers)
-    with ProcessPoolExecutor(len(points) - 1, mp_context=_fork()) as pool:
+    # Threads, not processes: numpy does the work with the GIL released, and nothing is copied back
+    # (measured here: 0.36 s against 0.39 s with two forked processes on a 147 MB log).
+    with ThreadPoolExecutor(len(points) - 1) as pool:
         parts = list(pool.map(_index_range, [path] * (len(points) - 1), points[:-1], points[1:]))
     return FileIndex(path, size, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
 
-
-def _fork():
-    import multiprocessing
-
-    return multiprocessing.get_context("fork")

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from venustui.events import Chunk, Record
-from venustui.index import FORMAT_NAMES, TEXT, TRACKED, classify, handle_values, line_starts
+from venustui.index import DEFAULT, FORMAT_NAMES, TEXT, TRACKED, Classifier, handle_values, line_starts
 from venustui.model import Model
 from venustui.parse import Parser
 
@@ -75,13 +75,13 @@ class Layout:
 
 
 def plan(chunk: Chunk, *, parse_all: bool = False, track_text: bool = False, parser: Parser | None = None,
-         find_sightings: bool = True) -> Layout:
+         find_sightings: bool = True, classifier: Classifier = DEFAULT) -> Layout:
     """The chunk's layout; with a parser, its tracked lines parsed too. Without find_sightings the
     untracked lines' handles are left for the fold to find (a replay's helper leaves them when the
     fold is waiting for it: the two processes share the work)."""
     data = chunk.data
     starts = line_starts(data)
-    kinds = classify(data, starts)
+    kinds = classifier.classify(data, starts)
     if parse_all:
         kinds |= TRACKED
     elif track_text:
@@ -135,12 +135,15 @@ class Ingest:
         self.parser = parser
         self.model = model
         self.parse_all = parse_all  # every line on the slow path (tests prove both paths agree)
-        self.track_text = bool(parser.user_rules)  # user rules may match any line
+        # User rules join the fast path by their markers; one without any may match any plain line.
+        markers = tuple(m for family in parser.user_families for m in family.tracked)
+        self.track_text = any(not family.tracked for family in parser.user_families)
+        self.classifier = Classifier(extra=markers) if markers else DEFAULT
         self.slow_lines = 0
         self.folded: Folded | None = None  # the chunk folded last, with its line starts and kinds
 
     def plan(self, chunk: Chunk) -> Layout:
-        return plan(chunk, parse_all=self.parse_all, track_text=self.track_text)
+        return plan(chunk, parse_all=self.parse_all, track_text=self.track_text, classifier=self.classifier)
 
     def fold(self, chunk: Chunk, layout: Layout | None = None) -> list[Record]:
         """Index, count and fold one chunk (laid out ahead or now); returns the records of the lines it parsed."""

@@ -152,7 +152,8 @@ def _read_ahead(journal, until_seq, until_time, ingest: Ingest, conn, ring) -> N
             # sightings itself, so the two share the work. The state is the same either way.
             waits = shared.fold_waits
             layout = plan(event, parse_all=ingest.parse_all, track_text=ingest.track_text,
-                          parser=ingest.parser, find_sightings=waits == fold_waits).to_bytes()
+                          parser=ingest.parser, find_sightings=waits == fold_waits,
+                          classifier=ingest.classifier).to_bytes()
             fold_waits = waits
             size, at, data = len(event.data), None, event.data
             if size <= RING_BYTES:

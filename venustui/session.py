@@ -35,7 +35,7 @@ class Session:
         self.poll_interval = poll_interval
         self.hub = Hub()
         self.parser = Parser(self.config.rules, self.config.mesa_version)
-        self.model = Model()
+        self.model = Model(self.parser.user_families)
         self.ingest = Ingest(self.parser, self.model)
         self.recorder = recorder
         self.watcher = Watcher() if follow else None

@@ -610,3 +610,30 @@ async def test_the_log_view_draws_a_scrollbar_only_when_its_lines_overflow():
         (track, _), (thumb, _) = edge(0), edge(log.size.height - 1)
         assert track != thumb  # following: the thumb at the bottom, the track above
         await pilot.press("q")
+
+
+async def test_log_time_key_orders_the_merged_view_by_each_lines_own_stamp(tmp_path):
+    """L: a host on its wall clock and a guest on its uptime (synthetic lines, labelled), read at once,
+    interleave by their stamps; the title says how each source was placed; L again: arrival order."""
+    host = tmp_path / "host.log"
+    host.write_text("2025-02-18 07:00:00,000: vkr: a\n2025-02-18 07:00:10,000: vkr: b\n2025-02-18 07:00:20,000: vkr: c\n")
+    guest = tmp_path / "guest.log"
+    guest.write_text("[    5.000000] [drm] A\n[   16.000000] [drm] B\n[   25.000000] [drm] C\n")
+    control = replayed_control([host, guest], tmp_path)
+    app = VenusApp(control)
+    async with app.run_test(size=(160, 48)) as pilot:
+        log = app.query_one("#log", LogView)
+        await pilot.pause(0.3)
+
+        def shown() -> list[str]:
+            return [control.lines.line(log.number(i))[0].data.decode().split()[-1] for i in range(log.total)]
+
+        assert shown() == ["a", "b", "c", "A", "B", "C"]
+        await pilot.press("L")
+        await pilot.pause(0.3)
+        assert shown() == ["a", "A", "b", "B", "c", "C"]
+        assert "log time" in log.border_title and "uptime" in log.border_title and "wall clock" in log.border_title
+        await pilot.press("L")
+        await pilot.pause(0.3)
+        assert shown() == ["a", "b", "c", "A", "B", "C"] and "log time" not in log.border_title
+        await pilot.press("q")

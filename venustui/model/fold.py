@@ -17,12 +17,12 @@ from venustui.events import Notice, Record, RunEvent
 from venustui.model import views
 from venustui.model.entities import RECENT, Device, Fence, Notable, Queue, Ring, Run, Step, StuckWait, TargetRun, VirtioGpu
 from venustui.model.handle_table import HandleSeen, HandleTable
+from venustui.parse import families
 from venustui.parse.text import raw_text
 
-# Routing: which formats are guest lines and which host lines. Kept here, in one place, so that
-# a registry of line families can generate them (with fold_record's per-format branches).
-GUEST_FORMATS = ("mesa", "step")
-HOST_FORMATS = ("vkr", "vkr-server", "vtest", "mvk", "ldso")
+# Routing: which formats are guest lines and which host lines, by their family's side in the registry.
+GUEST_FORMATS = families.GUEST_FORMATS
+HOST_FORMATS = families.HOST_FORMATS
 # Roles of the handles the probe reports, by step.
 PROBE_ROLES = {"device": "device", "queue": "queue", "fence": "fence", "alloc": "memory"}
 
@@ -34,7 +34,10 @@ FENCE_LIMIT = 5_000  # fences kept; the oldest go first (a flood creates one per
 class Model:
     """Everything folded so far: runs, devices, queues, fences, the ring, handles, targets, counts."""
 
-    def __init__(self) -> None:
+    def __init__(self, families=()) -> None:
+        """families: the user's own (config [[rules]]), whose side routes their lines like the built-in ones."""
+        self.guest_formats = GUEST_FORMATS | {family.name for family in families if family.side == "guest"}
+        self.host_formats = HOST_FORMATS | {family.name for family in families if family.side == "host"}
         self.runs: list[Run] = []
         self.devices: dict[tuple[str, int], Device] = {}
         self.queues: dict[tuple[str, int], Queue] = {}
@@ -97,7 +100,7 @@ class Model:
         """Whether folding this record may change handle_context for its source (it may start a run
         or name the host device): sightings in lines before it are folded first."""
         fmt = rec.fmt
-        if fmt in GUEST_FORMATS:
+        if fmt in self.guest_formats:
             return rec.what == "vn_env" or rec.source not in self._open_run or rec.fields.get("num") == 1
         return fmt == "vkr" and "device" in rec.fields
 
@@ -188,13 +191,13 @@ class Model:
                                run.id if run else None, fields))
         if rec.handles:
             self._handles(rec, run)
-        if run is not None and fmt in GUEST_FORMATS:
+        if run is not None and fmt in self.guest_formats:
             run.last_seq = seq  # the run's last Venus line (guest text between is not tracked)
 
     def _run_for(self, rec: Record) -> Run | None:
         """Which run a record belongs to; guest lines may start a new one."""
-        if rec.fmt not in GUEST_FORMATS:
-            if rec.fmt in HOST_FORMATS:
+        if rec.fmt not in self.guest_formats:
+            if rec.fmt in self.host_formats:
                 return self._latest_run
             return self._open_run.get(rec.source)
         current = self._open_run.get(rec.source)
@@ -429,10 +432,10 @@ class Model:
 
     def handle_context(self, source: str, fmt: str, run: Run | None = None) -> tuple[str, Run | None, int | None]:
         """(side, run, device) a handle sighting on this source and format is attributed to."""
-        if fmt in GUEST_FORMATS:
+        if fmt in self.guest_formats:
             run = run or self._open_run.get(source)
             return "guest", run, (run.devices[-1] if run and run.devices else None)
-        if fmt in HOST_FORMATS:
+        if fmt in self.host_formats:
             return "host", run or self._latest_run, self._host_device.get(source)
         return "", run or self._open_run.get(source), None
 

@@ -22,8 +22,8 @@ SEEN_LINE_LIMIT = 512  # lines up to this long are remembered once parsed ...
 SEEN_LIMIT = 8192  # ... this many at a time
 # Lines of these formats say the same whatever their handle values: traces repeat them with fresh
 # pointers, so each shape (handles replaced by numbered stand-ins) is parsed once.
-SHAPE_FORMATS = frozenset({"vkr", "mvk"})
-SHAPE_PREFIXES = ("[VKR]", "[mvk-")  # how every line of those formats starts: others never try a shape
+SHAPE_FORMATS = frozenset(family.name for family in families.FAMILIES if family.shaped)
+SHAPE_PREFIXES = tuple(start.pattern for family in families.FAMILIES if family.shaped for start in family.starts)
 STAND_IN = "0x5eed5eed"  # a stand-in is this and 8 hex digits of its number: a handle of 16 digits
 
 Parts = tuple  # a Record's fields after its line: (fmt, what, text, level, fields, handles, roles)
@@ -121,6 +121,7 @@ class Parser:
 
     def __init__(self, user_rules: Iterable[UserRule] = (), mesa_version: str | None = None):
         self.user_rules = tuple(user_rules)
+        self.user_families = tuple(map(families.user_family, self.user_rules))
         self.mesa_version = venus_flags.parse_version(mesa_version) if mesa_version else None
         self._env_block: set[tuple[str, str]] = set()
         # Traces repeat lines exactly (half the tracked lines of a poll loop): what a line says
@@ -130,6 +131,10 @@ class Parser:
         # How to make the parts of a line of each shape (its text between handles), False for a
         # shape whose parts depend on its handle values in another way than holding them.
         self._shapes: dict[tuple[str, ...], tuple[ShapePlan, ...] | bool] = {}
+        self._structured = {"mesa": self._mesa_line, "vkr": self._vkr_line, "vkr-server": self._server_line,
+                            "vtest": lambda key, text, head: self._rules_line(families.VTEST, text, head),
+                            "ldso": lambda key, text, head: self._rules_line(families.LDSO, text, head),
+                            "mvk": self._mvk_line, "step": self._step_line, "kernel": self._kernel_line}
 
     def parse(self, line: Line) -> list[Record]:
         return [Record(line, *parts) for parts in self.parts(line.source, line.stream, line.data)]
@@ -191,11 +196,12 @@ class Parser:
         """A line's records without the roles of their handles: the line as it is, else its payload
         inside its envelope, else a family's marker glued after other text."""
         head = text if len(text) <= MATCH_LIMIT else text[:MATCH_LIMIT]
-        for rule in self.user_rules:
-            match = rule.pattern.search(head)
+        for family in self.user_families:
+            ((pattern, what, level),) = family.rules
+            match = pattern.search(head)
             if match:
                 fields = {k: v for k, v in match.groupdict().items() if v is not None}
-                return ((f"user:{rule.name}", rule.name, text, rule.level, fields, find_handles(head)),)
+                return ((family.name, what, text, level, fields, find_handles(head)),)
         # Anchored rules on the line as it is, then on its payload once its envelope is peeled, then from a
         # marker glued after other text; only then the families that search a payload for their pattern.
         parts = self._payload(key, text, head)
@@ -232,59 +238,79 @@ class Parser:
                      for fmt, what, text, level, fields, handles in parts)
 
     def _payload(self, key: tuple[str, str], text: str, head: str) -> tuple[tuple, ...] | None:
-        """A payload's records by the rules anchored at its start; None for none."""
-        if head.startswith("MESA-VIRTIO:"):
-            prefix = R.MESA_PREFIX.match(head)
-            if prefix:
-                return (self._mesa(key, text, prefix),)
-        if head.startswith("[VKR]"):
-            vkr = R.VKR_PRINT.match(head)
-            if vkr:
-                return (self._vkr_print(text, vkr),)
-        if "vkr: " in head:
-            server = R.SERVER_LINE.match(head)
-            if server:
-                return self._server(text, server)
-        if head.startswith("[mvk-"):
-            mvk = R.MVK.match(head)
-            if mvk:
-                level = R.MVK_LEVELS[mvk.group("mvk_level")]
-                return (("mvk", mvk.group("mvk_level"), text, level, {"message": mvk.group("msg")},
-                         find_handles(head)),)
-        if head[:1].isdigit():
-            step = R.STEP.match(head)
-            if step:
-                return (self._step(text, step),)
-        for rules, fmt in ((R.VTEST, "vtest"), (R.LDSO, "ldso"), (R.STEP_EXTRA, "step")):
-            parts = self._first(rules, fmt, text, head)
-            if parts is not None:
-                return (parts,)
-        if head[:1].islower() and len(head) < 120:
-            progress = R.PROGRESS.match(head)
-            if progress:
-                return (self._progress(text, progress),)
-        kernel = R.KERNEL.search(head) if head[:1] in ("[", "<") or "kernel: " in head else None
-        message = (kernel.group("msg") or kernel.group("msg2") or kernel.group("msg3") or "") if kernel else ""
-        if kernel and envelope.behind_kernel_stamp(message):
-            kernel = None  # another family's line behind a kernel-like stamp: its envelope is peeled instead
-        if kernel:
-            parts = families.apply(families.KERNEL_DRM, text, message)
-            if parts is None:  # a program's output on the console between kernel lines, in a family of its own
-                other = families.recognise(text, message, envelope.NONE)
-                parts = other[0] if other and other[0][0] != "shell" else None
-            if parts is not None:
-                fmt, what, text, level, fields, handles = parts
-            else:
-                fmt, what, level, fields = "kernel", "message", "error" if "*ERROR*" in head else "info", {
-                    "message": message}
-            if kernel.group("ts"):
-                fields["uptime"] = float(kernel.group("ts"))
-            return (((fmt, what, text, level, fields, find_handles(head))),)
+        """A payload's records by the structured families (the registry's order: those whose start it has,
+        then those whose literal it holds anywhere); None for none."""
+        for family in families.STARTING.get(head[:1], ()):
+            if any(start.matches(head) for start in family.starts):
+                parts = self._structured[family.name](key, text, head)
+                if parts is not None:
+                    return parts
+        for family, literals in families.ANYWHERE:
+            if any(literal in head for literal in literals):
+                parts = self._structured[family.name](key, text, head)
+                if parts is not None:
+                    return parts
         if head.startswith("vn_"):  # Venus's own result lines, without Mesa's prefix (a pasted log)
             mesa = self._mesa_rules(key, text, head, None)
             if mesa is not None:
                 return (mesa,)
         return None
+
+    # the structured families, each a line's records or None -------------------------------------------
+    def _mesa_line(self, key, text, head):
+        prefix = R.MESA_PREFIX.match(head)
+        return (self._mesa(key, text, prefix),) if prefix else None
+
+    def _vkr_line(self, key, text, head):
+        vkr = R.VKR_PRINT.match(head)
+        return (self._vkr_print(text, vkr),) if vkr else None
+
+    def _server_line(self, key, text, head):
+        server = R.SERVER_LINE.match(head)
+        return self._server(text, server) if server else None
+
+    def _mvk_line(self, key, text, head):
+        mvk = R.MVK.match(head)
+        if not mvk:
+            return None
+        level = R.MVK_LEVELS[mvk.group("mvk_level")]
+        return (("mvk", mvk.group("mvk_level"), text, level, {"message": mvk.group("msg")}, find_handles(head)),)
+
+    def _step_line(self, key, text, head):
+        if head[:1].isdigit():
+            step = R.STEP.match(head)
+            if step:
+                return (self._step(text, step),)
+        elif head[:1].islower():
+            progress = R.PROGRESS.match(head)
+            if progress:
+                return (self._progress(text, progress),)
+        parts = families.apply(families.STEP, text, head)
+        return (parts,) if parts is not None else None
+
+    def _rules_line(self, family, text, head):
+        parts = self._first(family.rules, family.name, text, head)
+        return (parts,) if parts is not None else None
+
+    def _kernel_line(self, key, text, head):
+        kernel = R.KERNEL.search(head)
+        if not kernel:
+            return None
+        message = kernel.group("msg") or kernel.group("msg2") or kernel.group("msg3") or ""
+        if envelope.behind_kernel_stamp(message):
+            return None  # another family's line behind a kernel-like stamp: its envelope is peeled instead
+        parts = families.apply(families.KERNEL, text, message)
+        if parts is None:  # a program's output on the console between kernel lines, in a family of its own
+            other = families.recognise(text, message, envelope.NONE)
+            parts = other[0] if other and other[0][0] != "shell" else None
+        if parts is not None:
+            fmt, what, text, level, fields, handles = parts
+        else:
+            fmt, what, level, fields = "kernel", "message", "error" if "*ERROR*" in head else "info", {
+                "message": message}
+        if kernel.group("ts"):
+            fields["uptime"] = float(kernel.group("ts"))
+        return ((fmt, what, text, level, fields, find_handles(head)),)
 
     # formats ------------------------------------------------------------------
     def _first(self, rules, fmt, text, head) -> Parts | None:
@@ -311,7 +337,7 @@ class Parser:
         return ("mesa", "message", text, level, {"message": msg}, find_handles(msg))
 
     def _mesa_rules(self, key: tuple[str, str], text: str, msg: str, mesa_level: str | None) -> Parts | None:
-        for pattern, what, level in R.MESA:
+        for pattern, what, level in families.MESA.rules:
             match = pattern.match(msg)
             if match:
                 fields = {k: v for k, v in match.groupdict().items() if v is not None}
@@ -375,7 +401,7 @@ class Parser:
         out = []
         for msg in messages or [""]:
             record = None
-            for pattern, what, level in R.SERVER:
+            for pattern, what, level in families.SERVER.rules:
                 found = pattern.search(msg)
                 if found:
                     fields = dict(base)

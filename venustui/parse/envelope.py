@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from venustui.parse.families import GLUED_MARKERS
+
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?"
 # A program's name; never a family's own marker (the render server's lines start "vkr: ").
@@ -62,8 +64,7 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
 ENVELOPE_FIELDS = ("time", "prog", "pid", "host", "level", "priority")
 KERNEL_PRIORITY = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug")
 
-# Markers a family's payload starts with, which may sit after other output on the same line.
-GLUED_MARKERS = ("MESA-VIRTIO:", "[VKR]", "[mvk-", "[drm", "[fencetest]", "vkr: ")
+# Markers a family's payload starts with, which may sit after other output on the same line (the registry's).
 _GLUED = re.compile("|".join(re.escape(m) for m in GLUED_MARKERS))
 
 

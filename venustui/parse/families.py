@@ -1,15 +1,21 @@
-"""The field's line families, declared once as data: what real Venus setups print around Venus itself.
+"""Every line family venustui reads, declared once, as data: the registry the fast path, the parser and
+the model derive their tables from.
 
-Each ``Family`` names its side (guest, host, vmm, kernel, app, loader), the literal markers the
-fast path looks for anywhere in a line (``index`` derives its table from them), and its payload
-rules: (pattern, message kind, level), tried in order on the payload, the part of the line after
-its envelope (``envelope.peel``). Kinds listed in ``benign`` are what every healthy setup prints
-too (VENUS_FACTS.md's table): recognised, and never above info.
+A ``Family`` names its side (guest, host, vmm, kernel, app, loader) and how its lines are found:
+``starts`` (a line starting so is the family's: the index's first-bytes tests and the parser's
+dispatch), ``anywhere`` (a literal that makes a line the family's wherever it sits), ``markers``
+(literals a payload must hold before the family's rules are searched in it), ``tracked`` (literals
+that send an unclassified line to the parser: the family's payload behind an envelope or glued after
+other output), ``tracked_own`` (literals that make a line already known as the family's worth
+parsing for the model) and ``glued`` (payload starts that may follow other output on a line). Its
+``rules`` are (pattern, message kind, level); kinds in ``benign`` are what every healthy setup prints
+too (VENUS_FACTS.md's table): recognised, and never above info. ``calls`` are the [VKR] functions the
+model follows. User ``[[rules]]`` become families too (``user_family``), so the fast path and the
+model treat them the same way.
 
-The families here are those of VMMs (QEMU, libkrun/krunkit/muvm), the guest kernel's virtio_gpu
-and drm lines, the Vulkan loader, vulkaninfo and applications, assertions, and a guest program's
-own steps (``[fencetest]``); Mesa's, virglrenderer's and MoltenVK's own lines keep their rules in
-``rules.py``.
+The parser's own code (parse/__init__.py) splits the structured families (Mesa's logger, [VKR]
+prints, the render server's ``vkr:`` lines, MoltenVK, numbered steps, the kernel) into fields; the
+others are their rules alone, searched in a line's payload (``recognise``).
 """
 
 from __future__ import annotations
@@ -27,22 +33,57 @@ def _rules(*items: tuple[str, str, str]) -> tuple[Rule, ...]:
     return tuple((re.compile(pattern), what, level) for pattern, what, level in items)
 
 
+# In a Start's pattern, these stand for a class of bytes; every other character is itself.
+START_CLASSES = {"\\d": b"0123456789", "\\l": b"abcdefghijklmnopqrstuvwxyz"}
+
+
+@dataclass(frozen=True)
+class Start:
+    """How a family's lines start: a literal where \\d is a digit and \\l a lowercase letter; optionally the
+    line must also end with one of ``ends`` and be shorter than ``shorter_than`` bytes."""
+    pattern: str
+    tracked: bool = True  # whether the model needs such lines parsed (else they are parsed when shown)
+    ends: tuple[str, ...] = ()
+    shorter_than: int = 0
+    positions: tuple[bytes, ...] = field(init=False, repr=False, compare=False)  # bytes allowed at each place
+    _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        places = re.findall(r"\\[dl]|.", self.pattern, re.S)
+        positions = tuple(START_CLASSES.get(place, place.encode()) for place in places)
+        regex = "".join(f"[{START_CLASSES[p].decode()}]" if p in START_CLASSES else re.escape(p) for p in places)
+        object.__setattr__(self, "positions", positions)
+        object.__setattr__(self, "_regex", re.compile(regex))
+
+    def matches(self, text: str) -> bool:
+        if self.shorter_than and len(text) >= self.shorter_than or not self._regex.match(text):
+            return False
+        return not self.ends or text.rstrip("\r\n").endswith(self.ends)
+
+
 @dataclass(frozen=True)
 class Family:
     name: str  # the record's format
     side: str  # guest, host, vmm, kernel, app, loader
-    markers: tuple[bytes, ...]  # literals a line must hold for the parser to try the family's rules
-    rules: tuple[Rule, ...]  # tried with search() on the payload, in order
+    rules: tuple[Rule, ...] = ()
+    starts: tuple[Start, ...] = ()
+    anywhere: tuple[bytes, ...] = ()
+    markers: tuple[bytes, ...] = ()
+    tracked: tuple[bytes, ...] = ()
+    tracked_own: tuple[bytes, ...] = ()
+    # A marker whose lines are tracked only when they also hold one of these words (a prefix most lines
+    # of a program carry, its errors among them): (marker, words).
+    tracked_if: tuple[bytes, tuple[bytes, ...]] | None = None
+    glued: tuple[str, ...] = ()
+    calls: tuple[str, ...] = ()
     benign: frozenset[str] = field(default_factory=frozenset)
     # Programs whose lines are this family's, by the envelope's program (a syslog/journald/macOS program name
     # or an env_logger target; a prefix of it): a line of theirs no rule knows is still theirs, a "message".
     programs: tuple[str, ...] = ()
-    # Literals the fast path looks for anywhere in an unclassified line, to send it to the parser for the
-    # model: only what the model follows (errors, the device, steps); the rest is parsed when shown.
-    tracked: tuple[bytes, ...] = ()
-    # A marker whose lines are tracked only when they also hold one of these words (a prefix most lines
-    # of a program carry, its errors among them): (marker, words).
-    tracked_if: tuple[bytes, tuple[bytes, ...]] | None = None
+    searched: bool = True  # rules searched anywhere in a payload (recognise); False: the parser's own code
+    # Its lines say the same whatever their handle values (traces repeat them with fresh pointers): the
+    # parser parses each shape once (its starts are literals).
+    shaped: bool = False
 
     @property
     def text_markers(self) -> tuple[str, ...]:
@@ -51,7 +92,110 @@ class Family:
 
 _HEX = r"0x[0-9a-fA-F]+"
 
-QEMU = Family("qemu", "vmm", (b"qemu-system-", b"virtio_gpu_", b"virtio-gpu", b"HV_", b"kvm run failed", b"gl_version "), _rules(
+# Mesa's Venus logger: MESA-VIRTIO: [level: ]message; the rules read the message. A tab line right after
+# "vn_env is as below:" is one of its fields.
+MESA = Family("mesa", "guest", _rules(
+    (r"^vn_env is as below:$", "vn_env", "debug"),
+    (r"^connected to renderer$", "connected", "debug"),
+    (r"^wire format version (?P<guest>\d+) != (?P<host>\d+)$", "wire_format_mismatch", "error"),
+    (r"^wire format version (?P<version>\d+)$", "wire_format", "debug"),
+    (r"^vk xml version (?P<version>\S+)$", "vk_xml_version", "debug"),
+    (r"^VK_MESA_venus_protocol spec version (?P<version>\d+)$", "protocol_version", "debug"),
+    (r"^renderer instance version (?P<version>\S+)$", "renderer_instance_version", "debug"),
+    (r"^stuck in (?P<reason>.+?) wait with iter at (?P<iter>\d+)$", "stuck_wait", "warn"),
+    (r"^aborting on ring fatal error at iter (?P<iter>\d+)$", "ring_fatal", "error"),
+    (r"^aborting on expired ring alive status at iter (?P<iter>\d+)$", "ring_alive_expired", "error"),
+    (r"^vn_ring_submit abort on fatal$", "ring_submit_fatal", "error"),
+    (r"^aborting$", "abort", "error"),
+    (r"^failed to connect to (?P<path>.+?): (?P<error>.+)$", "connect_failed", "error"),
+    (r"^vtest protocol version \((?P<version>\d+)\) too old$", "vtest_too_old", "error"),
+    (r"^no venus capset$", "no_capset", "error"),
+    (r"^failed to allocate/map ring shmem", "ring_shmem_failed", "error"),
+    (r"^no timeline support$", "no_timeline", "error"),
+    (r"^lost connection to rendering server on (?P<fd>-?\d+) (?P<op>read|write) (?P<ret>-?\d+) (?P<errno>-?\d+)$",
+     "lost_connection", "error"),
+    (r"^(?P<fn>vn_\w+): (?P<result>VK_[A-Z0-9_]+)$", "result", "info"),
+), starts=(Start("MESA-VIRTIO:"), Start("\t")), tracked=(b"MESA-VIRTIO:", b"vn_"), glued=("MESA-VIRTIO:",),
+   searched=False)
+
+# The seed's [VKR] prints of the host's Vulkan calls (fields key=value); the model follows `calls`.
+VKR = Family("vkr", "host", starts=(Start("[VKR]", tracked=False),), tracked=(b"[VKR]",), shaped=True,
+             tracked_own=(b"ret=-", b"returned -", b"device=0x"), glued=("[VKR]",), searched=False,
+             calls=("CreateFence", "DestroyFence", "ResetFences", "QueueSubmit", "GetFenceStatus", "WaitForFences",
+                    "GetDeviceQueue", "CreateDevice"))
+
+# virglrenderer's render server: vkr: message (several may share a line).
+SERVER = Family("vkr-server", "host", _rules(
+    (r"^(?P<fn>\w+): ring seqno\((?P<seqno>\d+)\) unable to reach wait seqno\((?P<wait>\d+)\)",
+     "ring_seqno_unreachable", "error"),
+    (r"cmd_size\((?P<size>\d+)\) > ring->buffer\.size\((?P<ring_size>\d+)\)", "ring_cmd_too_big", "error"),
+    (r"^ring_submit_cmd: vn_dispatch_command failed", "ring_dispatch_failed", "error"),
+    (r"early bail due to fatal decoder state", "decoder_fatal", "error"),
+    # Benign: every app that exits without freeing its objects (never above info).
+    (r"^destroying context (?P<ctx>\d+) \((?P<name>.*)\) with a valid instance", "context_destroyed_live", "info"),
+    (r"^destroying device with valid objects", "device_destroyed_live", "info"),
+    (r"^failed to import resource: invalid res_id (?P<id>\d+)", "import_failed", "error"),
+    (r"^(?P<fn>\w+) resulted in CS error", "cs_error", "error"),
+    (r"^submit_cmd: vn_dispatch_command failed", "dispatch_failed", "error"),
+    (r"^mem is not exportable", "mem_export_failed", "error"),
+    (r"^mem cannot support mappable blob", "mem_export_failed", "error"),
+    (r"^mem fd export failed \(vk ret (?P<ret>-?\d+)\)", "mem_export_failed", "error"),
+    (r"^failed to open udmabuf device: (?P<error>.*)", "udmabuf_failed", "error"),
+    (r"^sync submit hit device lost for fence_id (?P<fence_id>\d+)", "sync_device_lost", "error"),
+    (r"^sync submit failed \(vk ret (?P<ret>-?\d+)\) for fence_id (?P<fence_id>\d+)", "sync_submit_failed", "error"),
+    (r"^object (?P<id>\d+) has type (?P<actual>\S+), not (?P<expected>\S+)", "object_type_mismatch", "error"),
+    (r"^failed to look up object (?P<id>\d+) of type (?P<type>\S+)", "object_lookup_failed", "error"),
+    (r"^invalid object id (?P<id>\d+)", "invalid_object_id", "error"),
+    (r"^Validation (?P<severity>Error|Warning|Information|Performance Warning): (?P<body>.*)", "validation", "warn"),
+    (r"^calling vkMapMemory", "map_memory_call", "debug"),
+    (r"^vkMapMemory succe\w*: (?P<ptr>\S+)", "map_memory_ok", "debug"),
+    (r"^vkMapMemory failed", "map_memory_failed", "error"),
+), starts=(Start("vkr: "),), anywhere=(b"vkr: ",), glued=("vkr: ",), searched=False)
+
+# The vtest server (virgl_test_server) and its render-server proxy.
+VTEST = Family("vtest", "host", _rules(
+    (r"^(?P<caller>\w+) called (?P<callee>\w+) which failed \((?P<ret>-?\d+)\)$", "call_failed", "error"),
+    (r"^client: (?P<status>VTEST_CLIENT_DISCONNECTED)$", "client_status", "info"),
+    (r"^client: (?P<status>VTEST_CLIENT_\w+)$", "client_status", "error"),
+    (r"^(?P<fn>\w+): client context created\.$", "context_created", "info"),
+    (r"SIGSEGV!", "segv", "error"),
+    (r"^proxy: failed to exec (?P<path>\S+): (?P<error>.*)$", "exec_failed", "error"),
+), starts=(Start("vtest"), Start("client")), anywhere=(b"SIGSEGV!", b"proxy: failed to exec "), searched=False)
+
+# The dynamic linker, for the render server or a guest program that cannot load.
+LDSO = Family("ldso", "host", _rules(
+    (r"^(?P<prog>\S+): (?P<lib>\S+): (?P<weak>weak )?version [`'](?P<version>[^']+)' not found \(required by (?P<by>.+)\)$",
+     "version_not_found", "warn"),
+    (r"^(?P<prog>\S+): error while loading shared libraries: (?P<error>.*)$", "load_error", "error"),
+), anywhere=(b"' not found (required by ", b"error while loading shared libraries"), searched=False)
+
+# MoltenVK: [mvk-level] message; errors and warnings are followed.
+MVK = Family("mvk", "host", starts=(Start("[mvk-e"), Start("[mvk-w"), Start("[mvk-", tracked=False)),
+             tracked=(b"[mvk-",), glued=("[mvk-",), searched=False, shaped=True)
+
+FENCETEST_RULES = _rules(
+    (r"^\[fencetest\] (?P<call>vk\w+)\((?P<args>[^)]*)\)\s*-> (?P<ret>-?\d+) \(t=(?P<t>[\d.]+)s\)", "call", "info"),
+    (r"^\[fencetest\] poll (?P<n>\d+) (?P<call>vk\w+) -> (?P<ret>-?\d+)", "poll", "debug"),
+    (r"^\[fencetest\] (?P<call>vkWaitForFences)\((?P<args>[^)]*)\) -> (?P<ret>-?\d+)", "call", "info"),
+    (r"^\[fencetest\] got queue (?P<queue>" + _HEX + r")", "queue", "info"),
+    (r"^\[fencetest\] GPU(?P<index>\d+): (?P<device>.+?) \(api", "device", "info"),
+    (r"^\[fencetest\] RESULT: (?P<result>\w+)", "result", "info"),
+    (r"^\[fencetest\] (?P<message>.*)$", "message", "info"),
+)
+# A test program's steps: numbered (3. Device: FAILED -3), progress (alloc ok), the seed's extras, and the
+# [fencetest] guest program of the QEMU lab.
+STEP = Family("step", "guest", FENCETEST_RULES + _rules(
+    (r"^-> crash: \"(?P<message>.*)\"$", "crash", "error"),
+    (r"^polls until signaled (?P<polls>\d+) in (?P<ms>[\d.]+) ms$", "polls_until_signaled", "info"),
+    (r"^signaled-fence status polls/s: (?P<rate>\d+)$", "poll_rate", "info"),
+), starts=(Start("\\d."), Start("\\d\\d."), Start("\\l", ends=(" ok", " OK", "failed", "FAILED"), shorter_than=60)),
+   anywhere=(b"-> crash: ", b"polls until signaled ", b"status polls/s: "), markers=(b"[fencetest]",),
+   tracked=(b"[fencetest]",), glued=("[fencetest]",))
+FENCETEST_KINDS = frozenset(what for _, what, _ in FENCETEST_RULES)
+
+
+QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"virtio_gpu_", b"virtio-gpu", b"HV_", b"kvm run failed",
+                                      b"gl_version "), rules=_rules(
     (r"^virtio_gpu_virgl_process_cmd: ctrl (?P<ctrl>" + _HEX + r"), error (?P<error>" + _HEX + r")", "cmd_error", "error"),
     (r"^virtio_gpu_fence_ctrl fence (?P<fence>" + _HEX + r"), type (?P<type>" + _HEX + r")", "fence_ctrl", "debug"),
     (r"^virtio_gpu_fence_resp fence (?P<fence>" + _HEX + r")", "fence_resp", "debug"),
@@ -76,7 +220,7 @@ QEMU = Family("qemu", "vmm", (b"qemu-system-", b"virtio_gpu_", b"virtio-gpu", b"
    tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd"),
    tracked_if=(b"qemu-system-", (b"rror", b"ail", b"arning")))
 
-KRUN = Family("krun", "vmm", (b"hvf]", b"krun", b"map_memory", b"vstate]"), _rules(
+KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]"), rules=_rules(
     (r"^map_memory: err (?P<err>-?\d+)", "hvf_map_error", "error"),
     (r"^map_memory: host_start_addr=(?P<host>" + _HEX + r"), guest_start_addr=(?P<guest>" + _HEX + r"), "
      r"size=(?P<size>" + _HEX + r")", "hvf_map", "info"),
@@ -90,7 +234,8 @@ KRUN = Family("krun", "vmm", (b"hvf]", b"krun", b"map_memory", b"vstate]"), _rul
 ), programs=("hvf", "krun", "libkrun", "vmm", "devices", "utils", "polly", "muvm", "krunkit", "smolvm"),
    tracked=(b"hvf]", b"krun", b"vstate]"))
 
-KERNEL_DRM = Family("kernel", "kernel", (b"[drm", b"virtio_gpu", b"virtio-gpu"), _rules(
+# The kernel: dmesg lines ([ secs.usecs] or <N>), journald's "kernel: ", the guest's virtio_gpu and drm lines.
+KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu"), rules=_rules(
     (r"\[drm:(?P<fn>\w+)(?: \[virtio_gpu\])?\] \*ERROR\* response (?P<response>" + _HEX + r") \(command (?P<command>"
      + _HEX + r")\)", "response_error", "error"),
     (r"\[drm:(?P<fn>\w+)(?: \[\w+\])?\] \*ERROR\* (?P<message>.*)$", "drm_error", "error"),
@@ -103,10 +248,11 @@ KERNEL_DRM = Family("kernel", "kernel", (b"[drm", b"virtio_gpu", b"virtio-gpu"),
     (r"\[drm\] Initialized virtio_gpu (?P<version>\S+)", "initialized", "info"),
     (r"\[drm\] (?P<message>.*)$", "drm", "info"),
     (r"(?P<message>.*(?:virtio_gpu:|\[virtio_gpu\]|virtio_gpudrmfb|virtio-gpu-pci detected).*)$", "virtio_gpu", "info"),
-), tracked=(b"[drm",))
+), starts=(Start("[ ", tracked=False), Start("[\\d", tracked=False), Start("<\\d>", tracked=False)),
+   anywhere=(b"kernel: ",), tracked=(b"[drm",), tracked_own=(b"*ERROR*", b"[drm", b"virtio"), glued=("[drm",))
 
-LOADER = Family("loader", "loader", (b"Loader Message", b"Skipping ICD", b"XDG_RUNTIME_DIR", b"INCOMPATIBLE_DRIVER",
-                                     b"environment variable not set"), _rules(
+LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD", b"XDG_RUNTIME_DIR", b"INCOMPATIBLE_DRIVER",
+                                     b"environment variable not set"), rules=_rules(
     (r"\[Loader Message\] Code (?P<code>\d+) : .*?Failed to CreateInstance in ICD (?P<icd>\d+)\.", "icd_skipped", "warn"),
     (r"^(?P<severity>WARNING|ERROR|INFO|DEBUG): \[Loader Message\] Code (?P<code>\d+) : (?P<message>.*)$",
      "loader_message", "info"),
@@ -117,8 +263,8 @@ LOADER = Family("loader", "loader", (b"Loader Message", b"Skipping ICD", b"XDG_R
 ), benign=frozenset({"driver_declined", "xdg_runtime_dir", "no_display", "loader_message"}),
    tracked=(b"Skipping ICD",))
 
-VULKANINFO = Family("vulkaninfo", "app", (b"deviceName", b"driverID", b"driverInfo", b"Instance Version", b"Device Name"),
-                    _rules(
+VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"driverInfo", b"Instance Version", b"Device Name"),
+                    rules=_rules(
     (r"^(?P<key>deviceName|driverID|driverName|driverInfo|apiVersion|driverVersion|deviceType|vendorID|deviceID)"
      r"\s*=\s*(?P<value>.*?)\s*$", "device_field", "info"),
     (r"^Device Name:\s+(?P<value>.*?)\s*$", "device_name", "info"),
@@ -126,8 +272,8 @@ VULKANINFO = Family("vulkaninfo", "app", (b"deviceName", b"driverID", b"driverIn
     (r"^GPU(?P<index>\d+):$", "gpu", "info"),
 ), tracked=(b"deviceName", b"Device Name"))
 
-APP = Family("app", "app", (b"failed with ", b"ErrorOutOf", b"Error", b"Assertion", b"ggml_vulkan", b"ERROR_"),
-             _rules(
+APP = Family("app", "app", markers=(b"failed with ", b"ErrorOutOf", b"Error", b"Assertion", b"ggml_vulkan", b"ERROR_"),
+             rules=_rules(
     (r"(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
      "assertion", "error"),
     (r"(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
@@ -141,31 +287,76 @@ APP = Family("app", "app", (b"failed with ", b"ErrorOutOf", b"Error", b"Assertio
     (r"\b(?P<result>VK_ERROR_\w+)\b", "vk_error", "error"),
 ), tracked=(b"ERROR_", b"ErrorOutOf", b"Assertion"))
 
-FENCETEST = Family("step", "guest", (b"[fencetest]",), _rules(
-    (r"^\[fencetest\] (?P<call>vk\w+)\((?P<args>[^)]*)\)\s*-> (?P<ret>-?\d+) \(t=(?P<t>[\d.]+)s\)", "call", "info"),
-    (r"^\[fencetest\] poll (?P<n>\d+) (?P<call>vk\w+) -> (?P<ret>-?\d+)", "poll", "debug"),
-    (r"^\[fencetest\] (?P<call>vkWaitForFences)\((?P<args>[^)]*)\) -> (?P<ret>-?\d+)", "call", "info"),
-    (r"^\[fencetest\] got queue (?P<queue>" + _HEX + r")", "queue", "info"),
-    (r"^\[fencetest\] GPU(?P<index>\d+): (?P<device>.+?) \(api", "device", "info"),
-    (r"^\[fencetest\] RESULT: (?P<result>\w+)", "result", "info"),
-    (r"^\[fencetest\] (?P<message>.*)$", "message", "info"),
-), tracked=(b"[fencetest]",))
-
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
 # `render_receive_request: …`), and whatever the render server logs under its own program name.
-VIRGL = Family("virglrenderer", "host", (b"vkr_", b"virgl_", b"vrend_", b"render_"), _rules(
+VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", b"render_"), tracked=(b"render_server",),
+               rules=_rules(
     (r"^(?P<fn>(?:vkr|virgl|vrend|render|proxy)_\w+)(?:\(\))?: ?(?P<message>.*)$", "debug_print", "debug"),
 ), programs=("virgl_render_server", "virgl_test_server", "virglrenderer", "render_server"))
 
 # A pasted terminal: the prompt and the command the user ran (`user@host:~$ vkcube`, `# vulkaninfo`).
 # No marker: the model has no use for it, only a reader of the log does (it says what ran next).
-SHELL = Family("shell", "app", (), _rules(
+SHELL = Family("shell", "app", rules=_rules(
     (r"^(?:[\w.\-]+@[\w.\-]+[^\s$#]*\s?[^$#\n]{0,60}?[$#]|[$#]) (?P<command>\S.*)$", "command", "info"),
 ), benign=frozenset({"command"}))
 
-FAMILIES = (KERNEL_DRM, QEMU, KRUN, LOADER, VULKANINFO, FENCETEST, APP, VIRGL, SHELL)
+# The registry. Its order is the order lines are tried in, and the fast path's format codes are positions
+# in it (0 is plain text).
+FAMILIES = (MESA, VKR, SERVER, VTEST, LDSO, MVK, STEP, KERNEL, QEMU, KRUN, LOADER, VULKANINFO, APP, VIRGL, SHELL)
+FORMAT_NAMES = ("text",) + tuple(family.name for family in FAMILIES)
+SEARCHED = tuple(family for family in FAMILIES if family.searched)
+BY_NAME = {family.name: family for family in FAMILIES}
 BY_PROGRAM = {program: family for family in FAMILIES for program in family.programs}
+# The parser's dispatch: families by the first character their starts allow, and by their anywhere literals.
+STARTING: dict[str, tuple[Family, ...]] = {}
+for _family in FAMILIES:
+    for _start in _family.starts:
+        for _char in _start.positions[0].decode():
+            if _family not in STARTING.get(_char, ()):
+                STARTING[_char] = STARTING.get(_char, ()) + (_family,)
+ANYWHERE = tuple((family, tuple(m.decode() for m in family.anywhere)) for family in FAMILIES if family.anywhere)
+GLUED_MARKERS = tuple(marker for family in FAMILIES for marker in family.glued)
+# Which formats are a guest's lines and which the host's (the model attributes runs and handles by them).
+GUEST_FORMATS = frozenset(family.name for family in FAMILIES if family.side == "guest")
+HOST_FORMATS = frozenset(family.name for family in FAMILIES if family.side == "host")
+
+def required_literal(pattern: str) -> str | None:
+    """The longest run of plain characters every match of a regex holds (outside alternations, repeats,
+    classes and optional groups), if it has three or more; None where it has none or cannot be read."""
+    from re import _parser  # Python's own reader of the syntax RE2 shares for what this looks at
+
+    try:
+        parsed = _parser.parse(pattern)
+    except Exception:  # RE2-only syntax: no marker, the user's lines are all looked at
+        return None
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    runs: list[str] = [""]
+
+    def walk(items) -> None:
+        for op, arg in items:
+            if op is _parser.LITERAL:
+                runs[-1] += chr(arg)
+            elif op is _parser.SUBPATTERN and not (arg[1] or arg[2]):  # a group without flags
+                walk(arg[3])
+            elif op is _parser.AT:
+                continue  # ^ and $ take no characters
+            else:
+                runs.append("")
+    walk(parsed)
+    best = max(runs, key=len)
+    return best if len(best.encode()) >= 3 else None
+
+
+def user_family(rule) -> Family:
+    """A user's [[rules]] entry as a family of the registry: its side, its kind, and the markers the fast
+    path looks for (given, or read from the pattern; none means every plain line is looked at)."""
+    markers = rule.markers or tuple(m for m in (required_literal(rule.pattern.pattern),) if m)
+    literals = tuple(m.encode() for m in markers)
+    return Family(f"user:{rule.name}", rule.side, ((rule.pattern, rule.kind or rule.name, rule.level),),
+                  markers=literals, tracked=literals)
+
 
 # vulkan.hpp's names for results (ErrorOutOfHostMemory) in VkResult's spelling.
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -222,7 +413,7 @@ def recognise(text: str, head: str, wrapped) -> tuple[tuple, ...] | None:
         parts = apply(program, text, head)
         if parts is not None:
             return (parts,)
-    for family in FAMILIES:
+    for family in SEARCHED:
         if family is program or family.markers and not any(marker in head for marker in family.text_markers):
             continue
         parts = apply(family, text, head)
@@ -240,7 +431,7 @@ def apply(family: Family, text: str, head: str) -> tuple | None:
         match = pattern.search(head)
         if match:
             fields = {k: v for k, v in match.groupdict().items() if v is not None}
-            if family is FENCETEST:
+            if family is STEP and what in FENCETEST_KINDS:
                 return _fencetest(text, what, fields, head)
             if "result" in fields and family is APP:
                 fields["result"] = vk_result_name(fields["result"])

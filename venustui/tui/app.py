@@ -174,6 +174,7 @@ class VenusApp(App):
         Binding("d", "decode", "Decode"),
         Binding("slash", "search", "Search"),
         Binding("F", "filter", "Filter"),
+        Binding("L", "log_time", "Log time"),
         Binding("j", "jump", "Evidence"),
         Binding("space", "play", "Play/pause", show=False),
         Binding("n", "step", "Step", show=False),
@@ -397,13 +398,23 @@ class VenusApp(App):
                 return
             self.control.session.act("search", text=text)
             log = self.active_log()
-            seq = self.control.lines.search(text, log.first + log.cursor)
+            seq = self.control.lines.search(text, log.number(log.cursor) if log.total else log.first)
             if seq is None:
                 self.notify(f"'{text}' not found above the cursor", severity="warning")
             else:
                 log.jump_to(seq)
 
         self.push_screen(PromptScreen("search (backwards from the cursor):"), done)
+
+    def action_log_time(self) -> None:
+        """Order the merged view by the lines' own stamps (each source's clock aligned), or by arrival again."""
+        log = self.active_log()
+        log.set_log_time(log.timeline is None)
+        self.control.session.act("order", by="log time" if log.timeline is not None else "arrival")
+        if log.timeline is not None:
+            self.notify("ordered by log time: " + (log.timeline.describe() or "no lines yet"))
+        else:
+            self.notify("ordered by arrival")
 
     def action_filter(self) -> None:
         def done(text: str) -> None:

@@ -16,8 +16,9 @@ from textual.strip import Strip
 
 from venustui.control import Control
 from venustui.index import FORMAT_NAMES
+from venustui.logtime import Timeline
 from venustui.parse import Parser
-from venustui.parse.text import shown
+from venustui.parse.text import decode, shown
 
 CURSOR = Style(reverse=True)
 TAG_WIDTH = 11  # the source tag before each line's text
@@ -54,10 +55,13 @@ class LogView(ScrollView, can_focus=True):
         self._base = Style()  # this frame's background and colour under the rows
         self._seen = -1
         self.filter = None  # (description, predicate(line, kind)) or None
-        self._rows: list[int] = []  # the line numbers shown when filtering
+        self._rows: list[int] = []  # the line numbers shown when filtering or ordering by log time
+        self._matching: set[int] = set()  # the lines a filter lets through, when also ordering by log time
         self._scanned = 0
         self._store = control.lines
         self.total = 0  # rows there are lines for (in follow mode the virtual height runs ahead of it)
+        self.timeline: Timeline | None = None  # lines ordered by their own stamps (L), else arrival order
+        self._timed = 0  # store lines added to the timeline so far
 
     def on_mount(self) -> None:
         # New lines are drawn when the app says the model changed (VenusApp._redraw), not on a timer.
@@ -79,14 +83,28 @@ class LogView(ScrollView, can_focus=True):
 
     def set_filter(self, description: str, predicate) -> None:
         self.filter = (description, predicate) if predicate else None
-        self._rows, self._scanned, self._seen = [], 0, -1
-        self.border_title = f"host + guest · filter {description}" if predicate else "host + guest"
+        self._rows, self._scanned, self._seen, self._matching = [], 0, -1, set()
+        self.border_title = self._title()
         self.follow = True
         self.refresh_lines()
 
+    def set_log_time(self, on: bool) -> None:
+        """Order the lines by their own stamps (each source's clock aligned to arrival), or by arrival."""
+        self.timeline = Timeline() if on else None
+        self._timed, self._seen = self.control.lines.first, -1
+        self._rows, self._scanned = [], 0
+        self.refresh_lines()
+        self.border_title = self._title()
+
+    def _title(self) -> str:
+        title = "host + guest" + (f" · filter {self.filter[0]}" if self.filter else "")
+        if self.timeline is not None:
+            title += " · log time: " + (self.timeline.describe() or "no lines yet")
+        return title
+
     def number(self, index: int) -> int:
         """The store line number shown at row index."""
-        return self._rows[index] if self.filter else self.first + index
+        return self._rows[index] if self.filter or self.timeline is not None else self.first + index
 
     def refresh_lines(self) -> None:
         if not self.is_on_screen:  # the log tab on a wide screen, the main view on a narrow one, ...
@@ -95,7 +113,20 @@ class LogView(ScrollView, can_focus=True):
         if store is not self._store:  # a replay moved back: the same lines come again, from the start
             self._store, self._rows, self._scanned, self._seen = store, [], 0, -1
             self.cursor = min(self.cursor, max(0, store.total - 1))
-        if self.filter:
+        if self.timeline is not None:
+            if store.total > self._timed:
+                self._add_to_timeline(store)
+                self.border_title = self._title()
+            rows = self.timeline.order(store.first).tolist()
+            if self.filter:
+                start = max(self._scanned, store.first)
+                self._matching = {n for n in self._matching if n >= store.first}
+                self._matching.update(store.matching(self.filter[1], start))
+                self._scanned = store.total
+                rows = [n for n in rows if n in self._matching]
+            self._rows = rows
+            total = len(rows)
+        elif self.filter:
             start = max(self._scanned, store.first)
             self._rows = [n for n in self._rows if n >= store.first] + store.matching(self.filter[1], start)
             self._scanned = store.total
@@ -116,6 +147,16 @@ class LogView(ScrollView, can_focus=True):
         self.border_subtitle = self._where()
         self._seen = state
         self.refresh()
+
+    def _add_to_timeline(self, store) -> None:
+        lines = []
+        for number in range(max(self._timed, store.first), store.total):
+            found = store.line(number)
+            if found is not None:
+                line = found[0]
+                lines.append((number, line.source, line.wall, decode(line.data[:200])))
+        self.timeline.add(lines)
+        self._timed = store.total
 
     def _set_height(self, height: int) -> None:
         """The virtual height, without a layout pass of the whole screen: this view's own size is set
@@ -247,6 +288,10 @@ class LogView(ScrollView, can_focus=True):
         if self.filter:
             self.set_filter("", None)
         self.follow = False
-        self.cursor = max(0, number - self.first)
+        if self.timeline is not None:
+            self.refresh_lines()
+            self.cursor = self._rows.index(number) if number in self._rows else 0
+        else:
+            self.cursor = max(0, number - self.first)
         self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False)
         self.refresh()
