@@ -317,8 +317,8 @@ def ring_shmem_unmappable(model: Model) -> list[Finding]:
                     f"instance creation fails with VK_ERROR_OUT_OF_HOST_MEMORY{where}",
                     [Evidence(n.seq, n.source, n.text) for n in (failures[:2] + results[:1])],
                     "The ring needs host memory the guest can map: give the VMM a larger host memory window "
-                    "(QEMU: virtio-gpu-gl-pci,...,hostmem=256M or more); on macOS hosts the mapping must also be "
-                    "16 KiB aligned")]
+                    "(QEMU: virtio-gpu-gl-pci,...,hostmem=256M or more); on macOS hosts (Hypervisor.framework maps "
+                    "16 KiB pages) blobs must start and end on 16 KiB boundaries, their size a multiple of 16 KiB")]
 
 
 @rule

@@ -34,6 +34,7 @@ FIXTURE_SETS = {
                               "guest-map-no_fence_feedback.log", "host.log")],
     "synthetic": sorted(SYNTHETIC.glob("*.log")),
     "real-threads": sorted((DATA / "real-threads").glob("*.log")),
+    "real-threads-extra": sorted((DATA / "real-threads-extra").glob("*.log")),
     "qemu-lavapipe": sorted((DATA / "qemu-lavapipe").glob("*.log")),
 }
 

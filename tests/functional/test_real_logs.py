@@ -17,6 +17,7 @@ from venustui.session import fold_files
 from ..conftest import DATA
 
 REAL = DATA / "real-threads"
+EXTRA = DATA / "real-threads-extra"  # more public threads, collected here (provenance in its MANIFEST)
 QEMU = DATA / "qemu-lavapipe"
 RELEVANT = re.compile(r"MESA-VIRTIO|vkr: |virtio_gpu|\[drm|hvf\]|krun|vn_[A-Za-z_]+: |VK_ERROR|ERROR_OUT_OF|"
                       r"ErrorOutOf|Assertion|HV_UNSUPPORTED|render_server")
@@ -32,7 +33,8 @@ def parsed(path) -> list[tuple[str, list]]:
     return out
 
 
-@pytest.mark.parametrize("path", sorted(REAL.glob("*.log")) + sorted(QEMU.glob("*.log")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(REAL.glob("*.log")) + sorted(EXTRA.glob("*.log")) + sorted(QEMU.glob("*.log")),
+                         ids=lambda p: p.name)
 def test_venus_relevant_lines_are_recognised(path):
     relevant = [(text, records) for text, records in parsed(path) if RELEVANT.search(text)]
     missed = [text for text, records in relevant if all(r.fmt == "text" for r in records)]
@@ -67,6 +69,36 @@ EXPECTED = [
     ("02-", "vkr_context_add_object: 1 -> 0x7b2c00000288", "virglrenderer", "debug_print", "debug"),
     ("02-", "virtio_gpu_cmd_res_back_attach res 0x5", "qemu", "trace", "debug"),
 ]
+# The extra threads: what each says that a Venus developer needs, beyond the fixed measure's markers.
+EXPECTED_EXTRA = [
+    ("09-", "Render server support was not enabled in virglrenderer", "qemu", "no_render_server", "error"),
+    ("09-", "failed to initialize venus rendererqemu: virgl could not be initialized: -1", "qemu", "venus_init_failed",
+     "error"),
+    ("10-", "qemu: virgl could not be initialized: -1", "qemu", "virgl_init_failed", "error"),
+    ("11-", "Property 'virtio-gpu-gl-pci.context_init' not found", "qemu", "property_not_found", "error"),
+    ("06-", "Selected GPU 0: Virtio-GPU Venus (Apple M4 Max), type: IntegratedGpu", "app", "device_line", "info"),
+    ("03-", "using device Vulkan0 (Virtio-GPU Venus (Apple M4 Pro))", "app", "venus_device", "info"),
+    ("12-", "does not support required extensions, missing: [VK_KHR_swapchain", "app", "missing_extensions", "error"),
+    ("12-", "[ERROR] BackendCreationException: Device missing capabilities", "app", "error", "error"),
+    ("13-", "driverName         = venus", "vulkaninfo", "device_field", "info"),
+    ("02-", "[  OK  ] Stopped cups.service", "systemd", "unit_status", "info"),
+    ("02-", "Gdk-WARNING **: 09:26:09.470: eglMakeCurrent failed", "qemu", "display_warning", "warn"),
+    ("02-", "response 0x1200 (command 0x209)", "kernel", "response_error", "error"),
+    ("07-", "HV_UNSUPPORTED", "qemu", "hvf_error", "error"),
+    ("05-", "vkCreateInstance failed with ERROR_OUT_OF_HOST_MEMORY", "app", "vk_call_failed", "error"),
+]
+
+
+@pytest.mark.parametrize(("prefix", "needle", "fmt", "what", "level"), EXPECTED_EXTRA,
+                         ids=[f"{e[0]}{e[3]}" for e in EXPECTED_EXTRA])
+def test_the_extra_threads_lines_are_understood(prefix, needle, fmt, what, level):
+    path = next(EXTRA.glob(prefix + "*.log"))
+    lines = [(text, records) for text, records in parsed(path) if needle in text]
+    assert lines, f"{needle!r} not in {path.name}"
+    for text, records in lines:
+        assert (records[0].fmt, records[0].what, records[0].level) == (fmt, what, level), text
+
+
 # Benign (VENUS_FACTS.md): recognised, never above info.
 BENIGN = [
     ("02-", "vkr: destroying context 3 (vkmark) with a valid instance"),

@@ -241,20 +241,29 @@ class Parser:
         """A payload's records by the structured families (the registry's order: those whose start it has,
         then those whose literal it holds anywhere); None for none."""
         for family in families.STARTING.get(head[:1], ()):
-            if any(start.matches(head) for start in family.starts):
-                parts = self._structured[family.name](key, text, head)
+            if family.starts_line(head):
+                parts = self._by_family(family, key, text, head)
                 if parts is not None:
                     return parts
-        for family, literals in families.ANYWHERE:
-            if any(literal in head for literal in literals):
-                parts = self._structured[family.name](key, text, head)
-                if parts is not None:
-                    return parts
+        if families.ANYWHERE_LITERALS.search(head):
+            for family, literals in families.ANYWHERE:
+                if any(literal in head for literal in literals):
+                    parts = self._by_family(family, key, text, head)
+                    if parts is not None:
+                        return parts
         if head.startswith("vn_"):  # Venus's own result lines, without Mesa's prefix (a pasted log)
             mesa = self._mesa_rules(key, text, head, None)
             if mesa is not None:
                 return (mesa,)
         return None
+
+    def _by_family(self, family, key, text, head):
+        """A line of this family: split by the family's own code where it has some, else by its rules."""
+        structured = self._structured.get(family.name)
+        if structured is not None:
+            return structured(key, text, head)
+        parts = families.apply(family, text, head)
+        return (parts,) if parts is not None else None
 
     # the structured families, each a line's records or None -------------------------------------------
     def _mesa_line(self, key, text, head):

@@ -77,13 +77,84 @@ class Envelope(NamedTuple):
 NONE = Envelope(0, (), {})
 
 
+def _first_characters(pattern: str) -> frozenset[str] | None:
+    """The characters a match of the pattern can start with (ASCII), or None for any."""
+    from re import _constants as C  # the syntax tree of our own patterns, read once at import
+    from re import _parser
+
+    ascii_set = [chr(k) for k in range(128)]
+
+    def of_items(items) -> frozenset[str] | None:
+        found: set[str] = set()
+        for op, arg in items:
+            first, empty = of_item(op, arg)
+            if first is None:
+                return None
+            found |= first
+            if not empty:
+                return frozenset(found)
+        return None  # all of it may be empty: anything may follow
+
+    def of_item(op, arg):
+        if op is C.LITERAL:
+            return {chr(arg)}, False
+        if op is C.AT:
+            return set(), True
+        if op is C.IN:
+            chars: set[str] = set()
+            for kind, value in arg:
+                if kind is C.NEGATE:
+                    return None, False
+                if kind is C.LITERAL:
+                    chars.add(chr(value))
+                elif kind is C.RANGE:
+                    chars |= {chr(k) for k in range(value[0], min(value[1], 127) + 1)}
+                elif kind is C.CATEGORY:
+                    test = {C.CATEGORY_DIGIT: str.isdigit, C.CATEGORY_SPACE: str.isspace,
+                            C.CATEGORY_WORD: lambda c: c.isalnum() or c == "_"}.get(value)
+                    if test is None:
+                        return None, False
+                    chars |= {c for c in ascii_set if test(c)}
+                else:
+                    return None, False
+            return chars, False
+        if op is C.SUBPATTERN:
+            first = of_items(arg[3])
+            return (set(first), False) if first is not None else (None, False)
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+            low, _, items = arg
+            first = of_items(items)
+            return (set(first), low == 0) if first is not None else (None, False)
+        if op is C.BRANCH:
+            chars = set()
+            for branch in arg[1]:
+                first = of_items(branch)
+                if first is None:
+                    return None, False
+                chars |= first
+            return chars, False
+        return None, False
+
+    try:
+        return of_items(_parser.parse(pattern))
+    except Exception:
+        return None
+
+
+# The layers worth trying at a character: most lines start with a letter no layer starts with.
+_FIRSTS = [(name, pattern, _first_characters(pattern.pattern)) for name, pattern in LAYERS]
+_BY_FIRST = {chr(k): tuple((name, pattern) for name, pattern, first in _FIRSTS if first is None or chr(k) in first)
+             for k in range(128)}
+_ANY_FIRST = tuple((name, pattern) for name, pattern, first in _FIRSTS if first is None)
+
+
 def peel(text: str, limit: int = 8) -> Envelope:
     """The envelope layers at the start of text, peeled one after another (at most limit)."""
     at = 0
     forms: list[str] = []
     fields: dict = {}
     for _ in range(limit):
-        for name, pattern in LAYERS:
+        for name, pattern in _BY_FIRST.get(text[at:at + 1], _ANY_FIRST):
             match = pattern.match(text, at)
             if match and match.end() > at:
                 forms.append(name)

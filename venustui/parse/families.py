@@ -85,6 +85,21 @@ class Family:
     # parser parses each shape once (its starts are literals).
     shaped: bool = False
 
+    # Whether a payload holds one of the markers: one regex search (None: no markers, every payload).
+    marker_search: object = field(init=False, repr=False, compare=False)
+
+    # Whether a line starts as one of the family's starts: one regex match where the starts are plain prefixes.
+    starts_line: object = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        search = re.compile("|".join(re.escape(m.decode()) for m in self.markers)).search if self.markers else None
+        object.__setattr__(self, "marker_search", search)
+        if all(not start.ends and not start.shorter_than for start in self.starts):
+            prefixes = re.compile("|".join(start._regex.pattern for start in self.starts)).match
+            object.__setattr__(self, "starts_line", lambda text: prefixes(text) is not None)
+        else:
+            object.__setattr__(self, "starts_line", lambda text: any(start.matches(text) for start in self.starts))
+
     @property
     def text_markers(self) -> tuple[str, ...]:
         return tuple(marker.decode() for marker in self.markers)
@@ -195,13 +210,21 @@ FENCETEST_KINDS = frozenset(what for _, what, _ in FENCETEST_RULES)
 
 
 QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"virtio_gpu_", b"virtio-gpu", b"HV_", b"kvm run failed",
-                                      b"gl_version "), rules=_rules(
+                                      b"gl_version ", b"Render server", b"venus renderer", b"virgl could not",
+                                      b"Gdk-WARNING"), rules=_rules(
     (r"^virtio_gpu_virgl_process_cmd: ctrl (?P<ctrl>" + _HEX + r"), error (?P<error>" + _HEX + r")", "cmd_error", "error"),
     (r"^virtio_gpu_fence_ctrl fence (?P<fence>" + _HEX + r"), type (?P<type>" + _HEX + r")", "fence_ctrl", "debug"),
     (r"^virtio_gpu_fence_resp fence (?P<fence>" + _HEX + r")", "fence_resp", "debug"),
     (r"^(?P<event>virtio_gpu_\w+)\b(?P<args>.*)$", "trace", "debug"),
     (r"Error: ret = (?P<name>HV_\w+) \((?P<code>" + _HEX + r"), at (?P<where>[^)]+)\)", "hvf_error", "error"),
     (r"^(?:qemu-system-\S+: )?kvm run failed (?P<error>.*)$", "kvm_run_failed", "error"),
+    # a virglrenderer built without the render server: QEMU cannot serve Venus, and says only this
+    (r"Render server support was not enabled in virglrenderer", "no_render_server", "error"),
+    (r"failed to initialize venus renderer", "venus_init_failed", "error"),
+    (r"virgl could not be initialized: (?P<ret>-?\d+)", "virgl_init_failed", "error"),
+    # a QEMU without the device property asked for (context_init, blob, venus, hostmem…)
+    (r"Property '(?P<property>[\w.\-]+)' not found", "property_not_found", "error"),
+    (r"Gdk-WARNING \*\*: [\d:.]+: (?P<message>.*)$", "display_warning", "warn"),
     (r"^qemu-system-\S+: warning: (?P<message>.*)$", "warning", "warn"),
     # QEMU's error_report(): what fails says "error" or "fail" (the words the fast path looks for in QEMU's
     # lines, tracked_if below); its other prefixed lines (a build's own prints) are info
@@ -217,8 +240,9 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"virtio_gpu_", b"virtio-
     (r"^-(?P<option>[a-z][\w-]*)\s+(?P<value>.*?)\s*\\?$", "option", "info"),
 ), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option"}),
    programs=("qemu-system-", "qemu-kvm", "qemu"),
-   tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd"),
-   tracked_if=(b"qemu-system-", (b"rror", b"ail", b"arning")))
+   tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server", b"venus renderer",
+            b"virgl could not"),
+   tracked_if=(b"qemu-system-", (b"rror", b"ail", b"arning", b"not found", b"annot", b"nvalid")))
 
 KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]"), rules=_rules(
     (r"^map_memory: err (?P<err>-?\d+)", "hvf_map_error", "error"),
@@ -232,7 +256,16 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
     (r"^(?P<prog>(?:lib)?krun\w*|muvm|smolvm)(?:\[\d+\])?: (?P<message>.*(?:rror|ail|annot|nable).*)$", "error", "error"),
     (r"^(?P<prog>(?:lib)?krun\w*|muvm|smolvm)(?:\[\d+\])?: (?P<message>.*)$", "message", "info"),
 ), programs=("hvf", "krun", "libkrun", "vmm", "devices", "utils", "polly", "muvm", "krunkit", "smolvm"),
-   tracked=(b"hvf]", b"krun", b"vstate]"))
+   # libkrun's own errors and warnings, not its debug chatter (a krunkit log is mostly that)
+   tracked=(b"hvf]", b"vstate]"), tracked_if=(b"krun", (b"ERROR", b"WARN", b"rror", b"ail")))
+
+# The guest OS's init (systemd) on a console: [  OK  ] Started …, [FAILED] Failed to start …. Before the
+# kernel's family: its bracket is not a dmesg stamp.
+SYSTEMD = Family("systemd", "kernel", starts=tuple(Start(s, tracked=s == "[FAILED]") for s in (
+    "[  OK  ]", "[FAILED]", "[DEPEND]", "[ TIME ]", "[ INFO ]", "[ WARN ]")), rules=_rules(
+    (r"^\[(?P<status>FAILED)\] (?P<message>.*)$", "unit_status", "error"),
+    (r"^\[\s*(?P<status>OK|DEPEND|TIME|INFO|WARN)\s*\] (?P<message>.*)$", "unit_status", "info"),
+), searched=False)
 
 # The kernel: dmesg lines ([ secs.usecs] or <N>), journald's "kernel: ", the guest's virtio_gpu and drm lines.
 KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu"), rules=_rules(
@@ -248,8 +281,10 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     (r"\[drm\] Initialized virtio_gpu (?P<version>\S+)", "initialized", "info"),
     (r"\[drm\] (?P<message>.*)$", "drm", "info"),
     (r"(?P<message>.*(?:virtio_gpu:|\[virtio_gpu\]|virtio_gpudrmfb|virtio-gpu-pci detected).*)$", "virtio_gpu", "info"),
-), starts=(Start("[ ", tracked=False), Start("[\\d", tracked=False), Start("<\\d>", tracked=False)),
-   anywhere=(b"kernel: ",), tracked=(b"[drm",), tracked_own=(b"*ERROR*", b"[drm", b"virtio"), glued=("[drm",))
+), starts=(Start("[ ", tracked=False), Start("<\\d>", tracked=False))
+   + tuple(Start("[" + "\\d" * digits + ".", tracked=False) for digits in range(1, 7)),  # [12345.678901]
+   # the device's features, capsets, window and errors: the drm lines; the rest is parsed when shown
+   anywhere=(b"kernel: ",), tracked=(b"[drm",), tracked_own=(b"*ERROR*", b"[drm"), glued=("[drm",))
 
 LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD", b"XDG_RUNTIME_DIR", b"INCOMPATIBLE_DRIVER",
                                      b"environment variable not set"), rules=_rules(
@@ -263,7 +298,8 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
 ), benign=frozenset({"driver_declined", "xdg_runtime_dir", "no_display", "loader_message"}),
    tracked=(b"Skipping ICD",))
 
-VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"driverInfo", b"Instance Version", b"Device Name"),
+VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"driverInfo", b"driverName", b"apiVersion",
+                                                 b"driverVersion", b"deviceType", b"Instance Version", b"Device Name"),
                     rules=_rules(
     (r"^(?P<key>deviceName|driverID|driverName|driverInfo|apiVersion|driverVersion|deviceType|vendorID|deviceID)"
      r"\s*=\s*(?P<value>.*?)\s*$", "device_field", "info"),
@@ -272,7 +308,9 @@ VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"
     (r"^GPU(?P<index>\d+):$", "gpu", "info"),
 ), tracked=(b"deviceName", b"Device Name"))
 
-APP = Family("app", "app", markers=(b"failed with ", b"ErrorOutOf", b"Error", b"Assertion", b"ggml_vulkan", b"ERROR_"),
+APP = Family("app", "app", markers=(b"failed with ", b"ErrorOutOf", b"Error", b"Assertion", b"ggml_vulkan", b"ERROR_",
+                                   b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
+                                   b"[FATAL]"),
              rules=_rules(
     (r"(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
      "assertion", "error"),
@@ -284,14 +322,24 @@ APP = Family("app", "app", markers=(b"failed with ", b"ErrorOutOf", b"Error", b"
     (r"(?P<call>vk[A-Z]\w+) failed with (?:VK_)?(?P<result>ERROR_\w+)", "vk_call_failed", "error"),
     (r"(?P<call>vk::\w+::\w+): (?P<result>Error\w+)", "vk_call_failed", "error"),
     (r"^ggml_vulkan: (?P<index>\d+) = (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),
+    (r"^Selected GPU (?P<index>\d+): (?P<device>.+?), type: (?P<type>\w+)", "device_line", "info"),
+    (r"does not support required extensions, missing: \[(?P<missing>[^\]]*)\]", "missing_extensions", "error"),
+    (r"^\[(?:ERROR|FATAL)\]\s+(?P<message>.*)$", "error", "error"),  # an application's own logger
     (r"\b(?P<result>VK_ERROR_\w+)\b", "vk_error", "error"),
-), tracked=(b"ERROR_", b"ErrorOutOf", b"Assertion"))
+    # an application naming the device it uses: the guest's Venus device and, inside it, the host's GPU
+    (r"(?P<device>Virtio-GPU Venus \((?P<host_gpu>[^)]*)\))", "venus_device", "info"),
+), tracked=(b"ERROR_", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions", b"[ERROR]",
+            b"[FATAL]"))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
 # `render_receive_request: …`), and whatever the render server logs under its own program name.
-VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", b"render_"), tracked=(b"render_server",),
+VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", b"render_", b"dispatch context op"),
+               # the render server's failures, not its debug prints
+               tracked=(b"dispatch context op",),
+               tracked_if=(b"render_server", (b"rror", b"ail", b"annot", b"nable", b"abort", b"Fault")),
                rules=_rules(
+    (r"failed to dispatch context op (?P<op>\d+)", "context_op_failed", "error"),
     (r"^(?P<fn>(?:vkr|virgl|vrend|render|proxy)_\w+)(?:\(\))?: ?(?P<message>.*)$", "debug_print", "debug"),
 ), programs=("virgl_render_server", "virgl_test_server", "virglrenderer", "render_server"))
 
@@ -303,7 +351,7 @@ SHELL = Family("shell", "app", rules=_rules(
 
 # The registry. Its order is the order lines are tried in, and the fast path's format codes are positions
 # in it (0 is plain text).
-FAMILIES = (MESA, VKR, SERVER, VTEST, LDSO, MVK, STEP, KERNEL, QEMU, KRUN, LOADER, VULKANINFO, APP, VIRGL, SHELL)
+FAMILIES = (MESA, VKR, SERVER, VTEST, LDSO, MVK, STEP, SYSTEMD, KERNEL, QEMU, KRUN, LOADER, VULKANINFO, APP, VIRGL, SHELL)
 FORMAT_NAMES = ("text",) + tuple(family.name for family in FAMILIES)
 SEARCHED = tuple(family for family in FAMILIES if family.searched)
 BY_NAME = {family.name: family for family in FAMILIES}
@@ -316,6 +364,8 @@ for _family in FAMILIES:
             if _family not in STARTING.get(_char, ()):
                 STARTING[_char] = STARTING.get(_char, ()) + (_family,)
 ANYWHERE = tuple((family, tuple(m.decode() for m in family.anywhere)) for family in FAMILIES if family.anywhere)
+ANYWHERE_LITERALS = re.compile("|".join(re.escape(m) for _, literals in ANYWHERE for m in literals))
+
 GLUED_MARKERS = tuple(marker for family in FAMILIES for marker in family.glued)
 # Which formats are a guest's lines and which the host's (the model attributes runs and handles by them).
 GUEST_FORMATS = frozenset(family.name for family in FAMILIES if family.side == "guest")
@@ -414,7 +464,7 @@ def recognise(text: str, head: str, wrapped) -> tuple[tuple, ...] | None:
         if parts is not None:
             return (parts,)
     for family in SEARCHED:
-        if family is program or family.markers and not any(marker in head for marker in family.text_markers):
+        if family is program or family.marker_search is not None and not family.marker_search(head):
             continue
         parts = apply(family, text, head)
         if parts is not None:
