@@ -35,6 +35,7 @@ bench: venv
 	$(PY) bench/tui.py
 	$(PY) bench/journal.py
 	$(PY) bench/hostile.py
+	$(PY) bench/diagnose.py
 	$(PY) bench/ingest.py
 
 bench-memory: venv

@@ -9,11 +9,13 @@ connect themselves. Facts behind the rules: VENUS_FACTS.md and VENUS_LAB.md.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from venustui import decoders, knowledge
 from venustui import handles as H
 from venustui.model import Model
 from venustui.numbers import size_text
+from venustui.parse.text import raw_text
 
 CRITICAL, ERROR, WARNING, INFO = "critical", "error", "warning", "info"
 SEVERITY_ORDER = {CRITICAL: 0, ERROR: 1, WARNING: 2, INFO: 3}
@@ -27,6 +29,7 @@ class Evidence:
     seq: int
     source: str
     text: str
+    line: int | None = None  # the line's number in its source (its file), where known
 
 
 @dataclass
@@ -36,14 +39,35 @@ class Finding:
     claim: str
     evidence: list[Evidence] = field(default_factory=list)
     next_step: str = ""
+    confidence: str = "likely"  # confirmed, likely or possible (README: "How sure a finding is")
+    title: str = ""
+    details: dict[str, str] = field(default_factory=dict)  # mechanism, cause, versions, fix, confirm, rule_out...
+    references: list[str] = field(default_factory=list)
+    candidates: list[tuple[str, str]] = field(default_factory=list)  # a symptom's known causes: (id, what tells)
 
     def as_dict(self) -> dict:
-        return {"rule": self.rule, "severity": self.severity, "claim": self.claim, "next": self.next_step,
-                "evidence": [{"seq": e.seq, "source": e.source, "text": e.text} for e in self.evidence]}
+        out = {"rule": self.rule, "severity": self.severity, "confidence": self.confidence, "claim": self.claim,
+               "next": self.next_step,
+               "evidence": [{"seq": e.seq, "source": e.source, "text": e.text, **({"line": e.line} if e.line else {})}
+                            for e in self.evidence]}
+        if self.title:
+            out["title"] = self.title
+        if self.details:
+            out["details"] = dict(self.details)
+        if self.references:
+            out["references"] = list(self.references)
+        if self.candidates:
+            out["candidates"] = [{"id": i, "tells": t} for i, t in self.candidates]
+        return out
 
 
 Rule = Callable[[Model], list[Finding]]
 RULES: list[Rule] = []
+CONFIDENCE_ORDER = {"confirmed": 0, "likely": 1, "possible": 2}
+# How sure each rule's finding is (the knowledge base's signatures say it in their data).
+RULE_CONFIDENCE = {"feedback-ab": "confirmed", "ring-shmem": "confirmed", "wire-format": "confirmed",
+                   "layer-not-present": "confirmed", "flag-without-effect": "confirmed", "wrapped-handles": "confirmed",
+                   "fence-never-signaled": "possible", "stuck-fence-alive": "possible", "stuck-wait": "possible"}
 
 
 def rule(fn: Rule) -> Rule:
@@ -51,9 +75,56 @@ def rule(fn: Rule) -> Rule:
     return fn
 
 
-def diagnose(model: Model) -> list[Finding]:
+def diagnose(model: Model, versions: dict[str, str] | None = None) -> list[Finding]:
+    """Every finding, the best-supported first (see rank): the rules' and the knowledge base's."""
     findings = [finding for fn in RULES for finding in fn(model)]
-    return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.evidence[0].seq if f.evidence else 0))
+    for finding in findings:
+        finding.confidence = RULE_CONFIDENCE.get(finding.rule, finding.confidence)
+        finding.evidence = [e if e.line is not None else replace(e, line=model.numbering.number(e.source, e.seq))
+                            for e in finding.evidence]
+    signatures = knowledge.load()
+    for signature in signatures:
+        if not signature.symptom:
+            hit = knowledge.evaluate(signature, model, versions)
+            if hit is not None:
+                findings.append(_from_hit(hit, model))
+    found = {finding.rule for finding in findings}
+    for signature in signatures:
+        if signature.symptom and not any(cause in found for cause, _ in signature.candidates):
+            hit = knowledge.evaluate(signature, model, versions)
+            if hit is not None:
+                findings.append(_from_hit(hit, model))
+    return rank(findings)
+
+
+def rank(findings: list[Finding]) -> list[Finding]:
+    """The top finding first: anything above info before info, then the surest, the most severe, the earliest."""
+    return sorted(findings, key=lambda f: (f.severity == INFO, CONFIDENCE_ORDER[f.confidence],
+                                           SEVERITY_ORDER[f.severity], f.evidence[0].seq if f.evidence else 0))
+
+
+def _from_hit(hit: knowledge.Hit, model: Model) -> Finding:
+    signature = hit.signature
+    evidence = []
+    for match in signature.evidence:
+        record = hit.matched.get(match.name)
+        if record is None:
+            continue
+        text = raw_text(record.line.data)[:500]
+        decoded = [decoders.inline(str(record.fields[key]), kind) for key, kind in match.decode if key in record.fields]
+        if decoded:
+            text += "   [" + "; ".join(decoded) + "]"
+        evidence.append(Evidence(record.line.seq, record.line.source, text,
+                                 model.numbering.number(record.line.source, record.line.seq)))
+    claim = knowledge.render(signature.claim, hit.matched, decoders.inline)
+    if hit.version_note:
+        claim += f" ({hit.version_note})"
+    details = {key: value for key, value in (
+        ("mechanism", signature.mechanism), ("cause", signature.cause), ("versions", signature.versions),
+        ("fix", signature.fix), ("confirm", signature.confirm), ("rule out", signature.rule_out),
+        ("collect", signature.collect)) if value}
+    return Finding(signature.id, signature.severity, claim, evidence, signature.next or signature.collect,
+                   hit.confidence, signature.title, details, list(signature.references), list(signature.candidates))
 
 
 def _ev(model: Model, *seqs: int | None) -> list[Evidence]:
@@ -246,10 +317,16 @@ def stuck_waits(model: Model) -> list[Finding]:
             out.append(Finding(
                 "stuck-fence-alive", CRITICAL,
                 f"endless 'stuck in {stuck.reason} wait' ({stuck.count} warnings, up to iteration {stuck.max_iter}) "
-                "while the ring stays alive: the host runs, but the fence's feedback slot never shows VK_SUCCESS "
-                "to the guest (written on the host, never seen by the guest)",
-                evidence, "VN_PERF=no_fence_feedback makes the guest ask the host instead; venustui probe "
-                "--phase map checks whether a GPU write to mapped memory reaches the CPU"))
+                "while the ring stays alive: the host runs, but the guest never sees the fence signal. Known "
+                "causes: the fence's feedback slot is written on the host and never seen by the guest, or the "
+                "host driver never signals (QEMU's own functional test treats this as host-sensitive)",
+                evidence, "VN_PERF=no_fence_feedback makes the guest ask the host instead: if the waits end, "
+                "it is the feedback path; venustui probe --phase map checks whether a GPU write to mapped memory "
+                "reaches the CPU; QEMU's -trace 'virtio_gpu_fence*' shows whether the host answers each fence",
+                candidates=[("feedback-ab", "VN_PERF=no_fence_feedback ends the waits: the feedback path"),
+                            ("fence-waits-host-answers", "QEMU answers every fence (virtio_gpu_fence_resp): the "
+                             "host signals, the guest does not see it"),
+                            ("slow-host-call", "the iterations climb toward the abort while a host call runs")]))
         elif stuck.max_iter >= limit // 2:
             out.append(Finding(
                 "slow-host-call", ERROR,

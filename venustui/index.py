@@ -203,16 +203,17 @@ class Classifier:
 
     def __init__(self, families=registry.FAMILIES, extra: tuple[bytes, ...] = ()) -> None:
         self.starts = tuple(StartTest(CODES[family.name], start) for family in families for start in family.starts)
-        # On plain lines, in this order (first wins): (literal, code it gives them).
-        text_steps: list[tuple[bytes, int]] = []
+        # On plain lines, in this order (first wins): (literal, code it gives them, its family's code).
+        text_steps: list[tuple[bytes, int, int]] = []
         for family in families:  # a family's literal anywhere in a plain line makes it the family's
-            text_steps += [(literal, CODES[family.name] | TRACKED) for literal in family.anywhere]
+            text_steps += [(literal, CODES[family.name] | TRACKED, CODES[family.name]) for literal in family.anywhere]
         for family in families:  # its payload behind an envelope or glued: sent to the parser
-            text_steps += [(literal, TEXT | TRACKED) for literal in family.tracked]
+            text_steps += [(literal, TEXT | TRACKED, CODES[family.name]) for literal in family.tracked]
         self.text_steps = text_steps
+        self.enveloping = np.array([CODES[f.name] for f in families if f.enveloping], dtype=np.uint8)
         self.tracked_if = tuple(family.tracked_if for family in families if family.tracked_if)
         self.extra = tuple(extra)
-        text_literals = [literal for literal, _ in text_steps] + [m for m, _ in self.tracked_if]
+        text_literals = [literal for literal, _, _ in text_steps] + [m for m, _ in self.tracked_if]
         text_literals += [w for _, words in self.tracked_if for w in words] + list(self.extra)
         # A line already known as a family's, untracked, that holds one of its tracked_own literals.
         self.text_search = Literals(text_literals)
@@ -252,18 +253,21 @@ class Classifier:
                 named[vk] = windows.at(fn[vk] + 2)
                 kinds[lines[np.isin(named, words)]] |= TRACKED
 
-        plain = np.arange(n) if self.extra else np.flatnonzero(kinds == TEXT)
+        # Plain lines, and those of an enveloping family (another family's line behind a dmesg stamp).
+        plain = np.arange(n) if self.extra else np.flatnonzero((kinds == TEXT) | np.isin(kinds, self.enveloping))
         line_of = _found(self.text_search, buf, arr, local, ends, plain)
-        for literal, gives in self.text_steps:
+        for literal, gives, owner in self.text_steps:
             lines = line_of[literal]
             if len(lines):
+                behind = lines[np.isin(kinds[lines], self.enveloping) & (kinds[lines] != owner)]
                 lines = lines[kinds[lines] == TEXT]
                 kinds[lines] = gives
+                kinds[behind] = TEXT | TRACKED  # the parser peels the stamp and finds the family
         for marker, words in self.tracked_if:  # e.g. QEMU's lines: only those that say something failed
             some = line_of[marker]
             if len(some):
                 lines = np.intersect1d(some, np.concatenate([line_of[word] for word in words]))
-                kinds[lines[kinds[lines] == TEXT]] |= TRACKED
+                kinds[lines[(kinds[lines] == TEXT) | np.isin(kinds[lines], self.enveloping)]] = TEXT | TRACKED
         for literal in self.extra:
             kinds[line_of[literal]] |= TRACKED
         for code, search in self.own:

@@ -161,7 +161,7 @@ class Ingest:
             if count:
                 name = FORMAT_NAMES[code]
                 by_format[name] = by_format.get(name, 0) + count
-        self.model.count_lines(chunk.source, by_format, chunk.wall)
+        self.model.count_lines(chunk.source, by_format, chunk.wall, chunk.seq)
 
         ends = _line_ends(starts, chunk)
         hit_lines, hit_values = layout.hit_lines, layout.hit_values

@@ -320,14 +320,26 @@ SEVERITY_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "
 
 
 def findings(items) -> list[Text]:
+    """Findings ranked: the top one with its cause, fix and references; the others with what tells them apart."""
     if not items:
         return []
     out = [Text("── findings " + "─" * 45, style="bold")]
-    for finding in items:
-        out.append(Text(visible(f"{finding.severity.upper()}: {finding.claim}", 2000),
+    for rank, finding in enumerate(items):
+        top = rank == 0 and finding.severity != "info"
+        label = "TOP " if top else ""
+        out.append(Text(visible(f"{label}{finding.severity.upper()} ({finding.confidence}): {finding.claim}", 2000),
                         style=SEVERITY_STYLE.get(finding.severity, "")))
         for evidence in finding.evidence:
-            out.append(Text(visible(f"    #{evidence.seq} {evidence.source}: {evidence.text}", 300), style="dim"))
+            where = f"{evidence.source}:{evidence.line}" if evidence.line else f"#{evidence.seq} {evidence.source}"
+            out.append(Text(visible(f"    {where}: {evidence.text}", 300), style="dim"))
+        details = finding.details
+        for key in (("cause", "fix", "versions") if top else ("confirm", "rule out")):
+            if key in details:
+                out.append(Text(visible(f"    {key}: {details[key]}", 2000)))
+        if top and finding.references:
+            out.append(Text(visible("    references: " + "; ".join(finding.references), 2000)))
+        for cause, tells in finding.candidates:
+            out.append(Text(visible(f"    candidate {cause}: {tells}", 2000)))
         if finding.next_step:
             out.append(Text(visible(f"    next: {finding.next_step}", 2000)))
     return out

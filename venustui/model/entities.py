@@ -7,6 +7,7 @@ a run's outcome); folding records into them is ``fold``'s job, reading them whol
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -226,6 +227,46 @@ class Notable:
     fields: dict[str, Any]
 
 
+KIND_KEPT = 8  # records kept of each message kind: the first and the latest this many
+
+
+@dataclass(slots=True)
+class KindLog:
+    """The records of one (format, message kind) folded so far: how many, the first and the latest few (by
+    reference: a record's line and fields are never changed). What the knowledge base's signatures read."""
+
+    count: int = 0
+    first: list = field(default_factory=list)
+    latest: deque = field(default_factory=lambda: deque(maxlen=KIND_KEPT))
+
+    def add(self, record) -> None:
+        self.count += 1
+        if len(self.first) < KIND_KEPT:
+            self.first.append(record)
+        else:
+            self.latest.append(record)
+
+    def records(self) -> list:
+        return self.first + list(self.latest)
+
+
+@dataclass
+class LineNumbers:
+    """Each source's line numbers (1-based, as in its file) for the global sequence numbers of its lines."""
+
+    chunks: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)  # source -> (first seqs, lines before)
+
+    def add(self, source: str, seq: int, before: int) -> None:
+        seqs, counts = self.chunks.setdefault(source, ([], []))
+        seqs.append(seq)
+        counts.append(before)
+
+    def number(self, source: str, seq: int) -> int | None:
+        seqs, counts = self.chunks.get(source, ((), ()))
+        at = bisect_right(seqs, seq) - 1
+        return None if at < 0 else counts[at] + seq - seqs[at] + 1
+
+
 VENUS_CAPSET = 4  # virtio-gpu capset id of Venus (VIRTIO_GPU_CAPSET_VENUS)
 
 
@@ -245,4 +286,14 @@ class VirtioGpu:
     @property
     def venus(self) -> bool:
         return VENUS_CAPSET in self.capsets
+
+
+def hex_field(text) -> int | None:
+    """A field's 0x value, or None when the field is missing or not hex (log lines can hold anything)."""
+    if not (isinstance(text, str) and text.startswith("0x")):
+        return None
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from venustui import events as ev
 from venustui.events import Notice, Record, RunEvent
+from venustui.model import entities as E
 from venustui.model import views
 from venustui.model.entities import RECENT, Device, Fence, Notable, Queue, Ring, Run, Step, StuckWait, TargetRun, VirtioGpu
 from venustui.model.handle_table import HandleSeen, HandleTable
@@ -51,6 +52,8 @@ class Model:
         self.notable: deque[Notable] = deque(maxlen=NOTABLE_LIMIT)
         self._notable_by_seq: dict[int, Notable] = {}
         self.counts: Counter[tuple[str, str]] = Counter()  # parsed records by (format, message)
+        self.kinds: dict[tuple[str, str], E.KindLog] = {}  # the records themselves, a few of each kind
+        self.numbering = E.LineNumbers()
         self.lines: Counter[str] = Counter()  # every line, per source
         self.cut_lines: Counter[str] = Counter()  # lines longer than the line limit, per source
         self.virtio_gpu: dict[str, VirtioGpu] = {}  # per source: the guest kernel's virtio-gpu device
@@ -104,9 +107,12 @@ class Model:
             return rec.what == "vn_env" or rec.source not in self._open_run or rec.fields.get("num") == 1
         return fmt == "vkr" and "device" in rec.fields
 
-    def count_lines(self, source: str, by_format: dict[str, int], wall: float) -> None:
-        """Every line read, tracked or not, counted by source and format; wall is when they arrived."""
+    def count_lines(self, source: str, by_format: dict[str, int], wall: float, seq: int | None = None) -> None:
+        """Every line read, tracked or not, counted by source and format; wall is when they arrived, seq the
+        first one's sequence number."""
         self.last_wall = max(self.last_wall, wall)
+        if seq is not None:
+            self.numbering.add(source, seq, self.lines[source])
         for fmt, count in by_format.items():
             self.lines[source] += count
             self.formats[(source, fmt)] += count
@@ -156,8 +162,8 @@ class Model:
         if kind == "step":
             target.steps.append(data)
             handle = data.get("handle")
-            if _hex(handle) is not None:
-                self.see_handle(_hex(handle), f"probe#{event.run}", "probe", event.seq, event.wall,
+            if E.hex_field(handle) is not None:
+                self.see_handle(E.hex_field(handle), f"probe#{event.run}", "probe", event.seq, event.wall,
                                 role=PROBE_ROLES.get(data.get("step", ""), data.get("step")))
         elif kind == "metric":
             target.metrics.append(data)
@@ -171,6 +177,10 @@ class Model:
         if seq > self.last_seq:
             self.last_seq = seq
         self.counts[(fmt, what)] += 1
+        kind = self.kinds.get((fmt, what))
+        if kind is None:
+            kind = self.kinds[(fmt, what)] = E.KindLog()
+        kind.add(rec)
         run = self._run_for(rec)
         # One handler per format, by plain comparisons: cheaper per line than a dict of handlers.
         if fmt == "vkr":
@@ -350,13 +360,13 @@ class Model:
         f = rec.fields
         fn = f["fn"]
         src = rec.source
-        handle = _hex(f["device"]) if "device" in f else None
+        handle = E.hex_field(f["device"]) if "device" in f else None
         if handle is not None:
             self._host_device[src] = handle
             self._device("host", handle, rec.seq, run)
         device = self._host_device.get(src)
-        if fn in ("GetDeviceQueue", "GetDeviceQueue2") and _hex(f.get("queue")) is not None:
-            handle = _hex(f["queue"])
+        if fn in ("GetDeviceQueue", "GetDeviceQueue2") and E.hex_field(f.get("queue")) is not None:
+            handle = E.hex_field(f["queue"])
             queue = self.queues.setdefault(("host", handle), Queue(handle, "host", rec.seq))
             queue.device = device
             queue.run = run.id if run else None
@@ -367,7 +377,7 @@ class Model:
                 self.devices[("host", device)].queues.append(handle)
         elif fn == "CreateFence":
             fence_text = f.get("fence", "")
-            handle = _hex(fence_text)
+            handle = E.hex_field(fence_text)
             if handle is not None:
                 key = f"host:{fence_text}@{rec.seq}"  # one per creating line: drivers reuse handles
                 fence = Fence(key, "host", handle, src, rec.seq, run=run.id if run else None, device=device,
@@ -381,7 +391,7 @@ class Model:
             fence = self._host_fence(f, src)
             if fence is not None:
                 fence.note_submit(rec.seq, f.get("result"))
-            queue = self.queues.get(("host", _hex(f.get("queue"))))
+            queue = self.queues.get(("host", E.hex_field(f.get("queue"))))
             if queue is not None:
                 queue.submits += 1
         elif fn == "GetFenceStatus":
@@ -403,7 +413,7 @@ class Model:
         """The fence a host print is about: by handle, else the latest one from that source."""
         text = fields.get("fence", "")
         if text.startswith("0x"):
-            return self._host_fence_by_handle.get((source, _hex(text)))
+            return self._host_fence_by_handle.get((source, E.hex_field(text)))
         return self._host_fence_by_source.get(source)
 
     def _server(self, rec: Record, run: Run | None) -> None:
@@ -483,14 +493,4 @@ class Model:
     def snapshot(self) -> dict[str, Any]:
         """Everything the model holds, as plain data (for comparing live and replayed states)."""
         return views.snapshot(self)
-
-
-def _hex(text) -> int | None:
-    """A field's 0x value, or None when the field is missing or not hex (log lines can hold anything)."""
-    if not (isinstance(text, str) and text.startswith("0x")):
-        return None
-    try:
-        return int(text, 16)
-    except ValueError:
-        return None
 

@@ -60,6 +60,7 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("clock", r"\[(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?)\]\s"),
 ))
 
+_INNER_WINS = frozenset({"prog", "level"})
 # Fields an envelope can give a record, as named in the patterns.
 ENVELOPE_FIELDS = ("time", "prog", "pid", "host", "level", "priority")
 KERNEL_PRIORITY = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug")
@@ -159,7 +160,9 @@ def peel(text: str, limit: int = 8) -> Envelope:
             if match and match.end() > at:
                 forms.append(name)
                 for key, value in match.groupdict().items():
-                    if value is not None and key not in fields:
+                    # the program and level of the innermost layer name the payload's (an env_logger target
+                    # inside a journald line); the outermost time, host and pid are the line's
+                    if value is not None and (key not in fields or key in _INNER_WINS):
                         fields[key] = value
                 at = match.end()
                 break

@@ -84,6 +84,9 @@ class Family:
     # Its lines say the same whatever their handle values (traces repeat them with fresh pointers): the
     # parser parses each shape once (its starts are literals).
     shaped: bool = False
+    # Its start is also an envelope other families' lines hide behind (a dmesg stamp on a serial console):
+    # a line of it holding another family's literal goes to the parser, which peels the stamp.
+    enveloping: bool = False
 
     # Whether a payload holds one of the markers: one regex search (None: no markers, every payload).
     marker_search: object = field(init=False, repr=False, compare=False)
@@ -240,8 +243,9 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"virtio_gpu_", b"virtio-
     (r"^-(?P<option>[a-z][\w-]*)\s+(?P<value>.*?)\s*\\?$", "option", "info"),
 ), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option"}),
    programs=("qemu-system-", "qemu-kvm", "qemu"),
+   # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
    tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server", b"venus renderer",
-            b"virgl could not"),
+            b"virgl could not", b"virtio_gpu_fence_"),
    tracked_if=(b"qemu-system-", (b"rror", b"ail", b"arning", b"not found", b"annot", b"nvalid")))
 
 KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]"), rules=_rules(
@@ -284,11 +288,12 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
 ), starts=(Start("[ ", tracked=False), Start("<\\d>", tracked=False))
    + tuple(Start("[" + "\\d" * digits + ".", tracked=False) for digits in range(1, 7)),  # [12345.678901]
    # the device's features, capsets, window and errors: the drm lines; the rest is parsed when shown
-   anywhere=(b"kernel: ",), tracked=(b"[drm",), tracked_own=(b"*ERROR*", b"[drm"), glued=("[drm",))
+   anywhere=(b"kernel: ",), tracked=(b"[drm",), tracked_own=(b"*ERROR*", b"[drm"), glued=("[drm",),
+   enveloping=True)
 
 LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD", b"XDG_RUNTIME_DIR", b"INCOMPATIBLE_DRIVER",
                                      b"environment variable not set"), rules=_rules(
-    (r"\[Loader Message\] Code (?P<code>\d+) : .*?Failed to CreateInstance in ICD (?P<icd>\d+)\.", "icd_skipped", "warn"),
+    (r"Failed to CreateInstance in ICD (?P<icd>\d+)\.", "icd_skipped", "warn"),
     (r"^(?P<severity>WARNING|ERROR|INFO|DEBUG): \[Loader Message\] Code (?P<code>\d+) : (?P<message>.*)$",
      "loader_message", "info"),
     (r"^ERROR: \[(?P<where>[^\]]+)\] Code (?P<code>\d+) : (?P<message>.*?)(?:\s*\((?P<result>VK_ERROR_\w+)\))?$",

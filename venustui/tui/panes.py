@@ -186,10 +186,17 @@ class FindingsPane(Pane):
     def content(self) -> Text:
         found = diagnose(self.control.session.model)
         out = Text()
-        for finding in found:
-            out.append(visible(f"{finding.severity.upper()}: {finding.claim}\n"), style=self.STYLE[finding.severity])
+        for rank, finding in enumerate(found):
+            top = rank == 0 and finding.severity != "info"
+            label = "TOP " if top else ""
+            out.append(visible(f"{label}{finding.severity.upper()} ({finding.confidence}): {finding.claim}\n"),
+                       style=self.STYLE[finding.severity])
             for evidence in finding.evidence[:4]:
                 out.append(visible(f"   #{evidence.seq} {evidence.source}: {evidence.text[:160]}\n"), style="dim")
+            if top and "fix" in finding.details:
+                out.append(visible(f"   fix: {finding.details['fix']}\n"))
+            for cause, tells in finding.candidates:
+                out.append(visible(f"   candidate {cause}: {tells}\n"))
             if finding.next_step:
                 out.append(visible(f"   next: {finding.next_step}\n"))
         if not found:

@@ -1,0 +1,99 @@
+"""`venustui diagnose`: on each real thread (tests/data/real-threads*, provenance in the MANIFESTs) the cause the
+thread's maintainers concluded, ranked first; the benign thread raises nothing above info; stdin, folders,
+JSON, Markdown and redaction; exit status by what was found."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from venustui.diagnose import diagnose
+from venustui.session import fold_files
+
+from ..conftest import DATA, run_cli
+
+REAL = DATA / "real-threads"
+EXTRA = DATA / "real-threads-extra"
+
+# fixture -> the findings its thread's cause must give (MANIFEST.md's last column), the first being the top one
+CAUSES = [
+    (REAL / "01-qemu-tcg-vkmark-kms-vn_ring_submit-abort.log", ["import-not-exportable", "wrong-icd"]),
+    (REAL / "02-qemu-tcg-vkmark-kms-vkr-invalid-res_id-destroying-context.log", ["import-not-exportable"]),
+    (REAL / "05-qemu-functional-test-vkmark-tgl-stuck-in-fence-wait.log", ["stuck-fence-alive"]),
+    (REAL / "08-krunkit-hvf-map_memory-err-createFence-OutOfHostMemory.log", ["hvf-16k-granularity"]),
+    (REAL / "10-smolvm-nvidia-vn_CreateDevice-INITIALIZATION_FAILED.log", ["nvidia-virglrenderer-preload"]),
+    (REAL / "12-muvm-vkcube-venus-assert-supports_blob_id_0.log", ["host-not-venus"]),
+    (DATA / "qemu-lavapipe" / "guest-serial-hostmem64k.log", ["ring-shmem"]),
+    (EXTRA / "01-libkrun832-muvm-venus-arc-kvm_run-efault.log", ["kvm-efault-blob"]),
+    (EXTRA / "02-qemu-devel-v12-tcg-aarch64-vkcube-fence-wait-drm-0x1200.log", ["unmap-blob-fails"]),
+    (EXTRA / "05-krunkit114-vulkaninfo-createinstance-OOHM-16k-blob.log", ["instance-out-of-host-memory"]),
+    (EXTRA / "07-utm7584-qemu-hvf-ipa-granule-HV_UNSUPPORTED.log", ["hvf-unsupported"]),
+    (EXTRA / "09-msys2-28875-qemu-whpx-venus-on-no-render-server.log", ["no-render-server"]),
+    (EXTRA / "10-nixpkgs379454-qemu-virtio-vga-gl-no-render-server.log", ["no-render-server"]),
+    (EXTRA / "11-venuspatches6-qemu-context_init-property-not-found.log", ["qemu-without-property"]),
+]
+
+
+@pytest.mark.parametrize(("path", "causes"), CAUSES, ids=[p.name[:40] for p, _ in CAUSES])
+def test_each_real_thread_gives_its_maintainers_cause_first(path, causes):
+    findings = diagnose(fold_files([str(path)]))
+    assert findings and findings[0].rule == causes[0], [(f.rule, f.confidence) for f in findings]
+    assert set(causes) <= {f.rule for f in findings}
+    top = findings[0]
+    assert top.evidence and all(e.line for e in top.evidence)  # evidence with its line number in the file
+
+
+def test_the_benign_thread_raises_nothing_above_info():
+    findings = diagnose(fold_files([str(REAL / "16-lima-krunkit-fedora-vulkaninfo-panvk-icd-noise.log")]))
+    assert all(f.severity == "info" for f in findings), [(f.rule, f.severity) for f in findings]
+
+
+def test_a_lab_shaped_nvidia_guest_log_with_a_silent_host_names_virglrenderer_older_than_1_2(tmp_path):
+    """Synthetic (labelled): the lab's guest shape on an NVIDIA host, as VENUS_FACTS.md describes the class."""
+    guest = tmp_path / "guest.log"
+    guest.write_text("MESA-VIRTIO: debug: vn_env is as below:\n\tdebug = 0x7\n\tperf = 0x0\n"
+                     "MESA-VIRTIO: debug: connected to renderer\n1. Instance OK\n"
+                     "2. PhysDev OK Virtio-GPU Venus (NVIDIA H100 80GB HBM3)\n"
+                     "MESA-VIRTIO: debug: vn_CreateDevice: VK_ERROR_INITIALIZATION_FAILED\n3. Device: FAILED -3\n")
+    host = tmp_path / "host.log"
+    host.write_text("proxy: proxy server with pid 30061\n")
+    findings = diagnose(fold_files([str(guest), str(host)]))
+    top = findings[0]
+    assert top.rule == "nvidia-virglrenderer-preload" and top.confidence == "likely"
+    assert "older than 1.2" in top.claim and "NVIDIA" in top.claim and "inspect --render-server" in top.next_step
+    known = diagnose(fold_files([str(guest), str(host)]), {"virglrenderer": "1.1.0"})[0]
+    assert known.rule == "nvidia-virglrenderer-preload" and known.confidence == "confirmed"
+    newer = diagnose(fold_files([str(guest), str(host)]), {"virglrenderer": "1.3.0"})
+    assert "nvidia-virglrenderer-preload" not in {f.rule for f in newer}  # ruled out by the version
+
+
+def test_diagnose_cli_reads_stdin_and_folders_and_says_by_its_exit_status():
+    paste = (REAL / "08-krunkit-hvf-map_memory-err-createFence-OutOfHostMemory.log").read_bytes()
+    out = run_cli("diagnose", "-", input=paste)
+    assert out.returncode == 1, out.stderr
+    text = out.stdout.decode()
+    assert text.startswith("── findings") and "TOP CRITICAL (confirmed)" in text and "HV_BAD_ARGUMENT" in text
+    assert "stdin:" in text and "references: libkrun issue 353" in text
+    folder = run_cli("diagnose", str(DATA / "real-threads"))
+    assert folder.returncode == 1 and b"import-not-exportable" not in folder.stderr
+    benign = run_cli("diagnose", str(REAL / "16-lima-krunkit-fedora-vulkaninfo-panvk-icd-noise.log"))
+    assert benign.returncode == 0, benign.stdout
+    missing = run_cli("diagnose", "/nonexistent/log")
+    assert missing.returncode == 2 and missing.stderr.count(b"\n") == 1 and b"Traceback" not in missing.stderr
+
+
+def test_diagnose_json_markdown_and_redact(tmp_path):
+    log = tmp_path / "paste.log"
+    log.write_text("alice@workbox:~$ vulkaninfo\n"
+                   "Nov 26 10:33:02 workbox krunkit[812]: [ERROR hvf] map_memory: err -85377021\n"
+                   "/home/alice/llama.cpp/build/bin/llama-server: vk::Device::createFence: ErrorOutOfHostMemory\n"
+                   "evil `code` | *markdown* [link](http://x) <b>html</b>\n")
+    as_json = json.loads(run_cli("diagnose", "--json", str(log)).stdout)
+    top = as_json["findings"][0]
+    assert top["rule"] == "hvf-16k-granularity" and top["confidence"] in ("likely", "confirmed")
+    assert top["evidence"][0]["line"] == 2 and "references" in top and "details" in top
+    markdown = run_cli("diagnose", "--markdown", "--redact", str(log)).stdout.decode()
+    assert "### Top finding" in markdown and "alice" not in markdown and "workbox" not in markdown
+    assert "user1" in markdown and "host1" in markdown
+    assert "<b>" not in markdown.replace("`", "")  # log text stays literal (in code spans) in Markdown

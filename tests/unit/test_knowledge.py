@@ -1,0 +1,155 @@
+"""The knowledge base: every data file loads, every signature fires on its evidence and not without it,
+and keeps firing on perturbed copies of its evidence (other numbers, pids, addresses, envelopes, unrelated
+lines between), falling silent when a key line is removed.
+
+Evidence lines are copied from the real fixtures named beside them (tests/data/real-threads*, provenance in
+their MANIFESTs) or, where marked synthetic, written in the exact formats of VENUS_FACTS.md."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from venustui import knowledge
+from venustui.diagnose import diagnose
+from venustui.events import Chunk
+from venustui.ingest import Ingest
+from venustui.model import Model
+from venustui.parse import Parser
+
+# id -> (evidence lines, the indexes of its key lines: each one's removal must silence it)
+FIRES = {
+    "hvf-16k-granularity": (["[WARN  hvf] map_memory: host_start_addr=0x102a52d00, guest_start_addr=0x50000000, size=0x4000",
+                             "[ERROR hvf] map_memory: err -85377021",
+                             "llama_model_load: error loading model: vk::Device::createFence: ErrorOutOfHostMemory"],
+                            [1]),  # real-threads/08
+    "hvf-unsupported": (["qemu-system-aarch64: Error: ret = HV_UNSUPPORTED (0xfae9400f, at ../target/arm/hvf/hvf.c:2133)"],
+                        [0]),  # synthetic, in the shape of real-threads-extra/07
+    "import-not-exportable": (["vkr: failed to import resource: invalid res_id 9",
+                               "vkr: vkAllocateMemory resulted in CS error",
+                               "vkr: ring_submit_cmd: vn_dispatch_command failed",
+                               "MESA-VIRTIO: debug: vn_ring_submit abort on fatal"], [0]),  # real-threads/01
+    "ring-fatal-host-decoder": (["vkr: vkQueueSubmit resulted in CS error",
+                                 "MESA-VIRTIO: debug: vn_ring_submit abort on fatal"], [0, 1]),  # synthetic
+    "nvidia-virglrenderer-preload": (["2. PhysDev OK Virtio-GPU Venus (NVIDIA H100 80GB HBM3)",
+                                      "MESA-VIRTIO: debug: vn_CreateDevice: VK_ERROR_INITIALIZATION_FAILED"],
+                                     [0, 1]),  # synthetic, the lab's shape
+    "host-not-venus": (["vkcube: ../src/virtio/vulkan/vn_renderer_virtgpu.c:1402: virtgpu_init_shmem_blob_mem: "
+                        "Assertion `gpu->capset.data.supports_blob_id_0' failed."], [0]),  # real-threads/12
+    "no-render-server": (["Render server support was not enabled in virglrenderer",
+                          "qemu: virgl could not be initialized: -1"], [0]),  # real-threads-extra/10
+    "qemu-without-property": (["qemu-system-x86_64: -device virtio-gpu-gl-pci,context_init=true,blob=true: Property "
+                               "'virtio-gpu-gl-pci.context_init' not found"], [0]),  # real-threads-extra/11
+    "wrong-icd": (["WARNING: [Loader Message] Code 0 : terminator_CreateInstance: Failed to CreateInstance in ICD 1.  "
+                   "Skipping ICD."], [0]),  # real-threads/01
+    "kvm-efault-blob": (["[2026-09-01T10:00:00Z ERROR krun_vmm::linux::vstate] Failure during vcpu run: Bad address "
+                         "(os error 14)"], [0]),  # synthetic, the shape of real-threads-extra/01
+    "unmap-blob-fails": (["[   54.215312] [drm:virtio_gpu_dequeue_ctrl_func [virtio_gpu]] *ERROR* response 0x1200 "
+                          "(command 0x209)"], [0]),  # real-threads-extra/02
+    "fence-waits-host-answers": (["MESA-VIRTIO: debug: stuck in fence wait with iter at 1024",
+                                  "4321@1700000000.100000:virtio_gpu_fence_ctrl fence 0x51, type 0x207",
+                                  "4321@1700000000.100100:virtio_gpu_fence_resp fence 0x51"], [0, 2]),  # synthetic
+    "instance-out-of-host-memory": (["ERROR at ./vulkaninfo/./vulkaninfo.h:458:vkCreateInstance failed with "
+                                     "ERROR_OUT_OF_HOST_MEMORY"], [0]),  # real-threads-extra/05
+    "device-initialization-failed": (["MESA-VIRTIO: debug: vn_CreateDevice: VK_ERROR_INITIALIZATION_FAILED"], [0]),
+}
+# id -> lines that look alike and must not fire it
+SILENT = {
+    "hvf-16k-granularity": ["[WARN  hvf] map_memory: host_start_addr=0x102a50000, guest_start_addr=0x50000000, size=0x4000"],
+    "hvf-unsupported": ["qemu-system-aarch64: Error: ret = HV_BAD_ARGUMENT (0xfae94003, at hvf.c:1)"],
+    "import-not-exportable": ["vkr: destroying device with valid objects"],
+    "ring-fatal-host-decoder": ["vkr: vkQueueSubmit resulted in CS error"],
+    "nvidia-virglrenderer-preload": ["2. PhysDev OK Virtio-GPU Venus (AMD Radeon RX 6950 XT (RADV NAVI21))",
+                                     "MESA-VIRTIO: debug: vn_CreateDevice: VK_ERROR_INITIALIZATION_FAILED"],
+    "host-not-venus": ["[    6.542703] [drm] cap set 2: id 4, max-version 0, max-size 160"],
+    "no-render-server": ["qemu-system-x86_64: warning: GL context is not current"],
+    "qemu-without-property": ["qemu-system-x86_64: -device foo: Property 'foo.bar' not found"],
+    "wrong-icd": ["WARNING: [Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3"],
+    "kvm-efault-blob": ["[2026-09-01T10:00:00Z ERROR krun_vmm::linux::vstate] Failure during vcpu run: Interrupted"],
+    "unmap-blob-fails": ["[   54.2] [drm:virtio_gpu_dequeue_ctrl_func [virtio_gpu]] *ERROR* response 0x1203 (command 0x10c)"],
+    "fence-waits-host-answers": ["MESA-VIRTIO: debug: stuck in fence wait with iter at 1024",
+                                 "MESA-VIRTIO: debug: aborting on expired ring alive status at iter 8192",
+                                 "4321@1700000000.100100:virtio_gpu_fence_resp fence 0x51"],
+    "instance-out-of-host-memory": ["vkCreateDevice failed with ERROR_OUT_OF_HOST_MEMORY"],
+    "device-initialization-failed": ["2. PhysDev OK Virtio-GPU Venus (NVIDIA H100 80GB HBM3)",
+                                     "MESA-VIRTIO: debug: vn_CreateDevice: VK_ERROR_INITIALIZATION_FAILED"],
+}
+NOISE = ["[  OK  ] Started session-2.scope - Session 2 of User user.",  # real-threads-extra/02
+         "WARNING: [Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3",
+         "vkr: destroying context 3 (vkmark) with a valid instance", "just some program output 12345"]
+
+
+def model_of(lines: list[str]) -> Model:
+    model = Model()
+    data = "".join(line + "\n" for line in lines).encode()
+    Ingest(Parser(), model).fold(Chunk("paste", "file", 0, 0, data, False, 0.0, 0.0, seq=1))
+    return model
+
+
+def fired(lines: list[str]) -> set[str]:
+    return {finding.rule for finding in diagnose(model_of(lines))}
+
+
+def test_every_data_file_loads_and_every_signature_has_firing_and_silent_fixtures():
+    signatures = knowledge.load()
+    assert {s.id for s in signatures} == set(FIRES) == set(SILENT)
+    files = {s.source for s in signatures}
+    assert len(files) >= 4
+    for signature in signatures:
+        assert signature.claim and (signature.symptom or (signature.fix and signature.next and signature.cause))
+        assert signature.confidence in knowledge.CONFIDENCES
+
+
+@pytest.mark.parametrize("sid", sorted(FIRES))
+def test_each_signature_fires_on_its_evidence_and_not_on_look_alikes(sid):
+    lines, _keys = FIRES[sid]
+    assert sid in fired(lines)
+    assert sid not in fired(SILENT[sid])
+
+
+@pytest.mark.parametrize("sid", sorted(FIRES))
+def test_each_signature_falls_silent_without_a_key_line(sid):
+    lines, keys = FIRES[sid]
+    for key in keys:
+        assert sid not in fired([line for k, line in enumerate(lines) if k != key]), lines[key]
+
+
+ENVELOPES = [
+    lambda r, line: line,
+    lambda r, line: "    " + line,
+    lambda r, line: f"2025-02-18 07:{r.randrange(60):02d}:{r.randrange(60):02d},{r.randrange(1000):03d}: {line}",
+    lambda r, line: f"[{r.randrange(100000):6d}.{r.randrange(1000000):06d}] {line}" if not line.startswith("[") else line,
+    lambda r, line: (f"Nov {r.randrange(1, 29):2d} 10:33:02 box{r.randrange(9)} prog{r.randrange(9)}"
+                     f"[{r.randrange(1, 99999)}]: {line}"),
+    lambda r, line: f"> {line}",
+]
+
+
+def perturbed(lines: list[str], seed: int) -> list[str]:
+    """Other addresses, iterations and pids; another envelope per line; unrelated lines between."""
+    r = random.Random(seed)
+    out = []
+    for line in lines:
+        line = re.sub(r"0x[0-9a-f]{8,}", lambda m: "0x" + "".join(r.choice("0123456789abcdef")
+                                                                 for _ in m.group()[2:]), line)
+        line = re.sub(r"(iter at |res_id |os error 1)\d+", lambda m: m.group(1) + (m.group()[len(m.group(1)):]
+                      if m.group(1) == "os error 1" else str(r.randrange(1, 99999))), line)
+        if r.random() < 0.5:
+            out.append(r.choice(NOISE))
+        out.append(r.choice(ENVELOPES)(r, line))
+    return out
+
+
+@settings(deadline=None, max_examples=60)
+@given(sid=st.sampled_from(sorted(FIRES)), seed=st.integers(0, 2**32 - 1))
+def test_signatures_fire_on_perturbed_copies_and_fall_silent_without_their_key_line(sid, seed):
+    lines, keys = FIRES[sid]
+    copy = perturbed(lines, seed)
+    assert sid in fired(copy), copy
+    key = lines[keys[0]]
+    without = perturbed([line for line in lines if line != key], seed)
+    assert sid not in fired(without), without
