@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -73,3 +74,23 @@ def fed_in_pieces(split, data: bytes, cuts) -> list:
         chunks += split.feed(data[pos:pos + cut])
         pos += cut
     return chunks + split.feed(data[pos:]) + split.flush()
+
+
+def pids_with(marker: str) -> list[int]:
+    """Live processes whose command line holds marker (to check that a run left nothing behind). A test
+    helper on Linux's /proc (venustui itself needs none): where /proc is empty it finds none."""
+    from venustui.sources.stream import process_alive
+
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if marker.encode() not in f.read():
+                    continue
+        except OSError:
+            continue
+        if process_alive(int(entry)):
+            found.append(int(entry))
+    return found

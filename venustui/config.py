@@ -28,6 +28,7 @@ from typing import Any
 
 import re2
 
+from venustui import paths
 from venustui.errors import UserError
 
 LEVELS = ("debug", "info", "warn", "error")
@@ -76,8 +77,7 @@ class Config:
 
 
 def default_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "venustui" / "config.toml"
+    return paths.config_dir() / "config.toml"
 
 
 def load(path: str | os.PathLike[str] | None = None) -> Config:

@@ -167,6 +167,10 @@ class Control:
         self.session.act("recording", paused=recorder.paused)
         return "recording paused" if recorder.paused else f"recording to {recorder.path}"
 
+    def versions(self) -> dict[str, str]:
+        """Versions the findings may rely on: the lab's virglrenderer and Mesa, when the session is the lab."""
+        return self.lab.versions() if self.lab is not None else {}
+
     def driver_facts(self) -> list[dict]:
         """ELF facts of the Venus driver and render server in use (the lab's), for the driver pane."""
         return lab_driver_facts(self.lab)

@@ -65,9 +65,11 @@ Rule = Callable[[Model], list[Finding]]
 RULES: list[Rule] = []
 CONFIDENCE_ORDER = {"confirmed": 0, "likely": 1, "possible": 2}
 # How sure each rule's finding is (the knowledge base's signatures say it in their data).
-RULE_CONFIDENCE = {"feedback-ab": "confirmed", "ring-shmem": "confirmed", "wire-format": "confirmed",
-                   "layer-not-present": "confirmed", "flag-without-effect": "confirmed", "wrapped-handles": "confirmed",
-                   "fence-never-signaled": "possible", "stuck-fence-alive": "possible", "stuck-wait": "possible"}
+RULE_CONFIDENCE = {"feedback-ab": "confirmed", "feedback-broken": "confirmed", "ring-shmem": "confirmed",
+                   "wire-format": "confirmed", "no-venus-capset": "confirmed", "layer-missing": "confirmed",
+                   "flag-ignored": "confirmed",
+                   "validation-wrapped": "confirmed", "venus-lines-hidden": "confirmed",
+                   "fence-not-signaled": "possible", "stuck-fence-alive": "possible", "stuck-wait": "possible"}
 
 
 def rule(fn: Rule) -> Rule:
@@ -396,6 +398,22 @@ def ring_shmem_unmappable(model: Model) -> list[Finding]:
                     "The ring needs host memory the guest can map: give the VMM a larger host memory window "
                     "(QEMU: virtio-gpu-gl-pci,...,hostmem=256M or more); on macOS hosts (Hypervisor.framework maps "
                     "16 KiB pages) blobs must start and end on 16 KiB boundaries, their size a multiple of 16 KiB")]
+
+
+@rule
+def no_venus_capset(model: Model) -> list[Finding]:
+    """The guest kernel listed the host's capsets, and Venus (id 4) is not among them."""
+    out = []
+    for gpu in model.virtio_gpu.values():
+        if gpu.capsets and not gpu.venus:
+            ids = ", ".join(str(i) for i in sorted(gpu.capsets))
+            out.append(Finding("no-venus-capset", CRITICAL,
+                               f"the host offers this guest's virtio-gpu capsets {ids} and not Venus (id 4): the "
+                               "host does not serve Venus, so the Venus driver cannot start",
+                               _ev(model, gpu.first_seq),
+                               "Enable Venus on the host (QEMU: virtio-gpu-gl-pci,blob=true,venus=true with a "
+                               "virglrenderer built with -Dvenus=true), or use the guest driver it serves"))
+    return out
 
 
 @rule

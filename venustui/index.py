@@ -227,6 +227,13 @@ class Classifier:
         if any(len(call) < 8 for family in families for call in family.calls):
             raise ValueError("a followed call is told by its first 8 bytes: names of 8 letters or more")
 
+    def _enveloping(self, kinds: np.ndarray) -> np.ndarray:
+        """Which of these kinds are an enveloping family's, untracked (a compare per code: np.isin costs more)."""
+        out = np.zeros(len(kinds), dtype=bool)
+        for code in self.enveloping.tolist():
+            out |= kinds == code
+        return out
+
     def classify(self, buf, starts: np.ndarray, base: int = 0) -> np.ndarray:
         arr = np.frombuffer(buf, dtype=np.uint8)
         n = len(starts)
@@ -254,20 +261,23 @@ class Classifier:
                 kinds[lines[np.isin(named, words)]] |= TRACKED
 
         # Plain lines, and those of an enveloping family (another family's line behind a dmesg stamp).
-        plain = np.arange(n) if self.extra else np.flatnonzero((kinds == TEXT) | np.isin(kinds, self.enveloping))
+        plain = np.arange(n) if self.extra else np.flatnonzero((kinds == TEXT) | self._enveloping(kinds))
         line_of = _found(self.text_search, buf, arr, local, ends, plain)
         for literal, gives, owner in self.text_steps:
             lines = line_of[literal]
             if len(lines):
-                behind = lines[np.isin(kinds[lines], self.enveloping) & (kinds[lines] != owner)]
+                behind = lines[self._enveloping(kinds[lines]) & (kinds[lines] != owner)]
                 lines = lines[kinds[lines] == TEXT]
                 kinds[lines] = gives
                 kinds[behind] = TEXT | TRACKED  # the parser peels the stamp and finds the family
         for marker, words in self.tracked_if:  # e.g. QEMU's lines: only those that say something failed
             some = line_of[marker]
             if len(some):
-                lines = np.intersect1d(some, np.concatenate([line_of[word] for word in words]))
-                kinds[lines[(kinds[lines] == TEXT) | np.isin(kinds[lines], self.enveloping)]] = TEXT | TRACKED
+                said = np.zeros(n, dtype=bool)
+                for word in words:
+                    said[line_of[word]] = True
+                lines = some[said[some]]
+                kinds[lines[(kinds[lines] == TEXT) | self._enveloping(kinds[lines])]] = TEXT | TRACKED
         for literal in self.extra:
             kinds[line_of[literal]] |= TRACKED
         for code, search in self.own:

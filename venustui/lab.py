@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from venustui import elf
+from venustui import elf, paths
 from venustui.errors import UserError
 from venustui.sources.stream import CommandSource, kill_group, process_alive
 
@@ -66,8 +66,7 @@ def default_root() -> Path:
     env = os.environ.get("VENUSTUI_LAB_DIR")
     if env:
         return Path(env)
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "venustui" / "lab"
+    return paths.cache_dir() / "lab"
 
 
 def default_runtime(name: str) -> Path:
@@ -100,6 +99,16 @@ class Lab:
             return json.loads(self.manifest_path.read_text())
         except (OSError, ValueError):
             return {}
+
+    def versions(self) -> dict[str, str]:
+        """The upstream versions of the lab's virglrenderer and Mesa (from the packages it installed)."""
+        packages = self.manifest.get("packages", {})
+        out = {}
+        for component, package in (("virglrenderer", "libvirglrenderer1"), ("mesa", "mesa-vulkan-drivers")):
+            version = packages.get(package, {}).get("version", "")
+            if version:
+                out[component] = version.split("-")[0].split("+")[0].split("~")[0]
+        return out
 
     def installed(self) -> bool:
         m = self.manifest

@@ -14,6 +14,7 @@ import ctypes
 import gc
 import marshal
 import pickle
+import sys
 import threading
 import time
 
@@ -78,8 +79,8 @@ class ReadAhead:
         import mmap
         import multiprocessing
 
-        if journal.path.stat().st_size < READ_AHEAD_BYTES or threading.active_count() > 1:
-            return None  # fork is only safe with one thread
+        if sys.platform != "linux" or journal.path.stat().st_size < READ_AHEAD_BYTES or threading.active_count() > 1:
+            return None  # a fork: Linux only (measured faster there), and only safe with one thread
         ring = mmap.mmap(-1, RING_HEAD + RING_BYTES)  # shared with the fork: its header, then the ring
         receive, send = multiprocessing.Pipe(duplex=False)
         if hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux: a deeper pipe lets the helper run chunks ahead

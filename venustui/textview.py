@@ -153,7 +153,7 @@ class EventPrinter:
         parsed: dict[int, list[Record]] = {}
         for record in records:
             parsed.setdefault(record.seq, []).append(record)
-        where = chunk.source if chunk.stream in ("file", "stdin") else f"{chunk.source}:{chunk.stream}"
+        where = chunk.source if chunk.stream in ("file", "stdin", "serial") else f"{chunk.source}:{chunk.stream}"
         parse = self.parser.parse
         for line in chunk.lines():
             for record in parsed.get(line.seq) or parse(line):

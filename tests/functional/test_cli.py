@@ -110,3 +110,24 @@ def test_no_sources_and_no_command():
     assert piped.returncode == 2 and b"needs a terminal" in piped.stderr and b"Traceback" not in piped.stderr
     bad = run_cli("decode", "fence")
     assert bad.returncode == 2 and b"not a handle value" in bad.stderr
+
+
+def test_sessions_list_open_and_prune(tmp_path):
+    """The TUI's recorded sessions (journals recorded here, in a state folder of the test's own)."""
+    import os
+
+    state = tmp_path / "state"
+    folder = state / "venustui" / "sessions"
+    folder.mkdir(parents=True)
+    env = {**os.environ, "XDG_STATE_HOME": str(state)}
+    for name in ("20261126-100000.vtj", "20261126-110000.vtj", "20261126-120000.vtj"):
+        out = run_cli("record", "--no-follow", "-o", str(folder / name), str(SEED / "guest.log"), env=env)
+        assert out.returncode == 0, out.stderr
+    listed = run_cli("sessions", "list", env=env).stdout.decode().splitlines()
+    assert [line.split()[1] for line in listed] == ["20261126-120000.vtj", "20261126-110000.vtj",
+                                                     "20261126-100000.vtj"]
+    bad = run_cli("sessions", "open", "9", env=env)
+    assert bad.returncode == 2 and b"there are 3 recorded session(s)" in bad.stderr and b"Traceback" not in bad.stderr
+    pruned = run_cli("sessions", "prune", "--keep", "1", env=env)
+    assert pruned.returncode == 0 and b"removed 2 session(s)" in pruned.stdout
+    assert [p.name for p in folder.iterdir()] == ["20261126-120000.vtj"]

@@ -21,10 +21,10 @@ from venustui.flags import FlagSet
 from venustui.lab import SOCKET_MAX, Lab
 from venustui.probe.runner import CRASHED, HUNG, PASSED, PROBE, Runner
 from venustui.session import Session
-from venustui.sources.stream import pids_with as processes_with
 from venustui.triage import triage
 
 from ..conftest import ROOT, run_cli, wait_for
+from ..conftest import pids_with as processes_with
 
 pytestmark = pytest.mark.lab
 

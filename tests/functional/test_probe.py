@@ -15,10 +15,10 @@ from venustui import events as ev
 from venustui.flags import EnvDelta, FlagSet, check_names, guest_env, took_effect
 from venustui.probe.runner import CRASHED, FAILED, HUNG, NOT_STARTED, PASSED, PROBE, Runner, Target
 from venustui.sources.hub import Hub
-from venustui.sources.stream import pids_with as processes_with
 from venustui.triage import triage
 
 from ..conftest import DATA, run_cli, wait_for
+from ..conftest import pids_with as processes_with
 
 TARGETS = DATA / "targets"
 

@@ -637,3 +637,65 @@ async def test_log_time_key_orders_the_merged_view_by_each_lines_own_stamp(tmp_p
         await pilot.pause(0.3)
         assert shown() == ["a", "b", "c", "A", "B", "C"] and "log time" not in log.border_title
         await pilot.press("q")
+
+
+async def test_every_pane_has_its_key_and_the_picker_lists_them_all(tmp_path):
+    """At 80x24, where the panes are tabs: 1-9 bring each pane forward, 0 goes back to the log, P picks any;
+    the status line names the next useful key after the top finding."""
+    from venustui.tui.app import PANES
+
+    control = replayed_control([SEED / "guest.log", SEED / "host.log"], tmp_path)
+    app = VenusApp(control)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panes = app.query_one("#panes")
+        for key, (tab, _title) in enumerate(PANES, 1):
+            await pilot.press(str(key))
+            await pilot.pause(0.05)
+            assert panes.active == tab, (key, panes.active)
+        await pilot.press("0")
+        await pilot.pause(0.1)
+        assert panes.active == "tab-log" and app.focused is app.query_one("#log-tab", LogView)
+        await pilot.press("P")
+        await pilot.pause(0.2)
+        await pilot.press("down", "down", "enter")  # the third: Queues
+        await pilot.pause(0.2)
+        assert panes.active == "tab-queues"
+        await pilot.press("1")
+        status = app.query_one("#status", StatusLine)
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "f then r" in status._shown:
+                break
+        assert "f then r: rerun without fence feedback" in status._shown, status._shown
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        shown = str(app.screen.body)
+        assert all(title in shown for _, title in PANES) and "Pane…" in shown
+        await pilot.press("escape")
+        await pilot.press("q")
+
+
+async def test_the_sessions_key_lists_recorded_sessions_and_opens_the_one_picked(tmp_path, monkeypatch):
+    """S: the recorded sessions (a journal recorded here, in a state folder of the test's own), newest first;
+    Enter closes this screen with the pick, which the command line then replays."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    folder = state / "venustui" / "sessions"
+    folder.mkdir(parents=True)
+    for name in ("20261126-100000.vtj", "20261126-120000.vtj"):
+        recorder = Recorder(folder / name)
+        live = Session([parse_spec(str(SEED / "guest.log"))], follow=False, recorder=recorder)
+        live.start()
+        live.run_to_end()
+        live.stop()
+    control = replayed_control([SEED / "guest.log"], tmp_path)
+    app = VenusApp(control)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("S")
+        await pilot.pause(0.3)
+        options = app.screen.query_one("#choices")
+        assert [options.get_option_at_index(k).id.rsplit("/", 1)[1] for k in range(options.option_count)] == [
+            "20261126-120000.vtj", "20261126-100000.vtj"]
+        await pilot.press("down", "enter")
+        await pilot.pause(0.3)
+    assert app.return_value == ("replay", str(folder / "20261126-100000.vtj"))

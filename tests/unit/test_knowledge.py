@@ -153,3 +153,37 @@ def test_signatures_fire_on_perturbed_copies_and_fall_silent_without_their_key_l
     key = lines[keys[0]]
     without = perturbed([line for line in lines if line != key], seed)
     assert sid not in fired(without), without
+
+
+def test_every_rule_named_for_its_confidence_is_a_rule_that_exists():
+    import re as _re
+
+    from venustui import diagnose as D
+
+    from ..conftest import ROOT
+
+    source = (ROOT / "venustui" / "diagnose.py").read_text()
+    ids = set(_re.findall(r'"([a-z][a-z-]+)", (?:CRITICAL|ERROR|WARNING|INFO)', source))
+    ids |= set(_re.findall(r'Finding\(\s*"([a-z-]+)"', source))
+    assert set(D.RULE_CONFIDENCE) <= ids, set(D.RULE_CONFIDENCE) - ids
+
+
+def test_a_guest_kernel_without_the_venus_capset_says_the_host_does_not_serve_venus():
+    """Synthetic (labelled), in the guest kernel's exact format (tests/data/qemu-lavapipe shows the real one)."""
+    lines = ["[    6.469677] [drm] number of cap sets: 2",
+             "[    6.532429] [drm] cap set 0: id 1, max-version 1, max-size 308",
+             "[    6.537628] [drm] cap set 1: id 2, max-version 2, max-size 1384"]
+    assert "no-venus-capset" in fired(lines)
+    assert "no-venus-capset" not in fired(lines + ["[    6.542703] [drm] cap set 2: id 4, max-version 0, max-size 160"])
+
+
+def test_the_labs_versions_come_from_the_packages_it_installed(tmp_path):
+    """The TUI on the lab hands these to the findings (an NVIDIA finding is then confirmed or ruled out)."""
+    import json
+
+    from venustui.lab import Lab
+
+    (tmp_path / "lab.json").write_text(json.dumps({"packages": {
+        "libvirglrenderer1": {"version": "1.1.0-2"}, "mesa-vulkan-drivers": {"version": "25.0.7-2~bpo12+1"}}}))
+    assert Lab(root=tmp_path).versions() == {"virglrenderer": "1.1.0", "mesa": "25.0.7"}
+    assert Lab(root=tmp_path / "none").versions() == {}

@@ -18,14 +18,14 @@ from rich.console import Console
 
 from venustui import __version__
 from venustui import config as config_mod
-from venustui.cli import decode, diagnose, inspect, journal, lab, probe, tui, watch
+from venustui.cli import decode, diagnose, inspect, journal, lab, probe, sessions, tui, watch
 from venustui.errors import UserError
 
 # In the order --help lists them.
 PARSERS = (
     tui.add_parser, watch.add_watch_parser, diagnose.add_parser, decode.add_parser, probe.add_probe_parser,
     probe.add_triage_parser, watch.add_record_parser, journal.add_replay_parser, journal.add_report_parser, lab.add_parser,
-    inspect.add_parser, journal.add_export_parser,
+    inspect.add_parser, journal.add_export_parser, sessions.add_parser,
 )
 
 

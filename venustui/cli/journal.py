@@ -86,14 +86,15 @@ def run_replay(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     if not (args.summary or args.fast or args.until):
         need_terminal("venustui replay --fast JOURNAL")
         # Textual loads here only: the rest of the command line runs without it.
+        from venustui.cli.tui import open_picked
         from venustui.control import Control
         from venustui.tui.app import VenusApp
 
         control = Control(session, readonly=True)
         control.start_replay(journal, args.speed or 1.0)
-        VenusApp(control, subtitle=f"replay of {journal.path.name}").run()
+        picked = VenusApp(control, subtitle=f"replay of {journal.path.name}").run()
         _journal_problems(journal)
-        return 0
+        return open_picked(picked, cfg, console)
     printer = textview.EventPrinter(sys.stdout, Parser(cfg.rules, cfg.mesa_version), color=console.is_terminal)
     quiet = args.summary
 

@@ -4,12 +4,12 @@ given sources, the config's, or the lab when there are none; records the session
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
 from rich.console import Console
 
+from venustui import paths
 from venustui.cli.common import need_terminal
 from venustui.config import Config
 from venustui.errors import UserError
@@ -32,9 +32,9 @@ def add_parser(sub) -> None:
 
 
 def session_journal_path() -> Path:
-    """Where a TUI session is recorded: $XDG_STATE_HOME/venustui/sessions/, named by the time."""
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "venustui" / "sessions" / time.strftime("%Y%m%d-%H%M%S.vtj")
+    """Where a TUI session is recorded: the state folder's sessions/ ($XDG_STATE_HOME/venustui/sessions/ on
+    Linux, ~/Library/Application Support/venustui/sessions/ on macOS), named by the time."""
+    return paths.sessions_dir() / time.strftime("%Y%m%d-%H%M%S.vtj")
 
 
 def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
@@ -62,10 +62,20 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     control.start()
     what = "the lab" if lab is not None else ", ".join(s.label for s in specs)
     try:
-        VenusApp(control, theme_name=args.theme, subtitle=what).run()
+        picked = VenusApp(control, theme_name=args.theme, subtitle=what).run()
     finally:
         control.stop()
     if recorder is not None:
         print(f"session recorded to {recorder.path}" + (f" (stopped early: {recorder.stopped})" if recorder.stopped
                                                          else ""))
-    return 0
+    return open_picked(picked, cfg, console)
+
+
+def open_picked(picked, cfg: Config, console: Console) -> int:
+    """A session picked in the TUI (S): replayed in a TUI of its own once this one has closed."""
+    if not (isinstance(picked, tuple) and picked[0] == "replay"):
+        return 0
+    from venustui.cli.journal import run_replay
+
+    return run_replay(argparse.Namespace(journal=picked[1], fast=False, speed=None, until=None, summary=False),
+                      cfg, console)

@@ -60,6 +60,7 @@ class Model:
         self.overflow_bytes: Counter[str] = Counter()  # their bytes beyond the limit (kept, not parsed)
         self.formats: Counter[tuple[str, str]] = Counter()  # every line, per (source, format)
         self.notices: list[Notice] = []
+        self.source_state: dict[str, Notice] = {}
         self.last_seq = 0
         self.last_wall = 0.0  # when the newest line arrived: "now" for how long a fence has gone unsignaled
         self._open_run: dict[str, Run] = {}
@@ -126,6 +127,7 @@ class Model:
     def _notice(self, notice: Notice) -> None:
         self.last_seq = max(self.last_seq, notice.seq)
         self.notices.append(notice)
+        self.source_state[notice.source] = notice  # the last word on each source (down, restarting, back)
         if notice.kind in (ev.ROTATED, ev.RECREATED, ev.TRUNCATED, ev.EXITED):
             run = self._open_run.pop(notice.source, None)
             if run is not None:

@@ -29,7 +29,7 @@ GLOB_CHARS = re.compile(r"[*?\[]")
 @dataclass(frozen=True)
 class SourceSpec:
     label: str
-    kind: str  # "file" | "glob" | "stdin" | "cmd"
+    kind: str  # "file" | "glob" | "stdin" | "cmd" | "serial"
     path: str = ""
     argv: tuple[str, ...] = ()
 
@@ -38,6 +38,8 @@ class SourceSpec:
             return f"{self.label}=cmd:{shlex.join(self.argv)}"
         if self.kind == "stdin":
             return f"{self.label}=-"
+        if self.kind == "serial":
+            return f"{self.label}=serial:{self.path}"
         return f"{self.label}={self.path}"
 
 
@@ -59,6 +61,11 @@ def parse_spec(text: str) -> SourceSpec:
         if not argv:
             raise UserError(f"{text}: cmd: needs a command, like cmd:'ssh guest dmesg -w'")
         return SourceSpec(label or os.path.basename(argv[0]), "cmd", argv=argv)
+    if rest.startswith("serial:"):
+        path = rest[7:]
+        if not path:
+            raise UserError(f"{text}: serial: needs a path, like serial:/dev/pts/3 or serial:/tmp/qemu-serial.sock")
+        return SourceSpec(label or os.path.basename(path) or path, "serial", path=path)
     if rest == "-":
         return SourceSpec(label or "stdin", "stdin")
     if GLOB_CHARS.search(rest) and not os.path.exists(rest):
@@ -70,6 +77,8 @@ def check_spec(spec: SourceSpec, follow: bool) -> None:
     """Refuse at start-up what can never work; a missing file is fine when following."""
     if spec.kind == "file":
         check_readable(Path(spec.path), follow=follow)
+    elif spec.kind == "serial" and not follow and not os.path.exists(spec.path):
+        raise UserError(f"{spec.path}: no such serial console (check the path QEMU printed; --follow waits for it)")
     elif spec.kind == "glob" and not follow and not globmod.glob(spec.path):
         raise UserError(f"{spec.path}: no file matches this glob (check it; --follow waits for matches)")
 
@@ -174,6 +183,10 @@ def open_source(spec: SourceSpec, sink, *, follow: bool, watcher: Watcher | None
     if spec.kind == "stdin":
         return StdinSource(spec.label, sink)
     if spec.kind == "cmd":
-        return CommandSource(spec.label, spec.argv, sink, env=env)
+        return CommandSource(spec.label, spec.argv, sink, env=env, restart=follow)
+    if spec.kind == "serial":
+        from venustui.sources.serial import SerialSource
+
+        return SerialSource(spec.label, spec.path, sink, follow=follow)
     raise ValueError(spec.kind)
 

@@ -6,6 +6,7 @@ and SIGKILL after a grace period, because a hung Venus guest ignores SIGINT.
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 import signal
@@ -24,14 +25,14 @@ CHUNK = 1 << 16
 class PipeReader:
     """Reads one file descriptor until EOF, splitting lines (a partial last line goes out at EOF or stop)."""
 
-    def __init__(self, label: str, stream: str, fd: int, sink, on_eof=None):
+    def __init__(self, label: str, stream: str, fd: int, sink, on_eof=None, generation: int = 0):
         self.label = label
         self.stream = stream
         self.fd = fd
         self.sink = sink
         self.on_eof = on_eof
         self.bytes_read = 0
-        self._split = ChunkSplitter(label, stream)
+        self._split = ChunkSplitter(label, stream, generation)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"pipe:{label}:{stream}", daemon=True)
 
@@ -58,6 +59,10 @@ class PipeReader:
                     chunk = os.read(self.fd, CHUNK)
                 except (BlockingIOError, InterruptedError):
                     continue
+                except OSError as exc:
+                    if exc.errno == errno.EIO:  # a PTY whose other side closed: its end, not a failure
+                        break
+                    raise
                 if not chunk:
                     break
                 self.bytes_read += len(chunk)
@@ -94,7 +99,8 @@ class StdinSource:
 
 
 def process_alive(pid: int) -> bool:
-    """True while pid runs; a killed process nobody has reaped yet (a zombie) counts as gone."""
+    """True while pid runs; an exited process not yet reaped (a zombie) counts as gone. kill(pid, 0) says whether
+    the pid exists, waitid(WNOWAIT) whether a child of ours exited; another parent's zombie needs /proc."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -102,27 +108,20 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     try:
+        exited = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return not _zombie(pid)  # not our child: it exists, unless it is a zombie its parent has not reaped
+    return exited is None
+
+
+def _zombie(pid: int) -> bool:
+    """Whether another parent's process has exited unreaped. Only Linux's /proc tells (no portable call
+    does); without it (macOS, an empty /proc) kill(0) alone decides."""
+    try:
         with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[1][:1] != "Z"
+            return f.read().rsplit(") ", 1)[1][:1] == "Z"
     except (OSError, IndexError):
         return False
-
-
-def pids_with(marker: str) -> list[int]:
-    """Live processes whose command line holds marker (to check that a run left nothing behind)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                if marker.encode() not in f.read():
-                    continue
-        except OSError:
-            continue
-        if process_alive(int(entry)):
-            found.append(int(entry))
-    return found
 
 
 def kill_group(proc: subprocess.Popen, grace: float = 2.0) -> str:
@@ -152,8 +151,16 @@ def kill_group(proc: subprocess.Popen, grace: float = 2.0) -> str:
     return how
 
 
+# After a command exits with an error (an ssh connection dropped), it is started again after these
+# delays in turn (the last repeats); a run that lasted RESTART_RESET seconds starts the back-off over.
+RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
+RESTART_RESET = 60.0
+
+
 class CommandSource:
-    """A child process whose stdout and stderr are two streams of one source."""
+    """A child process whose stdout and stderr are two streams of one source. With restart, a command that
+    exits with an error (not 0, not ended by us) is started again after a back-off (RESTART_DELAYS), each
+    run a new generation of the source, each restart a notice the journal keeps."""
 
     def __init__(
         self,
@@ -162,6 +169,9 @@ class CommandSource:
         sink,
         env: Mapping[str, str] | None = None,
         grace: float = 2.0,
+        restart: bool = False,
+        delays: Sequence[float] = RESTART_DELAYS,
+        clock=time.monotonic,
     ):
         if not argv:
             raise UserError(f"{label}: cmd: needs a command, like cmd:'ssh guest journalctl -f'")
@@ -170,11 +180,20 @@ class CommandSource:
         self.sink = sink
         self.env = dict(env) if env is not None else None
         self.grace = grace
+        self.restart = restart
+        self.delays = tuple(delays)
+        self.clock = clock
         self.proc: subprocess.Popen | None = None
         self.readers: list[PipeReader] = []
+        self.generation = 0  # one per run of the command
+        self.restarts = 0
+        self._failures = 0  # errors in a row, for the back-off
+        self._started_at = 0.0
         self._eofs = 0
         self._lock = threading.Lock()
         self._reaped = threading.Event()
+        self._stopping = threading.Event()
+        self._waiter: threading.Thread | None = None
 
     def start(self) -> None:
         try:
@@ -190,11 +209,18 @@ class CommandSource:
             raise UserError(f"{self.label}: command not found: {self.argv[0]} (check PATH or give a full path)") from None
         except PermissionError:
             raise UserError(f"{self.label}: cannot execute {self.argv[0]}: permission denied (chmod +x it)") from None
+        self._started_at = self.clock()
+        self._eofs = 0
+        self._reaped.clear()
         self.sink.put([ev.Notice(self.label, ev.STDOUT, ev.OPENED, f"started {self.argv[0]} (pid {self.proc.pid})",
-                                 time.time(), time.monotonic(), detail={"pid": self.proc.pid, "argv": self.argv})])
+                                 time.time(), time.monotonic(),
+                                 detail={"pid": self.proc.pid, "argv": self.argv, "generation": self.generation})])
+        readers = []
         for stream, pipe in ((ev.STDOUT, self.proc.stdout), (ev.STDERR, self.proc.stderr)):
-            reader = PipeReader(self.label, stream, pipe.fileno(), self.sink, on_eof=self._stream_done)
-            self.readers.append(reader)
+            readers.append(PipeReader(self.label, stream, pipe.fileno(), self.sink, on_eof=self._stream_done,
+                                      generation=self.generation))
+        self.readers = readers
+        for reader in readers:
             reader.start()
 
     def _stream_done(self, _stream: str) -> None:
@@ -217,21 +243,48 @@ class CommandSource:
             message = f"{self.argv[0]} ended by {name}"
         else:
             message = f"{self.argv[0]} exited with status {code}"
+        again = self.restart and code != 0 and not self._stopping.is_set()
+        delay = 0.0
+        if again:
+            self._failures = 1 if self.clock() - self._started_at >= RESTART_RESET else self._failures + 1
+            delay = self.delays[min(self._failures, len(self.delays)) - 1]
+            message += f"; restarting in {delay:g} s"
         self.sink.put([ev.Notice(self.label, ev.STDOUT, ev.EXITED, message, time.time(), time.monotonic(),
-                                 detail={"returncode": code})])
-        self._reaped.set()
+                                 detail={"returncode": code, **({"restart_in": delay} if again else {})})])
+        if again:
+            self._waiter = threading.Thread(target=self._restart_after, args=(delay,), name=f"restart:{self.label}",
+                                            daemon=True)
+            self._waiter.start()
+        else:
+            self._reaped.set()
+
+    def _restart_after(self, delay: float) -> None:
+        if self._stopping.wait(delay):
+            self._reaped.set()
+            return
+        self.generation += 1
+        self.restarts += 1
+        try:
+            self.start()
+        except UserError as exc:  # the command went away meanwhile: say so, and stop trying
+            self.sink.put([ev.Notice(self.label, ev.STDOUT, ev.ERROR, str(exc), time.time(), time.monotonic())])
+            self._reaped.set()
 
     def stop(self) -> None:
+        self._stopping.set()
         if self.proc is not None and self.proc.poll() is None:
             kill_group(self.proc, self.grace)
         for reader in self.readers:
             reader.stop()
 
     def join(self, timeout: float | None = None) -> None:
-        for reader in self.readers:
+        if self._waiter is not None:
+            self._waiter.join(timeout)
+        for reader in list(self.readers):
             reader.join(timeout)
         self._reaped.wait(timeout)
 
     @property
     def alive(self) -> bool:
+        """Running, or waiting to be started again."""
         return any(r.alive for r in self.readers) or (self.proc is not None and not self._reaped.is_set())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import tomllib
 from functools import partial
-from pathlib import Path
+from importlib import resources
 
 from rich.text import Text
 from textual import events
@@ -14,11 +14,10 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.theme import Theme
-from textual.widgets import Footer, Header, Input, OptionList, Static, TabbedContent, TabPane
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Header, TabbedContent, TabPane
 
+from venustui import paths
 from venustui.control import Control
 from venustui.index import FORMAT_NAMES
 from venustui.parse import find_handles
@@ -40,90 +39,27 @@ from venustui.tui.panes import (
     StatusLine,
     decode_text,
 )
+from venustui.tui.screens import ChoiceScreen, PickerScreen, PromptScreen, TextScreen
 from venustui.tuning import for_screen
 
 strips.install()
 
-THEMES_DIR = Path(__file__).resolve().parent.parent.parent / "themes"
+THEMES = resources.files("venustui.tui") / "themes"  # package data: in the wheel, read through importlib
 NARROW = 110  # below this width the log view becomes a tab like the panes
+# The panes in tab order, each with its digit (the picker, P, lists them all as panes grow past nine).
+PANES = (("tab-findings", "Findings"), ("tab-runs", "Runs"), ("tab-queues", "Queues"), ("tab-fences", "Fences"),
+         ("tab-ring", "Ring"), ("tab-gpu", "virtio-gpu"), ("tab-handles", "Handles"), ("tab-probe", "Probe"),
+         ("tab-driver", "Driver"))
 FEEDBACK_KEYS = {"fence": "no_fence_feedback", "semaphore": "no_semaphore_feedback", "event": "no_event_feedback",
                  "query": "no_query_feedback"}
 
 
 def load_themes() -> list[Theme]:
     themes = []
-    for path in sorted(THEMES_DIR.glob("*.toml")):
-        data = tomllib.loads(path.read_text())
+    for path in sorted((p for p in THEMES.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
         themes.append(Theme(**data))
     return themes
-
-
-class TextScreen(ModalScreen):
-    """A modal page of text (help, a decoded handle); any key closes it."""
-
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
-
-    def __init__(self, title: str, body: Text):
-        super().__init__()
-        self.title_text = title
-        self.body = body
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="modal"):
-            yield Static(Text(self.title_text, style="bold"))
-            yield Static(self.body)
-
-
-class PromptScreen(ModalScreen[str]):
-    """One line of input (a search, a note for a mark)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, prompt: str):
-        super().__init__()
-        self.prompt = prompt
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="modal"):
-            yield Static(self.prompt)
-            yield Input(id="prompt")
-
-    def on_mount(self) -> None:
-        self.query_one("#prompt", Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss("")
-
-
-class PickerScreen(ModalScreen[str]):
-    """Every flag name the loaded driver knows, with its state; Enter toggles one."""
-
-    BINDINGS = [Binding("escape", "cancel", "Close")]
-
-    def __init__(self, names: dict[str, list[str]], flags):
-        super().__init__()
-        self.names = names
-        self.flags = flags
-
-    def compose(self) -> ComposeResult:
-        on = {"VN_PERF": self.flags.perf, "VN_DEBUG": self.flags.debug, "VKR_DEBUG": self.flags.vkr_debug}
-        options = [Option(f"{'[x]' if name in on[variable] else '[ ]'} {variable}={name}", id=f"{variable}:{name}")
-                   for variable, names in self.names.items() for name in names]
-        with VerticalScroll(id="modal"):
-            yield Static(Text("flags for the next run (VKR_DEBUG restarts the lab's server)", style="bold"))
-            yield OptionList(*options, id="picker")
-
-    def on_mount(self) -> None:
-        self.query_one("#picker", OptionList).focus()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss("")
 
 
 class ActionCommands(Provider):
@@ -155,7 +91,7 @@ class ModelChanged(Message):
 
 
 class VenusApp(App):
-    CSS_PATH = str(Path(__file__).with_name("app.tcss"))
+    CSS = (resources.files("venustui.tui") / "app.tcss").read_text(encoding="utf-8")  # package data, as above
     COMMANDS = App.COMMANDS | {ActionCommands}
     TITLE = "venustui"
     BINDINGS = [
@@ -182,6 +118,11 @@ class VenusApp(App):
         Binding("right_square_bracket", "seek(0.1)", "On 10%", show=False),
         Binding("z", "zoom", "Zoom"),
         Binding("T", "next_theme", "Theme"),
+        Binding("1", "pane('tab-findings')", "Findings (2-9 other panes)"),
+        *(Binding(str(k), f"pane('{tab}')", title, show=False) for k, (tab, title) in enumerate(PANES[1:], 2)),
+        Binding("0", "to_log", "Log"),
+        Binding("P", "pick_pane", "Pane…"),
+        Binding("S", "sessions", "Sessions…", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -480,6 +421,45 @@ class VenusApp(App):
         self.theme = self._themes[(at + 1) % len(self._themes)]
         self.control.session.act("theme", name=self.theme)
         self.notify(f"theme {self.theme}")
+
+    def action_pane(self, tab: str) -> None:
+        """Bring a pane forward by its key (its tab), wherever the focus is."""
+        panes = self.query_one("#panes", TabbedContent)
+        if self.zoomed:
+            self.action_zoom()  # a zoomed log hides the panes
+        panes.active = tab
+        self.control.session.act("pane", tab=tab)
+
+    def action_to_log(self) -> None:
+        """Back to the log: its tab when narrow, and the focus on it."""
+        if self.narrow:
+            self.query_one("#panes", TabbedContent).active = "tab-log"
+        self.active_log().focus()
+
+    def action_pick_pane(self) -> None:
+        def done(tab: str) -> None:
+            if tab == "tab-log":
+                self.action_to_log()
+            elif tab:
+                self.action_pane(tab)
+
+        choices = [(tab, f"{k}  {title}") for k, (tab, title) in enumerate(PANES, 1)] + [("tab-log", "0  Log")]
+        self.push_screen(ChoiceScreen("panes", choices), done)
+
+    def action_sessions(self) -> None:
+        """The recorded sessions, newest first: the one picked is replayed in place of this screen."""
+        found = paths.recorded_sessions()
+        if not found:
+            self.notify(f"no recorded sessions in {paths.sessions_dir()}", severity="warning")
+            return
+
+        def done(path: str) -> None:
+            if path:
+                self.control.stop()
+                self.exit(result=("replay", path))
+
+        choices = [(str(p), f"{k:3d}  {p.name}  {p.stat().st_size / 1e6:.1f} MB") for k, p in enumerate(found, 1)]
+        self.push_screen(ChoiceScreen("recorded sessions (Enter replays one)", choices), done)
 
     def action_help(self) -> None:
         body = Text()

@@ -191,7 +191,7 @@ class LogView(ScrollView, can_focus=True):
         records = self.parser.parse(line) if kind & 0x80 or fmt != "text" else []
         level = records[0].level if records else "info"
         styles = self._styles
-        where = line.source if line.stream in ("file", "stdin") else f"{line.source}:{line.stream[3:]}"
+        where = line.source if line.stream in ("file", "stdin", "serial") else f"{line.source}:{line.stream[3:]}"
         text = Text(f"{where[:TAG_WIDTH - 1]:<{TAG_WIDTH - 1}} ", style="dim")
         text.append(shown(line.data, SHOWN_CHARACTERS),
                     style=styles.get(f"level-{level}") or styles.get(f"kind-{fmt}", ""))

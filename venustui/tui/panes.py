@@ -157,6 +157,7 @@ class FindingsPane(Pane):
     INTERVAL = 1.0  # the rules read the whole model: once a second is enough
 
     _computing = False
+    top = None  # the top finding last computed
 
     def update_from_model(self, version: int) -> bool:
         """The rules read the whole model (tens of ms on a flood): they run on a worker thread, so the
@@ -182,9 +183,12 @@ class FindingsPane(Pane):
     def _done(self, content: Text, version: int) -> None:
         self._version = version
         self._show(content)
+        for status in self.app.query(StatusLine):  # its next-key hint follows the top finding at once
+            status.tick()
 
     def content(self) -> Text:
-        found = diagnose(self.control.session.model)
+        found = diagnose(self.control.session.model, self.control.versions())
+        self.top = found[0] if found and found[0].severity != "info" else None  # the status line's next key
         out = Text()
         for rank, finding in enumerate(found):
             top = rank == 0 and finding.severity != "info"
@@ -250,6 +254,18 @@ class DriverPane(Static):
         self.update(out)
 
 
+# The next useful key after a top finding, for a newcomer (the status line shows it).
+NEXT_KEY = {
+    "fence-not-signaled": "f then r: rerun without fence feedback",
+    "stuck-fence-alive": "f then r: rerun without fence feedback",
+    "fence-waits-host-answers": "f then r: rerun without fence feedback",
+    "feedback-broken": "j: the evidence · o: probe the map phase",
+    "feedback-ab": "j: the evidence · 2: the runs side by side",
+    "cannot-map": "o: probe the map phase · j: the evidence",
+    "flag-ignored": "p: the flags this driver knows",
+}
+
+
 class StatusLine(Static):
     def __init__(self, control: Control, **kwargs):
         super().__init__(**kwargs)
@@ -278,7 +294,14 @@ class StatusLine(Static):
             busy += (f" · replay {scrubber(replayer.position, replayer.total)} "
                      f"{replayer.position:,}/{replayer.total:,} {state} ([ ] move)")
         message = f" · {control.messages[-1]}" if control.messages else ""
-        line = visible(f"flags: {control.flags.describe()} · {record}{busy}{message}")
+        down = [f" · {source} down: {notice.message}" for source, notice in list(control.session.model.source_state.items())
+                if notice.kind == "exited" and "restart_in" in notice.detail or notice.kind == "error"]
+        message = "".join(down) + message
+        hint = ""
+        top = getattr(self.app.query_one("#findings"), "top", None) if self.is_mounted else None
+        if top is not None and not control.messages:
+            hint = " · " + NEXT_KEY.get(top.rule, "1: the findings, j: their evidence")
+        line = visible(f"flags: {control.flags.describe()} · {record}{busy}{message}{hint}")
         if line != self._shown:  # one row, fixed height: no layout pass, and none at all when unchanged
             self._shown = line
             self.update(Text(line, no_wrap=True, overflow="ellipsis"), layout=False)
