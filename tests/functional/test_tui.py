@@ -28,14 +28,18 @@ LAB_FILES = [LAB / f for f in ("guest-fence-default.log", "guest-fence-no_fence_
                                "guest-map-no_fence_feedback.log", "host.log")]
 
 
-def replayed_control(paths, tmp_path, **options) -> Control:
-    """A control whose model and lines come from a journal of the fixtures (deterministic: no clocks, no pids)."""
-    path = tmp_path / f"{uuid.uuid4().hex}.vtj"
-    recorder = Recorder(path)
-    live = Session([parse_spec(str(p)) for p in paths], follow=False, recorder=recorder)
+def record(paths, path) -> None:
+    """Record the files, read to their end, to a journal at path."""
+    live = Session([parse_spec(str(p)) for p in paths], follow=False, recorder=Recorder(path))
     live.start()
     live.run_to_end()
     live.stop()
+
+
+def replayed_control(paths, tmp_path, **options) -> Control:
+    """A control whose model and lines come from a journal of the fixtures (deterministic: no clocks, no pids)."""
+    path = tmp_path / f"{uuid.uuid4().hex}.vtj"
+    record(paths, path)
     control = Control(Session([], follow=False), **options)
     replay(Journal.open(path), control.session, fold=control.fold_one)
     return control
@@ -322,7 +326,7 @@ async def test_flag_picker_and_probe_and_driver_panes(tmp_path):
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("p")
         await pilot.pause(0.2)
-        picker = app.screen.query_one("#picker")
+        picker = app.screen.query_one("#choices")
         ids = [picker.get_option_at_index(i).id for i in range(picker.option_count)]
         assert "VN_PERF:no_fence_feedback" in ids and "VN_DEBUG:no_abort" in ids and "VKR_DEBUG:validate" in ids
         picker.highlighted = ids.index("VN_DEBUG:no_abort")
@@ -683,11 +687,7 @@ async def test_the_sessions_key_lists_recorded_sessions_and_opens_the_one_picked
     folder = state / "venustui" / "sessions"
     folder.mkdir(parents=True)
     for name in ("20261126-100000.vtj", "20261126-120000.vtj"):
-        recorder = Recorder(folder / name)
-        live = Session([parse_spec(str(SEED / "guest.log"))], follow=False, recorder=recorder)
-        live.start()
-        live.run_to_end()
-        live.stop()
+        record([SEED / "guest.log"], folder / name)
     control = replayed_control([SEED / "guest.log"], tmp_path)
     app = VenusApp(control)
     async with app.run_test(size=(80, 24)) as pilot:

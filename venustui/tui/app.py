@@ -39,7 +39,7 @@ from venustui.tui.panes import (
     StatusLine,
     decode_text,
 )
-from venustui.tui.screens import ChoiceScreen, PickerScreen, PromptScreen, TextScreen
+from venustui.tui.screens import ChoiceScreen, PromptScreen, TextScreen
 from venustui.tuning import for_screen
 
 strips.install()
@@ -279,7 +279,11 @@ class VenusApp(App):
                 flags = self.control.toggle(variable, name)
                 self.notify(f"flags: {flags.describe()}")
 
-        self.push_screen(PickerScreen(self.control.known_flags(), self.control.flags), done)
+        flags = self.control.flags
+        on = {"VN_PERF": flags.perf, "VN_DEBUG": flags.debug, "VKR_DEBUG": flags.vkr_debug}
+        choices = [(f"{variable}:{name}", f"{'[x]' if name in on[variable] else '[ ]'} {variable}={name}")
+                   for variable, names in self.control.known_flags().items() for name in names]
+        self.push_screen(ChoiceScreen("flags for the next run (VKR_DEBUG restarts the lab's server)", choices), done)
 
     def action_rerun(self) -> None:
         if self.control.rerun():

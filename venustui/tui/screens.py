@@ -1,5 +1,5 @@
-"""The TUI's modal screens: a page of text (help, a decoded handle), a one-line prompt, the flag picker and
-a list to pick one from (panes, recorded sessions)."""
+"""The TUI's modal screens: a page of text (help, a decoded handle), a one-line prompt, and a list to pick one
+from (flags, panes, recorded sessions)."""
 
 from __future__ import annotations
 
@@ -52,36 +52,8 @@ class PromptScreen(ModalScreen[str]):
         self.dismiss("")
 
 
-class PickerScreen(ModalScreen[str]):
-    """Every flag name the loaded driver knows, with its state; Enter toggles one."""
-
-    BINDINGS = [Binding("escape", "cancel", "Close")]
-
-    def __init__(self, names: dict[str, list[str]], flags):
-        super().__init__()
-        self.names = names
-        self.flags = flags
-
-    def compose(self) -> ComposeResult:
-        on = {"VN_PERF": self.flags.perf, "VN_DEBUG": self.flags.debug, "VKR_DEBUG": self.flags.vkr_debug}
-        options = [Option(f"{'[x]' if name in on[variable] else '[ ]'} {variable}={name}", id=f"{variable}:{name}")
-                   for variable, names in self.names.items() for name in names]
-        with VerticalScroll(id="modal"):
-            yield Static(Text("flags for the next run (VKR_DEBUG restarts the lab's server)", style="bold"))
-            yield OptionList(*options, id="picker")
-
-    def on_mount(self) -> None:
-        self.query_one("#picker", OptionList).focus()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss("")
-
-
 class ChoiceScreen(ModalScreen[str]):
-    """A list to pick one from (the panes, the recorded sessions); Enter picks, Escape closes."""
+    """A list to pick one from (flags, panes, recorded sessions); Enter picks, Escape closes."""
 
     BINDINGS = [Binding("escape", "cancel", "Close")]
 
