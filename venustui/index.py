@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import mmap
 import os
-from concurrent.futures import ThreadPoolExecutor
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -450,9 +452,16 @@ def index_file(path: str | os.PathLike[str], workers: int | None = None) -> File
         offsets, kinds = _index_range(path, 0, size)
         return FileIndex(path, size, offsets, kinds)
     points = _split_points(path, size, workers)
-    # Threads, not processes: numpy does the work with the GIL released, and nothing is copied back
-    # (measured here: 0.36 s against 0.39 s with two forked processes on a 147 MB log).
-    with ThreadPoolExecutor(len(points) - 1) as pool:
+    # Forked processes on Linux when this is the only thread: as fast as threads (0.39 s against 0.36-0.40 s on
+    # a 147 MB log here) and the index costs 8 bytes a line of growth, not 12.7 (the threads' malloc arenas
+    # keep their freed temporaries). Threads elsewhere (no fork on macOS), where numpy releases the GIL.
+    if sys.platform == "linux" and threading.active_count() == 1:
+        import multiprocessing
+
+        pool = ProcessPoolExecutor(len(points) - 1, mp_context=multiprocessing.get_context("fork"))
+    else:
+        pool = ThreadPoolExecutor(len(points) - 1)
+    with pool:
         parts = list(pool.map(_index_range, [path] * (len(points) - 1), points[:-1], points[1:]))
     return FileIndex(path, size, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
 

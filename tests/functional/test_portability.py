@@ -24,6 +24,7 @@ LINUX_SIDE = {
     "venustui/loader.py": "the Linux Vulkan loader's search (ldconfig's cache)",
     "venustui/tuning.py": "glibc's malloc tuning, skipped elsewhere",
     "venustui/readahead.py": "the replay's helper is a fork on Linux only (sys.platform checked)",
+    "venustui/index.py": "a whole file is indexed by forked processes on Linux only (threads elsewhere)",
 }
 
 
