@@ -16,6 +16,9 @@ model treat them the same way.
 The parser's own code (parse/__init__.py) splits the structured families (Mesa's logger, [VKR]
 prints, the render server's ``vkr:`` lines, MoltenVK, numbered steps, the kernel) into fields; the
 others are their rules alone, searched in a line's payload (``recognise``).
+
+The module passes 500 lines because it is the registry: the families one after another, as data; split
+across files, a family's declaration would again live in more than one place.
 """
 
 from __future__ import annotations
@@ -26,11 +29,34 @@ from dataclasses import dataclass, field
 from venustui.parse import vkresult
 from venustui.parse.text import find_handles
 
-Rule = tuple[re.Pattern[str], str, str]
+Rule = tuple["LazyPattern", str, str]
+
+
+class LazyPattern:
+    """A rule's regex, compiled when first used: a one-shot run (diagnose on a paste) meets a few families of the
+    registry's hundred-odd rules, and compiling them all cost ~15 ms of its start-up."""
+
+    __slots__ = ("pattern", "_compiled")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def _regex(self) -> re.Pattern[str]:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = re.compile(self.pattern)
+        return compiled
+
+    def search(self, text: str, *args):
+        return (self._compiled or self._regex()).search(text, *args)
+
+    def match(self, text: str, *args):
+        return (self._compiled or self._regex()).match(text, *args)
 
 
 def _rules(*items: tuple[str, str, str]) -> tuple[Rule, ...]:
-    return tuple((re.compile(pattern), what, level) for pattern, what, level in items)
+    return tuple((LazyPattern(pattern), what, level) for pattern, what, level in items)
 
 
 # In a Start's pattern, these stand for a class of bytes; every other character is itself.
