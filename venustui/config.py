@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import re2
-
 from venustui import paths
 from venustui.errors import UserError
 
@@ -50,6 +48,8 @@ class UserRule:
 def compile_rule(pattern: str, where: str):
     """A user rule's pattern, compiled by RE2: matching takes time linear in the line whatever the
     pattern (Python's re can take exponential time on a pattern like (a+)+$, stalling the session)."""
+    import re2  # only when the config has rules
+
     options = re2.Options()
     options.log_errors = False  # RE2 would print its own message to stderr; ours is the one line below
     try:

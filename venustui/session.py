@@ -10,11 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from venustui.config import Config
 from venustui.events import Chunk, Notice, Record, RunEvent
 from venustui.ingest import Ingest, Layout
-from venustui.journal import Action, Recorder
 from venustui.model import Model
 from venustui.parse import Parser
 from venustui.readahead import Bounded, ReadAhead
@@ -22,6 +22,9 @@ from venustui.sources import SourceSpec, check_spec, open_source
 from venustui.sources.hub import Hub
 from venustui.sources.watcher import Watcher
 from venustui.tuning import return_freed_blocks, tune_gc
+
+if TYPE_CHECKING:
+    from venustui.journal import Action, Recorder
 
 STOP_DEADLINE = 3.0  # seconds a stop spends folding what was read before it; the rest is recorded, not folded
 
@@ -107,6 +110,8 @@ class Session:
 
     def act(self, action: str, **data) -> None:
         """A user action (toggle, rerun, mark): numbered, recorded and folded like everything else."""
+        from venustui.journal import Action  # the journal's module loads only when something records
+
         self.hub.put([Action(action, data, time.time(), time.monotonic())])
 
     def run_to_end(self, timeout: float = 60.0) -> list[tuple[Chunk | Notice, list[Record]]]:

@@ -12,6 +12,9 @@
   the threshold each time it frees a large block, so later chunk buffers came from the heap and its
   holes stayed: over a 10-minute flood the TUI grew 211 MB beyond the line store, 76 MB with the
   fixed threshold. Not glibc: nothing to do.
+- OpenBLAS on one thread while numpy loads (``load_numpy_quietly()``, the command line's first step): it
+  starts a spinning thread per core, 0.06-0.1 s of CPU at every start (diagnose on a paste: 0.33 s of
+  process time beyond the interpreter's start, 0.25 s without); the user's setting is restored after.
 - ``sys.setswitchinterval(0.001)`` (``for_screen()``): the fold runs on another thread; with the
   default 5 ms slice keys waited behind it, with 1 ms they are answered within milliseconds.
 - ``TEXTUAL_FPS=240`` unless set (``textual_fps()``, from ``venustui.tui`` before Textual is
@@ -55,6 +58,23 @@ def return_freed_blocks() -> None:
         ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, 128 * 1024)
     except (OSError, AttributeError):
         pass
+
+
+def load_numpy_quietly() -> None:
+    """Import numpy with its OpenBLAS on one thread, then give the user's setting back (for the children we
+    start): OpenBLAS starts a spinning thread per core when it loads, ~0.1 s of CPU at every start-up, and
+    venustui does no linear algebra."""
+    if "numpy" in sys.modules:
+        return
+    previous = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        import numpy  # noqa: F401
+    finally:
+        if previous is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = previous
 
 
 def textual_fps() -> None:

@@ -16,10 +16,14 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from venustui import __version__
-from venustui import config as config_mod
-from venustui.cli import decode, diagnose, inspect, journal, lab, probe, sessions, tui, watch
-from venustui.errors import UserError
+from venustui import tuning
+
+tuning.load_numpy_quietly()  # before any command's module loads numpy
+
+from venustui import __version__  # noqa: E402
+from venustui import config as config_mod  # noqa: E402
+from venustui.cli import decode, diagnose, inspect, journal, lab, probe, sessions, tui, watch  # noqa: E402
+from venustui.errors import UserError  # noqa: E402
 
 # In the order --help lists them.
 PARSERS = (

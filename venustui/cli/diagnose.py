@@ -102,7 +102,7 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
         out = "".join(line.plain + "\n" for line in lines)
     if args.redact:
         out = Redactor([e.text for f in findings for e in f.evidence] + [out])(out)
-    if args.markdown or args.json or not console.is_terminal:
+    if args.markdown or args.json or not sys.stdout.isatty():
         sys.stdout.write(out)
     else:
         for line in out.splitlines():
