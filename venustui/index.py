@@ -1,10 +1,10 @@
 """Line index and fast classification: offsets and a kind per line, for whole chunks at once.
 
-The fast path never builds a Python object per line. Newlines are found with
-numpy; each line's kind (which parser applies, and whether the model tracks it)
-comes from its first and last bytes, compared for all lines at once, and from
-literal searches whose hits are mapped to lines by binary search. Fields are
-parsed later, and only for lines that are shown or tracked.
+The fast path never builds a Python object per line. Newlines are found with numpy; each line's kind
+(which family's line it is, and whether the model needs it parsed) comes from the registry of line
+families (parse/families.py): their starts, tested on every line's first 8 bytes at once, then their
+literals, all found in one search of the lines that still need them (``Literals``), mapped to lines by
+binary search. Fields are parsed later, and only for lines that are shown or tracked.
 
 Memory: 8 bytes of offset and 1 byte of kind per line, in fixed blocks.
 """

@@ -29,12 +29,6 @@ def cache_dir() -> Path:
     return _xdg("XDG_CACHE_HOME") or Path(platformdirs.user_cache_dir(APP, appauthor=False))
 
 
-def runtime_dir() -> Path | None:
-    """A private folder for sockets, where the platform has one (XDG_RUNTIME_DIR on Linux), else None."""
-    value = os.environ.get("XDG_RUNTIME_DIR")
-    return Path(value) if value and os.path.isabs(value) else None
-
-
 def sessions_dir() -> Path:
     """Where the TUI records its sessions."""
     return state_dir() / "sessions"

@@ -186,11 +186,6 @@ def load() -> tuple[Signature, ...]:
     return tuple(out)
 
 
-def kinds_needed() -> frozenset[tuple[str, str]]:
-    """Every (format, kind) a signature reads."""
-    return frozenset(kind for s in load() for m in s.evidence + s.absent + s.confirmed_by for kind in m.kinds)
-
-
 @dataclass
 class Hit:
     """A signature whose evidence is there: the records matched, by name, and how sure."""

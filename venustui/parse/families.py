@@ -129,9 +129,6 @@ class Family:
         else:
             object.__setattr__(self, "starts_line", lambda text: any(start.matches(text) for start in self.starts))
 
-    @property
-    def text_markers(self) -> tuple[str, ...]:
-        return tuple(marker.decode() for marker in self.markers)
 
 
 _HEX = r"0x[0-9a-fA-F]+"
@@ -385,7 +382,6 @@ SHELL = Family("shell", "app", rules=_rules(
 FAMILIES = (MESA, VKR, SERVER, VTEST, LDSO, MVK, STEP, SYSTEMD, KERNEL, QEMU, KRUN, LOADER, VULKANINFO, APP, VIRGL, SHELL)
 FORMAT_NAMES = ("text",) + tuple(family.name for family in FAMILIES)
 SEARCHED = tuple(family for family in FAMILIES if family.searched)
-BY_NAME = {family.name: family for family in FAMILIES}
 BY_PROGRAM = {program: family for family in FAMILIES for program in family.programs}
 # The parser's dispatch: families by the first character their starts allow, and by their anywhere literals.
 STARTING: dict[str, tuple[Family, ...]] = {}
