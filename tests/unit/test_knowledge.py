@@ -187,3 +187,14 @@ def test_the_labs_versions_come_from_the_packages_it_installed(tmp_path):
         "libvirglrenderer1": {"version": "1.1.0-2"}, "mesa-vulkan-drivers": {"version": "25.0.7-2~bpo12+1"}}}))
     assert Lab(root=tmp_path).versions() == {"virglrenderer": "1.1.0", "mesa": "25.0.7"}
     assert Lab(root=tmp_path / "none").versions() == {}
+
+
+def test_a_field_that_is_not_a_number_is_not_evidence_and_never_an_error():
+    """Log text can hold anything: a size that is not a number matches neither multiple_of nor its opposite."""
+    from types import SimpleNamespace
+
+    match = next(m for s in knowledge.load() if s.id == "hvf-16k-granularity" for m in s.confirmed_by)
+    assert match.accepts(SimpleNamespace(fields={"size": "0x4001"}, text=""))
+    assert not match.accepts(SimpleNamespace(fields={"size": "0x4000"}, text=""))
+    for garbage in ("0xzz", "", "-", "1e9", "0x" + "f" * 40):
+        assert not match.accepts(SimpleNamespace(fields={"size": garbage}, text=""))

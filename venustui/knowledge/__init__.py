@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from venustui.errors import UserError
 from venustui.numbers import parse_integer
 
 CONFIDENCES = ("confirmed", "likely", "possible")
@@ -104,7 +105,7 @@ def _number(value) -> int | None:
         return value
     try:
         return parse_integer(str(value))
-    except ValueError:
+    except (ValueError, UserError):  # a field that is not a number (log text can hold anything)
         return None
 
 
