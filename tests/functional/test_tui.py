@@ -36,6 +36,12 @@ def record(paths, path) -> None:
     live.stop()
 
 
+def choice_ids(app) -> list[str]:
+    """The ids of the options a list screen (flags, panes, sessions) offers."""
+    options = app.screen.query_one("#choices")
+    return [options.get_option_at_index(k).id for k in range(options.option_count)]
+
+
 def replayed_control(paths, tmp_path, **options) -> Control:
     """A control whose model and lines come from a journal of the fixtures (deterministic: no clocks, no pids)."""
     path = tmp_path / f"{uuid.uuid4().hex}.vtj"
@@ -326,10 +332,9 @@ async def test_flag_picker_and_probe_and_driver_panes(tmp_path):
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("p")
         await pilot.pause(0.2)
-        picker = app.screen.query_one("#choices")
-        ids = [picker.get_option_at_index(i).id for i in range(picker.option_count)]
+        ids = choice_ids(app)
         assert "VN_PERF:no_fence_feedback" in ids and "VN_DEBUG:no_abort" in ids and "VKR_DEBUG:validate" in ids
-        picker.highlighted = ids.index("VN_DEBUG:no_abort")
+        app.screen.query_one("#choices").highlighted = ids.index("VN_DEBUG:no_abort")
         await pilot.press("enter")
         await pilot.pause(0.1)
         assert control.flags.debug == ("no_abort",)
@@ -693,8 +698,7 @@ async def test_the_sessions_key_lists_recorded_sessions_and_opens_the_one_picked
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("S")
         await pilot.pause(0.3)
-        options = app.screen.query_one("#choices")
-        assert [options.get_option_at_index(k).id.rsplit("/", 1)[1] for k in range(options.option_count)] == [
+        assert [key.rsplit("/", 1)[1] for key in choice_ids(app)] == [
             "20261126-120000.vtj", "20261126-100000.vtj"]
         await pilot.press("down", "enter")
         await pilot.pause(0.3)
