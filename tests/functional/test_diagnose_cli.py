@@ -32,6 +32,10 @@ CAUSES = [
     (EXTRA / "09-msys2-28875-qemu-whpx-venus-on-no-render-server.log", ["no-render-server"]),
     (EXTRA / "10-nixpkgs379454-qemu-virtio-vga-gl-no-render-server.log", ["no-render-server"]),
     (EXTRA / "11-venuspatches6-qemu-context_init-property-not-found.log", ["qemu-without-property"]),
+    (EXTRA / "14-smolvm1292-macos-m1pro-vulkaninfo-OOHM-chromium-angle.log", ["instance-out-of-host-memory"]),
+    (EXTRA / "20-waylandproxyvirtwl53-crosvm-drm-error-0x1200-cmd-0x207.log", ["virtio-gpu-command-error"]),
+    (EXTRA / "21-nixosapplesilicon237-muvm-libkrun-rutabaga-init-failed.log", ["rutabaga-init-failed"]),
+    (EXTRA / "23-waylandproxyvirtwl37-crosvm-map-blob-register-memory-eacces.log", ["map-blob-fails"]),
 ]
 
 
@@ -44,8 +48,12 @@ def test_each_real_thread_gives_its_maintainers_cause_first(path, causes):
     assert top.evidence and all(e.line for e in top.evidence)  # evidence with its line number in the file
 
 
-def test_the_benign_thread_raises_nothing_above_info():
-    findings = diagnose(fold_files([str(REAL / "16-lima-krunkit-fedora-vulkaninfo-panvk-icd-noise.log")]))
+@pytest.mark.parametrize("path", [REAL / "16-lima-krunkit-fedora-vulkaninfo-panvk-icd-noise.log",
+                                  EXTRA / "16-podmandesktop19202-libkrun-m1pro-venus-ok.log",
+                                  EXTRA / "13-vulkanstream2-krunkit-vulkaninfo-summary-venus-m1.log"],
+                         ids=lambda p: p.name[:40])
+def test_working_setups_raise_nothing_above_info(path):
+    findings = diagnose(fold_files([str(path)]))
     assert all(f.severity == "info" for f in findings), [(f.rule, f.severity) for f in findings]
 
 

@@ -86,6 +86,11 @@ EXPECTED_EXTRA = [
     ("02-", "response 0x1200 (command 0x209)", "kernel", "response_error", "error"),
     ("07-", "HV_UNSUPPORTED", "qemu", "hvf_error", "error"),
     ("05-", "vkCreateInstance failed with ERROR_OUT_OF_HOST_MEMORY", "app", "vk_call_failed", "error"),
+    ("23-", "register_memory:SystemCallFailed: Permission denied", "crosvm", "map_failed", "error"),
+    ("23-", "Some(ResourceMapBlob) -> ErrBase(Error(13))", "crosvm", "command_error", "error"),
+    ("21-", "Rutabaga initialization failed!: ComponentError(-19)", "crosvm", "rutabaga_init_failed", "error"),
+    ("15-", "GPU id = 0 (llvmpipe (LLVM 18.1.6, 128 bits))", "vulkaninfo", "device_listed", "info"),
+    ("14-", "Internal Vulkan error (-1): A host memory allocation has failed", "app", "vk_call_failed", "error"),
 ]
 
 

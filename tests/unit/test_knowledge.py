@@ -50,6 +50,13 @@ FIRES = {
                          "(os error 14)"], [0]),  # synthetic, the shape of real-threads-extra/01
     "unmap-blob-fails": (["[   54.215312] [drm:virtio_gpu_dequeue_ctrl_func [virtio_gpu]] *ERROR* response 0x1200 "
                           "(command 0x209)"], [0]),  # real-threads-extra/02
+    "map-blob-fails": (["[drm:virtio_gpu_dequeue_ctrl_func [virtio_gpu]] *ERROR* response 0x1200 (command 0x208)",
+                        "[ERROR:vm_control/src/lib.rs:914] register_memory:SystemCallFailed: Permission denied "
+                        "(os error 13)"], [0]),  # real-threads-extra/23
+    "virtio-gpu-command-error": (["[  407.524408] [drm:virtio_gpu_dequeue_ctrl_func [virtio_gpu]] *ERROR* response "
+                                  "0x1200 (command 0x207)"], [0]),  # real-threads-extra/20
+    "rutabaga-init-failed": (["thread 'gpu worker' panicked at src/devices/src/virtio/gpu/virtio_gpu.rs:254:14:",
+                              "Rutabaga initialization failed!: ComponentError(-19)"], [1]),  # real-threads-extra/21
     "fence-waits-host-answers": (["MESA-VIRTIO: debug: stuck in fence wait with iter at 1024",
                                   "4321@1700000000.100000:virtio_gpu_fence_ctrl fence 0x51, type 0x207",
                                   "4321@1700000000.100100:virtio_gpu_fence_resp fence 0x51"], [0, 2]),  # synthetic
@@ -71,6 +78,10 @@ SILENT = {
     "wrong-icd": ["WARNING: [Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3"],
     "kvm-efault-blob": ["[2026-09-01T10:00:00Z ERROR krun_vmm::linux::vstate] Failure during vcpu run: Interrupted"],
     "unmap-blob-fails": ["[   54.2] [drm:virtio_gpu_dequeue_ctrl_func [virtio_gpu]] *ERROR* response 0x1203 (command 0x10c)"],
+    "map-blob-fails": ["[drm:virtio_gpu_dequeue_ctrl_func [virtio_gpu]] *ERROR* response 0x1200 (command 0x207)"],
+    "virtio-gpu-command-error": ["[drm:virtio_gpu_dequeue_ctrl_func [virtio_gpu]] *ERROR* response 0x1200 "
+                                 "(command 0x209)", "[    6.456471] [drm] pci: virtio-gpu-pci detected at 0000:00:01.0"],
+    "rutabaga-init-failed": ["thread 'main' panicked at src/main.rs:10:5:"],
     "fence-waits-host-answers": ["MESA-VIRTIO: debug: stuck in fence wait with iter at 1024",
                                  "MESA-VIRTIO: debug: aborting on expired ring alive status at iter 8192",
                                  "4321@1700000000.100100:virtio_gpu_fence_resp fence 0x51"],

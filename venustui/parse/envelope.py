@@ -49,6 +49,8 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("journal-monotonic", r"\[\s*(?P<time>\d+\.\d+)\]\s+(?P<host>[\w.\-]+)\s+" + _PROG + r":\s"),
     # Rust env_logger: [2025-06-10T12:00:00Z ERROR hvf] , [ERROR hvf] , [WARN  hvf]
     ("env-logger", r"\[(?:(?P<time>" + _ISO + r")\s+)?(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+(?P<prog>[\w:.\-]+)\]\s?"),
+    # crosvm's own logger: [ERROR:vm_control/src/lib.rs:914] , [WARNING:devices/src/virtio/gpu/virtio_gpu.rs:752]
+    ("crosvm-log", r"\[(?P<level>ERROR|WARNING|WARN|INFO|DEBUG|TRACE):(?P<prog>[\w/.\-]+?\.rs):\d+\]\s?"),
     # env_logger's other style: ERROR krun_vmm::linux::vstate]  (or the level and target behind a stamp)
     ("env-logger", r"(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+(?P<prog>[a-z_][\w]*(?:::\w+)*)\]\s?"),
     # kernel: <3>, [  475.257111], <3>[  475.257111]

@@ -294,6 +294,19 @@ SYSTEMD = Family("systemd", "kernel", starts=tuple(Start(s, tracked=s == "[FAILE
     (r"^\[\s*(?P<status>OK|DEPEND|TIME|INFO|WARN)\s*\] (?P<message>.*)$", "unit_status", "info"),
 ), searched=False)
 
+# crosvm (ChromeOS's VMM) and rutabaga, its GPU device library (also in libkrun/muvm): map and command errors,
+# and a GPU device that could not start.
+CROSVM = Family("crosvm", "vmm", markers=(b"rutabaga", b"Rutabaga", b"register_memory", b"RegisterMemory",
+                                          b"virtio/gpu", b"virtio::gpu", b") -> Err", b"panicked at"), rules=_rules(
+    (r"register_memory:SystemCallFailed: (?P<error>.*?)(?: \(os error (?P<errno>\d+)\))?$", "map_failed", "error"),
+    (r"RegisterMemory failed base: Error\((?P<errno>\d+)\)", "map_failed", "error"),
+    (r"Some\((?P<command>\w+)\) -> (?P<result>Err\w+\(.*\))$", "command_error", "error"),
+    (r"Rutabaga initialization failed!?:? ?(?P<error>.*)$", "rutabaga_init_failed", "error"),
+    (r"thread '(?P<thread>[^']+)' panicked at (?P<where>\S+?)(?::\d+)*:?$", "panic", "error"),
+    (r"^(?P<command>Resource\w+|Cmd\w+|Transfer\w+|Get\w+)$", "command", "debug"),
+), benign=frozenset({"command"}), programs=("crosvm", "rutabaga", "vm_control"),
+   tracked=(b"register_memory", b"RegisterMemory", b"Rutabaga initialization", b") -> Err", b"panicked at"))
+
 # The kernel: dmesg lines ([ secs.usecs] or <N>), journald's "kernel: ", the guest's virtio_gpu and drm lines.
 KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu"), rules=_rules(
     (r"\[drm:(?P<fn>\w+)(?: \[virtio_gpu\])?\] \*ERROR\* response (?P<response>" + _HEX + r") \(command (?P<command>"
@@ -327,18 +340,20 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
    tracked=(b"Skipping ICD",))
 
 VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"driverInfo", b"driverName", b"apiVersion",
-                                                 b"driverVersion", b"deviceType", b"Instance Version", b"Device Name"),
+                                                 b"driverVersion", b"deviceType", b"Instance Version", b"Device Name",
+                                                 b"GPU id = "),
                     rules=_rules(
     (r"^(?P<key>deviceName|driverID|driverName|driverInfo|apiVersion|driverVersion|deviceType|vendorID|deviceID)"
      r"\s*=\s*(?P<value>.*?)\s*$", "device_field", "info"),
     (r"^Device Name:\s+(?P<value>.*?)\s*$", "device_name", "info"),
+    (r"^GPU id = (?P<index>\d+) \((?P<value>.*)\)\s*$", "device_listed", "info"),
     (r"^Vulkan Instance Version: (?P<version>\S+)", "instance_version", "info"),
     (r"^GPU(?P<index>\d+):$", "gpu", "info"),
 ), tracked=(b"deviceName", b"Device Name"))
 
 APP = Family("app", "app", markers=(b"failed with ", b"ErrorOutOf", b"Error", b"Assertion", b"ggml_vulkan", b"ERROR_",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
-                                   b"[FATAL]"),
+                                   b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :"),
              rules=_rules(
     (r"(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
      "assertion", "error"),
@@ -353,11 +368,14 @@ APP = Family("app", "app", markers=(b"failed with ", b"ErrorOutOf", b"Error", b"
     (r"^Selected GPU (?P<index>\d+): (?P<device>.+?), type: (?P<type>\w+)", "device_line", "info"),
     (r"does not support required extensions, missing: \[(?P<missing>[^\]]*)\]", "missing_extensions", "error"),
     (r"^\[(?:ERROR|FATAL)\]\s+(?P<message>.*)$", "error", "error"),  # an application's own logger
+    (r"Internal Vulkan error \((?P<code>-\d+)\): (?P<message>.*?)(?:, in \S+|$)", "vk_call_failed", "error"),
+    (r"Skipping CPU adapter: (?P<device>.+)$", "adapter_skipped", "info"),
+    (r"^info:\s+Driver\s*: (?P<driver>\w+) (?P<version>\S+)", "driver_line", "info"),
     (r"\b(?P<result>VK_ERROR_\w+)\b", "vk_error", "error"),
     # an application naming the device it uses: the guest's Venus device and, inside it, the host's GPU
     (r"(?P<device>Virtio-GPU Venus \((?P<host_gpu>[^)]*)\))", "venus_device", "info"),
 ), tracked=(b"ERROR_", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions", b"[ERROR]",
-            b"[FATAL]"))
+            b"[FATAL]", b"Internal Vulkan error"))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
@@ -379,7 +397,7 @@ SHELL = Family("shell", "app", rules=_rules(
 
 # The registry. Its order is the order lines are tried in, and the fast path's format codes are positions
 # in it (0 is plain text).
-FAMILIES = (MESA, VKR, SERVER, VTEST, LDSO, MVK, STEP, SYSTEMD, KERNEL, QEMU, KRUN, LOADER, VULKANINFO, APP, VIRGL, SHELL)
+FAMILIES = (MESA, VKR, SERVER, VTEST, LDSO, MVK, STEP, SYSTEMD, KERNEL, QEMU, CROSVM, KRUN, LOADER, VULKANINFO, APP, VIRGL, SHELL)
 FORMAT_NAMES = ("text",) + tuple(family.name for family in FAMILIES)
 SEARCHED = tuple(family for family in FAMILIES if family.searched)
 BY_PROGRAM = {program: family for family in FAMILIES for program in family.programs}
@@ -450,7 +468,9 @@ def vk_result_name(spelled: str) -> str:
 
 def family_of_program(program: str) -> Family | None:
     """The family of a program named by an envelope (``krun_vmm::linux::vstate`` → krun, ``qemu-system-aarch64``
-    → qemu, ``/usr/libexec/virgl_render_server`` → virglrenderer)."""
+    → qemu, ``/usr/libexec/virgl_render_server`` → virglrenderer, a ``….rs`` source file → crosvm)."""
+    if program.endswith(".rs"):  # crosvm's logger names the source file: devices/src/virtio/gpu/mod.rs
+        return CROSVM
     root = program.split("::", 1)[0].rsplit("/", 1)[-1]
     return BY_PROGRAM.get(root) or next((f for p, f in BY_PROGRAM.items() if root.startswith(p)), None)
 
@@ -513,6 +533,9 @@ def apply(family: Family, text: str, head: str) -> tuple | None:
             if "result" in fields and family is APP:
                 fields["result"] = vk_result_name(fields["result"])
                 fields["code"] = vkresult.code_of(fields["result"])
+            elif "code" in fields and family is APP and what == "vk_call_failed":  # a VkResult by number
+                fields["code"] = int(fields["code"])
+                fields["result"] = vkresult.name_of(fields["code"])
             if what in family.benign:
                 level = "info" if level != "debug" else level
             return (family.name, what, text, level, fields, find_handles(head))
