@@ -1,19 +1,14 @@
-"""VkResult names and codes, read from the ``vulkan`` package's own constants.
-
-The package's module dlopens the Vulkan loader on import, which a machine that
-only reads logs may not have; so the constants are read from its source file
-(the same definitions, without loading anything).
-"""
+"""VkResult names and codes, from the one table the package carries (knowledge/codes.toml's `vkresult`,
+written from vulkan_core.h; ``decoders`` reads it). The `vulkan` Python package's constants were the source
+before: several of its codes disagree with the header (VK_ERROR_NOT_PERMITTED_KHR, the sign of
+VK_INCOMPATIBLE_SHADER_BINARY_EXT), and reading them meant finding its source file."""
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import re
-from pathlib import Path
 
-_CONSTANT = re.compile(r"^(VK_[A-Z0-9_]+) = (-?\d+|None)$", re.M)
-_EXCEPTION_CODE = re.compile(r"^\s+(-?\d+|None):(Vk\w+),$", re.M)
+from venustui import decoders
 
 
 def _snake(class_name: str) -> str:
@@ -23,49 +18,22 @@ def _snake(class_name: str) -> str:
 
 @functools.cache
 def table() -> dict[int, str]:
-    """code -> name for every VkResult the package knows (VK_SUCCESS included)."""
-    spec = importlib.util.find_spec("vulkan")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the 'vulkan' package is not installed (pip install vulkan)")
-    source = Path(next(iter(spec.submodule_search_locations)), "_vulkan.py").read_text(encoding="utf-8")
-    constants: dict[str, int | None] = {}
-    for name, value in _CONSTANT.findall(source):
-        constants.setdefault(name, None if value == "None" else int(value))
-    result = {constants["VK_SUCCESS"]: "VK_SUCCESS"}
-    block = source[source.index("exception_codes = {"):]
-    block = block[: block.index("}")]
-    for _code, class_name in _EXCEPTION_CODE.findall(block):
-        name = _snake(class_name)
-        if name not in constants:  # class names fold acronyms: VkErrorInvalidShaderNv
-            name = next((n for n in constants if n.replace("_", "") == name.replace("_", "")), name)
-        value = constants.get(name)
-        if value is None:  # an alias spelled VK_X_EXT = None; the core name has the value
-            name = re.sub(r"_(KHR|EXT|NV)$", "", name)
-            value = constants.get(name)
-        if value is None:
-            continue
-        # The package's generator drops the sign of some extension error codes;
-        # every VK_ERROR_* is negative by the Vulkan spec.
-        if name.startswith("VK_ERROR_") and value > 0:
-            value = -value
-        result.setdefault(value, name)
-    return result
+    """code -> name for every VkResult (VK_SUCCESS included)."""
+    return {value: entry.name for value, entry in decoders.tables()["vkresult"].entries.items()}
 
 
 @functools.cache
 def codes() -> dict[str, int]:
-    return {name: code for code, name in table().items()}
+    """name -> code, the header's aliases (the _KHR and _EXT spellings) included."""
+    out = {}
+    for value, entry in decoders.tables()["vkresult"].entries.items():
+        for name in (entry.name, *entry.aliases):
+            out.setdefault(name, value)
+    return out
 
 
 def name_of(code: int) -> str:
-    name = _NAMES.get(code)
-    if name is None:
-        _NAMES.update(table())
-        name = _NAMES.get(code, f"VkResult({code})")
-    return name
-
-
-_NAMES: dict[int, str] = {}
+    return table().get(code, f"VkResult({code})")
 
 
 def code_of(name: str) -> int | None:
