@@ -67,7 +67,7 @@ CONFIDENCE_ORDER = {"confirmed": 0, "likely": 1, "possible": 2}
 # How sure each rule's finding is (the knowledge base's signatures say it in their data).
 RULE_CONFIDENCE = {"feedback-ab": "confirmed", "feedback-broken": "confirmed", "ring-shmem": "confirmed",
                    "wire-format": "confirmed", "no-venus-capset": "confirmed", "layer-missing": "confirmed",
-                   "flag-ignored": "confirmed",
+                   "flag-ignored": "confirmed", "guest-aborted": "confirmed",
                    "validation-wrapped": "confirmed", "venus-lines-hidden": "confirmed",
                    "fence-not-signaled": "possible", "stuck-fence-alive": "possible", "stuck-wait": "possible"}
 
@@ -302,11 +302,19 @@ def blob_export_failed(model: Model) -> list[Finding]:
 def stuck_waits(model: Model) -> list[Finding]:
     ring = model.ring
     out = []
-    for seq, what, _iteration, _run in ring.fatal:
+    # Mesa prints a bare "aborting" after the reason it gives up for: that line alone is no evidence of FATAL.
+    reasons = [entry for entry in ring.fatal if entry[1] != "abort"]
+    for seq, what, _iteration, _run in reasons:
         out.append(Finding("ring-fatal", CRITICAL,
                            f"the ring is FATAL ({what}): the host failed to decode a command and stopped the ring",
                            _ev(model, seq), "Look at the host log just before: the render server names the "
                            "command it could not decode (vn_dispatch_command failed)"))
+    if not reasons and not ring.alive_expired and ring.fatal:
+        seq = ring.fatal[0][0]
+        out.append(Finding("guest-aborted", ERROR, "the guest's Venus driver aborted; these logs do not say why "
+                           "(no FATAL ring, no expired ALIVE before it)", _ev(model, seq),
+                           "Rerun with VN_DEBUG=init,result MESA_LOG_LEVEL=debug: Mesa prints its reason just "
+                           "before 'aborting'"))
     for seq, _iteration, _run in ring.alive_expired:
         out.append(Finding("ring-alive-expired", CRITICAL,
                            "the ring's ALIVE status expired: the host process or its context is gone, not slow",

@@ -59,8 +59,9 @@ def test_stuck_fence_wait_while_ring_alive():
 
 
 def test_alive_expired_fatal_and_slow_host():
-    assert "host process or its context is gone" in rules_of([SYNTHETIC / "alive-expired.log"])[
-        "ring-alive-expired"].claim
+    expired = rules_of([SYNTHETIC / "alive-expired.log"])
+    assert "host process or its context is gone" in expired["ring-alive-expired"].claim
+    assert "ring-fatal" not in expired  # the bare "aborting" after the reason is no evidence of a FATAL ring
     fatal = rules_of([SYNTHETIC / "ring-fatal.log"])
     assert "ring-fatal" in fatal
     slow = rules_of([SYNTHETIC / "slow-host-call.log"])["slow-host-call"]
@@ -121,3 +122,11 @@ def test_flag_without_effect_and_hidden_venus_lines():
     hidden = Session([], follow=False)
     _target_run(hidden, 1, "fence", "", {"status": "passed"}, {"set": {"VN_DEBUG": "init"}}, b"1. Instance OK\n")
     assert "venus-lines-hidden" in {f.rule for f in diagnose(hidden.model)}
+
+
+def test_a_bare_abort_says_the_reason_is_missing_not_fatal(tmp_path):
+    """Synthetic (labelled): Mesa's bare 'aborting' with no reason before it."""
+    log = tmp_path / "guest.log"
+    log.write_text("MESA-VIRTIO: debug: vn_env is as below:\n\tdebug = 0x0\nMESA-VIRTIO: debug: aborting\n")
+    found = rules_of([log])
+    assert "ring-fatal" not in found and "do not say why" in found["guest-aborted"].claim
