@@ -50,7 +50,8 @@ def test_each_real_thread_gives_its_maintainers_cause_first(path, causes):
 
 @pytest.mark.parametrize("path", [REAL / "16-lima-krunkit-fedora-vulkaninfo-panvk-icd-noise.log",
                                   EXTRA / "16-podmandesktop19202-libkrun-m1pro-venus-ok.log",
-                                  EXTRA / "13-vulkanstream2-krunkit-vulkaninfo-summary-venus-m1.log"],
+                                  EXTRA / "13-vulkanstream2-krunkit-vulkaninfo-summary-venus-m1.log",
+                                  EXTRA / "19-blog-crostini-pixelbookgo-venus-vulkaninfo-surface-lost.log"],
                          ids=lambda p: p.name[:40])
 def test_working_setups_raise_nothing_above_info(path):
     findings = diagnose(fold_files([str(path)]))

@@ -91,6 +91,8 @@ EXPECTED_EXTRA = [
     ("21-", "Rutabaga initialization failed!: ComponentError(-19)", "crosvm", "rutabaga_init_failed", "error"),
     ("15-", "GPU id = 0 (llvmpipe (LLVM 18.1.6, 128 bits))", "vulkaninfo", "device_listed", "info"),
     ("14-", "Internal Vulkan error (-1): A host memory allocation has failed", "app", "vk_call_failed", "error"),
+    ("19-", "ERROR while creating surface for extension VK_KHR_wayland_surface", "vulkaninfo", "surface_unavailable",
+     "info"),
 ]
 
 
