@@ -25,11 +25,8 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-folder, recorded = paths.sessions_dir, paths.recorded_sessions
-
-
 def _pick(number: int) -> Path:
-    found = recorded()
+    found = paths.recorded_sessions()
     if not 1 <= number <= len(found):
         raise UserError(f"sessions open {number}: there are {len(found)} recorded session(s) "
                         "(venustui sessions list numbers them)")
@@ -39,9 +36,9 @@ def _pick(number: int) -> Path:
 def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     action = args.action or "list"
     if action == "list":
-        found = recorded()
+        found = paths.recorded_sessions()
         if not found:
-            print(f"no recorded sessions in {folder()}")
+            print(f"no recorded sessions in {paths.sessions_dir()}")
             return 0
         for number, path in enumerate(found, 1):
             stat = path.stat()
@@ -56,7 +53,7 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
         return run_replay(replay_args, cfg, console)
     if args.keep < 0:
         raise UserError(f"sessions prune --keep {args.keep}: give how many of the newest to keep (0 or more)")
-    gone = recorded()[args.keep:]
+    gone = paths.recorded_sessions()[args.keep:]
     freed = 0
     for path in gone:
         freed += path.stat().st_size

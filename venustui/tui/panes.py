@@ -271,6 +271,7 @@ class StatusLine(Static):
         super().__init__(**kwargs)
         self.control = control
         self._shown = ""
+        self._findings = None  # the Findings pane, whose top finding names the next useful key
 
     def on_mount(self) -> None:
         self.set_interval(0.25, self.tick)
@@ -298,7 +299,9 @@ class StatusLine(Static):
                 if notice.kind == "exited" and "restart_in" in notice.detail or notice.kind == "error"]
         message = "".join(down) + message
         hint = ""
-        top = getattr(self.app.query_one("#findings"), "top", None) if self.is_mounted else None
+        if self._findings is None and self.is_mounted:  # looked up once, not on every tick
+            self._findings = self.app.query_one("#findings")
+        top = getattr(self._findings, "top", None)
         if top is not None and not control.messages:
             hint = " · " + NEXT_KEY.get(top.rule, "1: the findings, j: their evidence")
         line = visible(f"flags: {control.flags.describe()} · {record}{busy}{message}{hint}")
