@@ -28,6 +28,28 @@ def lab_fixture() -> Path:
     return LAB
 
 
+@pytest.fixture(scope="session")
+def lab_pairs():
+    """The lab's test root with the two pairs CI runs: trixie's (25.0x1.1) and the newest sid serves
+    (26.2x1.3 when this was written). Kept between runs: an installed pair is not installed again."""
+    if not Path("/etc/debian_version").exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("the lab needs Debian; CI runs on Debian")
+        pytest.skip("not Debian")
+    from venustui.lab import Lab, default_root
+    from venustui.lab_install import DEFAULT_PAIR, Pair
+
+    root = default_root().parent / "lab-test"
+    newest = Lab(root=root).newest_pair()
+    Lab(root=root).install([Pair(*DEFAULT_PAIR), newest], progress=lambda line: None)
+    return root, {"trixie": Pair(*DEFAULT_PAIR), "newest": newest}
+
+
+@pytest.fixture(scope="session")
+def lab_root(lab_pairs):
+    return lab_pairs[0]
+
+
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.02):
     """Wait for a condition with a generous timeout; never asserts how long it took."""
     deadline = time.monotonic() + timeout

@@ -32,10 +32,9 @@ class Control:
         self.messages: deque[str] = deque(maxlen=50)
         self.jobs = JobRunner(self.messages.append)
         self.replayer: ReplayController | None = None  # only in a replay
-        env = lab.guest_env() if lab is not None else base_env
-        files = lab.manifest["virtio_icd"] if lab is not None else driver_files
-        self.runner = Runner(session.hub, deadline=deadline, base_env=env, driver_files=files,
-                             health=lab.health if lab is not None else None)
+        self._driver_facts: list[dict] | None = None  # the lab's driver does not change under a session
+        options = lab.runner_options() if lab is not None else {"base_env": base_env, "driver_files": driver_files}
+        self.runner = Runner(session.hub, deadline=deadline, **options)
 
     # what the screen reads ----------------------------------------------------------
     @property
@@ -63,7 +62,8 @@ class Control:
         self.follower.start()
         if self.lab is not None:
             seconds = self.lab.start(self.session.hub)
-            self.messages.append(f"lab '{self.lab.name}' up in {seconds:.2f} s")
+            self.session.act("lab", **self.lab.identity())
+            self.messages.append(f"lab '{self.lab.name}' up in {seconds:.2f} s on {self.lab.pair.id}")
 
     def fold(self, events) -> None:
         self.follower.fold(events)
@@ -173,7 +173,29 @@ class Control:
 
     def driver_facts(self) -> list[dict]:
         """ELF facts of the Venus driver and render server in use (the lab's), for the driver pane."""
-        return lab_driver_facts(self.lab)
+        if self._driver_facts is None:
+            self._driver_facts = lab_driver_facts(self.lab)
+        return self._driver_facts
+
+    def missing_flag(self, variable: str, name: str) -> str:
+        """Why the loaded driver would ignore this name ("" when it knows it, or its table cannot be read)."""
+        from venustui.flags import check_names
+        from venustui.parse.venus_flags import parse_version
+
+        tables = [entry for entry in self.driver_facts() if variable in entry.get("flags", {})]
+        if not tables:
+            return ""
+        entry = tables[0]
+        if name in {f["name"] for f in entry["flags"][variable]}:
+            return ""
+        mesa = entry.get("mesa_version", "")
+        # The catalogue says why, by version ("gone in Mesa 26.2: fences are guest-side renderer syncs there").
+        problem = check_names(variable, [name], parse_version(mesa) if mesa else None)[0].problem
+        why = (f"{name} does not exist in this Mesa ({mesa or 'version unknown'}): the driver's own {variable} "
+               f"table lacks it, and Mesa ignores unknown names silently" + (f"; {problem}" if problem else ""))
+        if name == "no_fence_feedback":
+            why += ". The fence phase needs no toggle here: r runs it with the defaults"
+        return why
 
     def known_flags(self) -> dict[str, list[str]]:
         """The flag names a picker offers: the loaded driver's own where it can be read, else the catalogue."""

@@ -1,9 +1,10 @@
 """What the evidence says: rules over the model that produce findings.
 
-A finding is a severity, a one-line claim, the evidence (sequence numbers of lines a
-reader can open, with their text), and the next thing to try. Rules reason from what
-the logs and runs show, and say "inferred" where they connect dots the logs do not
-connect themselves. Facts behind the rules: VENUS_FACTS.md and VENUS_LAB.md.
+A finding is a severity, a one-line claim, the evidence (sequence numbers of lines a reader can
+open, with their text), and the next thing to try. Rules reason from what the logs and runs show,
+and say "inferred" where they connect dots the logs do not. Facts: VENUS_FACTS.md, VENUS_LAB.md.
+Over 500 lines on purpose: the rules are one set sharing their evidence helpers and ranking; split
+across modules they would import each other.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from venustui import decoders, knowledge
 from venustui import handles as H
 from venustui.model import Model
+from venustui.model.views import lab_setup
 from venustui.numbers import size_text
 from venustui.parse.text import raw_text
 
@@ -65,11 +67,10 @@ Rule = Callable[[Model], list[Finding]]
 RULES: list[Rule] = []
 CONFIDENCE_ORDER = {"confirmed": 0, "likely": 1, "possible": 2}
 # How sure each rule's finding is (the knowledge base's signatures say it in their data).
-RULE_CONFIDENCE = {"feedback-ab": "confirmed", "feedback-broken": "confirmed", "ring-shmem": "confirmed",
-                   "wire-format": "confirmed", "no-venus-capset": "confirmed", "layer-missing": "confirmed",
-                   "flag-ignored": "confirmed", "guest-aborted": "confirmed",
-                   "validation-wrapped": "confirmed", "venus-lines-hidden": "confirmed",
-                   "fence-not-signaled": "possible", "stuck-fence-alive": "possible", "stuck-wait": "possible"}
+RULE_CONFIDENCE = {**dict.fromkeys(("feedback-ab", "feedback-broken", "ring-shmem", "wire-format", "no-venus-capset",
+                                     "layer-missing", "flag-ignored", "guest-aborted", "validation-wrapped",
+                                     "venus-lines-hidden"), "confirmed"),
+                   **dict.fromkeys(("fence-not-signaled", "stuck-fence-alive", "stuck-wait"), "possible")}
 
 
 def rule(fn: Rule) -> Rule:
@@ -78,24 +79,27 @@ def rule(fn: Rule) -> Rule:
 
 
 def diagnose(model: Model, versions: dict[str, str] | None = None) -> list[Finding]:
-    """Every finding, the best-supported first (see rank): the rules' and the knowledge base's."""
+    """Every finding, the best-supported first (see rank): the rules' and the knowledge base's. A session
+    on the lab says which pair ran (its "lab" action) in every finding, and its versions gate signatures."""
+    setup = lab_setup(model)
+    if setup and versions is None:
+        versions = {k: setup["versions"][k] for k in ("mesa", "virglrenderer") if k in setup.get("versions", {})}
     findings = [finding for fn in RULES for finding in fn(model)]
     for finding in findings:
         finding.confidence = RULE_CONFIDENCE.get(finding.rule, finding.confidence)
         finding.evidence = [e if e.line is not None else replace(e, line=model.numbering.number(e.source, e.seq))
                             for e in finding.evidence]
     signatures = knowledge.load()
-    for signature in signatures:
-        if not signature.symptom:
-            hit = knowledge.evaluate(signature, model, versions)
-            if hit is not None:
-                findings.append(_from_hit(hit, model))
-    found = {finding.rule for finding in findings}
-    for signature in signatures:
-        if signature.symptom and not any(cause in found for cause, _ in signature.candidates):
-            hit = knowledge.evaluate(signature, model, versions)
-            if hit is not None:
-                findings.append(_from_hit(hit, model))
+    # Causes first; a symptom's signature only where none of its known causes was found.
+    for symptoms in (False, True):
+        found = {finding.rule for finding in findings}
+        for signature in (s for s in signatures if s.symptom == symptoms):
+            if not (symptoms and any(cause in found for cause, _ in signature.candidates)):
+                hit = knowledge.evaluate(signature, model, versions)
+                findings += [_from_hit(hit, model)] if hit is not None else []
+    if setup:
+        for finding in findings:
+            finding.details.setdefault("ran on", f"the lab ({setup.get('vmm', 'vtest')}), pair {setup.get('describe')}")
     return rank(findings)
 
 
@@ -238,6 +242,12 @@ def feedback_ab(model: Model) -> list[Finding]:
     return out
 
 
+def _fence_feedback_gone(model: Model) -> str:
+    """The guest's Mesa when it is 26.2 or newer (no fence feedback, so no_fence_feedback is no fix), else ""."""
+    mesa = lab_setup(model).get("versions", {}).get("mesa", "")
+    return mesa if mesa and tuple(int(x) for x in mesa.split(".")[:2]) >= (26, 2) else ""
+
+
 @rule
 def cannot_map_host_visible(model: Model) -> list[Finding]:
     exports = _export_failures(model)
@@ -256,13 +266,16 @@ def cannot_map_host_visible(model: Model) -> list[Finding]:
     if len(hung_maps) > 1:
         every = f" in every flag set tried ({len(hung_maps)} runs)"
     inferred = "" if hung_maps else " (inferred from the logs: the run stopped after allocating)"
+    gone = _fence_feedback_gone(model)
+    slots = (f"event, semaphore and query feedback slots are such memory (Mesa {gone} has no fence feedback)"
+             if gone else "fence feedback slots are such memory, which is why feedback cannot work here")
     return [Finding(
         "cannot-map", CRITICAL,
-        f"the guest cannot map host-visible memory: vkMapMemory never returns{every}{inferred}; fence feedback "
-        "slots are such memory, which is why feedback cannot work here",
+        f"the guest cannot map host-visible memory: vkMapMemory never returns{every}{inferred}; {slots}",
         evidence,
         "Host-visible memory reaches the guest as an exported blob: give the host a way to export it "
-        "(dma-buf or udmabuf support in virglrenderer and the host driver), or keep no_fence_feedback")]
+        "(dma-buf or udmabuf support in virglrenderer and the host driver)"
+        + ("" if gone else ", or keep no_fence_feedback"))]
 
 
 @rule
@@ -295,7 +308,7 @@ def blob_export_failed(model: Model) -> list[Finding]:
         [Evidence(n.seq, n.source, n.text) for n in exports[:3]],
         "EINVAL from export_blob means this host has no way to share the memory (no dma-buf/udmabuf export "
         "for the driver): run the host with udmabuf (VKR_DEBUG=udmabuf where supported) or avoid mapped "
-        "memory paths (VN_PERF=no_fence_feedback for fences)")]
+        "memory paths" + ("" if _fence_feedback_gone(model) else " (VN_PERF=no_fence_feedback for fences)"))]
 
 
 @rule
@@ -486,7 +499,10 @@ def flags_without_effect(model: Model) -> list[Finding]:
                     [Evidence(runs[0].start_seq, runs[0].source, f"run {runs[0].id} vn_env perf = 0x{masks[0]:x}")],
                     "Check the driver's own flag names (venustui inspect --icd virtio) and its Mesa version"))
         debug = target.env.get("set", {}).get("VN_DEBUG")
-        if debug and runs and all(r.perf_mask is None for r in runs) and any(r.steps for r in runs):
+        # It reached the driver (probe steps, or a run in its output) yet no vn_env line came back.
+        reached = any(r.steps for r in runs) or any(s.get("step") == "instance" and s.get("result") == "VK_SUCCESS"
+                                                    for s in target.steps)
+        if debug and reached and all(r.perf_mask is None for r in runs):
             out.append(Finding(
                 "venus-lines-hidden", WARNING,
                 f"run #{target.id} set VN_DEBUG={debug} but its output has no Venus debug lines: Mesa's log "

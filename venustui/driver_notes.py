@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from venustui import elf, loader
-from venustui.lab import COMPAT_LIB, Lab
+from venustui.lab import Lab
 from venustui.parse.venus_flags import CATALOGUE
 
 
@@ -22,6 +22,7 @@ class Driver:
     label: str
     library: str
     manifest: loader.Manifest | None = None
+    glibc: str = ""  # the glibc it runs with, when not the system's (a lab pair's own)
 
 
 def _lab_manifest() -> dict:
@@ -32,14 +33,18 @@ def _lab_manifest() -> dict:
 def icd_drivers(name: str) -> list[Driver]:
     """The ICD manifests named NAME as the loader finds them, the lab's among them when installed."""
     lab_manifest = _lab_manifest()
-    extra = [(Path(lab_manifest[k]), "the lab") for k in ("virtio_icd", "host_icd") if lab_manifest.get(k)]
-    return [Driver(f"{m.path} ({m.origin})", m.library, m) for m in loader.pick(loader.discover(extra=extra), name)]
+    origin = f"the lab, pair {lab_manifest.get('pair', '?')}"
+    extra = [(Path(lab_manifest[k]), origin) for k in ("virtio_icd", "host_icd") if lab_manifest.get(k)]
+    return [Driver(f"{m.path} ({m.origin})", m.library, m, lab_manifest.get("glibc", "") if m.origin == origin else "")
+            for m in loader.pick(loader.discover(extra=extra), name)]
 
 
 def render_server_driver() -> Driver:
     """The render server virglrenderer would fork, and why that one."""
-    path, why = loader.render_server(lab_manifest=_lab_manifest())
-    return Driver(f"render server ({why})", path)
+    lab_manifest = _lab_manifest()
+    path, why = loader.render_server(lab_manifest=lab_manifest)
+    glibc = lab_manifest.get("glibc", "") if why == "the lab" else ""
+    return Driver(f"render server ({why}{', pair ' + lab_manifest['pair'] if glibc else ''})", path, glibc=glibc)
 
 
 def describe(drivers: list[Driver], system_glibc: str | None = None) -> list[dict]:
@@ -56,26 +61,28 @@ def describe(drivers: list[Driver], system_glibc: str | None = None) -> list[dic
         facts = elf.inspect(driver.library)
         entry.update(facts.as_dict())
         entry["seconds"] = round(time.perf_counter() - start, 4)
-        entry["notes"] = driver_notes(facts, system_glibc) + (driver.manifest.notes if driver.manifest else [])
+        glibc = driver.glibc or system_glibc
+        entry["notes"] = driver_notes(facts, glibc, own=bool(driver.glibc)) + (driver.manifest.notes if driver.manifest else [])
         results.append(entry)
     return results
 
 
-def driver_notes(facts: elf.ElfFacts, system_glibc: str) -> list[str]:
-    """What the facts mean here: glibc needs this system can't meet, flag names, missing symbols."""
+def driver_notes(facts: elf.ElfFacts, glibc: str, *, own: bool = False) -> list[str]:
+    """What the facts mean here: glibc needs the glibc it runs with can't meet (the system's, or with
+    ``own`` a lab pair's), flag names, missing symbols."""
     notes = []
-    have = tuple(int(x) for x in system_glibc.split(".")[:2] if x.isdigit())
+    have = tuple(int(x) for x in glibc.split(".")[:2] if x.isdigit())
+    whose = f"its lab pair's own glibc {glibc}" if own else f"this system's glibc {glibc}"
+    if own:
+        notes.append(f"runs with {whose}, through that prefix's dynamic loader (venustui lab status shows how)")
     for need in facts.glibc_needs:
         version = need.split()[0]
         numbers = tuple(int(x) for x in version.removeprefix("GLIBC_").split(".")[:2] if x.isdigit())
         if have and numbers > have:
             if need.endswith("(weak)"):
-                notes.append(f"needs {version}, newer than this system's glibc {system_glibc}, marked weak"
-                             + (f" with {COMPAT_LIB} supplying its C23 functions (the lab's compatibility measures)"
-                                if COMPAT_LIB in facts.needed else ""))
+                notes.append(f"needs {version}, newer than {whose}, marked weak")
             else:
-                notes.append(f"needs {version} but this system has glibc {system_glibc}: the dynamic loader "
-                             "will refuse to load it")
+                notes.append(f"needs {version} but {whose} is older: the dynamic loader will refuse to load it")
     if "VN_PERF" in facts.flags:
         known = {name for name, _ in facts.flags["VN_PERF"]}
         catalogue = {f.name for f in CATALOGUE if f.variable == "VN_PERF"}

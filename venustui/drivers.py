@@ -20,11 +20,15 @@ def lab_venus_driver(lab) -> str:
     return read_manifest(Path(lab.manifest["virtio_icd"]), "the lab").library
 
 
-def flag_names(library: str, variable: str) -> list[str]:
-    """The names of a flag variable (VN_PERF...) in a driver's own option table; [] if it cannot be read."""
+def flag_table(library: str, variable: str) -> dict[str, int]:
+    """Name → bit value of a flag variable (VN_PERF...) in a driver's own option table; {} if it cannot be read."""
     from venustui.elf import inspect
 
-    return [name for name, _ in inspect(library).flags.get(variable, [])]
+    return dict(inspect(library).flags.get(variable, []))
+
+
+def flag_names(library: str, variable: str) -> list[str]:
+    return list(flag_table(library, variable))
 
 
 def lab_driver_facts(lab) -> list[dict]:

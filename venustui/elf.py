@@ -1,8 +1,6 @@
-"""ELF facts and edits with pyelftools: what a binary needs from glibc, and marking a version need weak.
-
-Trixie's virglrenderer asks glibc for GLIBC_2.38 only for five C23 symbols; on glibc 2.36 the lab
-supplies those itself and marks the GLIBC_2.38 need weak, so the dynamic loader warns instead of
-refusing (VENUS_LAB.md).
+"""ELF facts with pyelftools: what a binary needs from glibc, its Mesa version, build-id, and the
+option tables (VN_PERF, VN_DEBUG, VKR_DEBUG names and bits) read from the binary itself, whether
+its pointers are RELA or packed RELR relocations; and symbolization of backtraces.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
+from elftools.elf.relocation import RelrRelocationSection
 
 from venustui.errors import UserError
 
@@ -33,62 +32,6 @@ def _open(path: Path):
         raise UserError(f"{path}: not an ELF file ({exc})") from None
 
 
-def version_needs(path: str | os.PathLike[str]) -> dict[str, list[tuple[str, int]]]:
-    """Library → [(version name, flags)] from .gnu.version_r."""
-    handle, elf = _open(Path(path))
-    with handle:
-        section = elf.get_section_by_name(".gnu.version_r")
-        if section is None:
-            return {}
-        return {verneed.name: [(aux.name, aux["vna_flags"]) for aux in auxes]
-                for verneed, auxes in section.iter_versions()}
-
-
-def symbols_with_version(path: str | os.PathLike[str], version: str) -> list[str]:
-    """Undefined dynamic symbols bound to a version (e.g. the C23 ones bound to GLIBC_2.38)."""
-    handle, elf = _open(Path(path))
-    with handle:
-        dynsym = elf.get_section_by_name(".dynsym")
-        versym = elf.get_section_by_name(".gnu.version")
-        verneed = elf.get_section_by_name(".gnu.version_r")
-        if dynsym is None or versym is None or verneed is None:
-            return []
-        index_names = {aux["vna_other"]: aux.name for _, auxes in verneed.iter_versions() for aux in auxes}
-        out = []
-        for number, symbol in enumerate(dynsym.iter_symbols()):
-            ndx = versym.get_symbol(number)["ndx"]
-            if isinstance(ndx, int) and index_names.get(ndx & 0x7FFF) == version and symbol["st_shndx"] == "SHN_UNDEF":
-                out.append(symbol.name)
-        return out
-
-
-def mark_version_weak(path: str | os.PathLike[str], prefix: str) -> int:
-    """Set VER_FLG_WEAK on every version need whose name starts with prefix; returns how many changed."""
-    path = Path(path)
-    handle, elf = _open(path)
-    patches = []
-    with handle:
-        section = elf.get_section_by_name(".gnu.version_r")
-        if section is None:
-            return 0
-        base = section["sh_offset"]
-        little = elf.little_endian
-        offset = 0
-        for verneed, auxes in section.iter_versions():
-            aux_offset = offset + verneed["vn_aux"]
-            for aux in auxes:
-                if aux.name.startswith(prefix) and not aux["vna_flags"] & VER_FLG_WEAK:
-                    # Elf_Vernaux: vna_hash (4 bytes), then vna_flags (2 bytes).
-                    patches.append((base + aux_offset + 4, aux["vna_flags"] | VER_FLG_WEAK))
-                aux_offset += aux["vna_next"]
-            offset += verneed["vn_next"]
-    with open(path, "r+b") as out:
-        for position, flags in patches:
-            out.seek(position)
-            out.write(struct.pack("<H" if little else ">H", flags))
-    return len(patches)
-
-
 # Inspection ------------------------------------------------------------------------------
 MACHO_MAGICS = {b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe"}
 RELATIVE_TYPES = {8, 1027, 23}  # R_X86_64_RELATIVE, R_AARCH64_RELATIVE, R_386_RELATIVE
@@ -99,6 +42,7 @@ TABLE_ANCHORS = {
     "VKR_DEBUG": (b"validate",),
 }
 MESA_VERSION = re.compile(rb"Mesa (\d+\.\d+(?:\.\d+)?)")
+MESA_PACKAGE_VERSION = re.compile(rb"\x00([2-9]\d\.\d+\.\d+(?:-[-~+.\w]*)?)\x00")
 
 
 @dataclass
@@ -187,7 +131,7 @@ def _facts(path: Path, elf: ELFFile) -> ElfFacts:
                 if table:
                     facts.flags[variable] = table
         else:
-            facts.problems.append("no RELATIVE relocations: option tables not read (a static or RELR-only binary)")
+            facts.problems.append("no RELATIVE relocations: option tables not read (a static binary)")
     return facts
 
 
@@ -201,7 +145,9 @@ def _version_needs(elf: ELFFile) -> dict[str, list[tuple[str, int]]]:
 def _mesa_version(rodata: bytes) -> str:
     match = MESA_VERSION.search(rodata)
     if not match:
-        return ""
+        # Mesa 26.2 builds "Mesa <version>" in code; the package version is still a string of its own.
+        bare = MESA_PACKAGE_VERSION.search(rodata)
+        return bare.group(1).decode(errors="replace") if bare else ""
     base = match.group(1)
     # The full package version often sits elsewhere as its own string: "25.0.7-2~bpo12+1".
     full = re.search(rb"\x00(" + re.escape(base) + rb"[-~+.\w]*)\x00", rodata)
@@ -209,13 +155,21 @@ def _mesa_version(rodata: bytes) -> str:
 
 
 def _relative_relocs(elf: ELFFile) -> dict[int, int]:
+    """Address → the pointer the dynamic loader stores there: RELA's explicit addends, and RELR's
+    packed ones (``-z pack-relative-relocs``), whose addend is the word already in the file."""
     out: dict[int, int] = {}
+    width = elf.elfclass // 8
+    order = "little" if elf.little_endian else "big"
     for section in elf.iter_sections():
-        if section["sh_type"] != "SHT_RELA":
-            continue
-        for reloc in section.iter_relocations():
-            if reloc["r_info_type"] in RELATIVE_TYPES:
-                out[reloc["r_offset"]] = reloc["r_addend"]
+        if section["sh_type"] == "SHT_RELA":
+            for reloc in section.iter_relocations():
+                if reloc["r_info_type"] in RELATIVE_TYPES:
+                    out[reloc["r_offset"]] = reloc["r_addend"]
+        elif isinstance(section, RelrRelocationSection):
+            for reloc in section.iter_relocations():
+                word = _read(elf, reloc["r_offset"], width)
+                if word is not None:
+                    out[reloc["r_offset"]] = int.from_bytes(word, order)
     return out
 
 

@@ -16,6 +16,7 @@ from venustui.parse import venus_flags
 from venustui.parse.venus_flags import FEEDBACK_FLAGS, Version
 
 VKR_DEBUG_NAMES = ("validate", "udmabuf", "gbm", "all")
+LOG_LEVEL_FILTERS: Version = (26, 1)  # Mesa filters Venus's debug lines by MESA_LOG_LEVEL from here on
 MVK_SETTINGS = {
     "MVK_CONFIG_LOG_LEVEL": ("0", "1", "2", "3", "4"),  # none, error, +warn, +info (default), +debug
     "MVK_CONFIG_TRACE_VULKAN_CALLS": ("0", "1", "2", "3", "4", "5", "6"),
@@ -80,17 +81,29 @@ class EnvDelta:
         return {"set": dict(self.set), "removed": list(self.removed), "notes": list(self.notes)}
 
 
-def guest_env(flags: FlagSet, base: Mapping[str, str], *, driver_files: str | None = None) -> EnvDelta:
-    """The guest side's environment for these flags (and, optionally, the ICD manifest to use)."""
+def guest_env(flags: FlagSet, base: Mapping[str, str], *, driver_files: str | None = None,
+              mesa: Version | None = None) -> EnvDelta:
+    """The guest side's environment for these flags (and, optionally, the ICD manifest to use).
+
+    VN_DEBUG names add to those the base already has. A MESA_LOG_LEVEL the base sets is the user's
+    and kept; otherwise it is raised to debug whenever VN_DEBUG is set (``mesa``, the driver's version
+    when known, only changes what the note says)."""
     delta = EnvDelta()
     if flags.perf:
         delta.set["VN_PERF"] = flags.vn_perf
     elif "VN_PERF" in base:
         delta.removed.append("VN_PERF")
         delta.notes.append("removed VN_PERF inherited from the shell: the run asks for the defaults")
-    if flags.debug:
-        delta.set["VN_DEBUG"] = flags.vn_debug
+    debug = [n for n in base.get("VN_DEBUG", "").split(",") if n]
+    debug = list(dict.fromkeys(debug + list(flags.debug)))
+    if debug:  # recorded with the run even when inherited: findings read what the run had
+        delta.set["VN_DEBUG"] = ",".join(debug)
+    if debug and "MESA_LOG_LEVEL" not in base:
         delta.set["MESA_LOG_LEVEL"] = "debug"
+        needed = mesa is None or mesa >= LOG_LEVEL_FILTERS
+        delta.notes.append("MESA_LOG_LEVEL=debug: " + (
+            "Mesa 26.1 and newer print no MESA-VIRTIO line below it" if needed
+            else f"harmless on Mesa {mesa[0]}.{mesa[1]}, which prints Venus lines without it"))
     for key, value in flags.mvk:
         delta.set[key] = value
     loader_choice(delta, base, driver_files)
@@ -155,13 +168,16 @@ def check_names(variable: str, names: Iterable[str], version: Version | None,
     return out
 
 
-def took_effect(requested: Iterable[str], perf_mask: int | None, version: Version | None = None) -> dict[str, bool | None]:
-    """For each requested VN_PERF name: did the guest's ``perf = 0x…`` line show its bit? None if unknown."""
+def took_effect(requested: Iterable[str], perf_mask: int | None, version: Version | None = None,
+                values: Mapping[str, int] | None = None) -> dict[str, bool | None]:
+    """For each requested VN_PERF name: did the guest's ``perf = 0x…`` line show its bit? None if unknown.
+    ``values`` is the loaded driver's own table (name → flag value); else the catalogue's bits."""
     out: dict[str, bool | None] = {}
-    bits = {f.name: f.bit for f in venus_flags.CATALOGUE if f.variable == "VN_PERF" and f.bit is not None}
+    if values is None:
+        values = {f.name: 1 << f.bit for f in venus_flags.CATALOGUE if f.variable == "VN_PERF" and f.bit is not None}
     for name in requested:
-        bit = bits.get(name)
-        out[name] = None if perf_mask is None or bit is None else bool(perf_mask >> bit & 1)
+        value = values.get(name)
+        out[name] = None if perf_mask is None or value is None else bool(perf_mask & value)
     return out
 
 

@@ -2,19 +2,15 @@
 
 Guest: Mesa's Venus ICD in any Vulkan process, talking over a UNIX socket. Host:
 virglrenderer's ``virgl_test_server --venus`` forking its render server, which runs
-lavapipe. On Debian 13 the parts are Debian packages; on Debian 12 (or when asked)
-they are downloaded with a private apt configuration into a private prefix, and
-trixie's virglrenderer is made to load on glibc 2.36. The system's apt sources are
-never touched.
+lavapipe. The parts come as Mesa × virglrenderer pairs (``lab_install``), each in a private
+prefix whose programs run through the prefix's own dynamic loader; several pairs can be
+installed side by side and one is chosen per lab. The system's apt sources are never touched.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import platform
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,43 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from venustui import elf, paths
+from venustui import paths
 from venustui.errors import UserError
+from venustui.lab_install import DEFAULT_PAIR, EXTRA_PACKAGES, Pair, PairInstaller, Prefix, series_key
 from venustui.sources.stream import CommandSource, kill_group, process_alive
 
-ARCH = "x86_64-linux-gnu"
 SOCKET_MAX = 107  # sun_path holds 108 bytes with the terminating NUL
-# The versions that last worked; a newer mirror is used and recorded, with a warning.
-KNOWN_GOOD = {
-    "virgl-server": "1.1.0-2",
-    "libvirglrenderer1": "1.1.0-2",
-    "mesa-vulkan-drivers": "25.0.7-2~bpo12+1",
-    "libdrm2": "2.4.123-1~bpo12+1",
-    "libdrm-amdgpu1": "2.4.123-1~bpo12+1",
-    "libdrm-common": "2.4.123-1~bpo12+1",
-}
-C23_SYMBOLS = ("__isoc23_sscanf", "__isoc23_strtol", "__isoc23_strtoll", "__isoc23_strtoul", "__isoc23_strtoull")
-COMPAT_SOURCE = """\
-/* venustui lab: the C23 entry points glibc 2.38 added, for trixie's virglrenderer on glibc 2.36. */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-int __isoc23_sscanf(const char *s, const char *f, ...) {
-    va_list a; va_start(a, f); int r = vsscanf(s, f, a); va_end(a); return r;
-}
-long __isoc23_strtol(const char *s, char **e, int b) { return strtol(s, e, b); }
-long long __isoc23_strtoll(const char *s, char **e, int b) { return strtoll(s, e, b); }
-unsigned long __isoc23_strtoul(const char *s, char **e, int b) { return strtoul(s, e, b); }
-unsigned long long __isoc23_strtoull(const char *s, char **e, int b) { return strtoull(s, e, b); }
-"""
-COMPAT_LIB = "libvenustui-c23compat.so"
-
-
-def debian_version() -> int:
-    try:
-        return int(Path("/etc/debian_version").read_text().split(".")[0])
-    except (OSError, ValueError):
-        return 0
+# Bookworm's implicit layers (and any the user has) would load host libraries into a prefix's process.
+NO_IMPLICIT_LAYERS = "~implicit~"
 
 
 def default_root() -> Path:
@@ -84,162 +51,145 @@ class Check:
 
 
 class Lab:
-    def __init__(self, name: str = "default", root: Path | None = None, runtime: Path | None = None):
+    """One lab (a name, a runtime folder, a server) on one installed pair."""
+
+    def __init__(self, name: str = "default", root: Path | None = None, runtime: Path | None = None,
+                 pair: Pair | str | None = None):
         self.name = name
         self.root = root or default_root()
         self.runtime = runtime or default_runtime(name)
-        self.manifest_path = self.root / "lab.json"
+        self.catalog_path = self.root / "lab.json"
+        self._pair = Pair.parse(pair) if isinstance(pair, str) else pair
         self.server: subprocess.Popen | None = None
         self.source: CommandSource | None = None
 
-    # install ---------------------------------------------------------------------
+    # the installed pairs ---------------------------------------------------------------
+    @property
+    def catalog(self) -> dict:
+        """lab.json: every installed pair's record (versions, .debs and checksums, paths)."""
+        try:
+            data = json.loads(self.catalog_path.read_text())
+        except (OSError, ValueError):
+            return {"pairs": {}}
+        return data if isinstance(data.get("pairs"), dict) else {"pairs": {}}  # a pre-pairs lab.json: none
+
+    def pairs(self) -> list[Pair]:
+        return sorted(Pair.parse(key) for key in self.catalog["pairs"])
+
+    @property
+    def pair(self) -> Pair:
+        """The pair asked for; else the lab that runs under this name; else trixie's; else the first recorded."""
+        if self._pair is not None:
+            return self._pair
+        running = self._running_pair()
+        if running is not None:
+            return running
+        recorded = self.pairs()  # an incomplete default is reported as such, never swapped for another pair
+        default = Pair(*DEFAULT_PAIR)
+        return default if default in recorded or not recorded else recorded[0]
+
     @property
     def manifest(self) -> dict:
-        try:
-            return json.loads(self.manifest_path.read_text())
-        except (OSError, ValueError):
-            return {}
+        """The chosen pair's record ({} when it is not installed)."""
+        return self.catalog["pairs"].get(self.pair.id, {})
+
+    @property
+    def prefix(self) -> Prefix:
+        return Prefix(self._require())
 
     def versions(self) -> dict[str, str]:
-        """The upstream versions of the lab's virglrenderer and Mesa (from the packages it installed)."""
-        packages = self.manifest.get("packages", {})
-        out = {}
-        for component, package in (("virglrenderer", "libvirglrenderer1"), ("mesa", "mesa-vulkan-drivers")):
-            version = packages.get(package, {}).get("version", "")
-            if version:
-                out[component] = version.split("-")[0].split("+")[0].split("~")[0]
+        """Upstream versions of the pair: guest Mesa, host virglrenderer (and its render server), host driver."""
+        record = self.manifest
+        out = dict(record.get("versions", {}))
+        if out.get("mesa"):
+            out["host driver"] = f"lavapipe (Mesa {out['mesa']})"
+        if record.get("glibc"):
+            out["glibc"] = record["glibc"]
         return out
 
+    def identity(self) -> dict:
+        """What a session records about the lab it ran on (a "lab" action): findings and reports name it."""
+        return {"pair": self.pair.id, "vmm": "vtest", "versions": self.versions(), "describe": self.describe()}
+
+    def describe(self) -> str:
+        v = self.versions()
+        return (f"{self.pair.id}: Mesa {v.get('mesa', '?')} (guest Venus and host lavapipe), "
+                f"virglrenderer {v.get('virglrenderer', '?')}, glibc {v.get('glibc', '?')} (the prefix's own)")
+
+    @staticmethod
+    def _complete(record: dict) -> bool:
+        keys = ("loader", "server", "render_server", "render_server_exec", "virtio_icd", "host_icd")
+        return (bool(record) and record.get("extra_packages") == list(EXTRA_PACKAGES)
+                and all(record.get(k) and Path(record[k]).exists() for k in keys))
+
     def installed(self) -> bool:
-        m = self.manifest
-        return bool(m) and all(Path(m[k]).exists() for k in ("server", "render_server", "virtio_icd", "host_icd"))
+        return self._complete(self.manifest)
 
-    def install(self, *, private: bool | None = None, force: bool = False, progress: Callable[[str], None] = print) -> dict:
-        if self.installed() and not force:
-            progress(f"lab already installed in {self.root} ({self.manifest.get('mode')}); --force reinstalls")
-            return self.manifest
-        version = debian_version()
-        if version == 0:
-            raise UserError("the lab installs on Debian 12 or 13 only (no /etc/debian_version here)")
-        private = version < 13 if private is None else private
+    def install(self, pairs: list[Pair] | None = None, *, all_served: bool = False, force: bool = False,
+                progress: Callable[[str], None] = print) -> list[dict]:
+        """Install pairs (default: trixie's), each from its cached .debs when they are all there."""
         self.root.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
-        manifest = self._install_private(version, progress) if private else self._install_system(progress)
-        manifest["installed_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        manifest["seconds"] = round(time.monotonic() - started, 1)
-        self.manifest_path.write_text(json.dumps(manifest, indent=1))
-        progress(f"lab installed in {manifest['seconds']} s ({manifest['mode']}): {self.root}")
-        return manifest
+        installer = PairInstaller(self.root, progress)
+        catalog = self.catalog
+        wanted = list(pairs or [])
+        served = None
+        if all_served:
+            installer.update()
+            served = installer.served()
+            wanted = sorted({Pair(m, v) for m in served["mesa"] for v in served["virglrenderer"]} | set(wanted))
+        wanted = wanted or [self._pair or Pair(*DEFAULT_PAIR)]
+        records = []
+        for pair in wanted:
+            record = catalog["pairs"].get(pair.id)
+            if record and self._complete(record) and not force:
+                progress(f"{pair} already installed ({record['versions']['mesa']} × "
+                         f"{record['versions']['virglrenderer']}); --force reinstalls")
+                records.append(record)
+                continue
+            if served is None and not (record and installer._cached(record)):
+                installer.update()
+                served = installer.served()
+            record = installer.install(pair, record, served)
+            catalog["pairs"][pair.id] = record
+            self.catalog_path.write_text(json.dumps(catalog, indent=1))
+            progress(f"{pair} installed in {record['seconds']} s: {record['prefix']}")
+            records.append(record)
+        return records
 
-    def _apt_install(self, packages: list[str], progress) -> None:
-        missing = [p for p in packages if _dpkg_status(p) != "install ok installed"]
-        if not missing:
-            return
-        progress(f"apt-get install {' '.join(missing)}")
-        if os.geteuid() != 0:
-            raise UserError(f"the lab needs these Debian packages: {' '.join(missing)} (run: sudo apt-get install "
-                            f"{' '.join(missing)}, then venustui lab install again)")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        _run(["apt-get", "update", "-qq"], env=env)
-        _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
+    def newest_pair(self) -> Pair:
+        """The newest Mesa and virglrenderer series the mirror serves (offline: the newest installed)."""
+        installer = PairInstaller(self.root, lambda line: None)
+        try:
+            installer.update()
+            served = installer.served()
+        except UserError:
+            if not self.pairs():
+                raise
+            return max(self.pairs(), key=lambda p: (series_key(p.mesa), series_key(p.virglrenderer)))
+        return Pair(max(served["mesa"], key=series_key), max(served["virglrenderer"], key=series_key))
 
-    def _install_system(self, progress) -> dict:
-        self._apt_install(["virgl-server", "mesa-vulkan-drivers", "libvulkan1", "vulkan-validationlayers"], progress)
-        icd_dir = self.root / "icd"
-        icd_dir.mkdir(parents=True, exist_ok=True)
-        lib = Path("/usr/lib") / ARCH
-        return {
-            "mode": "system", "debian": debian_version(),
-            "packages": {p: {"version": _dpkg_version(p), "source": "system"} for p in
-                         ("virgl-server", "libvirglrenderer1", "mesa-vulkan-drivers")},
-            "server": shutil.which("virgl_test_server") or "/usr/bin/virgl_test_server",
-            "render_server": "/usr/libexec/virgl_render_server",
-            "lib_dir": "",
-            "virtio_icd": str(_absolute_icd(Path("/usr/share/vulkan/icd.d/virtio_icd.json"), lib, icd_dir / "virtio.json")),
-            "host_icd": str(_absolute_icd(_first(Path("/usr/share/vulkan/icd.d"), "lvp_icd"), lib, icd_dir / "lvp.json")),
-            "compat": False,
-        }
+    def remove(self, pairs: list[Pair]) -> list[str]:
+        """Delete pairs' prefixes (their .debs stay cached). What was freed, one line per pair."""
+        catalog = self.catalog
+        lines = []
+        for pair in pairs:
+            if pair.id not in catalog["pairs"]:
+                raise UserError(f"lab pair {pair.id} is not installed (installed: "
+                                f"{', '.join(p.id for p in self.pairs()) or 'none'})")
+            if self._running_pair() == pair and self.running_pid() is not None:
+                raise UserError(f"lab '{self.name}' runs on {pair.id} (venustui lab down first)")
+            freed = PairInstaller(self.root).remove(pair.id)
+            del catalog["pairs"][pair.id]
+            self.catalog_path.write_text(json.dumps(catalog, indent=1))
+            lines.append(f"{pair.id}: removed, {freed / 1e6:.0f} MB freed (its .debs stay cached in {self.root / 'debs'})")
+        return lines
 
-    def _install_private(self, version: int, progress) -> dict:
-        llvm = "libllvm15" if version == 12 else "libllvm19"
-        self._apt_install(["libvulkan1", "libepoxy0", "libva2", "libva-drm2", "libgbm1", "patchelf", "gcc",
-                           "libc6-dev", "vulkan-validationlayers", llvm, "libwayland-client0", "libx11-xcb1",
-                           "libxcb-dri3-0", "libxcb-present0", "libxcb-randr0", "libxcb-shm0", "libxcb-sync1",
-                           "libxcb-xfixes0", "libxshmfence1", "libelf1", "libzstd1"], progress)
-        apt = self.root / "apt"
-        for sub in ("etc", "lists/partial", "cache/archives/partial"):
-            (apt / sub).mkdir(parents=True, exist_ok=True)
-        key = "/usr/share/keyrings/debian-archive-keyring.gpg"
-        suites = ["trixie"] + (["bookworm-backports"] if version == 12 else [])
-        (apt / "etc" / "sources.list").write_text("".join(
-            f"deb [signed-by={key}] http://deb.debian.org/debian {suite} main\n" for suite in suites))
-        options = [f"-o=Dir::Etc::SourceList={apt}/etc/sources.list", "-o=Dir::Etc::SourceParts=/dev/null",
-                   f"-o=Dir::State::Lists={apt}/lists", f"-o=Dir::Cache={apt}/cache", "-o=Debug::NoLocking=1",
-                   "-o=APT::Sandbox::User=root"]
-        progress(f"private apt: {', '.join(suites)} (the system's sources are not touched)")
-        _run(["apt-get", *options, "update", "-qq"])
-        wanted = {"virgl-server": "trixie", "libvirglrenderer1": "trixie"}
-        if version == 12:
-            wanted.update({"mesa-vulkan-drivers": "bookworm-backports", "libdrm2": "bookworm-backports",
-                           "libdrm-amdgpu1": "bookworm-backports", "libdrm-common": "bookworm-backports"})
-        else:
-            wanted["mesa-vulkan-drivers"] = "trixie"
-        debs = self.root / "debs"
-        if debs.exists():
-            shutil.rmtree(debs)
-        debs.mkdir()
-        packages = {}
-        for name, suite in wanted.items():
-            candidate = _candidate(options, name, suite)
-            if KNOWN_GOOD.get(name) and candidate != KNOWN_GOOD[name] and version == 12:
-                progress(f"warning: {name} is {candidate} on the mirror; the last version known to work is "
-                         f"{KNOWN_GOOD[name]}")
-            progress(f"download {name} {candidate} ({suite})")
-            _run(["apt-get", *options, "download", f"{name}={candidate}"], cwd=debs)
-            deb = next(debs.glob(f"{name}_*.deb"))
-            packages[name] = {"version": candidate, "suite": suite, "file": deb.name,
-                              "sha256": hashlib.sha256(deb.read_bytes()).hexdigest()}
-        prefix = self.root / "prefix"
-        if prefix.exists():
-            shutil.rmtree(prefix)
-        for deb in sorted(debs.glob("*.deb")):
-            _run(["dpkg", "-x", str(deb), str(prefix)])
-        lib = prefix / "usr" / "lib" / ARCH
-        server = prefix / "usr" / "bin" / "virgl_test_server"
-        render_server = prefix / "usr" / "libexec" / "virgl_render_server"
-        compat = self._make_loadable(lib, [render_server, *sorted(lib.glob("libvirglrenderer.so.*.*"))], progress)
-        icd_dir = self.root / "icd"
-        icd_dir.mkdir(exist_ok=True)
-        icds = prefix / "usr" / "share" / "vulkan" / "icd.d"
-        return {
-            "mode": "private", "debian": version, "packages": packages,
-            "server": str(server), "render_server": str(render_server), "lib_dir": str(lib),
-            "virtio_icd": str(_absolute_icd(icds / "virtio_icd.json", lib, icd_dir / "virtio.json")),
-            "host_icd": str(_absolute_icd(_first(icds, "lvp_icd"), lib, icd_dir / "lvp.json")),
-            "compat": compat,
-        }
-
-    def _make_loadable(self, lib: Path, binaries: list[Path], progress) -> bool:
-        """On glibc < 2.38: supply the C23 symbols and make the GLIBC_2.38 need weak (VENUS_LAB.md)."""
-        glibc = tuple(int(x) for x in platform.libc_ver()[1].split(".")[:2] if x.isdigit())
-        needing = [b for b in binaries if elf.symbols_with_version(b, "GLIBC_2.38")]
-        if not needing or glibc >= (2, 38):
-            return False
-        progress(f"glibc {'.'.join(map(str, glibc))}: building {COMPAT_LIB} and marking GLIBC_2.38 weak in "
-                 f"{', '.join(b.name for b in needing)}")
-        source = lib / "venustui-c23compat.c"
-        source.write_text(COMPAT_SOURCE)
-        _run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(lib / COMPAT_LIB), str(source)])
-        for binary in needing:
-            extra = sorted(set(elf.symbols_with_version(binary, "GLIBC_2.38")) - set(C23_SYMBOLS))
-            if extra:
-                raise UserError(f"{binary} needs GLIBC_2.38 for {', '.join(extra)} too: the lab's compatibility "
-                                "library covers only the C23 functions; use Debian 13")
-            _run(["patchelf", "--add-needed", COMPAT_LIB, str(binary)])
-            for symbol in C23_SYMBOLS:
-                _run(["patchelf", "--clear-symbol-version", symbol, str(binary)])
-            elf.mark_version_weak(binary, "GLIBC_2.38")
-        return True
+    def _running_pair(self) -> Pair | None:
+        try:
+            text = (self.runtime / "pair").read_text().strip()
+        except OSError:
+            return None
+        return Pair.parse(text) if text and self.running_pid() is not None else None
 
     # running ---------------------------------------------------------------------
     @property
@@ -252,26 +202,37 @@ class Lab:
 
     def _require(self) -> dict:
         if not self.installed():
-            raise UserError(f"the lab is not installed in {self.root} (run: venustui lab install)")
+            flags = f" --mesa {self.pair.mesa} --virglrenderer {self.pair.virglrenderer}"
+            raise UserError(f"lab pair {self.pair.id} is not installed in {self.root} (run: venustui lab install"
+                            f"{flags if self.pair != Pair(*DEFAULT_PAIR) else ''})")
         return self.manifest
 
-    def _lib_env(self, env: dict) -> dict:
-        lib = self.manifest.get("lib_dir")
-        if lib:
-            env["LD_LIBRARY_PATH"] = lib + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+    def guest_env(self, base: dict | None = None, debug: tuple[str, ...] = ("vtest", "init", "result")) -> dict:
+        """What a guest process needs to reach this lab (the Venus ICD is chosen by the runner; the
+        process itself must start through ``guest_launcher``, the prefix's loader)."""
+        env = dict(os.environ if base is None else base)
+        env.update(VN_DEBUG=",".join(debug), VTEST_SOCKET_NAME=str(self.socket_path),
+                   VK_LOADER_LAYERS_DISABLE=NO_IMPLICIT_LAYERS)
+        env.pop("LD_LIBRARY_PATH", None)  # the prefix's loader takes --library-path; host libraries stay out
         return env
 
-    def guest_env(self, base: dict | None = None, debug: tuple[str, ...] = ("vtest", "init", "result")) -> dict:
-        """What a guest process needs to reach this lab (the Venus ICD is chosen by the runner)."""
-        env = dict(os.environ if base is None else base)
-        env.update(VN_DEBUG=",".join(debug), MESA_LOG_LEVEL="debug", VTEST_SOCKET_NAME=str(self.socket_path))
-        return self._lib_env(env)
+    def guest_launcher(self) -> list[str]:
+        """The argv prefix that runs a guest program with the pair's glibc, loader and ICD libraries."""
+        return self.prefix.launcher
+
+    def runner_options(self) -> dict:
+        """What a probe Runner needs to run guest programs against this lab."""
+        from venustui.parse.venus_flags import parse_version
+
+        mesa = self.versions().get("mesa")
+        return {"base_env": self.guest_env(), "driver_files": self.manifest["virtio_icd"], "health": self.health,
+                "launcher": self.guest_launcher(), "mesa": parse_version(mesa) if mesa else None}
 
     def server_command(self, *, host_icd: str | None = None, render_server: str | None = None,
                        vkr_debug: tuple[str, ...] = ()) -> tuple[list[str], dict]:
         m = self._require()
         server = m["server"]
-        render_server = render_server or m["render_server"]
+        render_server = render_server or m["render_server_exec"]
         for label, path in (("server", server), ("render server", render_server)):
             if not Path(path).is_file():
                 raise UserError(f"lab {label} {path} is missing (run: venustui lab install --force)")
@@ -279,13 +240,17 @@ class Lab:
             raise UserError(f"socket path {self.socket_path} is {len(str(self.socket_path))} bytes, over the "
                             f"{SOCKET_MAX} a UNIX socket allows (set XDG_RUNTIME_DIR to a shorter folder)")
         env = dict(os.environ)
-        env.pop("VK_ICD_FILENAMES", None)
-        env.update(VK_DRIVER_FILES=host_icd or m["host_icd"], RENDER_SERVER_EXEC_PATH=render_server)
+        for key in ("VK_ICD_FILENAMES", "LD_LIBRARY_PATH", "VK_LAYER_PATH"):
+            env.pop(key, None)
+        env.update(VK_DRIVER_FILES=host_icd or m["host_icd"], RENDER_SERVER_EXEC_PATH=render_server,
+                   VK_LOADER_LAYERS_DISABLE=NO_IMPLICIT_LAYERS, VK_ADD_LAYER_PATH=m["layer_path"],
+                   MESA_SHADER_CACHE_DIR=str(self.runtime / "shader-cache"))
         if vkr_debug:
             env["VKR_DEBUG"] = ",".join(vkr_debug)
         else:
             env.pop("VKR_DEBUG", None)
-        return [server, "--venus", "--no-virgl", f"--socket-path={self.socket_path}"], self._lib_env(env)
+        argv = [*self.prefix.launcher, server, "--venus", "--no-virgl", f"--socket-path={self.socket_path}"]
+        return argv, env
 
     def running_pid(self) -> int | None:
         try:
@@ -341,6 +306,7 @@ class Lab:
             out.close()
             err.close()
         self.pid_path.write_text(str(self.server.pid))
+        (self.runtime / "pair").write_text(self.pair.id)
         while time.monotonic() - started < timeout:
             if self.server.poll() is not None:
                 self.pid_path.unlink(missing_ok=True)
@@ -388,22 +354,32 @@ class Lab:
                     how = "was already gone"
         self.pid_path.unlink(missing_ok=True)
         self.socket_path.unlink(missing_ok=True)
+        (self.runtime / "pair").unlink(missing_ok=True)
         self.server = None
         self.source = None
         return how
 
     # doctor ----------------------------------------------------------------------
     def doctor(self) -> list[Check]:
+        """Each part of the chosen pair, loaded the way the lab runs it (through the prefix's loader)."""
         import ctypes.util
 
-        checks = [Check("loader", bool(ctypes.util.find_library("vulkan")), "libvulkan.so.1",
+        checks = [Check("loader", bool(ctypes.util.find_library("vulkan")), "libvulkan.so.1 (for the native probe)",
                         "apt-get install libvulkan1")]
+        installed = self.pairs()
+        if not installed:
+            checks.append(Check("install", False, f"no pair installed in {self.root}", "venustui lab install"))
+            return checks
         m = self.manifest
         if not m:
-            checks.append(Check("install", False, f"nothing installed in {self.root}", "venustui lab install"))
+            checks.append(Check("pair", False, f"{self.pair.id} is not installed (installed: "
+                                f"{', '.join(p.id for p in installed)})",
+                                f"venustui lab install --mesa {self.pair.mesa} --virglrenderer {self.pair.virglrenderer}"))
             return checks
-        checks.append(Check("install", True, f"{m.get('mode')} install, Debian {m.get('debian')}, "
-                            + ", ".join(f"{k} {v.get('version')}" for k, v in m.get("packages", {}).items())))
+        checks.append(Check("pair", True, self.describe()))
+        checks.append(Check("debs", PairInstaller(self.root)._cached(m),
+                            f"{len(m.get('debs', {}))} .debs cached with checksums in {self.root / 'debs'}",
+                            "venustui lab install --force (downloads them again)"))
         for key, label in (("virtio_icd", "Venus ICD"), ("host_icd", "host ICD (lavapipe)")):
             path = Path(m[key])
             ok = path.exists()
@@ -414,18 +390,16 @@ class Lab:
             checks.append(Check(label, ok, f"{path} → {library or 'missing'}", "venustui lab install --force"))
         for key, label in (("server", "server"), ("render_server", "render server")):
             path = Path(m[key])
-            ok = path.is_file()
-            detail = str(path)
+            ok = path.is_file() and Path(m["loader"]).is_file()
+            detail = f"{path} (through {Path(m['loader']).name} of glibc {m.get('glibc', '?')})"
             if ok:
-                env = self._lib_env(dict(os.environ))
-                probe = subprocess.run(["ldd", str(path)], capture_output=True, text=True, env=env)
+                probe = subprocess.run([*self.prefix.launcher, "--list", str(path)], capture_output=True, text=True)
                 missing = [line.split()[0] for line in probe.stdout.splitlines() if "=> not found" in line]
-                refused = [line for line in (probe.stdout + probe.stderr).splitlines()
-                           if "version `" in line and "weak version" not in line]
-                ok = not missing and not refused
-                if refused:
-                    detail += f" ({refused[0].split(': ', 2)[-1]})"
+                foreign = [line.split("=> ")[1].split()[0] for line in probe.stdout.splitlines()
+                           if "=> /" in line and not line.split("=> ")[1].startswith(m["prefix"])]
+                ok = probe.returncode == 0 and not missing and not foreign
                 detail += f" (missing: {', '.join(missing)})" if missing else ""
+                detail += f" (from the host: {', '.join(foreign)})" if foreign else ""
             checks.append(Check(label, ok, detail, "venustui lab install --force"))
         pid = self.running_pid()
         stale = self.socket_path.exists() and pid is None and not _socket_in_use(self.socket_path)
@@ -433,24 +407,10 @@ class Lab:
             checks.append(Check("socket", False, f"{self.socket_path} left by a crashed session",
                                 "venustui lab down (removes it)"))
         else:
-            checks.append(Check("socket", True, f"{self.socket_path}: " + (f"server pid {pid}" if pid else "not running")))
+            running = f"server pid {pid} on {self._running_pair().id}" if pid and self._running_pair() else (
+                f"server pid {pid}" if pid else "not running")
+            checks.append(Check("socket", True, f"{self.socket_path}: {running}"))
         return checks
-
-
-def _absolute_icd(source: Path, lib: Path, target: Path) -> Path:
-    """A copy of an ICD manifest whose library_path is absolute (the packages name bare file names)."""
-    data = json.loads(source.read_text())
-    name = Path(data["ICD"]["library_path"]).name
-    data["ICD"]["library_path"] = str(lib / name)
-    target.write_text(json.dumps(data, indent=1))
-    return target
-
-
-def _first(folder: Path, stem: str) -> Path:
-    found = sorted(folder.glob(f"{stem}*.json"))
-    if not found:
-        raise UserError(f"no {stem}*.json in {folder}: the Mesa package did not unpack as expected")
-    return found[0]
 
 
 def _socket_in_use(path: Path) -> bool:
@@ -462,30 +422,3 @@ def _socket_in_use(path: Path) -> bool:
         return False
     finally:
         probe.close()
-
-
-def _dpkg_status(package: str) -> str:
-    out = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
-    return out.stdout.strip()
-
-
-def _dpkg_version(package: str) -> str:
-    out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True)
-    return out.stdout.strip()
-
-
-def _candidate(options: list[str], name: str, suite: str) -> str:
-    out = subprocess.run(["apt-cache", *options, "madison", name], capture_output=True, text=True)
-    for line in out.stdout.splitlines():  # "name | version | http://… trixie/main amd64 Packages"
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) >= 3 and len(parts[2].split()) > 1 and parts[2].split()[1].split("/")[0] == suite:
-            return parts[1]
-    raise UserError(f"{name} is not in {suite} on the mirror (apt-cache madison {name} shows none)")
-
-
-def _run(argv: list[str], **kwargs) -> None:
-    out = subprocess.run(argv, capture_output=True, text=True, **kwargs)
-    if out.returncode != 0:
-        last = (out.stderr or out.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise UserError(f"{' '.join(argv[:3])} failed (status {out.returncode}): {last[0]}")
-

@@ -53,7 +53,7 @@ class Story:
 def tell_story(lab: Lab, cfg: Config, on: StoryCallbacks | None = None, *, deadline: float = 5.0,
                vkr_debug: tuple[str, ...] = (), record_to: str | None = None) -> Story:
     """Start the lab, triage the probe's fence phase, run the map phase with and without the fix, stop."""
-    from venustui.drivers import flag_names, lab_venus_driver
+    from venustui.drivers import flag_table, lab_venus_driver
     from venustui.journal import Recorder
 
     on = on or StoryCallbacks()
@@ -62,8 +62,8 @@ def tell_story(lab: Lab, cfg: Config, on: StoryCallbacks | None = None, *, deadl
     recorder = Recorder(record_to, config=cfg.raw) if record_to else None
     session = Session([], cfg, follow=False, recorder=recorder)
     on.ready(lab.start(session.hub, vkr_debug=vkr_debug))
-    runner = Runner(session.hub, deadline=deadline, base_env=lab.guest_env(),
-                    driver_files=lab.manifest["virtio_icd"], health=lab.health)
+    session.act("lab", **lab.identity())
+    runner = Runner(session.hub, deadline=deadline, **lab.runner_options())
 
     def pump() -> None:
         batch = session.pump(PUMP_SECONDS)
@@ -76,12 +76,13 @@ def tell_story(lab: Lab, cfg: Config, on: StoryCallbacks | None = None, *, deadl
         on.run(record)
 
     # Triage tries only the names this driver build knows; the catalogue is the fallback.
-    known = flag_names(lab_venus_driver(lab), "VN_PERF") or None
+    table = flag_table(lab_venus_driver(lab), "VN_PERF")
+    known = list(table) or None
     if known is None:
         on.note("the Venus driver's flag table could not be read; using the catalogue's names")
     try:
         on.triage_started(PROBE.name, STORY_PHASE)
-        result = triage(runner, PROBE, phase=STORY_PHASE, known=known, on_run=after_run)
+        result = triage(runner, PROBE, phase=STORY_PHASE, known=known, bits=table or None, on_run=after_run)
         flag_sets = [runs.flags for runs in result.runs[:1]]
         if result.smallest:
             flag_sets.append(next(r.flags for r in result.runs if r.outcome.passed))

@@ -23,10 +23,15 @@ class TriageResult:
     smallest: tuple[str, ...] | None = None
     ignored: list[FlagCheck] = field(default_factory=list)
     not_effective: list[str] = field(default_factory=list)
+    known: list[str] | None = None  # the VN_PERF names the loaded driver's own table holds, when read
 
     def finding(self) -> str:
         base = self.runs[0].outcome
         if base.passed:
+            if self.phase == "fence" and self.known is not None and "no_fence_feedback" not in self.known:
+                return (f"{self.phase} phase passes with the defaults: nothing to toggle. This driver has no "
+                        "no_fence_feedback (Mesa 26.2 removed fence feedback: fences are guest-side renderer "
+                        "syncs, with no feedback slot to turn off)")
             return f"{self.phase} phase passes with the defaults: nothing to triage"
         how = describe_failure(base)
         if self.smallest is None:
@@ -49,9 +54,10 @@ def describe_failure(outcome) -> str:
 
 
 def triage(runner: Runner, target: Target, *, phase: str | None = None, names: list[str] | None = None,
-           version: Version | None = None, known: list[str] | None = None, on_run=None) -> TriageResult:
+           version: Version | None = None, known: list[str] | None = None, bits: dict[str, int] | None = None,
+           on_run=None) -> TriageResult:
     phase = phase or target.phases[0]
-    result = TriageResult(target.name, phase)
+    result = TriageResult(target.name, phase, known=list(known) if known is not None else None)
     pool = names if names is not None else candidates(version)
     checks = check_names("VN_PERF", pool, version, known)
     result.ignored = [c for c in checks if c.problem]
@@ -62,7 +68,7 @@ def triage(runner: Runner, target: Target, *, phase: str | None = None, names: l
         result.runs.append(record)
         if on_run is not None:
             on_run(record)
-        effect = took_effect(flags.perf, record.perf_mask, version)
+        effect = took_effect(flags.perf, record.perf_mask, version, bits)
         result.not_effective += [n for n, ok in effect.items() if ok is False and n not in result.not_effective]
         return record.outcome.passed
 

@@ -346,13 +346,12 @@ async def test_flag_picker_and_probe_and_driver_panes(tmp_path):
 
 
 @pytest.mark.lab
-async def test_the_lab_story_in_the_tui():
+async def test_the_lab_story_in_the_tui(lab_root):
     """On the real lab: rerun hangs in vkCreateFence; f then r, and the fence pane shows it signaled."""
-    from venustui.lab import Lab, default_root
+    from venustui.lab import Lab
 
-    lab = Lab(uuid.uuid4().hex[:8], root=default_root().parent / "lab-test-private",
+    lab = Lab(uuid.uuid4().hex[:8], root=lab_root,
               runtime=__import__("pathlib").Path(f"/tmp/venustui-tui-{uuid.uuid4().hex[:8]}"))
-    lab.install(private=True, progress=lambda line: None)
     control = Control(Session([], follow=False), lab=lab, deadline=3)
     control.start()
     app = VenusApp(control)
@@ -369,6 +368,34 @@ async def test_the_lab_story_in_the_tui():
             assert "hung at fence" in fence_runs[0] and fence_runs[-1].endswith(": passed")
             assert "0x" in fence_runs[-1]  # the fence's handle, created this time
             assert "Venus driver (the lab)" in str(app.query_one("#driver").render())
+            await pilot.press("q")
+    finally:
+        control.stop()
+
+
+@pytest.mark.lab
+async def test_f_on_a_mesa_without_fence_feedback_explains(lab_pairs):
+    """On the newest pair (Mesa 26.2 or newer), f says the name does not exist in this Mesa and why the fence
+    phase needs no toggle; the flags stay the defaults, and a rerun passes with them."""
+    from venustui.lab import Lab
+
+    root, pairs = lab_pairs
+    lab = Lab(uuid.uuid4().hex[:8], root=root, pair=pairs["newest"],
+              runtime=__import__("pathlib").Path(f"/tmp/venustui-tui-{uuid.uuid4().hex[:8]}"))
+    control = Control(Session([], follow=False), lab=lab, deadline=4)
+    control.start()
+    app = VenusApp(control)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("f")
+            await pilot.pause(0.2)
+            said = " ".join(str(n.message) for n in app._notifications)
+            assert "no_fence_feedback does not exist in this Mesa" in said and "needs no toggle" in said
+            assert control.flags.perf == ()
+            await pilot.press("r")
+            assert await settle(pilot, control, lambda: runs_done(control, 2), rounds=600)
+            fence = [t for t in control.session.model.targets.values() if t.phase == "fence"]
+            assert fence[0].outcome.get("status") == "passed"
             await pilot.press("q")
     finally:
         control.stop()

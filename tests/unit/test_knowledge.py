@@ -194,9 +194,11 @@ def test_the_labs_versions_come_from_the_packages_it_installed(tmp_path):
 
     from venustui.lab import Lab
 
-    (tmp_path / "lab.json").write_text(json.dumps({"packages": {
-        "libvirglrenderer1": {"version": "1.1.0-2"}, "mesa-vulkan-drivers": {"version": "25.0.7-2~bpo12+1"}}}))
-    assert Lab(root=tmp_path).versions() == {"virglrenderer": "1.1.0", "mesa": "25.0.7"}
+    (tmp_path / "lab.json").write_text(json.dumps({"pairs": {"26.2x1.3": {
+        "versions": {"mesa": "26.2.6", "virglrenderer": "1.3.0"}, "glibc": "2.43"}}}))
+    assert Lab(root=tmp_path, pair="26.2x1.3").versions() == {
+        "mesa": "26.2.6", "virglrenderer": "1.3.0", "host driver": "lavapipe (Mesa 26.2.6)", "glibc": "2.43"}
+    assert Lab(root=tmp_path, pair="25.0x1.1").versions() == {}  # a pair not installed
     assert Lab(root=tmp_path / "none").versions() == {}
 
 

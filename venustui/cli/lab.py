@@ -15,15 +15,28 @@ from venustui.cli.common import flag_names, print_summary
 from venustui.config import Config
 
 
+def _pair_options(parser, what: str) -> None:
+    parser.add_argument("--mesa", metavar="SERIES", help=f"Mesa series of the pair to {what} (25.0, 26.1, 26.2…)")
+    parser.add_argument("--virglrenderer", metavar="SERIES", help=f"virglrenderer series of the pair to {what} "
+                        "(1.1, 1.3…)")
+
+
 def add_parser(sub) -> None:
-    lab = sub.add_parser("lab", help="the local Venus-over-vtest stack (install, doctor, up, down, status, triage)")
+    lab = sub.add_parser("lab", help="the local Venus-over-vtest stack on Mesa × virglrenderer pairs (install, "
+                         "remove, doctor, up, down, status, triage)")
     lab.add_argument("--name", default="default", help="lab name: several labs can run side by side")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
-    inst = lab_sub.add_parser("install", help="install the lab's parts (Debian 13: packages; 12: private prefix)")
-    inst.add_argument("--private", action="store_true", help="use a private prefix even on Debian 13")
+    inst = lab_sub.add_parser("install", help="install a pair into its private prefix (default: trixie's 25.0×1.1)")
+    _pair_options(inst, "install")
+    inst.add_argument("--all", action="store_true", help="every pair of the series Debian serves")
     inst.add_argument("--force", action="store_true", help="install again even if installed")
-    lab_sub.add_parser("doctor", help="check each part and say what to fix")
+    rm = lab_sub.add_parser("remove", help="delete a pair's prefix (its .debs stay cached)")
+    rm.add_argument("pair", nargs="?", metavar="PAIR", help="MESAxVIRGL, e.g. 26.2x1.3")
+    rm.add_argument("--all", action="store_true", help="every installed pair")
+    doctor = lab_sub.add_parser("doctor", help="check each part and say what to fix")
+    _pair_options(doctor, "check")
     up = lab_sub.add_parser("up", help="start the lab's server in the background")
+    _pair_options(up, "start")
     up.add_argument("--vkr-debug", default="", help="VKR_DEBUG names for the render server, e.g. validate or all")
     up.add_argument("--host-icd", help="an ICD manifest for the host driver instead of lavapipe")
     up.add_argument("--render-server", help="your own virgl_render_server build")
@@ -31,6 +44,7 @@ def add_parser(sub) -> None:
     lab_sub.add_parser("status", help="what runs, where the socket and logs are")
     story = lab_sub.add_parser("triage", help="the story: probe phases with and without feedback flags, "
                                "triage, findings")
+    _pair_options(story, "run")
     story.add_argument("--deadline", type=float, default=5.0, help="seconds without progress = hung (default 5)")
     story.add_argument("--vkr-debug", default="", help="VKR_DEBUG names for the render server (validate, all)")
     story.add_argument("-q", "--quiet", action="store_true", help="only runs, summary and findings")
@@ -38,14 +52,33 @@ def add_parser(sub) -> None:
     lab.set_defaults(run=run)
 
 
+def chosen_pair(args: argparse.Namespace):
+    """The pair --mesa/--virglrenderer name (one of them alone takes the other from trixie's pair), or None."""
+    from venustui.lab_install import DEFAULT_PAIR, Pair
+
+    mesa, virgl = getattr(args, "mesa", None), getattr(args, "virglrenderer", None)
+    if mesa is None and virgl is None:
+        return None
+    return Pair.parse(f"{mesa or DEFAULT_PAIR[0]}x{virgl or DEFAULT_PAIR[1]}")
+
+
 def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     from venustui.lab import Lab
+    from venustui.lab_install import Pair
 
-    lab = Lab(args.name)
+    pair = chosen_pair(args)
+    lab = Lab(args.name, pair=pair)
     action = args.lab_command
     if action == "install":
-        lab.install(private=True if args.private else None, force=args.force,
+        lab.install([pair] if pair else None, all_served=args.all, force=args.force,
                     progress=lambda line: console.print(Text("lab: " + line)))
+        return 0
+    if action == "remove":
+        if not args.all and not args.pair:
+            console.print(Text("lab remove: name a pair (venustui lab status lists them) or --all", style="red"))
+            return 2
+        for line in lab.remove(lab.pairs() if args.all else [Pair.parse(args.pair)]):
+            console.print(Text(line))
         return 0
     if action == "doctor":
         checks = lab.doctor()
@@ -59,11 +92,9 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     if action == "up":
         seconds = lab.start(vkr_debug=flag_names(args.vkr_debug), host_icd=args.host_icd,
                             render_server=args.render_server)
-        console.print(Text(f"lab '{lab.name}' up in {seconds:.2f} s: socket {lab.socket_path}, logs "
-                           f"{lab.runtime}/host.stdout.log and host.stderr.log"))
-        console.print(Text(f"guest: VTEST_SOCKET_NAME={lab.socket_path} "
-                           f"VK_DRIVER_FILES={lab.manifest['virtio_icd']} VN_DEBUG=vtest"
-                           + (f" LD_LIBRARY_PATH={lab.manifest['lib_dir']}" if lab.manifest.get("lib_dir") else "")))
+        console.print(Text(f"lab '{lab.name}' up in {seconds:.2f} s on {lab.describe()}: socket {lab.socket_path}, "
+                           f"logs {lab.runtime}/host.stdout.log and host.stderr.log"))
+        console.print(Text(_guest_hint(lab)))
         return 0
     if action == "down":
         cleaned = lab.clean_stale()
@@ -72,11 +103,28 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
         return 0
     if action == "status":
         pid = lab.running_pid()
-        m = lab.manifest
-        console.print(Text(f"lab '{lab.name}': {'running, pid ' + str(pid) if pid else 'not running'}; "
-                           f"installed: {m.get('mode', 'no')} in {lab.root}; socket {lab.socket_path}"))
+        console.print(Text(f"lab '{lab.name}': " + (f"running on {lab.pair.id}, pid {pid}" if pid else "not running")
+                           + f"; socket {lab.socket_path}"))
+        pairs = lab.pairs()
+        if not pairs:
+            console.print(Text(f"no pair installed in {lab.root} (venustui lab install)"))
+        for installed in pairs:
+            other = Lab(args.name, root=lab.root, pair=installed)
+            mark = "*" if installed == lab.pair else " "
+            console.print(Text(f" {mark} {other.describe()}" + ("" if other.installed() else " (incomplete: "
+                                                                     "lab install --force)")))
+        if lab.installed():
+            console.print(Text(_guest_hint(lab)))
         return 0
     return _story(lab, args, cfg, console)
+
+
+def _guest_hint(lab) -> str:
+    """How a user runs their own Vulkan program against this lab (through the pair's loader)."""
+    import shlex
+
+    return (f"guest: VTEST_SOCKET_NAME={lab.socket_path} VK_DRIVER_FILES={lab.manifest['virtio_icd']} "
+            f"VN_DEBUG=vtest MESA_LOG_LEVEL=debug {shlex.join(lab.guest_launcher())} PROGRAM")
 
 
 def _story(lab, args: argparse.Namespace, cfg: Config, console: Console) -> int:
@@ -88,7 +136,7 @@ def _story(lab, args: argparse.Namespace, cfg: Config, console: Console) -> int:
     started = time.monotonic()
     on = StoryCallbacks(
         ready=lambda seconds: console.print(Text(f"lab '{lab.name}' server ready in {seconds:.2f} s "
-                                                 f"({lab.manifest['mode']} install)", style="bold")),
+                                                 f"on {lab.describe()}", style="bold")),
         note=lambda text: console.print(Text(f"note: {text}", style="yellow")),
         triage_started=lambda target, phase: console.print(textview.triage_header(target, phase)),
         map_started=lambda: console.print(Text("map phase (the feedback mechanism by hand):", style="bold")),

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from venustui.model.fold import Model
 
 
+def lab_setup(model: Model) -> dict:
+    """The lab the session ran on, from its last "lab" action ({} for a user's own logs)."""
+    return next((dict(data) for _, name, data in reversed(model.actions) if name == "lab"), {})
+
+
 def fence_ties(model: Model) -> dict[str, tuple[str, bool]]:
     """guest fence key -> (host fence key, inferred).
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from venustui import events as ev
 from venustui.flags import EnvDelta, FlagSet, guest_env
 from venustui.parse import Parser
+from venustui.parse.venus_flags import Version
 from venustui.sources.split import ChunkSplitter
 from venustui.sources.stream import kill_group
 
@@ -127,7 +129,7 @@ class Runner:
 
     def __init__(self, sink=None, *, deadline: float = 5.0, grace: float = 1.0,
                  base_env: Mapping[str, str] | None = None, driver_files: str | None = None,
-                 source: str = "guest", health=None):
+                 source: str = "guest", health=None, launcher: Sequence[str] = (), mesa: Version | None = None):
         self.sink = sink
         self.deadline = deadline
         self.grace = grace
@@ -135,6 +137,8 @@ class Runner:
         self.driver_files = driver_files
         self.source = source
         self.health = health  # () -> None while the host side lives, else why it died
+        self.launcher = list(launcher)  # a lab pair's own loader: its ICD needs the pair's glibc
+        self.mesa = mesa  # the guest driver's Mesa version, when known
         self.next_run = 1
         self.current: subprocess.Popen | None = None
 
@@ -147,10 +151,11 @@ class Runner:
         phase = phase or target.phases[0]
         run_id = self.next_run
         self.next_run += 1
-        delta = guest_env(flags, self.base_env, driver_files=self.driver_files)
+        delta = guest_env(flags, self.base_env, driver_files=self.driver_files, mesa=self.mesa)
         argv = target.command(flags, phase, self.deadline)
         if watch is not None and target.probe:
             argv += ["--watch", f"{watch:g}"]
+        argv = self._launch(argv, delta)
         record = RunRecord(run_id, target.name, phase, flags, argv, delta, PhaseOutcome(phase, NOT_STARTED))
         self._send([ev.RunEvent(ev.RUN_START, run_id, {
             "target": target.name, "phase": phase, "flags": flags.describe(), "vn_perf": flags.vn_perf,
@@ -171,6 +176,23 @@ class Runner:
             self.current = None
         record.seconds = time.monotonic() - start
         return self._finish(record)
+
+    def _launch(self, argv: list[str], delta) -> list[str]:
+        """Prefix the launcher for an ELF program; a script would run its programs with the host's loader."""
+        if not self.launcher:
+            return argv
+        program = shutil.which(argv[0], path=self.base_env.get("PATH")) or argv[0]
+        try:
+            with open(program, "rb") as handle:
+                elf = handle.read(4) == b"\x7fELF"
+        except OSError:
+            elf = False
+        if elf:
+            return [*self.launcher, program, *argv[1:]]
+        delta.notes.append(f"{argv[0]} is not an ELF program, so it starts with the host's loader: the lab's "
+                           "driver needs its own glibc (run an ELF program, or point a script at the launcher "
+                           "venustui lab status prints)")
+        return argv
 
     def stop(self) -> None:
         """End the running target now (its whole group)."""

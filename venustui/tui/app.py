@@ -269,7 +269,12 @@ class VenusApp(App):
 
     # actions --------------------------------------------------------------------------------
     def action_toggle(self, which: str) -> None:
-        flags = self.control.toggle("VN_PERF", FEEDBACK_KEYS[which])
+        name = FEEDBACK_KEYS[which]
+        missing = self.control.missing_flag("VN_PERF", name)
+        if missing:  # the driver would ignore it silently: say so instead of toggling a no-op
+            self.notify(missing, severity="warning", timeout=12)
+            return
+        flags = self.control.toggle("VN_PERF", name)
         self.notify(f"flags for the next run: {flags.describe()} (r reruns)")
 
     def action_pick(self) -> None:
