@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.venustui-installed
 
-.PHONY: demo test bench bench-memory system venv
+.PHONY: demo test test-lab-all bench bench-memory system venv
 
 system:
 	@PYTHON=$(PYTHON) scripts/system-deps.sh
@@ -22,6 +22,10 @@ test: venv
 	$(VENV)/bin/ruff check venustui tests bench
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
+
+# Every lab test on every Mesa × virglrenderer pair Debian serves (make test runs two pairs).
+test-lab-all: venv
+	$(PY) -m pytest -m lab
 
 demo: venv
 	$(PY) -m venustui lab install

@@ -171,6 +171,10 @@ class Control:
         """Versions the findings may rely on: the lab's virglrenderer and Mesa, when the session is the lab."""
         return self.lab.versions() if self.lab is not None else {}
 
+    def setup(self) -> str:
+        """The lab pair this session runs on, in words ("" without a lab)."""
+        return self.lab.describe() if self.lab is not None and self.lab.installed() else ""
+
     def driver_facts(self) -> list[dict]:
         """ELF facts of the Venus driver and render server in use (the lab's), for the driver pane."""
         if self._driver_facts is None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from venustui.diagnose import Finding
 from venustui.model import Model
+from venustui.model.views import lab_setup
 from venustui.parse.text import visible
 from venustui.present.fences import fence_rows
 from venustui.present.ring import ring_rows
@@ -63,6 +64,9 @@ def build(model: Model, findings: list[Finding], header: dict[str, str], *, unre
     except ValueError:
         sources = []
     environment: list[Inline] = [[text("sources: ")] + _joined([code(str(s)) for s in sources])]
+    setup = lab_setup(model)
+    if setup:
+        environment.append([text(f"the lab ({setup.get('vmm', 'vtest')}): "), code(str(setup.get("describe", "")))])
     for run in model.runs:
         flags = []
         if run.debug_mask is not None:

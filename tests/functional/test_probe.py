@@ -179,7 +179,13 @@ def test_flags_environment_and_checks():
     env = delta.apply(base)
     assert "VK_ICD_FILENAMES" not in env and env["VK_DRIVER_FILES"] == "/a.json"
     assert env["MESA_LOG_LEVEL"] == "debug" and env["VN_DEBUG"] == "init,result" and "VN_PERF" not in env
-    assert len(delta.notes) == 2
+    assert len(delta.notes) == 3 and any(n.startswith("MESA_LOG_LEVEL=debug: Mesa 26.1") for n in delta.notes)
+    # A log level the user set is theirs; VN_DEBUG names add to those inherited.
+    kept = guest_env(FlagSet(debug=("result",)), {"VN_DEBUG": "vtest", "MESA_LOG_LEVEL": "info"})
+    assert kept.set["VN_DEBUG"] == "vtest,result" and "MESA_LOG_LEVEL" not in kept.set
+    older = guest_env(FlagSet(debug=("init",)), {}, mesa=(25, 0))
+    assert older.set["MESA_LOG_LEVEL"] == "debug" and "harmless on Mesa 25.0" in older.notes[0]
+    assert took_effect(["no_cmd_batching"], 0x40, values={"no_cmd_batching": 0x40}) == {"no_cmd_batching": True}
     chosen = guest_env(FlagSet(perf=("no_fence_feedback",)), base, driver_files="/lvp.json").apply(base)
     assert chosen["VK_DRIVER_FILES"] == "/lvp.json" and "VK_ICD_FILENAMES" not in chosen
     assert chosen["VN_PERF"] == "no_fence_feedback"

@@ -392,6 +392,7 @@ async def test_f_on_a_mesa_without_fence_feedback_explains(lab_pairs):
             said = " ".join(str(n.message) for n in app._notifications)
             assert "no_fence_feedback does not exist in this Mesa" in said and "needs no toggle" in said
             assert control.flags.perf == ()
+            assert pairs["newest"].id in str(app.query_one("#driver").render())  # the Driver pane names the pair
             await pilot.press("r")
             assert await settle(pilot, control, lambda: runs_done(control, 2), rounds=600)
             fence = [t for t in control.session.model.targets.values() if t.phase == "fence"]

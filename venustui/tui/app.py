@@ -168,7 +168,7 @@ class VenusApp(App):
                 with TabPane("Probe", id="tab-probe"):
                     yield VerticalScroll(ProbePane(self.control, id="probe"))
                 with TabPane("Driver", id="tab-driver"):
-                    yield VerticalScroll(DriverPane(self.control.driver_facts(), id="driver"))
+                    yield VerticalScroll(DriverPane(self.control.driver_facts(), self.control.setup(), id="driver"))
         yield StatusLine(self.control, id="status")
         yield Footer()
 

@@ -237,14 +237,17 @@ class ProbePane(Pane):
 class DriverPane(Static):
     """The ELF facts of what is loaded: the Venus driver and the render server (computed once)."""
 
-    def __init__(self, facts: list[dict], **kwargs):
+    def __init__(self, facts: list[dict], setup: str = "", **kwargs):
         super().__init__(**kwargs)
         self.facts = facts
+        self.setup = setup  # the lab pair in use, with its versions
 
     def on_mount(self) -> None:
         from venustui.textview import inspect_lines
 
         out = Text()
+        if self.setup:
+            out.append(f"lab pair {self.setup}\n\n", style="bold")
         for entry in self.facts:
             for line in inspect_lines(entry):
                 out.append_text(line)
