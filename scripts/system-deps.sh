@@ -2,7 +2,7 @@
 # Installs the Debian packages venustui's set-up and tests need, only those missing (idempotent).
 set -euo pipefail
 
-packages=(libvulkan1 mesa-vulkan-drivers gcc libc6-dev binutils patchelf openssh-server openssh-client)
+packages=(libvulkan1 libvulkan-dev mesa-vulkan-drivers gcc libc6-dev binutils openssh-server openssh-client)
 # `system-deps.sh bench` adds what the benchmarks race against.
 [[ "${1:-}" == bench ]] && packages+=(lnav)
 

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from venustui import paths
 from venustui.errors import UserError
 from venustui.lab_install import DEFAULT_PAIR, EXTRA_PACKAGES, Pair, PairInstaller, Prefix, series_key
+from venustui.lab_qemu import GUEST_ICD, GUEST_PROBE, Machine, QemuVM, build_initramfs, install_guest_kit
+from venustui.sources.serial import SerialSource
 from venustui.sources.stream import CommandSource, kill_group, process_alive
 
+VMMS = ("qemu", "vtest")  # the user's topology (a QEMU guest), or Venus over a UNIX socket
 SOCKET_MAX = 107  # sun_path holds 108 bytes with the terminating NUL
 # Bookworm's implicit layers (and any the user has) would load host libraries into a prefix's process.
 NO_IMPLICIT_LAYERS = "~implicit~"
@@ -42,26 +46,23 @@ def default_runtime(name: str) -> Path:
     return root / f"lab-{name}"
 
 
-@dataclass
-class Check:
-    part: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-
 class Lab:
     """One lab (a name, a runtime folder, a server) on one installed pair."""
 
     def __init__(self, name: str = "default", root: Path | None = None, runtime: Path | None = None,
-                 pair: Pair | str | None = None):
+                 pair: Pair | str | None = None, vmm: str = "vtest", machine: Machine | None = None):
         self.name = name
         self.root = root or default_root()
         self.runtime = runtime or default_runtime(name)
         self.catalog_path = self.root / "lab.json"
         self._pair = Pair.parse(pair) if isinstance(pair, str) else pair
+        if vmm not in VMMS:
+            raise UserError(f"lab VMM {vmm!r} is not one of {', '.join(VMMS)} (--vmm qemu or --vmm vtest)")
+        self.vmm = vmm
+        self.machine = machine or Machine()
         self.server: subprocess.Popen | None = None
         self.source: CommandSource | None = None
+        self.console: SerialSource | None = None
 
     # the installed pairs ---------------------------------------------------------------
     @property
@@ -95,7 +96,7 @@ class Lab:
 
     @property
     def prefix(self) -> Prefix:
-        return Prefix(self._require())
+        return Prefix(self.require())
 
     def versions(self) -> dict[str, str]:
         """Upstream versions of the pair: guest Mesa, host virglrenderer (and its render server), host driver."""
@@ -109,16 +110,22 @@ class Lab:
 
     def identity(self) -> dict:
         """What a session records about the lab it ran on (a "lab" action): findings and reports name it."""
-        return {"pair": self.pair.id, "vmm": "vtest", "versions": self.versions(), "describe": self.describe()}
+        return {"pair": self.pair.id, "vmm": self.vmm, "versions": self.versions(), "describe": self.describe()}
 
     def describe(self) -> str:
         v = self.versions()
+        how = (f"; {self.vm.describe()}" if self.vmm == "qemu" and self.installed() else
+               "; Venus over vtest (a UNIX socket)" if self.vmm == "vtest" else "")
         return (f"{self.pair.id}: Mesa {v.get('mesa', '?')} (guest Venus and host lavapipe), "
-                f"virglrenderer {v.get('virglrenderer', '?')}, glibc {v.get('glibc', '?')} (the prefix's own)")
+                f"virglrenderer {v.get('virglrenderer', '?')}, glibc {v.get('glibc', '?')} (the prefix's own){how}")
+
+    @property
+    def vm(self) -> QemuVM:
+        return QemuVM(self.require(), self.catalog.get("guest", {}), self.runtime, self.machine)
 
     @staticmethod
     def _complete(record: dict) -> bool:
-        keys = ("loader", "server", "render_server", "render_server_exec", "virtio_icd", "host_icd")
+        keys = ("loader", "server", "render_server", "render_server_exec", "virtio_icd", "host_icd", "initramfs")
         return (bool(record) and record.get("extra_packages") == list(EXTRA_PACKAGES)
                 and all(record.get(k) and Path(record[k]).exists() for k in keys))
 
@@ -131,6 +138,10 @@ class Lab:
         self.root.mkdir(parents=True, exist_ok=True)
         installer = PairInstaller(self.root, progress)
         catalog = self.catalog
+        for stale in ("prefix", "icd"):  # the single-pair layout before pairs: its prefix is of no use now
+            if not catalog["pairs"] and (self.root / stale).is_dir():
+                shutil.rmtree(self.root / stale)
+                progress(f"removed {self.root / stale} (the lab's layout before pairs)")
         wanted = list(pairs or [])
         served = None
         if all_served:
@@ -150,11 +161,25 @@ class Lab:
                 installer.update()
                 served = installer.served()
             record = installer.install(pair, record, served)
+            catalog["guest"] = self._guest_kit(installer, catalog.get("guest", {}), progress)
+            record["initramfs"] = str(build_initramfs(record, catalog["guest"], Path(record["prefix"]).parent /
+                                                      "initramfs.gz"))
             catalog["pairs"][pair.id] = record
             self.catalog_path.write_text(json.dumps(catalog, indent=1))
             progress(f"{pair} installed in {record['seconds']} s: {record['prefix']}")
             records.append(record)
         return records
+
+    def _guest_kit(self, installer: PairInstaller, kit: dict, progress) -> dict:
+        """The QEMU guest's kernel, busybox and programs: from cached .debs, else from the mirror."""
+        from venustui.lab_qemu import build_guest_kit
+
+        if kit.get("kernel") and Path(kit["kernel"]).exists() and (Path(kit["bin"]) / "venus-probe").exists():
+            return kit
+        if kit.get("debs") and all((self.root / "debs" / n).is_file() for n in kit["debs"]):
+            return build_guest_kit(self.root, kit["debs"], progress) | {"debs": kit["debs"]}
+        installer._prepare_apt()
+        return install_guest_kit(self.root, installer._options(("trixie",)), progress)
 
     def newest_pair(self) -> Pair:
         """The newest Mesa and virglrenderer series the mirror serves (offline: the newest installed)."""
@@ -184,6 +209,12 @@ class Lab:
             lines.append(f"{pair.id}: removed, {freed / 1e6:.0f} MB freed (its .debs stay cached in {self.root / 'debs'})")
         return lines
 
+    def running_vmm(self) -> str | None:
+        try:
+            return (self.runtime / "vmm").read_text().strip() if self.running_pid() is not None else None
+        except OSError:
+            return None
+
     def _running_pair(self) -> Pair | None:
         try:
             text = (self.runtime / "pair").read_text().strip()
@@ -200,7 +231,7 @@ class Lab:
     def pid_path(self) -> Path:
         return self.runtime / "server.pid"
 
-    def _require(self) -> dict:
+    def require(self) -> dict:
         if not self.installed():
             flags = f" --mesa {self.pair.mesa} --virglrenderer {self.pair.virglrenderer}"
             raise UserError(f"lab pair {self.pair.id} is not installed in {self.root} (run: venustui lab install"
@@ -209,7 +240,9 @@ class Lab:
 
     def guest_env(self, base: dict | None = None, debug: tuple[str, ...] = ("vtest", "init", "result")) -> dict:
         """What a guest process needs to reach this lab (the Venus ICD is chosen by the runner; the
-        process itself must start through ``guest_launcher``, the prefix's loader)."""
+        process itself starts through ``launch``). A QEMU guest gets only its Venus variables."""
+        if self.vmm == "qemu":
+            return {"VN_DEBUG": ",".join(d for d in debug if d != "vtest")}
         env = dict(os.environ if base is None else base)
         env.update(VN_DEBUG=",".join(debug), VTEST_SOCKET_NAME=str(self.socket_path),
                    VK_LOADER_LAYERS_DISABLE=NO_IMPLICIT_LAYERS)
@@ -220,17 +253,32 @@ class Lab:
         """The argv prefix that runs a guest program with the pair's glibc, loader and ICD libraries."""
         return self.prefix.launcher
 
+    def launch(self, argv: list[str], env: dict[str, str]) -> list[str]:
+        """How the runner starts a guest program: in the QEMU guest through its agent; over vtest, an ELF
+        program under the pair's loader (a script would load the host's glibc with the pair's ICD)."""
+        if self.vmm == "qemu":
+            return self.vm.launch(argv, env)
+        program = shutil.which(argv[0], path=env.get("PATH")) or argv[0]
+        try:
+            with open(program, "rb") as handle:
+                elf = handle.read(4) == b"\x7fELF"
+        except OSError:
+            elf = False
+        return [*self.guest_launcher(), program, *argv[1:]] if elf else argv
+
     def runner_options(self) -> dict:
         """What a probe Runner needs to run guest programs against this lab."""
         from venustui.parse.venus_flags import parse_version
 
         mesa = self.versions().get("mesa")
-        return {"base_env": self.guest_env(), "driver_files": self.manifest["virtio_icd"], "health": self.health,
-                "launcher": self.guest_launcher(), "mesa": parse_version(mesa) if mesa else None}
+        qemu = self.vmm == "qemu"
+        return {"base_env": self.guest_env(), "driver_files": GUEST_ICD if qemu else self.manifest["virtio_icd"],
+                "health": self.health, "launch": self.launch, "probe_argv": [GUEST_PROBE] if qemu else None,
+                "mesa": parse_version(mesa) if mesa else None}
 
     def server_command(self, *, host_icd: str | None = None, render_server: str | None = None,
                        vkr_debug: tuple[str, ...] = ()) -> tuple[list[str], dict]:
-        m = self._require()
+        m = self.require()
         server = m["server"]
         render_server = render_server or m["render_server_exec"]
         for label, path in (("server", server), ("render server", render_server)):
@@ -273,7 +321,7 @@ class Lab:
                             "venustui lab down stops it")
         self.clean_stale()
         if self.socket_path.exists():
-            if _socket_in_use(self.socket_path):
+            if socket_in_use(self.socket_path):
                 raise UserError(f"{self.socket_path} is in use by another server (stop it, or use another lab name)")
             self.socket_path.unlink()
 
@@ -283,16 +331,25 @@ class Lab:
         if self.pid_path.exists() and self.running_pid() is None:
             self.pid_path.unlink()
             cleaned.append(str(self.pid_path))
-        if self.socket_path.exists() and self.running_pid() is None and not _socket_in_use(self.socket_path):
+        if self.socket_path.exists() and self.running_pid() is None and not socket_in_use(self.socket_path):
             self.socket_path.unlink()
             cleaned.append(str(self.socket_path))
         return cleaned
 
     def start(self, sink=None, *, vkr_debug: tuple[str, ...] = (), host_icd: str | None = None,
               render_server: str | None = None, timeout: float = 10.0) -> float:
-        """Start the server; its stdout and stderr go to sink as the 'host' source (or to files). Seconds to ready."""
+        """Start the server (or the QEMU guest); its stdout and stderr go to sink as the 'host' source (or to
+        files), a guest's serial console as the 'console' source. Seconds until it serves Venus."""
         self._prepare_runtime()
-        argv, env = self.server_command(host_icd=host_icd, render_server=render_server, vkr_debug=vkr_debug)
+        if self.vmm == "qemu":
+            for stale in ("agent.sock", "qmp.sock", "console.sock"):
+                (self.runtime / stale).unlink(missing_ok=True)
+            argv, env = self.vm.command(console_file=None if sink is not None else self.runtime / "console.log",
+                                        vkr_debug=vkr_debug, base=os.environ)
+        else:
+            argv, env = self.server_command(host_icd=host_icd, render_server=render_server, vkr_debug=vkr_debug)
+        if sink is not None:  # a session's lab ends with the session, even a killed one (`lab up` outlives its CLI)
+            argv = [sys.executable, "-m", "venustui.supervise", "--", *argv]
         started = time.monotonic()
         if sink is not None:
             self.source = CommandSource("host", argv, sink, env=env)
@@ -307,6 +364,9 @@ class Lab:
             err.close()
         self.pid_path.write_text(str(self.server.pid))
         (self.runtime / "pair").write_text(self.pair.id)
+        (self.runtime / "vmm").write_text(self.vmm)
+        if self.vmm == "qemu":
+            return self._boot(sink, started)
         while time.monotonic() - started < timeout:
             if self.server.poll() is not None:
                 self.pid_path.unlink(missing_ok=True)
@@ -317,6 +377,21 @@ class Lab:
             time.sleep(0.01)
         self.stop()
         raise UserError(f"the lab server did not open {self.socket_path} within {timeout:g} s")
+
+    def _boot(self, sink, started: float) -> float:
+        """The console first (QEMU waits for it), then the guest's agent answering."""
+        if sink is not None:
+            socket_file = self.runtime / "console.sock"
+            while not socket_file.exists() and self.server.poll() is None and time.monotonic() - started < 10:
+                time.sleep(0.01)
+            self.console = SerialSource("console", str(socket_file), sink, follow=False)
+            self.console.start()
+        try:
+            self.vm.wait_for_agent(alive=lambda: self.server is not None and self.server.poll() is None)
+        except UserError:
+            self.stop()
+            raise
+        return time.monotonic() - started
 
     def restart(self, sink=None, **options) -> float:
         """Stop and start again with other options (VKR_DEBUG is read by the server at start)."""
@@ -329,10 +404,13 @@ class Lab:
             return None
         code = self.server.returncode
         name = signal.Signals(-code).name if code < 0 else f"status {code}"
-        return f"the lab's render server stopped ({name})"
+        return f"the lab's {'QEMU' if self.vmm == 'qemu' else 'render server'} stopped ({name})"
 
     def stop(self) -> str:
         how = "not running"
+        if self.console is not None:
+            self.console.stop()
+            self.console = None
         if self.source is not None:
             self.source.stop()
             self.source.join(5)
@@ -354,66 +432,13 @@ class Lab:
                     how = "was already gone"
         self.pid_path.unlink(missing_ok=True)
         self.socket_path.unlink(missing_ok=True)
-        (self.runtime / "pair").unlink(missing_ok=True)
+        for state in ("pair", "vmm"):
+            (self.runtime / state).unlink(missing_ok=True)
         self.server = None
         self.source = None
         return how
 
-    # doctor ----------------------------------------------------------------------
-    def doctor(self) -> list[Check]:
-        """Each part of the chosen pair, loaded the way the lab runs it (through the prefix's loader)."""
-        import ctypes.util
-
-        checks = [Check("loader", bool(ctypes.util.find_library("vulkan")), "libvulkan.so.1 (for the native probe)",
-                        "apt-get install libvulkan1")]
-        installed = self.pairs()
-        if not installed:
-            checks.append(Check("install", False, f"no pair installed in {self.root}", "venustui lab install"))
-            return checks
-        m = self.manifest
-        if not m:
-            checks.append(Check("pair", False, f"{self.pair.id} is not installed (installed: "
-                                f"{', '.join(p.id for p in installed)})",
-                                f"venustui lab install --mesa {self.pair.mesa} --virglrenderer {self.pair.virglrenderer}"))
-            return checks
-        checks.append(Check("pair", True, self.describe()))
-        checks.append(Check("debs", PairInstaller(self.root)._cached(m),
-                            f"{len(m.get('debs', {}))} .debs cached with checksums in {self.root / 'debs'}",
-                            "venustui lab install --force (downloads them again)"))
-        for key, label in (("virtio_icd", "Venus ICD"), ("host_icd", "host ICD (lavapipe)")):
-            path = Path(m[key])
-            ok = path.exists()
-            library = ""
-            if ok:
-                library = json.loads(path.read_text())["ICD"]["library_path"]
-                ok = Path(library).exists()
-            checks.append(Check(label, ok, f"{path} → {library or 'missing'}", "venustui lab install --force"))
-        for key, label in (("server", "server"), ("render_server", "render server")):
-            path = Path(m[key])
-            ok = path.is_file() and Path(m["loader"]).is_file()
-            detail = f"{path} (through {Path(m['loader']).name} of glibc {m.get('glibc', '?')})"
-            if ok:
-                probe = subprocess.run([*self.prefix.launcher, "--list", str(path)], capture_output=True, text=True)
-                missing = [line.split()[0] for line in probe.stdout.splitlines() if "=> not found" in line]
-                foreign = [line.split("=> ")[1].split()[0] for line in probe.stdout.splitlines()
-                           if "=> /" in line and not line.split("=> ")[1].startswith(m["prefix"])]
-                ok = probe.returncode == 0 and not missing and not foreign
-                detail += f" (missing: {', '.join(missing)})" if missing else ""
-                detail += f" (from the host: {', '.join(foreign)})" if foreign else ""
-            checks.append(Check(label, ok, detail, "venustui lab install --force"))
-        pid = self.running_pid()
-        stale = self.socket_path.exists() and pid is None and not _socket_in_use(self.socket_path)
-        if stale:
-            checks.append(Check("socket", False, f"{self.socket_path} left by a crashed session",
-                                "venustui lab down (removes it)"))
-        else:
-            running = f"server pid {pid} on {self._running_pair().id}" if pid and self._running_pair() else (
-                f"server pid {pid}" if pid else "not running")
-            checks.append(Check("socket", True, f"{self.socket_path}: {running}"))
-        return checks
-
-
-def _socket_in_use(path: Path) -> bool:
+def socket_in_use(path: Path) -> bool:
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(str(path))

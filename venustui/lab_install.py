@@ -30,12 +30,17 @@ from venustui.errors import UserError
 ARCH = "x86_64-linux-gnu"
 SUITES = ("trixie", "trixie-backports", "sid")  # oldest first: a pair's apt prefers the newest it needs
 COMPONENTS = {  # component → the packages of one build, pinned to one version together
-    "mesa": ("mesa-vulkan-drivers", "mesa-libgallium", "libgbm1"),
+    # Mesa's EGL and DRI drivers too: QEMU's gl=on display renders with the pair's llvmpipe.
+    "mesa": ("mesa-vulkan-drivers", "mesa-libgallium", "libgbm1", "libegl-mesa0", "libgl1-mesa-dri"),
     "virglrenderer": ("virgl-server", "libvirglrenderer1"),
 }
-# Also in every prefix: the loader, the validation layer (VKR_DEBUG=validate), and what python3 and its
-# extension modules load, so a probe under the prefix's loader takes nothing from the host.
-EXTRA_PACKAGES = ("libvulkan1", "vulkan-validationlayers", "zlib1g", "libexpat1", "libffi8", "libbz2-1.0", "liblzma5")
+# Also in every prefix: the loader, the validation layer (VKR_DEBUG=validate), what python3 and its
+# extension modules load (a probe under the prefix's loader takes nothing from the host), and QEMU with
+# its OpenGL display module and SDL for the QEMU lab (lab_qemu).
+EXTRA_PACKAGES = ("libvulkan1", "vulkan-validationlayers", "zlib1g", "libexpat1", "libffi8", "libbz2-1.0", "liblzma5",
+                  "qemu-system-x86", "qemu-system-modules-opengl", "libsdl2-2.0-0", "libegl1", "libgl1")
+# Of qemu-system-gui only its SDL display module is taken: the package depends on GTK and VTE, never installed.
+GUI_PACKAGE, GUI_MODULES = "qemu-system-gui", ("ui-sdl.so",)
 DEFAULT_PAIR = ("25.0", "1.1")  # trixie's: Debian 13's own Mesa and virglrenderer
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 MIRROR = os.environ.get("VENUSTUI_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -195,6 +200,11 @@ class PairInstaller:
             raise UserError(f"apt resolved nothing for {pair} (run venustui lab install --force to refresh)")
         self.progress(f"{pair}: downloading {len(closure)} packages into {self.pool} (kept for reuse)")
         _run(["apt-get", *options, "--download-only", "-y", "-qq", "install", *wanted], what=f"downloading {pair}")
+        qemu = next((version for name, version, _ in closure if name == "qemu-system-x86"), None)
+        if qemu is not None:
+            _run(["apt-get", *options, "download", f"{GUI_PACKAGE}={qemu}"], what=f"downloading {GUI_PACKAGE}",
+                 cwd=self.pool)  # download writes into the current folder
+            closure.append((GUI_PACKAGE, qemu, "amd64"))
         debs, packages = {}, {}
         for name, version, arch in closure:
             file = f"{name}_{version.replace(':', '%3a')}_{arch}.deb"
@@ -213,16 +223,24 @@ class PairInstaller:
         if home.exists():
             shutil.rmtree(home)
         prefix.mkdir(parents=True)
+        whole = [name for name in sorted(record["debs"]) if not name.startswith(GUI_PACKAGE + "_")]
         with ThreadPoolExecutor(4) as pool:
             for _ in pool.map(lambda name: _run(["dpkg", "-x", str(self.pool / name), str(prefix)],
-                                                what=f"unpacking {name}"), sorted(record["debs"])):
+                                                what=f"unpacking {name}"), whole):
                 pass
+        for name in set(record["debs"]) - set(whole):
+            scratch = home / "gui"
+            _run(["dpkg", "-x", str(self.pool / name), str(scratch)], what=f"unpacking {name}")
+            for module in GUI_MODULES:
+                for found in scratch.rglob(module):
+                    shutil.copy(found, prefix / found.relative_to(scratch))
+            shutil.rmtree(scratch)
         loader = next((p for p in (prefix / "usr/lib64/ld-linux-x86-64.so.2", prefix / "lib64/ld-linux-x86-64.so.2",
                                    prefix / "usr/lib" / ARCH / "ld-linux-x86-64.so.2") if p.exists()), None)
         if loader is None:
             raise UserError(f"{pair}: no ld-linux-x86-64.so.2 in {prefix} (libc6 did not unpack; "
                             f"venustui lab remove {pair.id}, then install again)")
-        libs = [prefix / "usr/lib" / ARCH, prefix / "lib" / ARCH]
+        libs = [prefix / "usr/lib" / ARCH, prefix / "lib" / ARCH, *_private_library_dirs(prefix)]
         lib = libs[0]
         icds = prefix / "usr/share/vulkan/icd.d"
         icd_dir = home / "icd"
@@ -250,6 +268,30 @@ class PairInstaller:
         size = sum(p.stat().st_size for p in home.rglob("*") if p.is_file() and not p.is_symlink())
         shutil.rmtree(home, ignore_errors=True)
         return size
+
+
+def _private_library_dirs(prefix: Path) -> list[Path]:
+    """Folders that libraries name in their RUNPATH (libpulse's pulseaudio/), moved into the prefix: a
+    RUNPATH is absolute, so under --library-path it would point at the host's folder."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+
+    found: set[Path] = set()
+    for library in (prefix / "usr/lib" / ARCH).glob("lib*.so.*"):
+        if library.is_symlink():
+            continue
+        try:
+            with open(library, "rb") as handle:
+                for section in ELFFile(handle).iter_sections():
+                    if isinstance(section, DynamicSection):
+                        for tag in section.iter_tags():
+                            path = getattr(tag, "runpath", None) or getattr(tag, "rpath", None)
+                            if path:
+                                found |= {prefix / p.lstrip("/") for p in path.split(":") if p.startswith("/usr/lib/")}
+        except (OSError, ELFError):
+            continue
+    return sorted(p for p in found if p.is_dir())
 
 
 def _not_served(component: str, series: str, offered: dict) -> str:
@@ -291,8 +333,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _run(argv: list[str], *, what: str) -> str:
-    out = subprocess.run(argv, capture_output=True, text=True)
+def _run(argv: list[str], *, what: str, cwd: Path | None = None) -> str:
+    out = subprocess.run(argv, capture_output=True, text=True, cwd=cwd)
     if out.returncode != 0:
         last = (out.stderr or out.stdout).strip().splitlines()[-1:] or ["no output"]
         raise UserError(f"{what} failed (status {out.returncode}): {last[0]}")

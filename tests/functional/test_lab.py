@@ -19,6 +19,7 @@ from venustui.diagnose import diagnose
 from venustui.errors import UserError
 from venustui.flags import FlagSet
 from venustui.lab import SOCKET_MAX, Lab
+from venustui.lab_doctor import doctor
 from venustui.lab_install import Pair
 from venustui.probe.runner import CRASHED, HUNG, PASSED, PROBE, Runner
 from venustui.session import Session
@@ -49,7 +50,7 @@ def test_install_is_recorded_and_idempotent(lab_pairs):
         lines = []
         lab.install([pair], progress=lines.append)
         assert "already installed" in lines[0]
-        assert all(check.ok for check in lab.doctor() if check.part != "socket"), lab.doctor()
+        assert all(check.ok for check in doctor(lab) if check.part != "socket"), doctor(lab)
     out = run_cli("lab", "status", env={**os.environ, "VENUSTUI_LAB_DIR": str(root)})
     assert all(pair.id.encode() in out.stdout for pair in pairs.values())
 
@@ -64,7 +65,8 @@ def test_a_cached_pair_installs_again_offline(lab_pairs, tmp_path):
     pair = pairs["trixie"]
     kept = ("pair", "suites", "debs", "packages", "extra_packages", "versions", "glibc")  # not where it unpacked
     record = {k: v for k, v in catalog["pairs"][pair.id].items() if k in kept}
-    (copy / "lab.json").write_text(json.dumps({"pairs": {pair.id: record}}))
+    guest = {"debs": catalog["guest"]["debs"]}  # the QEMU guest's kernel and busybox, cached too
+    (copy / "lab.json").write_text(json.dumps({"pairs": {pair.id: record}, "guest": guest}))
     env = {**os.environ, "VENUSTUI_LAB_DIR": str(copy), "VENUSTUI_DEBIAN_MIRROR": "http://127.0.0.1:9/debian"}
     out = run_cli("lab", "install", env=env, timeout=300)
     assert out.returncode == 0, out.stderr
@@ -224,7 +226,7 @@ def test_two_labs_and_a_crashed_session(lab, lab_root, tmp_path):
     # A crashed session: started from the command line, the server killed, its files left behind.
     env = {**os.environ, "VENUSTUI_LAB_DIR": str(lab_root), "XDG_RUNTIME_DIR": str(tmp_path)}
     name = uuid.uuid4().hex[:8]
-    assert run_cli("lab", "--name", name, "up", env=env).returncode == 0
+    assert run_cli("lab", "--name", name, "up", "--vmm", "vtest", env=env).returncode == 0
     runtime = tmp_path / "venustui" / f"lab-{name}"
     pid = int((runtime / "server.pid").read_text())
     os.killpg(pid, signal.SIGKILL)
@@ -240,12 +242,12 @@ def test_two_labs_and_a_crashed_session(lab, lab_root, tmp_path):
 def test_lab_up_down_status_cli(lab_root, tmp_path):
     env = {**os.environ, "VENUSTUI_LAB_DIR": str(lab_root), "XDG_RUNTIME_DIR": str(tmp_path)}
     name = uuid.uuid4().hex[:8]
-    up = run_cli("lab", "--name", name, "up", env=env)
+    up = run_cli("lab", "--name", name, "up", "--vmm", "vtest", env=env)
     assert up.returncode == 0, up.stderr
     assert b"VTEST_SOCKET_NAME=" in up.stdout
     status = run_cli("lab", "--name", name, "status", env=env)
-    assert b"running on 25.0x1.1, pid" in status.stdout
-    again = run_cli("lab", "--name", name, "up", env=env)
+    assert b"running on 25.0x1.1 (vtest), pid" in status.stdout
+    again = run_cli("lab", "--name", name, "up", "--vmm", "vtest", env=env)
     assert again.returncode == 2 and b"already running" in again.stderr
     down = run_cli("lab", "--name", name, "down", env=env)
     assert down.returncode == 0 and b"stopped" in down.stdout

@@ -402,6 +402,38 @@ async def test_f_on_a_mesa_without_fence_feedback_explains(lab_pairs):
         control.stop()
 
 
+@pytest.mark.lab
+async def test_the_qemu_lab_in_the_tui_at_80x24(lab_pairs):
+    """make demo's view: on the QEMU guest a default run passes through the feedback path (fence signaled,
+    perf = 0x0), and a rerun with f passes too (perf = 0x10)."""
+    from venustui.lab import Lab
+
+    root, pairs = lab_pairs
+    lab = Lab(uuid.uuid4().hex[:8], root=root, pair=pairs["trixie"], vmm="qemu",
+              runtime=__import__("pathlib").Path(f"/tmp/venustui-tui-{uuid.uuid4().hex[:8]}"))
+    control = Control(Session([], follow=False), lab=lab, deadline=8)
+    control.start()
+    app = VenusApp(control)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("r")
+            assert await settle(pilot, control, lambda: runs_done(control, 2), rounds=900)
+            pane = await shown_fences(pilot)
+            fence_runs = [line for line in str(pane.render()).splitlines() if line.startswith("probe #")]
+            assert fence_runs and fence_runs[0].endswith(": passed"), str(pane.render())
+            await pilot.press("f", "r")
+            assert await settle(pilot, control, lambda: runs_done(control, 4), rounds=900)
+            targets = [t for t in control.session.model.targets.values() if t.phase == "fence"]
+            assert [t.vn_perf for t in targets] == ["", "no_fence_feedback"]
+            assert all(t.outcome.get("status") == "passed" for t in targets)
+            masks = [r.perf_mask for r in control.session.model.runs if r.perf_mask is not None]
+            assert 0x0 in masks and 0x10 in masks  # the guest's own vn_env lines
+            assert "qemu" in str(app.query_one("#driver").render()).lower()
+            await pilot.press("q")
+    finally:
+        control.stop()
+
+
 async def test_split_view_and_probe_watch(tmp_path):
     control = replayed_control(LAB_FILES, tmp_path)
     control.runner.deadline = 20

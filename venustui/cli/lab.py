@@ -13,12 +13,16 @@ from rich.text import Text
 from venustui import textview
 from venustui.cli.common import flag_names, print_summary
 from venustui.config import Config
+from venustui.lab import VMMS
 
 
-def _pair_options(parser, what: str) -> None:
+def _pair_options(parser, what: str, vmm: bool = False) -> None:
     parser.add_argument("--mesa", metavar="SERIES", help=f"Mesa series of the pair to {what} (25.0, 26.1, 26.2…)")
     parser.add_argument("--virglrenderer", metavar="SERIES", help=f"virglrenderer series of the pair to {what} "
                         "(1.1, 1.3…)")
+    if vmm:
+        parser.add_argument("--vmm", choices=VMMS, default="qemu", help="qemu: a QEMU guest with virtio-gpu, the "
+                            "user's topology (default); vtest: Venus over a UNIX socket, no guest kernel")
 
 
 def add_parser(sub) -> None:
@@ -36,7 +40,7 @@ def add_parser(sub) -> None:
     doctor = lab_sub.add_parser("doctor", help="check each part and say what to fix")
     _pair_options(doctor, "check")
     up = lab_sub.add_parser("up", help="start the lab's server in the background")
-    _pair_options(up, "start")
+    _pair_options(up, "start", vmm=True)
     up.add_argument("--vkr-debug", default="", help="VKR_DEBUG names for the render server, e.g. validate or all")
     up.add_argument("--host-icd", help="an ICD manifest for the host driver instead of lavapipe")
     up.add_argument("--render-server", help="your own virgl_render_server build")
@@ -44,7 +48,7 @@ def add_parser(sub) -> None:
     lab_sub.add_parser("status", help="what runs, where the socket and logs are")
     story = lab_sub.add_parser("triage", help="the story: probe phases with and without feedback flags, "
                                "triage, findings")
-    _pair_options(story, "run")
+    _pair_options(story, "run", vmm=True)
     story.add_argument("--deadline", type=float, default=5.0, help="seconds without progress = hung (default 5)")
     story.add_argument("--vkr-debug", default="", help="VKR_DEBUG names for the render server (validate, all)")
     story.add_argument("-q", "--quiet", action="store_true", help="only runs, summary and findings")
@@ -67,7 +71,7 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     from venustui.lab_install import Pair
 
     pair = chosen_pair(args)
-    lab = Lab(args.name, pair=pair)
+    lab = Lab(args.name, pair=pair, vmm=getattr(args, "vmm", None) or "vtest")
     action = args.lab_command
     if action == "install":
         lab.install([pair] if pair else None, all_served=args.all, force=args.force,
@@ -81,7 +85,9 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
             console.print(Text(line))
         return 0
     if action == "doctor":
-        checks = lab.doctor()
+        from venustui.lab_doctor import doctor
+
+        checks = doctor(lab)
         for check in checks:
             mark = "ok " if check.ok else "FIX"
             line = Text(f"{mark} {check.part:<20} {check.detail}", style="" if check.ok else "red")
@@ -92,7 +98,9 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     if action == "up":
         seconds = lab.start(vkr_debug=flag_names(args.vkr_debug), host_icd=args.host_icd,
                             render_server=args.render_server)
-        console.print(Text(f"lab '{lab.name}' up in {seconds:.2f} s on {lab.describe()}: socket {lab.socket_path}, "
+        where = (f"agent {lab.vm.agent_socket}, console {lab.runtime}/console.log" if lab.vmm == "qemu"
+                 else f"socket {lab.socket_path}")
+        console.print(Text(f"lab '{lab.name}' up in {seconds:.2f} s on {lab.describe()}: {where}, "
                            f"logs {lab.runtime}/host.stdout.log and host.stderr.log"))
         console.print(Text(_guest_hint(lab)))
         return 0
@@ -103,8 +111,9 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
         return 0
     if action == "status":
         pid = lab.running_pid()
-        console.print(Text(f"lab '{lab.name}': " + (f"running on {lab.pair.id}, pid {pid}" if pid else "not running")
-                           + f"; socket {lab.socket_path}"))
+        vmm = lab.running_vmm() or "vtest"
+        console.print(Text(f"lab '{lab.name}': " + (f"running on {lab.pair.id} ({vmm}), pid {pid}" if pid
+                                                     else "not running") + f"; runtime {lab.runtime}"))
         pairs = lab.pairs()
         if not pairs:
             console.print(Text(f"no pair installed in {lab.root} (venustui lab install)"))
@@ -120,9 +129,12 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
 
 
 def _guest_hint(lab) -> str:
-    """How a user runs their own Vulkan program against this lab (through the pair's loader)."""
+    """How a user runs their own Vulkan program against this lab (through the pair's loader, or the guest's agent)."""
     import shlex
 
+    if lab.vmm == "qemu":
+        return (f"guest: {sys.executable} -m venustui.guest_client --socket {lab.vm.agent_socket} "
+                "--env VN_DEBUG=init,result -- /bin/venus-probe --phase fence")
     return (f"guest: VTEST_SOCKET_NAME={lab.socket_path} VK_DRIVER_FILES={lab.manifest['virtio_icd']} "
             f"VN_DEBUG=vtest MESA_LOG_LEVEL=debug {shlex.join(lab.guest_launcher())} PROGRAM")
 

@@ -28,6 +28,10 @@ def add_parser(sub) -> None:
     tui.add_argument("--theme", default="venus-dark", help="venus-dark, venus-light or venus-high-contrast")
     tui.add_argument("--deadline", type=float, default=5.0, help="seconds without progress = hung, for reruns")
     tui.add_argument("--target", help="a [targets.NAME] from the config to rerun (default: the probe)")
+    tui.add_argument("--mesa", metavar="SERIES", help="on the lab: the Mesa series of the pair (25.0, 26.1, 26.2…)")
+    tui.add_argument("--virglrenderer", metavar="SERIES", help="on the lab: the virglrenderer series of the pair")
+    tui.add_argument("--vmm", choices=("qemu", "vtest"), default="qemu", help="on the lab: a QEMU guest (default) "
+                     "or Venus over vtest")
     tui.set_defaults(run=run)
 
 
@@ -48,8 +52,12 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     specs = resolve_sources(args.sources, cfg, required=False)
     lab = None
     if not specs:
-        lab = Lab()
+        from venustui.cli.lab import chosen_pair
+
+        lab = Lab(pair=chosen_pair(args), vmm=args.vmm)
         if not lab.installed():
+            if lab.pairs():
+                lab.require()  # the one-line error naming the pair and its install command
             raise UserError("no sources and no lab: give SOURCE…, set 'sources' in the config, or run "
                             "venustui lab install (make demo does)")
     need_terminal("venustui watch SOURCE…")
@@ -60,7 +68,7 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     session = Session(specs, cfg, follow=True, recorder=recorder)
     control = Control(session, lab=lab, target=target, deadline=args.deadline)
     control.start()
-    what = "the lab" if lab is not None else ", ".join(s.label for s in specs)
+    what = f"the lab ({lab.pair.id}, {lab.vmm})" if lab is not None else ", ".join(s.label for s in specs)
     try:
         picked = VenusApp(control, theme_name=args.theme, subtitle=what).run()
     finally:

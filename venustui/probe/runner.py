@@ -13,12 +13,11 @@ from __future__ import annotations
 import json
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from venustui import events as ev
@@ -121,6 +120,7 @@ class RunRecord:
                 "perf_mask": self.perf_mask}
 
 
+Launch = Callable[[list[str], dict[str, str]], list[str]]  # (argv, the program's environment) -> what to start
 DEFAULTS = FlagSet()  # no flags set (a FlagSet never changes: toggling makes a new one)
 
 
@@ -129,7 +129,8 @@ class Runner:
 
     def __init__(self, sink=None, *, deadline: float = 5.0, grace: float = 1.0,
                  base_env: Mapping[str, str] | None = None, driver_files: str | None = None,
-                 source: str = "guest", health=None, launcher: Sequence[str] = (), mesa: Version | None = None):
+                 source: str = "guest", health=None, launch: Launch | None = None,
+                 probe_argv: Sequence[str] | None = None, mesa: Version | None = None):
         self.sink = sink
         self.deadline = deadline
         self.grace = grace
@@ -137,7 +138,8 @@ class Runner:
         self.driver_files = driver_files
         self.source = source
         self.health = health  # () -> None while the host side lives, else why it died
-        self.launcher = list(launcher)  # a lab pair's own loader: its ICD needs the pair's glibc
+        self.launch = launch  # how a lab starts a guest program (its pair's loader, or its QEMU guest's agent)
+        self.probe_argv = list(probe_argv) if probe_argv else None  # the lab's own probe (the C one in a guest)
         self.mesa = mesa  # the guest driver's Mesa version, when known
         self.next_run = 1
         self.current: subprocess.Popen | None = None
@@ -153,9 +155,12 @@ class Runner:
         self.next_run += 1
         delta = guest_env(flags, self.base_env, driver_files=self.driver_files, mesa=self.mesa)
         argv = target.command(flags, phase, self.deadline)
+        if target.probe and self.probe_argv:
+            argv = [*self.probe_argv, *argv[len(target.argv):]]
         if watch is not None and target.probe:
             argv += ["--watch", f"{watch:g}"]
-        argv = self._launch(argv, delta)
+        if self.launch is not None:
+            argv = self.launch(argv, delta.apply(self.base_env))
         record = RunRecord(run_id, target.name, phase, flags, argv, delta, PhaseOutcome(phase, NOT_STARTED))
         self._send([ev.RunEvent(ev.RUN_START, run_id, {
             "target": target.name, "phase": phase, "flags": flags.describe(), "vn_perf": flags.vn_perf,
@@ -176,23 +181,6 @@ class Runner:
             self.current = None
         record.seconds = time.monotonic() - start
         return self._finish(record)
-
-    def _launch(self, argv: list[str], delta) -> list[str]:
-        """Prefix the launcher for an ELF program; a script would run its programs with the host's loader."""
-        if not self.launcher:
-            return argv
-        program = shutil.which(argv[0], path=self.base_env.get("PATH")) or argv[0]
-        try:
-            with open(program, "rb") as handle:
-                elf = handle.read(4) == b"\x7fELF"
-        except OSError:
-            elf = False
-        if elf:
-            return [*self.launcher, program, *argv[1:]]
-        delta.notes.append(f"{argv[0]} is not an ELF program, so it starts with the host's loader: the lab's "
-                           "driver needs its own glibc (run an ELF program, or point a script at the launcher "
-                           "venustui lab status prints)")
-        return argv
 
     def stop(self) -> None:
         """End the running target now (its whole group)."""
