@@ -35,6 +35,7 @@ bench: venv
 	@PYTHON=$(PYTHON) scripts/system-deps.sh bench
 	$(PY) bench/probe.py
 	$(PY) bench/lab.py
+	$(PY) bench/qemu.py
 	$(PY) bench/driver_inspect.py
 	$(PY) bench/tui.py
 	$(PY) bench/journal.py
