@@ -36,6 +36,7 @@ bench: venv
 	$(PY) bench/probe.py
 	$(PY) bench/lab.py
 	$(PY) bench/qemu.py
+	$(PY) bench/scenarios.py
 	$(PY) bench/driver_inspect.py
 	$(PY) bench/tui.py
 	$(PY) bench/journal.py

@@ -10,7 +10,6 @@ import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 
 from venustui import events as ev
 from venustui.flags import FlagSet

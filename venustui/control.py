@@ -146,6 +146,28 @@ class Control:
             self.messages.append(result.finding())
         return self._background("triage", work)
 
+    def play_scenario(self, name: str) -> bool:
+        """Restart the lab as a fault scenario (lab_scenarios) and play its runs; the findings then show it."""
+        from venustui.lab import Lab
+        from venustui.lab_scenarios import play, scenario
+
+        if self.readonly or self.lab is None:
+            self.messages.append("scenarios need the lab (venustui with no sources), not a replay or a user's logs")
+            return False
+        chosen = scenario(name)
+
+        def work():
+            self.lab.stop()
+            self.lab = chosen.lab(self.lab if isinstance(self.lab, Lab) else Lab())
+            self._driver_facts = None
+            seconds = self.lab.start(self.session.hub, vkr_debug=chosen.vkr_debug)
+            self.session.act("lab", **self.lab.identity())
+            self.messages.append(f"scenario {name}: lab up in {seconds:.1f} s on {self.lab.describe()}")
+            self.runner = Runner(self.session.hub, deadline=self.runner.deadline, **self.lab.runner_options())
+            for record in play(chosen, self.lab, self.runner):
+                self.messages.append(f"run #{record.run} {record.phase}: {record.outcome.text()}")
+        return self._background(f"scenario {name}", work)
+
     def mark(self, seq: int, note: str) -> bool:
         if self.readonly:
             self.messages.append("mark: this is a replay (read-only)")

@@ -9,6 +9,7 @@ across modules they would import each other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -69,7 +70,8 @@ CONFIDENCE_ORDER = {"confirmed": 0, "likely": 1, "possible": 2}
 # How sure each rule's finding is (the knowledge base's signatures say it in their data).
 RULE_CONFIDENCE = {**dict.fromkeys(("feedback-ab", "feedback-broken", "ring-shmem", "wire-format", "no-venus-capset",
                                      "layer-missing", "flag-ignored", "guest-aborted", "validation-wrapped",
-                                     "venus-lines-hidden"), "confirmed"),
+                                     "venus-lines-hidden", "render-server-gone"), "confirmed"),
+                   "render-server-stalled": "likely", "ring-alive-expired": "likely",
                    **dict.fromkeys(("fence-not-signaled", "stuck-fence-alive", "stuck-wait"), "possible")}
 
 
@@ -224,7 +226,9 @@ def feedback_ab(model: Model) -> list[Finding]:
     for target in model.targets.values():
         by_phase.setdefault(target.phase, []).append(target)
     for phase, targets in by_phase.items():
-        failing = [t for t in targets if not t.vn_perf and t.outcome.get("status") not in (None, "passed")]
+        # An A/B only where the flag can matter: a failure before any fence exists is not the flag's doing.
+        failing = [t for t in targets if not t.vn_perf and t.outcome.get("status") not in (None, "passed")
+                   and t.outcome.get("step") not in EARLY_STEPS]
         passing = [t for t in targets if t.vn_perf and t.outcome.get("status") == "passed"]
         if failing and passing:
             a, b = failing[0], min(passing, key=lambda t: len(t.vn_perf.split(",")))
@@ -242,10 +246,41 @@ def feedback_ab(model: Model) -> list[Finding]:
     return out
 
 
+EARLY_STEPS = ("instance", "physdev", "device", "queue")
+MESA_INFO = re.compile(r"Mesa (\d+\.\d+(?:\.\d+)?)")  # before any fence: no feedback flag can matter there
+
+
+def _guest_mesa(model: Model) -> tuple[str, int | None]:
+    """The guest driver's Mesa version as a run reported it (the probe's driverInfo, "Mesa 26.2.6-1"), with the
+    line that says so; else the lab's record of its pair."""
+    for target in model.targets.values():
+        for step in target.steps:
+            match = MESA_INFO.match(str(step.get("driver_info", "")))
+            if match:
+                return match.group(1), target.start_seq
+    return lab_setup(model).get("versions", {}).get("mesa", ""), None
+
+
 def _fence_feedback_gone(model: Model) -> str:
     """The guest's Mesa when it is 26.2 or newer (no fence feedback, so no_fence_feedback is no fix), else ""."""
-    mesa = lab_setup(model).get("versions", {}).get("mesa", "")
+    mesa, _ = _guest_mesa(model)
     return mesa if mesa and tuple(int(x) for x in mesa.split(".")[:2]) >= (26, 2) else ""
+
+
+@rule
+def no_fence_feedback_in_this_mesa(model: Model) -> list[Finding]:
+    mesa, seq = _guest_mesa(model)
+    if seq is None or not _fence_feedback_gone(model):
+        return []
+    asked = [t for t in model.targets.values() if "no_fence_feedback" in t.vn_perf.split(",")]
+    return [Finding("fence-feedback-gone", INFO,
+                    f"the guest's Venus driver is Mesa {mesa}, which has no fence feedback: fences are guest-side "
+                    "renderer syncs with no feedback slot, so VN_PERF=no_fence_feedback does not exist there (Mesa "
+                    "ignores the name silently)" + (f"; run #{asked[0].id} asked for it anyway" if asked else ""),
+                    [Evidence(seq, f"run #{next(t.id for t in model.targets.values() if t.start_seq == seq)}",
+                              f"driverInfo Mesa {mesa}")],
+                    "Nothing to toggle for fences on this Mesa: a fence that never signals here is not the feedback "
+                    "path (look at the ring and the host instead)")]
 
 
 @rule
@@ -311,6 +346,37 @@ def blob_export_failed(model: Model) -> list[Finding]:
         "memory paths" + ("" if _fence_feedback_gone(model) else " (VN_PERF=no_fence_feedback for fences)"))]
 
 
+def _alive_expired(model: Model, seq: int) -> Finding:
+    """The guest sees the same for a render server stopped and one gone: ALIVE no longer refreshed. What came
+    after on the host separates them: a gone server makes the host refuse the next commands; a stopped one
+    makes the next run hang early with no host error."""
+    refused = [n for n in model.notable if n.seq > seq and n.fmt == "qemu" and n.what == "cmd_error"]
+    later = [t for t in model.targets.values() if t.start_seq > seq]
+    hung_early = [t for t in later if t.outcome.get("status") == "hung" and t.outcome.get("step") in EARLY_STEPS]
+    same = "from the guest a render server that is stopped and one that is gone look the same (nothing refreshes ALIVE)"
+    if refused:
+        return Finding("render-server-gone", CRITICAL,
+                       f"the render server is gone (killed or crashed): the ring's ALIVE status expired, then the "
+                       f"host refused the guest's next commands ({len(refused)} time(s)); {same}, and the host's "
+                       "refusals are what separate them",
+                       _ev(model, seq, refused[0].seq), "Find why the render server ended (dmesg for a crash or "
+                       "the OOM killer, the render server's own log); QEMU must be restarted for Venus to work again")
+    if hung_early:
+        t = hung_early[0]
+        return Finding("render-server-stalled", CRITICAL,
+                       f"the render server is alive but not answering (stopped or hung): the ring's ALIVE status "
+                       f"expired, then run #{t.id} hung at {t.outcome.get('step')} with no host error; {same}, and "
+                       "the next run hanging without the host refusing anything is what separates them",
+                       _ev(model, seq) + [Evidence(t.start_seq, f"run #{t.id}", f"{t.target}: {t.outcome.get('text')}")],
+                       "On the host: ps -o stat,pid,args -C virgl_render_server (T = stopped: kill -CONT it; D or "
+                       "R = stuck in the driver: a backtrace with gdb -p PID)")
+    return Finding("ring-alive-expired", CRITICAL,
+                   f"the ring's ALIVE status expired: the host process or its context is gone or stopped, not slow; "
+                   f"{same}", _ev(model, seq),
+                   "Separate them on the host: ps -o stat,pid,args -C virgl_render_server (absent = gone, T = "
+                   "stopped), then run again: a gone server makes QEMU refuse the commands, a stopped one hangs")
+
+
 @rule
 def stuck_waits(model: Model) -> list[Finding]:
     ring = model.ring
@@ -328,11 +394,8 @@ def stuck_waits(model: Model) -> list[Finding]:
                            "(no FATAL ring, no expired ALIVE before it)", _ev(model, seq),
                            "Rerun with VN_DEBUG=init,result MESA_LOG_LEVEL=debug: Mesa prints its reason just "
                            "before 'aborting'"))
-    for seq, _iteration, _run in ring.alive_expired:
-        out.append(Finding("ring-alive-expired", CRITICAL,
-                           "the ring's ALIVE status expired: the host process or its context is gone, not slow",
-                           _ev(model, seq), "Check whether the render server crashed or was killed (host log, "
-                           "dmesg); the guest cannot recover from this"))
+    for seq, _iteration, _run in ring.alive_expired[:1]:
+        out.append(_alive_expired(model, seq))
     for stuck in ring.stuck.values():
         limit = ABORT_ITER.get(stuck.reason, OTHER_ABORT_ITER)
         evidence = _ev(model, stuck.first_seq, stuck.last_seq if stuck.last_seq != stuck.first_seq else None)
@@ -412,6 +475,13 @@ def ring_shmem_unmappable(model: Model) -> list[Finding]:
              else "")
     results = [n for n in model.notable if n.fmt == "mesa" and n.what == "result"
                and n.fields.get("result") == "VK_ERROR_OUT_OF_HOST_MEMORY"]
+    refused = [n for n in model.notable if n.fmt == "qemu" and n.what == "cmd_error" and n.seq < failures[0].seq]
+    if refused and windows and min(windows) >= 1 << 20:  # room enough for a ring: the host said no
+        return [Finding("ring-shmem", ERROR,
+                        f"the guest could not get the ring's shared memory, but not for want of room (a host memory "
+                        f"window of {size_text(min(windows))}): the host refused the guest's command first",
+                        [Evidence(n.seq, n.source, n.text) for n in (refused[:1] + failures[:1] + results[:1])],
+                        "Look at why the host refuses commands (the render server gone, QEMU's stderr)")]
     return [Finding("ring-shmem", CRITICAL,
                     f"the guest could not allocate or map the ring's shared memory ({len(failures)} time(s)), so "
                     f"instance creation fails with VK_ERROR_OUT_OF_HOST_MEMORY{where}",

@@ -141,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
             if why:
                 print(f"venustui.guest_client: {why}", file=sys.stderr, flush=True)
             code = int(status)
-            if code < 0:
-                signal.signal(-code, signal.SIG_DFL)
+            if code < 0:  # end the way the guest program ended, so the runner reads the same signal
+                if -code not in (signal.SIGKILL, signal.SIGSTOP):
+                    signal.signal(-code, signal.SIG_DFL)
                 os.kill(os.getpid(), -code)
             return code
         stream = out if kind == "O" else err

@@ -37,6 +37,7 @@ KERNEL_MODULES = ("drivers/gpu/drm/drm.ko", "drivers/gpu/drm/drm_kms_helper.ko",
                   "drivers/virtio/virtio_dma_buf.ko", "drivers/gpu/drm/virtio/virtio-gpu.ko")
 GUEST_SUITE = "trixie"  # one guest kernel and busybox for every pair
 BOOT_SECONDS = 60.0
+AGENT_BACKSTOP = 3600  # seconds a guest program may run before the agent itself ends it
 INIT = """#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -204,8 +205,9 @@ class QemuVM:
     def launch(self, argv: list[str], env: Mapping[str, str]) -> list[str]:
         """A guest run as a local process: the client forwards the guest program's variables and argv."""
         forwarded = [f"--env={k}={v}" for k, v in sorted(env.items())]
+        # The runner's deadline (no progress) ends hangs; the agent's is only a backstop for a lost client.
         return [sys.executable, "-m", "venustui.guest_client", "--socket", str(self.agent_socket),
-                "--qmp", str(self.qmp_socket), *forwarded, "--", *argv]
+                "--qmp", str(self.qmp_socket), "--deadline", str(AGENT_BACKSTOP), *forwarded, "--", *argv]
 
     def describe(self) -> str:
         m = self.machine

@@ -434,6 +434,37 @@ async def test_the_qemu_lab_in_the_tui_at_80x24(lab_pairs):
         control.stop()
 
 
+@pytest.mark.lab
+async def test_picking_hostmem_small_shows_the_failure_and_its_finding(lab_pairs):
+    """x offers the fault scenarios; hostmem-small at 80×24 restarts the guest with a 64 KiB host memory window:
+    the runs fail at instance and the Findings pane names the ring's shared memory and the window's size."""
+    from venustui.lab import Lab
+    from venustui.lab_scenarios import SCENARIOS
+
+    root, pairs = lab_pairs
+    lab = Lab(uuid.uuid4().hex[:8], root=root, pair=pairs["trixie"], vmm="qemu",
+              runtime=__import__("pathlib").Path(f"/tmp/venustui-tui-{uuid.uuid4().hex[:8]}"))
+    control = Control(Session([], follow=False), lab=lab, deadline=4)
+    control.start()
+    app = VenusApp(control)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("x")
+            await pilot.pause(0.3)
+            names = [s.name for s in SCENARIOS]
+            await pilot.press(*["down"] * names.index("hostmem-small"), "enter")
+            assert await settle(pilot, control, lambda: runs_done(control, 2), rounds=1500)
+            targets = list(control.session.model.targets.values())
+            assert all(t.outcome.get("text") == "failed at instance (VK_ERROR_OUT_OF_HOST_MEMORY)" for t in targets)
+            app.query_one("#panes").active = "tab-findings"
+            await pilot.pause(0.5)
+            shown = str(app.query_one("#findings").render())
+            assert "ring's shared memory" in shown and "64 KiB" in shown, shown
+            await pilot.press("q")
+    finally:
+        control.stop()
+
+
 async def test_split_view_and_probe_watch(tmp_path):
     control = replayed_control(LAB_FILES, tmp_path)
     control.runner.deadline = 20

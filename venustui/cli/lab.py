@@ -44,6 +44,8 @@ def add_parser(sub) -> None:
     up.add_argument("--vkr-debug", default="", help="VKR_DEBUG names for the render server, e.g. validate or all")
     up.add_argument("--host-icd", help="an ICD manifest for the host driver instead of lavapipe")
     up.add_argument("--render-server", help="your own virgl_render_server build")
+    up.add_argument("--scenario", help="start the lab as a fault scenario (venustui lab scenarios lists them)")
+    lab_sub.add_parser("scenarios", help="the fault scenarios, one line each")
     lab_sub.add_parser("down", help="stop the lab's server and clean what a crashed session left")
     lab_sub.add_parser("status", help="what runs, where the socket and logs are")
     story = lab_sub.add_parser("triage", help="the story: probe phases with and without feedback flags, "
@@ -95,6 +97,24 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
                 line.append(f"  → {check.fix}", style="yellow")
             console.print(line)
         return 0 if all(c.ok for c in checks) else 1
+    if action == "scenarios":
+        from venustui.lab_scenarios import SCENARIOS
+
+        for known in SCENARIOS:
+            console.print(Text(f"{known.name:<22} {known.summary}"))
+        console.print(Text("venustui --scenario NAME plays one in the TUI (x picks one there); "
+                           "venustui lab up --scenario NAME starts its configuration"))
+        return 0
+    if action == "up" and args.scenario:
+        from venustui.lab_scenarios import scenario
+
+        chosen = scenario(args.scenario)
+        lab = chosen.lab(lab)
+        seconds = lab.start(vkr_debug=chosen.vkr_debug)
+        console.print(Text(f"lab '{lab.name}' up in {seconds:.2f} s as scenario {chosen.name} on {lab.describe()}"
+                           + ("; its fault is played by venustui --scenario" if chosen.fault else "")))
+        console.print(Text(_guest_hint(lab)))
+        return 0
     if action == "up":
         seconds = lab.start(vkr_debug=flag_names(args.vkr_debug), host_icd=args.host_icd,
                             render_server=args.render_server)

@@ -30,6 +30,7 @@ def add_parser(sub) -> None:
     tui.add_argument("--target", help="a [targets.NAME] from the config to rerun (default: the probe)")
     tui.add_argument("--mesa", metavar="SERIES", help="on the lab: the Mesa series of the pair (25.0, 26.1, 26.2…)")
     tui.add_argument("--virglrenderer", metavar="SERIES", help="on the lab: the virglrenderer series of the pair")
+    tui.add_argument("--scenario", help="on the lab: play a fault scenario at start (venustui lab scenarios)")
     tui.add_argument("--vmm", choices=("qemu", "vtest"), default="qemu", help="on the lab: a QEMU guest (default) "
                      "or Venus over vtest")
     tui.set_defaults(run=run)
@@ -68,6 +69,8 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     session = Session(specs, cfg, follow=True, recorder=recorder)
     control = Control(session, lab=lab, target=target, deadline=args.deadline)
     control.start()
+    if lab is not None and args.scenario:
+        control.play_scenario(args.scenario)
     what = f"the lab ({lab.pair.id}, {lab.vmm})" if lab is not None else ", ".join(s.label for s in specs)
     try:
         picked = VenusApp(control, theme_name=args.theme, subtitle=what).run()

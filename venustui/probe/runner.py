@@ -143,14 +143,16 @@ class Runner:
         self.mesa = mesa  # the guest driver's Mesa version, when known
         self.next_run = 1
         self.current: subprocess.Popen | None = None
+        self.stopped = False
 
     def _send(self, events: list) -> None:
         if self.sink is not None and events:
             self.sink.put(events)
 
     def run(self, target: Target, flags: FlagSet = DEFAULTS, phase: str | None = None,
-            *, watch: float | None = None, on_event=None) -> RunRecord:
+            *, watch: float | None = None, rounds: int | None = None, on_event=None) -> RunRecord:
         phase = phase or target.phases[0]
+        self.stopped = False
         run_id = self.next_run
         self.next_run += 1
         delta = guest_env(flags, self.base_env, driver_files=self.driver_files, mesa=self.mesa)
@@ -158,7 +160,7 @@ class Runner:
         if target.probe and self.probe_argv:
             argv = [*self.probe_argv, *argv[len(target.argv):]]
         if watch is not None and target.probe:
-            argv += ["--watch", f"{watch:g}"]
+            argv += ["--watch", f"{watch:g}"] + (["--rounds", str(rounds)] if rounds else [])
         if self.launch is not None:
             argv = self.launch(argv, delta.apply(self.base_env))
         record = RunRecord(run_id, target.name, phase, flags, argv, delta, PhaseOutcome(phase, NOT_STARTED))
@@ -176,7 +178,9 @@ class Runner:
             return self._finish(record)
         self.current = proc
         try:
-            self._watch(proc, target, record, watch is not None, on_event)
+            # A watch streams a sample every `watch` seconds: one missing for the deadline is a hang too.
+            live = watch is not None and watch >= self.deadline
+            self._watch(proc, target, record, live, on_event)
         finally:
             self.current = None
         record.seconds = time.monotonic() - start
@@ -185,6 +189,7 @@ class Runner:
     def stop(self) -> None:
         """End the running target now (its whole group)."""
         if self.current is not None:
+            self.stopped = True  # its signal is ours, not a crash
             kill_group(self.current, self.grace)
 
     def _finish(self, record: RunRecord) -> RunRecord:
@@ -295,6 +300,11 @@ class Runner:
             done = state["phase_event"]
             if done is not None and not hung:
                 if done.get("outcome") == PASSED:
+                    code = record.returncode
+                    if code is not None and code < 0 and not self.stopped:  # passed, then died in the watch
+                        return PhaseOutcome(phase, CRASHED, state["last_begin"] or "watch",
+                                            detail=f"{_exit_text(code, record.stderr_tail)} in the watch after the "
+                                            "phase passed")
                     return PhaseOutcome(phase, PASSED)
                 return PhaseOutcome(phase, FAILED, done.get("step", ""), done.get("result", ""))
             if state["error"]:

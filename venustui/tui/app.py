@@ -96,6 +96,7 @@ class VenusApp(App):
     TITLE = "venustui"
     BINDINGS = [
         Binding("f", "toggle('fence')", "no_fence_feedback"),
+        Binding("x", "scenarios", "fault scenarios"),
         Binding("s", "toggle('semaphore')", "no_semaphore_fb"),
         Binding("e", "toggle('event')", "no_event_fb"),
         Binding("u", "toggle('query')", "no_query_fb"),
@@ -289,6 +290,17 @@ class VenusApp(App):
         choices = [(f"{variable}:{name}", f"{'[x]' if name in on[variable] else '[ ]'} {variable}={name}")
                    for variable, names in self.control.known_flags().items() for name in names]
         self.push_screen(ChoiceScreen("flags for the next run (VKR_DEBUG restarts the lab's server)", choices), done)
+
+    def action_scenarios(self) -> None:
+        """A fault scenario of the lab (lab_scenarios): the lab restarts that way and plays its runs."""
+        from venustui.lab_scenarios import SCENARIOS
+
+        def done(choice: str) -> None:
+            if choice and self.control.play_scenario(choice):
+                self.notify(f"scenario {choice}: restarting the lab and playing its runs")
+
+        self.push_screen(ChoiceScreen("fault scenarios (the lab restarts)",
+                                      [(s.name, f"{s.name}: {s.summary}") for s in SCENARIOS]), done)
 
     def action_rerun(self) -> None:
         if self.control.rerun():
