@@ -22,6 +22,7 @@ LINUX_SIDE = {
     "venustui/elf.py": "ELF inspection of Linux drivers (a /proc/PID/maps hint in a message)",
     "venustui/sources/stream.py": "another parent's zombie is told only by /proc; without it kill(0) decides",
     "venustui/loader.py": "the Linux Vulkan loader's search (ldconfig's cache)",
+    "venustui/lab_scenarios.py": "the lab's render server found by its session in /proc (the lab runs on Debian only)",
     "venustui/tuning.py": "glibc's malloc tuning, skipped elsewhere",
     "venustui/readahead.py": "the replay's helper is a fork on Linux only (sys.platform checked)",
     "venustui/index.py": "a whole file is indexed by forked processes on Linux only (threads elsewhere)",
