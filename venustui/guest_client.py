@@ -64,6 +64,17 @@ class Agent:
                 return
             self.pending += data
 
+    def reconnected(self) -> bool:
+        """A fresh connection whose agent answers a ping (False while the guest is still booting)."""
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.pending = None, b""
+        try:
+            self.connect(5.0)
+            return self.ping(2.0)
+        except OSError:
+            return False
+
     def ping(self, timeout: float) -> bool:
         token = f"{os.getpid()}-{time.monotonic_ns()}"
         self.send("PING", token)
@@ -112,9 +123,10 @@ def main(argv: list[str] | None = None) -> int:
                   "resetting the guest", file=sys.stderr, flush=True)
             reset_guest(args.qmp)
             deadline = time.monotonic() + RESET_SECONDS
-            while not agent.ping(2.0):
+            while not agent.reconnected():  # QEMU drops the connection when the guest's port closes
                 if time.monotonic() > deadline:
                     raise OSError(f"the guest agent did not come back within {RESET_SECONDS:g} s of a reset")
+                time.sleep(0.5)
     except OSError as exc:
         print(f"venustui.guest_client: {exc} ({args.socket})", file=sys.stderr)
         return NO_AGENT

@@ -23,7 +23,7 @@ from pathlib import Path
 from venustui import paths
 from venustui.errors import UserError
 from venustui.lab_install import DEFAULT_PAIR, EXTRA_PACKAGES, Pair, PairInstaller, Prefix, series_key
-from venustui.lab_qemu import GUEST_ICD, GUEST_PROBE, Machine, QemuVM, build_initramfs, install_guest_kit
+from venustui.lab_qemu import GUEST_ICD, GUEST_PROBE, Machine, QemuVM, build_initramfs, guest_version, install_guest_kit
 from venustui.sources.serial import SerialSource
 from venustui.sources.stream import CommandSource, kill_group, process_alive
 
@@ -153,6 +153,11 @@ class Lab:
         for pair in wanted:
             record = catalog["pairs"].get(pair.id)
             if record and self._complete(record) and not force:
+                if record.get("guest_version") != guest_version():  # venustui's guest sources changed
+                    progress(f"{pair}: rebuilding the QEMU guest (its init, agent or probe changed)")
+                    catalog["guest"] = self._guest_kit(installer, catalog.get("guest", {}), progress)
+                    self._guest_initramfs(record, catalog)
+                    self.catalog_path.write_text(json.dumps(catalog, indent=1))
                 progress(f"{pair} already installed ({record['versions']['mesa']} × "
                          f"{record['versions']['virglrenderer']}); --force reinstalls")
                 records.append(record)
@@ -162,19 +167,25 @@ class Lab:
                 served = installer.served()
             record = installer.install(pair, record, served)
             catalog["guest"] = self._guest_kit(installer, catalog.get("guest", {}), progress)
-            record["initramfs"] = str(build_initramfs(record, catalog["guest"], Path(record["prefix"]).parent /
-                                                      "initramfs.gz"))
+            self._guest_initramfs(record, catalog)
             catalog["pairs"][pair.id] = record
             self.catalog_path.write_text(json.dumps(catalog, indent=1))
             progress(f"{pair} installed in {record['seconds']} s: {record['prefix']}")
             records.append(record)
         return records
 
+    @staticmethod
+    def _guest_initramfs(record: dict, catalog: dict) -> None:
+        target = Path(record["prefix"]).parent / "initramfs.gz"
+        record["initramfs"] = str(build_initramfs(record, catalog["guest"], target))
+        record["guest_version"] = catalog["guest"]["version"]
+
     def _guest_kit(self, installer: PairInstaller, kit: dict, progress) -> dict:
         """The QEMU guest's kernel, busybox and programs: from cached .debs, else from the mirror."""
         from venustui.lab_qemu import build_guest_kit
 
-        if kit.get("kernel") and Path(kit["kernel"]).exists() and (Path(kit["bin"]) / "venus-probe").exists():
+        if (kit.get("kernel") and Path(kit["kernel"]).exists() and (Path(kit["bin"]) / "venus-probe").exists()
+                and kit.get("version") == guest_version()):
             return kit
         if kit.get("debs") and all((self.root / "debs" / n).is_file() for n in kit["debs"]):
             return build_guest_kit(self.root, kit["debs"], progress) | {"debs": kit["debs"]}

@@ -13,6 +13,7 @@ serial console (the guest kernel's ``[drm]`` lines, the agent's). In a session Q
 
 from __future__ import annotations
 
+import hashlib
 import json
 import lzma
 import shlex
@@ -45,8 +46,20 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for module in {modules}; do insmod /usr/lib/modules/$module.ko || echo "venustui-init: insmod $module failed"; done
 echo "venustui-init: guest up, starting the agent"
-exec {agent}
+while true; do
+  {agent}
+  echo "venustui-init: the agent ended (status $?); starting it again"
+  sleep 1
+done
 """
+
+
+def guest_version() -> str:
+    """What the guest is built from here (init, agent, probe): a lab built from other sources is rebuilt."""
+    digest = hashlib.sha256(INIT.encode())
+    for name in ("agent.c", "guest.c"):
+        digest.update((Path(__file__).with_name("probe") / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -106,7 +119,8 @@ def build_guest_kit(root: Path, debs: dict[str, str], progress) -> dict:
          what="building the guest agent (apt-get install gcc)")
     shutil.copy(busybox, programs / "busybox")
     shutil.rmtree(unpacked / "usr/lib/modules")  # 400 MB of modules; the five needed are kept above
-    return {"kernel": str(kernel), "kernel_release": modules.name, "bin": str(programs), "modules": str(built)}
+    return {"kernel": str(kernel), "kernel_release": modules.name, "bin": str(programs), "modules": str(built),
+            "version": guest_version()}
 
 
 def build_initramfs(record: dict, kit: dict, target: Path) -> Path:
@@ -164,7 +178,7 @@ class QemuVM:
                 "-machine", "q35,memory-backend=mem", "-device", gpu, "-vga", "none", "-nic", "none",
                 "-audio", "none", "-display", "sdl,gl=on",
                 "-kernel", self.kit["kernel"], "-initrd", r["initramfs"], "-append", "console=ttyS0 panic=-1",
-                "-serial", console, "-no-reboot",
+                "-serial", console,  # no -no-reboot: a reset (a guest that stopped answering) boots it again
                 "-L", str(prefix / "usr/share/seabios"), "-L", str(prefix / "usr/share/qemu"),
                 "-device", "virtio-serial-pci",
                 "-chardev", f"socket,id=agent,path={self.agent_socket},server=on,wait=off",

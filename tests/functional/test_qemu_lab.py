@@ -109,6 +109,25 @@ def test_a_rerun_needs_no_reboot(guest):
     assert lab.running_pid() == pid
 
 
+def test_a_guest_that_stops_answering_is_reset(guest):
+    """The agent stopped (its own child sends it SIGSTOP): the next run's ping goes unanswered, the client resets
+    the guest through QEMU's monitor, and the run goes on once the agent answers again. Runs last: it reboots."""
+    lab, session, runner = guest
+    stuck = subprocess.Popen(lab.vm.launch(["/bin/busybox", "sh", "-c", "kill -STOP $PPID; sleep 1"], {}),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    with pytest.raises(subprocess.TimeoutExpired):
+        stuck.wait(5)  # no exit status ever comes from a stopped agent
+    stuck.kill()
+    stuck.wait()
+    runner.deadline = 90  # the reset guest boots again before the run starts
+    try:
+        record = runner.run(PROBE, FlagSet(), "fence")
+    finally:
+        runner.deadline = 8
+    assert record.outcome.status == PASSED, (record.outcome.text(), record.stderr_tail)
+    assert any("resetting the guest" in line for line in record.stderr_tail)
+
+
 def test_nothing_survives_a_killed_venustui(lab_pairs, tmp_path):
     """venustui killed with SIGKILL while the guest runs: QEMU and its render server go within seconds."""
     root, pairs = lab_pairs
