@@ -60,6 +60,20 @@ def fence_target(marker: str) -> Target:
     return Target("test_fence", (sys.executable, str(DATA / "targets" / "fence_steps.py"), marker))
 
 
+def lab_control(lab_pairs, which: str = "trixie", *, vmm: str = "vtest", deadline: float = 4.0) -> Control:
+    """A started Control on a lab pair of the test root (a runtime folder of its own)."""
+    from pathlib import Path
+
+    from venustui.lab import Lab
+
+    root, pairs = lab_pairs
+    lab = Lab(uuid.uuid4().hex[:8], root=root, pair=pairs[which], vmm=vmm,
+              runtime=Path(f"/tmp/venustui-tui-{uuid.uuid4().hex[:8]}"))
+    control = Control(Session([], follow=False), lab=lab, deadline=deadline)
+    control.start()
+    return control
+
+
 async def shown_fences(pilot) -> FencesPane:
     """The fences tab brought forward, as a user would (panes in hidden tabs do not redraw)."""
     pilot.app.query_one("#panes").active = "tab-fences"
@@ -377,13 +391,8 @@ async def test_the_lab_story_in_the_tui(lab_root):
 async def test_f_on_a_mesa_without_fence_feedback_explains(lab_pairs):
     """On the newest pair (Mesa 26.2 or newer), f says the name does not exist in this Mesa and why the fence
     phase needs no toggle; the flags stay the defaults, and a rerun passes with them."""
-    from venustui.lab import Lab
-
-    root, pairs = lab_pairs
-    lab = Lab(uuid.uuid4().hex[:8], root=root, pair=pairs["newest"],
-              runtime=__import__("pathlib").Path(f"/tmp/venustui-tui-{uuid.uuid4().hex[:8]}"))
-    control = Control(Session([], follow=False), lab=lab, deadline=4)
-    control.start()
+    pairs = lab_pairs[1]
+    control = lab_control(lab_pairs, "newest")
     app = VenusApp(control)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
@@ -406,13 +415,7 @@ async def test_f_on_a_mesa_without_fence_feedback_explains(lab_pairs):
 async def test_the_qemu_lab_in_the_tui_at_80x24(lab_pairs):
     """make demo's view: on the QEMU guest a default run passes through the feedback path (fence signaled,
     perf = 0x0), and a rerun with f passes too (perf = 0x10)."""
-    from venustui.lab import Lab
-
-    root, pairs = lab_pairs
-    lab = Lab(uuid.uuid4().hex[:8], root=root, pair=pairs["trixie"], vmm="qemu",
-              runtime=__import__("pathlib").Path(f"/tmp/venustui-tui-{uuid.uuid4().hex[:8]}"))
-    control = Control(Session([], follow=False), lab=lab, deadline=8)
-    control.start()
+    control = lab_control(lab_pairs, vmm="qemu", deadline=8)
     app = VenusApp(control)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
@@ -438,14 +441,9 @@ async def test_the_qemu_lab_in_the_tui_at_80x24(lab_pairs):
 async def test_picking_hostmem_small_shows_the_failure_and_its_finding(lab_pairs):
     """x offers the fault scenarios; hostmem-small at 80×24 restarts the guest with a 64 KiB host memory window:
     the runs fail at instance and the Findings pane names the ring's shared memory and the window's size."""
-    from venustui.lab import Lab
     from venustui.lab_scenarios import SCENARIOS
 
-    root, pairs = lab_pairs
-    lab = Lab(uuid.uuid4().hex[:8], root=root, pair=pairs["trixie"], vmm="qemu",
-              runtime=__import__("pathlib").Path(f"/tmp/venustui-tui-{uuid.uuid4().hex[:8]}"))
-    control = Control(Session([], follow=False), lab=lab, deadline=4)
-    control.start()
+    control = lab_control(lab_pairs, vmm="qemu")
     app = VenusApp(control)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
