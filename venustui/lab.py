@@ -112,10 +112,10 @@ class Lab:
         """What a session records about the lab it ran on (a "lab" action): findings and reports name it."""
         return {"pair": self.pair.id, "vmm": self.vmm, "versions": self.versions(), "describe": self.describe()}
 
-    def describe(self) -> str:
+    def describe(self, topology: bool = True) -> str:
         v = self.versions()
-        how = (f"; {self.vm.describe()}" if self.vmm == "qemu" and self.installed() else
-               "; Venus over vtest (a UNIX socket)" if self.vmm == "vtest" else "")
+        how = "" if not topology else (f"; {self.vm.describe()}" if self.vmm == "qemu" and self.installed() else
+                                       "; Venus over vtest (a UNIX socket)" if self.vmm == "vtest" else "")
         return (f"{self.pair.id}: Mesa {v.get('mesa', '?')} (guest Venus and host lavapipe), "
                 f"virglrenderer {v.get('virglrenderer', '?')}, glibc {v.get('glibc', '?')} (the prefix's own){how}")
 

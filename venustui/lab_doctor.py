@@ -35,7 +35,7 @@ def doctor(lab: Lab) -> list[Check]:
                             f"{', '.join(p.id for p in installed)})",
                             f"venustui lab install --mesa {lab.pair.mesa} --virglrenderer {lab.pair.virglrenderer}"))
         return checks
-    checks.append(Check("pair", True, lab.describe()))
+    checks.append(Check("pair", True, lab.describe(topology=False)))
     checks.append(Check("debs", PairInstaller(lab.root)._cached(m),
                         f"{len(m.get('debs', {}))} .debs cached with checksums in {lab.root / 'debs'}",
                         "venustui lab install --force (downloads them again)"))

@@ -211,3 +211,24 @@ def test_a_field_that_is_not_a_number_is_not_evidence_and_never_an_error():
     assert not match.accepts(SimpleNamespace(fields={"size": "0x4000"}, text=""))
     for garbage in ("0xzz", "", "-", "1e9", "0x" + "f" * 40):
         assert not match.accepts(SimpleNamespace(fields={"size": garbage}, text=""))
+
+
+def test_lab_pairs_are_named_by_series_and_a_series_gone_names_the_nearest():
+    """Pairs as a user types them; a series the archive no longer serves is a one-line error naming the nearest."""
+    from venustui.errors import UserError
+    from venustui.lab_install import Pair, _not_served, series_of, upstream
+
+    assert Pair.parse("26.2x1.3") == Pair.parse("26.2×1.3") == Pair("26.2", "1.3")
+    assert Pair("25.0", "1.1").id == "25.0x1.1"
+    assert upstream("1:19.1.7-3+b1") == "19.1.7" and series_of("26.1.6-1~bpo13+1") == "26.1"
+    served = {"25.0": ("25.0.7-2", "trixie"), "26.1": ("26.1.6-1", "trixie-backports"), "26.2": ("26.2.6-1", "sid")}
+    message = _not_served("mesa", "26.3", served)
+    assert "Mesa 26.3 is not served" in message and "the nearest is --mesa 26.2" in message and "\n" not in message
+    assert "--mesa 25.0" in _not_served("mesa", "24.3", served)
+    for bad in ("26.2", "x1.3", "mesa26.2-virgl"):
+        try:
+            Pair.parse(bad)
+        except UserError as exc:
+            assert "MESAxVIRGL" in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} parsed")

@@ -140,7 +140,7 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
         for installed in pairs:
             other = Lab(args.name, root=lab.root, pair=installed)
             mark = "*" if installed == lab.pair else " "
-            console.print(Text(f" {mark} {other.describe()}" + ("" if other.installed() else " (incomplete: "
+            console.print(Text(f" {mark} {other.describe(topology=False)}" + ("" if other.installed() else " (incomplete: "
                                                                      "lab install --force)")))
         if lab.installed():
             console.print(Text(_guest_hint(lab)))
