@@ -22,7 +22,7 @@ from pathlib import Path
 
 from venustui import paths
 from venustui.errors import UserError
-from venustui.lab_install import DEFAULT_PAIR, EXTRA_PACKAGES, Pair, PairInstaller, Prefix, series_key
+from venustui.lab_install import CLOSURE, DEFAULT_PAIR, Pair, PairInstaller, Prefix, series_key
 from venustui.lab_qemu import GUEST_ICD, GUEST_PROBE, Machine, QemuVM, build_initramfs, guest_version, install_guest_kit
 from venustui.sources.serial import SerialSource
 from venustui.sources.stream import CommandSource, kill_group, process_alive
@@ -126,7 +126,7 @@ class Lab:
     @staticmethod
     def _complete(record: dict) -> bool:
         keys = ("loader", "server", "render_server", "render_server_exec", "virtio_icd", "host_icd", "initramfs")
-        return (bool(record) and record.get("extra_packages") == list(EXTRA_PACKAGES)
+        return (bool(record) and record.get("extra_packages") == list(CLOSURE)
                 and all(record.get(k) and Path(record[k]).exists() for k in keys))
 
     def installed(self) -> bool:

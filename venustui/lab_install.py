@@ -31,16 +31,20 @@ ARCH = "x86_64-linux-gnu"
 SUITES = ("trixie", "trixie-backports", "sid")  # oldest first: a pair's apt prefers the newest it needs
 COMPONENTS = {  # component → the packages of one build, pinned to one version together
     # Mesa's EGL and DRI drivers too: QEMU's gl=on display renders with the pair's llvmpipe.
-    "mesa": ("mesa-vulkan-drivers", "mesa-libgallium", "libgbm1", "libegl-mesa0", "libgl1-mesa-dri"),
+    "mesa": ("mesa-vulkan-drivers", "mesa-libgallium", "libgbm1", "libegl-mesa0", "libgl1-mesa-dri", "libglx-mesa0"),
     "virglrenderer": ("virgl-server", "libvirglrenderer1"),
 }
 # Also in every prefix: the loader, the validation layer (VKR_DEBUG=validate), what python3 and its
 # extension modules load (a probe under the prefix's loader takes nothing from the host), and QEMU with
 # its OpenGL display module and SDL for the QEMU lab (lab_qemu).
 EXTRA_PACKAGES = ("libvulkan1", "vulkan-validationlayers", "zlib1g", "libexpat1", "libffi8", "libbz2-1.0", "liblzma5",
-                  "qemu-system-x86", "qemu-system-modules-opengl", "libsdl2-2.0-0", "libegl1", "libgl1")
+                  "libsdl2-2.0-0", "libegl1", "libgl1")
+# QEMU as built against the pair's virglrenderer: from the suite that virglrenderer comes from (sid's QEMU
+# needs virglrenderer 1.3), all its packages at one version.
+QEMU_PACKAGES = ("qemu-system-x86", "qemu-system-modules-opengl", "qemu-system-common", "qemu-system-data")
 # Of qemu-system-gui only its SDL display module is taken: the package depends on GTK and VTE, never installed.
 GUI_PACKAGE, GUI_MODULES = "qemu-system-gui", ("ui-sdl.so",)
+CLOSURE = (*COMPONENTS["mesa"], *EXTRA_PACKAGES, *QEMU_PACKAGES)  # recorded: a pair resolved otherwise is resolved again
 DEFAULT_PAIR = ("25.0", "1.1")  # trixie's: Debian 13's own Mesa and virglrenderer
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 MIRROR = os.environ.get("VENUSTUI_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -172,7 +176,7 @@ class PairInstaller:
         return record
 
     def _cached(self, record: dict) -> bool:
-        if record.get("extra_packages") != list(EXTRA_PACKAGES):  # an older closure: resolve it again
+        if record.get("extra_packages") != list(CLOSURE):  # an older closure: resolve it again
             return False
         for name, digest in record.get("debs", {}).items():
             path = self.pool / name
@@ -192,6 +196,8 @@ class PairInstaller:
         wanted = [f"{package}={chosen[component][0]}" for component, packages in COMPONENTS.items()
                   for package in packages]
         wanted += list(EXTRA_PACKAGES)
+        qemu_version = _version_in(options, QEMU_PACKAGES[0], chosen["virglrenderer"][1])
+        wanted += [f"{package}={qemu_version}" for package in QEMU_PACKAGES]
         self.progress(f"{pair}: Mesa {chosen['mesa'][0]} ({chosen['mesa'][1]}), virglrenderer "
                       f"{chosen['virglrenderer'][0]} ({chosen['virglrenderer'][1]}); resolving the closure")
         plan = _run(["apt-get", *options, "-s", "install", *wanted], what=f"resolving {pair}")
@@ -213,7 +219,7 @@ class PairInstaller:
             debs[file] = _sha256(self.pool / file)
             packages[name] = {"version": version, "file": file}
         return {"pair": pair.id, "suites": list(suites), "debs": debs, "packages": packages,
-                "extra_packages": list(EXTRA_PACKAGES),
+                "extra_packages": list(CLOSURE),
                 "versions": {c: upstream(v) for c, (v, _) in chosen.items()},
                 "glibc": upstream(packages.get("libc6", {}).get("version", ""))}
 
@@ -268,6 +274,15 @@ class PairInstaller:
         size = sum(p.stat().st_size for p in home.rglob("*") if p.is_file() and not p.is_symlink())
         shutil.rmtree(home, ignore_errors=True)
         return size
+
+
+def _version_in(options: list[str], package: str, suite: str) -> str:
+    listing = subprocess.run(["apt-cache", *options, "madison", package], capture_output=True, text=True)
+    for line in listing.stdout.splitlines():  # "name | version | http://… sid/main amd64 Packages"
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) >= 3 and len(cells[2].split()) > 1 and cells[2].split()[1].split("/")[0] == suite:
+            return cells[1]
+    raise UserError(f"the mirror's {suite} has no {package} (check the network, then lab install again)")
 
 
 def _private_library_dirs(prefix: Path) -> list[Path]:
