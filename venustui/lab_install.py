@@ -230,10 +230,9 @@ class PairInstaller:
             shutil.rmtree(home)
         prefix.mkdir(parents=True)
         whole = [name for name in sorted(record["debs"]) if not name.startswith(GUI_PACKAGE + "_")]
-        with ThreadPoolExecutor(4) as pool:
-            for _ in pool.map(lambda name: _run(["dpkg", "-x", str(self.pool / name), str(prefix)],
-                                                what=f"unpacking {name}"), whole):
-                pass
+        with ThreadPoolExecutor(4) as pool:  # list(): a failed unpack raises here
+            list(pool.map(lambda name: _run(["dpkg", "-x", str(self.pool / name), str(prefix)],
+                                            what=f"unpacking {name}"), whole))
         for name in set(record["debs"]) - set(whole):
             scratch = home / "gui"
             _run(["dpkg", "-x", str(self.pool / name), str(scratch)], what=f"unpacking {name}")

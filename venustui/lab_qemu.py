@@ -209,7 +209,7 @@ class QemuVM:
                     if agent.ping(1.0):
                         return time.monotonic() - started
                 except OSError:
-                    pass
+                    pass  # the guest is still booting: its port is not open yet, try again
                 finally:
                     if agent.sock is not None:
                         agent.sock.close()

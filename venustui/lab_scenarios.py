@@ -98,7 +98,7 @@ def hit_render_server(lab: Lab, signum: int) -> list[int]:
         try:
             os.killpg(group, signum)
         except ProcessLookupError:
-            pass
+            pass  # it ended on its own between the look and the signal: nothing left to hit
     return pids
 
 
