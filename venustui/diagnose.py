@@ -579,6 +579,26 @@ def flags_without_effect(model: Model) -> list[Finding]:
                 "level hides them (release builds default to info)",
                 [Evidence(target.start_seq, f"run #{target.id}", f"VN_DEBUG={debug}")],
                 "Set MESA_LOG_LEVEL=debug beside VN_DEBUG (venustui does this for the runs it starts)"))
+    out += _hidden_in_a_users_log(model)
     return out
+
+
+def _hidden_in_a_users_log(model: Model) -> list[Finding]:
+    """A command in a pasted terminal asked for VN_DEBUG=init (or all), yet no vn_env block followed in the log."""
+    for note in (n for n in model.notable if n.what == "venus_command"):
+        command = str(note.fields.get("command", ""))
+        debug = re.search(r"\bVN_DEBUG=(\S+)", command)
+        if not debug or not {"init", "all"} & set(debug.group(1).strip("'\"").split(",")):
+            continue
+        if re.search(r"\bMESA_LOG_LEVEL=['\"]?debug", command) or any(r.start_seq > note.seq for r in model.runs):
+            continue
+        if (model.numbering.number(note.source, note.seq) or 0) >= model.lines[note.source]:
+            continue  # the log ends with the command: nothing followed it yet
+        return [Finding("venus-lines-hidden", WARNING,
+                        f"a command in this log set VN_DEBUG={debug.group(1)} but no Venus debug line (MESA-VIRTIO: "
+                        "vn_env …) follows it: Mesa 26.1 and newer hide them below MESA_LOG_LEVEL=debug (release "
+                        "builds default to info)", [Evidence(note.seq, note.source, note.text)],
+                        "Run it again with MESA_LOG_LEVEL=debug beside VN_DEBUG")]
+    return []
 
 

@@ -130,3 +130,23 @@ def test_a_bare_abort_says_the_reason_is_missing_not_fatal(tmp_path):
     log.write_text("MESA-VIRTIO: debug: vn_env is as below:\n\tdebug = 0x0\nMESA-VIRTIO: debug: aborting\n")
     found = rules_of([log])
     assert "ring-fatal" not in found and "do not say why" in found["guest-aborted"].claim
+
+
+def test_a_users_log_that_asked_for_venus_lines_and_got_none(tmp_path):
+    """Synthetic (labelled): a pasted terminal whose command sets VN_DEBUG=init and whose output holds no vn_env
+    block, as Mesa 26.1+ prints without MESA_LOG_LEVEL=debug (measured on the lab's 26.2 pair, test_lab)."""
+    def findings(*lines: str) -> dict:
+        path = tmp_path / f"log{len(list(tmp_path.iterdir()))}.log"
+        path.write_text("\n".join(lines) + "\n")
+        return {f.rule: f for f in diagnose(fold_files([str(path)]))}
+
+    output = ['{"phase": "fence", "step": "instance", "result": "VK_SUCCESS", "ms": 70.1, "ev": "step"}', "passed"]
+    hidden = findings("user@guest:~$ VN_DEBUG=init,result ./venus-probe --phase fence", *output)
+    assert "VN_DEBUG=init,result" in hidden["venus-lines-hidden"].claim
+    assert hidden["venus-lines-hidden"].evidence[0].text.startswith("user@guest:~$ VN_DEBUG=")
+    assert "venus-lines-hidden" not in findings("$ VN_DEBUG=init MESA_LOG_LEVEL=debug ./probe", *output)
+    assert "venus-lines-hidden" not in findings("$ VN_DEBUG=result ./probe", *output)  # no vn_env asked for
+    shown = findings("$ VN_DEBUG=init ./probe", "MESA-VIRTIO: debug: vn_env is as below:", "\tdebug = 0x1",
+                     "\tperf = 0x0", *output)
+    assert "venus-lines-hidden" not in shown
+    assert "venus-lines-hidden" not in findings("$ VN_DEBUG=init ./probe")  # nothing followed it yet

@@ -197,7 +197,7 @@ class Model:
             self._blob_export_failed(rec, run)
         elif fmt == "kernel" and what in KERNEL_GPU_KINDS:
             self._virtio_gpu(rec)
-        if (rec.level in ("warn", "error") or fmt == "step" or what == "vn_env_field"
+        if (rec.level in ("warn", "error") or fmt == "step" or what in ("vn_env_field", "venus_command")
                 or (fmt == "vkr" and fields["fn"] in ("CreateFence", "WaitForFences"))):
             self._note(Notable(seq, rec.line.source, fmt, what, rec.level, raw_text(rec.line.data)[:500],
                                run.id if run else None, fields))

@@ -392,10 +392,13 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
 ), programs=("virgl_render_server", "virgl_test_server", "virglrenderer", "render_server"))
 
 # A pasted terminal: the prompt and the command the user ran (`user@host:~$ vkcube`, `# vulkaninfo`).
-# No marker: the model has no use for it, only a reader of the log does (it says what ran next).
+# Only a command that sets Venus's variables is tracked (its VN_DEBUG says which Venus lines should follow);
+# any other says what ran next, for a reader of the log.
+_PROMPT = r"^(?:[\w.\-]+@[\w.\-]+[^\s$#]*\s?[^$#\n]{0,60}?[$#]|[$#]) "
 SHELL = Family("shell", "app", rules=_rules(
-    (r"^(?:[\w.\-]+@[\w.\-]+[^\s$#]*\s?[^$#\n]{0,60}?[$#]|[$#]) (?P<command>\S.*)$", "command", "info"),
-), benign=frozenset({"command"}))
+    (_PROMPT + r"(?P<command>(?:\S.*\s)?VN_(?:DEBUG|PERF)=.*)$", "venus_command", "info"),
+    (_PROMPT + r"(?P<command>\S.*)$", "command", "info"),
+), tracked=(b"VN_DEBUG=", b"VN_PERF="), benign=frozenset({"command"}))
 
 # The registry. Its order is the order lines are tried in, and the fast path's format codes are positions
 # in it (0 is plain text).
