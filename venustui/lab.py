@@ -162,7 +162,7 @@ class Lab:
                          f"{record['versions']['virglrenderer']}); --force reinstalls")
                 records.append(record)
                 continue
-            if served is None and not (record and installer._cached(record)):
+            if served is None and not (record and installer.cached(record)):
                 installer.update()
                 served = installer.served()
             record = installer.install(pair, record, served)
@@ -189,8 +189,8 @@ class Lab:
             return kit
         if kit.get("debs") and all((self.root / "debs" / n).is_file() for n in kit["debs"]):
             return build_guest_kit(self.root, kit["debs"], progress) | {"debs": kit["debs"]}
-        installer._prepare_apt()
-        return install_guest_kit(self.root, installer._options(("trixie",)), progress)
+        installer.prepare_apt()
+        return install_guest_kit(self.root, installer.options(("trixie",)), progress)
 
     def newest_pair(self) -> Pair:
         """The newest Mesa and virglrenderer series the mirror serves (offline: the newest installed)."""
@@ -260,10 +260,6 @@ class Lab:
         env.pop("LD_LIBRARY_PATH", None)  # the prefix's loader takes --library-path; host libraries stay out
         return env
 
-    def guest_launcher(self) -> list[str]:
-        """The argv prefix that runs a guest program with the pair's glibc, loader and ICD libraries."""
-        return self.prefix.launcher
-
     def launch(self, argv: list[str], env: dict[str, str]) -> list[str]:
         """How the runner starts a guest program: in the QEMU guest through its agent; over vtest, an ELF
         program under the pair's loader (a script would load the host's glibc with the pair's ICD)."""
@@ -275,7 +271,7 @@ class Lab:
                 elf = handle.read(4) == b"\x7fELF"
         except OSError:
             elf = False
-        return [*self.guest_launcher(), program, *argv[1:]] if elf else argv
+        return [*self.prefix.launcher, program, *argv[1:]] if elf else argv
 
     def runner_options(self) -> dict:
         """What a probe Runner needs to run guest programs against this lab."""

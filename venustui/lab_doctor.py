@@ -36,7 +36,7 @@ def doctor(lab: Lab) -> list[Check]:
                             f"venustui lab install --mesa {lab.pair.mesa} --virglrenderer {lab.pair.virglrenderer}"))
         return checks
     checks.append(Check("pair", True, lab.describe(topology=False)))
-    checks.append(Check("debs", PairInstaller(lab.root)._cached(m),
+    checks.append(Check("debs", PairInstaller(lab.root).cached(m),
                         f"{len(m.get('debs', {}))} .debs cached with checksums in {lab.root / 'debs'}",
                         "venustui lab install --force (downloads them again)"))
     for key, label in (("virtio_icd", "Venus ICD"), ("host_icd", "host ICD (lavapipe)")):

@@ -116,7 +116,7 @@ class PairInstaller:
         self.progress = progress
 
     # apt ----------------------------------------------------------------------------
-    def _options(self, suites: tuple[str, ...]) -> list[str]:
+    def options(self, suites: tuple[str, ...]) -> list[str]:
         listing = self.apt / "etc" / f"{'+'.join(suites)}.list"
         listing.write_text("".join(f"deb [signed-by={KEYRING}] {MIRROR} {s} main\n" for s in suites))
         return [f"-o=Dir::Etc::SourceList={listing}", "-o=Dir::Etc::SourceParts=/dev/null",
@@ -126,29 +126,24 @@ class PairInstaller:
                 f"-o=Dir::Log={self.apt}", "-o=Debug::NoLocking=1", "-o=APT::Sandbox::User=root",
                 "-o=APT::Install-Recommends=false", "-o=Acquire::Retries=3"]
 
-    def _prepare_apt(self) -> None:
+    def prepare_apt(self) -> None:
         for sub in ("etc", "lists/partial", "cache"):
             (self.apt / sub).mkdir(parents=True, exist_ok=True)
         (self.pool / "partial").mkdir(parents=True, exist_ok=True)
         (self.apt / "status").write_text("")  # empty: apt resolves a whole closure for the prefix
 
     def update(self) -> None:
-        self._prepare_apt()
+        self.prepare_apt()
         self.progress(f"private apt: {', '.join(SUITES)} (the system's sources are not touched)")
-        _run(["apt-get", *self._options(SUITES), "update", "-qq"], what="the private apt update")
+        run_checked(["apt-get", *self.options(SUITES), "update", "-qq"], what="the private apt update")
 
     def served(self) -> dict[str, dict[str, tuple[str, str]]]:
         """component → series → (newest Debian version of that series, suite), as the mirror serves them."""
-        options = self._options(SUITES)
+        options = self.options(SUITES)
         out: dict[str, dict[str, tuple[str, str]]] = {}
         for component, packages in COMPONENTS.items():
             found: dict[str, tuple[str, str]] = {}
-            listing = subprocess.run(["apt-cache", *options, "madison", packages[0]], capture_output=True, text=True)
-            for line in listing.stdout.splitlines():  # "name | version | http://… sid/main amd64 Packages"
-                cells = [c.strip() for c in line.split("|")]
-                if len(cells) < 3 or len(cells[2].split()) < 2:
-                    continue
-                version, suite = cells[1], cells[2].split()[1].split("/")[0]
+            for version, suite in _madison(options, packages[0]):
                 if suite not in SUITES:
                     continue
                 series = series_of(version)
@@ -163,7 +158,7 @@ class PairInstaller:
         """The pair's record: from its cached .debs when they are all there, else from the mirror."""
         started = time.monotonic()
         self.pool.mkdir(parents=True, exist_ok=True)
-        if recorded and self._cached(recorded):
+        if recorded and self.cached(recorded):
             self.progress(f"{pair}: unpacking {len(recorded['debs'])} cached .debs (checksums verified)")
             record = dict(recorded)
         else:
@@ -175,12 +170,12 @@ class PairInstaller:
         record["installed_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         return record
 
-    def _cached(self, record: dict) -> bool:
+    def cached(self, record: dict) -> bool:
         if record.get("extra_packages") != list(CLOSURE):  # an older closure: resolve it again
             return False
         for name, digest in record.get("debs", {}).items():
             path = self.pool / name
-            if not path.is_file() or _sha256(path) != digest:
+            if not path.is_file() or sha256_of(path) != digest:
                 return False
         return bool(record.get("debs"))
 
@@ -192,7 +187,7 @@ class PairInstaller:
                 raise UserError(_not_served(component, series, offered))
             chosen[component] = offered[series]
         suites = tuple(s for s in SUITES if s == "trixie" or s in {suite for _, suite in chosen.values()})
-        options = [*self._options(suites), f"-o=APT::Default-Release={suites[-1]}"]
+        options = [*self.options(suites), f"-o=APT::Default-Release={suites[-1]}"]
         wanted = [f"{package}={chosen[component][0]}" for component, packages in COMPONENTS.items()
                   for package in packages]
         wanted += list(EXTRA_PACKAGES)
@@ -200,15 +195,15 @@ class PairInstaller:
         wanted += [f"{package}={qemu_version}" for package in QEMU_PACKAGES]
         self.progress(f"{pair}: Mesa {chosen['mesa'][0]} ({chosen['mesa'][1]}), virglrenderer "
                       f"{chosen['virglrenderer'][0]} ({chosen['virglrenderer'][1]}); resolving the closure")
-        plan = _run(["apt-get", *options, "-s", "install", *wanted], what=f"resolving {pair}")
+        plan = run_checked(["apt-get", *options, "-s", "install", *wanted], what=f"resolving {pair}")
         closure = [m.groups() for m in map(_INST.match, plan.splitlines()) if m]
         if not closure:
             raise UserError(f"apt resolved nothing for {pair} (run venustui lab install --force to refresh)")
         self.progress(f"{pair}: downloading {len(closure)} packages into {self.pool} (kept for reuse)")
-        _run(["apt-get", *options, "--download-only", "-y", "-qq", "install", *wanted], what=f"downloading {pair}")
+        run_checked(["apt-get", *options, "--download-only", "-y", "-qq", "install", *wanted], what=f"downloading {pair}")
         qemu = next((version for name, version, _ in closure if name == "qemu-system-x86"), None)
         if qemu is not None:
-            _run(["apt-get", *options, "download", f"{GUI_PACKAGE}={qemu}"], what=f"downloading {GUI_PACKAGE}",
+            run_checked(["apt-get", *options, "download", f"{GUI_PACKAGE}={qemu}"], what=f"downloading {GUI_PACKAGE}",
                  cwd=self.pool)  # download writes into the current folder
             closure.append((GUI_PACKAGE, qemu, "amd64"))
         debs, packages = {}, {}
@@ -216,7 +211,7 @@ class PairInstaller:
             file = f"{name}_{version.replace(':', '%3a')}_{arch}.deb"
             if not (self.pool / file).is_file():
                 raise UserError(f"apt did not leave {file} in {self.pool} (run venustui lab install again)")
-            debs[file] = _sha256(self.pool / file)
+            debs[file] = sha256_of(self.pool / file)
             packages[name] = {"version": version, "file": file}
         return {"pair": pair.id, "suites": list(suites), "debs": debs, "packages": packages,
                 "extra_packages": list(CLOSURE),
@@ -231,11 +226,11 @@ class PairInstaller:
         prefix.mkdir(parents=True)
         whole = [name for name in sorted(record["debs"]) if not name.startswith(GUI_PACKAGE + "_")]
         with ThreadPoolExecutor(4) as pool:  # list(): a failed unpack raises here
-            list(pool.map(lambda name: _run(["dpkg", "-x", str(self.pool / name), str(prefix)],
+            list(pool.map(lambda name: run_checked(["dpkg", "-x", str(self.pool / name), str(prefix)],
                                             what=f"unpacking {name}"), whole))
         for name in set(record["debs"]) - set(whole):
             scratch = home / "gui"
-            _run(["dpkg", "-x", str(self.pool / name), str(scratch)], what=f"unpacking {name}")
+            run_checked(["dpkg", "-x", str(self.pool / name), str(scratch)], what=f"unpacking {name}")
             for module in GUI_MODULES:
                 for found in scratch.rglob(module):
                     shutil.copy(found, prefix / found.relative_to(scratch))
@@ -275,13 +270,22 @@ class PairInstaller:
         return size
 
 
-def _version_in(options: list[str], package: str, suite: str) -> str:
+def _madison(options: list[str], package: str) -> list[tuple[str, str]]:
+    """(version, suite) of each version the private apt knows of package."""
     listing = subprocess.run(["apt-cache", *options, "madison", package], capture_output=True, text=True)
+    out = []
     for line in listing.stdout.splitlines():  # "name | version | http://… sid/main amd64 Packages"
         cells = [c.strip() for c in line.split("|")]
-        if len(cells) >= 3 and len(cells[2].split()) > 1 and cells[2].split()[1].split("/")[0] == suite:
-            return cells[1]
-    raise UserError(f"the mirror's {suite} has no {package} (check the network, then lab install again)")
+        if len(cells) >= 3 and len(cells[2].split()) > 1:
+            out.append((cells[1], cells[2].split()[1].split("/")[0]))
+    return out
+
+
+def _version_in(options: list[str], package: str, suite: str) -> str:
+    found = [version for version, where in _madison(options, package) if where == suite]
+    if not found:
+        raise UserError(f"the mirror's {suite} has no {package} (check the network, then lab install again)")
+    return found[0]
 
 
 def _private_library_dirs(prefix: Path) -> list[Path]:
@@ -339,7 +343,7 @@ def _first(folder: Path, stem: str) -> Path:
     return found[0]
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -347,7 +351,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _run(argv: list[str], *, what: str, cwd: Path | None = None) -> str:
+def run_checked(argv: list[str], *, what: str, cwd: Path | None = None) -> str:
     out = subprocess.run(argv, capture_output=True, text=True, cwd=cwd)
     if out.returncode != 0:
         last = (out.stderr or out.stdout).strip().splitlines()[-1:] or ["no output"]

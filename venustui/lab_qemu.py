@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import lzma
-import shlex
 import shutil
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 from venustui import initramfs
 from venustui.errors import UserError
 from venustui.guest_client import Agent
-from venustui.lab_install import ARCH, _run, _sha256
+from venustui.lab_install import ARCH, run_checked, sha256_of
 
 GUEST_ICD = "/usr/share/vulkan/icd.d/virtio_icd.json"
 GUEST_PROBE = "/bin/venus-probe"
@@ -81,13 +80,13 @@ def install_guest_kit(root: Path, options: list[str], progress) -> dict:
     if not image:
         raise UserError("the mirror's trixie has no linux-image-amd64 (check the network, then lab install again)")
     progress(f"guest: {image} and busybox-static ({GUEST_SUITE}), the agent and probe built with gcc")
-    _run(["apt-get", *options, "download", image, "busybox-static"], what="downloading the guest kernel", cwd=pool)
+    run_checked(["apt-get", *options, "download", image, "busybox-static"], what="downloading the guest kernel", cwd=pool)
     debs = {}
     for name in (image, "busybox-static"):
         found = sorted(pool.glob(f"{name}_*.deb"))
         if not found:
             raise UserError(f"apt did not leave {name} in {pool} (run venustui lab install again)")
-        debs[found[-1].name] = _sha256(found[-1])
+        debs[found[-1].name] = sha256_of(found[-1])
     return build_guest_kit(root, debs, progress) | {"debs": debs}
 
 
@@ -98,7 +97,7 @@ def build_guest_kit(root: Path, debs: dict[str, str], progress) -> dict:
         shutil.rmtree(guest)
     unpacked.mkdir(parents=True)
     for name in debs:
-        _run(["dpkg", "-x", str(root / "debs" / name), str(unpacked)], what=f"unpacking {name}")
+        run_checked(["dpkg", "-x", str(root / "debs" / name), str(unpacked)], what=f"unpacking {name}")
     kernel = next(iter(sorted((unpacked / "boot").glob("vmlinuz-*"))), None)
     modules = next(iter(sorted((unpacked / "usr/lib/modules").glob("*"))), None)
     busybox = unpacked / "usr/bin/busybox"
@@ -115,7 +114,7 @@ def build_guest_kit(root: Path, debs: dict[str, str], progress) -> dict:
 
     build_guest_probe(programs / Path(GUEST_PROBE).name)
     agent_source = Path(__file__).with_name("probe") / "agent.c"
-    _run(["gcc", "-std=gnu11", "-O2", "-Wall", "-o", str(programs / Path(GUEST_AGENT).name), str(agent_source)],
+    run_checked(["gcc", "-std=gnu11", "-O2", "-Wall", "-o", str(programs / Path(GUEST_AGENT).name), str(agent_source)],
          what="building the guest agent (apt-get install gcc)")
     shutil.copy(busybox, programs / "busybox")
     shutil.rmtree(unpacked / "usr/lib/modules")  # 400 MB of modules; the five needed are kept above
@@ -227,8 +226,3 @@ class QemuVM:
         m = self.machine
         return (f"QEMU (TCG), virtio-gpu-gl-pci blob={'on' if m.blob else 'off'} venus={'on' if m.venus else 'off'}"
                 + (f" hostmem={m.hostmem}" if m.blob else "") + f", guest kernel {self.kit.get('kernel_release', '?')}")
-
-
-def shell_line(argv: list[str], env: Mapping[str, str]) -> str:
-    """The command line a user could paste (doctor and status print it)."""
-    return " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + shlex.join(argv)

@@ -156,7 +156,7 @@ def _guest_hint(lab) -> str:
         return (f"guest: {sys.executable} -m venustui.guest_client --socket {lab.vm.agent_socket} "
                 "--env VN_DEBUG=init,result -- /bin/venus-probe --phase fence")
     return (f"guest: VTEST_SOCKET_NAME={lab.socket_path} VK_DRIVER_FILES={lab.manifest['virtio_icd']} "
-            f"VN_DEBUG=vtest MESA_LOG_LEVEL=debug {shlex.join(lab.guest_launcher())} PROGRAM")
+            f"VN_DEBUG=vtest MESA_LOG_LEVEL=debug {shlex.join(lab.prefix.launcher)} PROGRAM")
 
 
 def _story(lab, args: argparse.Namespace, cfg: Config, console: Console) -> int:

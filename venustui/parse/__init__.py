@@ -8,6 +8,7 @@ function of the line alone.
 from __future__ import annotations
 
 import errno as errno_mod
+import re
 from collections.abc import Iterable
 from sys import intern
 
@@ -22,6 +23,7 @@ SEEN_LINE_LIMIT = 512  # lines up to this long are remembered once parsed ...
 SEEN_LIMIT = 8192  # ... this many at a time
 # Lines of these formats say the same whatever their handle values: traces repeat them with fresh
 # pointers, so each shape (handles replaced by numbered stand-ins) is parsed once.
+HEX_IN_TEXT = re.compile(r"0x([0-9a-fA-F]+)")
 SHAPE_FORMATS = frozenset(family.name for family in families.FAMILIES if family.shaped)
 SHAPE_PREFIXES = tuple(start.pattern for family in families.FAMILIES if family.shaped for start in family.starts)
 STAND_IN = "0x5eed5eed"  # a stand-in is this and 8 hex digits of its number: a handle of 16 digits
@@ -172,7 +174,10 @@ class Parser:
         pieces = R.HANDLE_SPLIT.split(text)
         handles = pieces[1::2]
         values = [int(handle, 16) for handle in handles]
-        if len(set(values)) < len(values):  # a value twice (or spelled two ways): parsed as it is
+        # A value twice (or spelled two ways, "0x0" beside a handle "0x0000"): its role depends on which one
+        # is meant, so the line is parsed as it is.
+        if len(set(values)) < len(values) or (
+                "0x" in "".join(pieces[0::2]) and set(values) & {int(x, 16) for x in HEX_IN_TEXT.findall("".join(pieces[0::2]))}):
             return self._parse_text(key, text)
         shape = tuple(pieces[0::2])
         known = self._shapes.get(shape)
