@@ -19,100 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from venustui.literals import Literals
 from venustui.parse import families as registry
 
 TEXT = 0
 FORMAT_NAMES = registry.FORMAT_NAMES  # a format's code is its place here
 CODES = {name: code for code, name in enumerate(FORMAT_NAMES)}
 TRACKED = 0x80
-
-# How common a byte is in log text, for choosing which two bytes of a literal to search for first.
-_LETTERS = "etaoinshrdlcumwfgypbvkjxqz"
-_WEIGHT = np.ones(256)
-_WEIGHT[ord(" ")] = 16
-for _rank, _char in enumerate(_LETTERS):
-    _WEIGHT[ord(_char)] = 10 - 9 * _rank / (len(_LETTERS) - 1)
-for _char in b"0123456789":
-    _WEIGHT[_char] = 4
-for _char in b".:=,/_-()\t":
-    _WEIGHT[_char] = 3
-for _char in b"[]ERSTIAON":
-    _WEIGHT[_char] = 2
-_COMMON_PAIRS = (b"0x", b": ", b"] ", b" [", b", ", b"= ", b" =", b"e=")  # every handle, field and prefix
-
-
-def _anchor_pair(literal: bytes) -> int:
-    """Where in a literal its rarest pair of bytes starts."""
-    scores = [(1e6 if literal[k:k + 2] in _COMMON_PAIRS else _WEIGHT[literal[k]] * _WEIGHT[literal[k + 1]], k)
-              for k in range(len(literal) - 1)]
-    return min(scores)[1]
-
-
-TUNE_AFTER = 256 << 10  # bytes in one search before the anchors are chosen by counting
-
-
-class Literals:
-    """Many literals found in a buffer at once. Each is anchored on its rarest pair of bytes; one lookup of
-    every pair of the buffer in a table of all anchors gives the candidates, split among the literals by
-    their anchor and checked byte by byte: a few passes over the buffer whatever the number of literals."""
-
-    def __init__(self, literals) -> None:
-        self.literals = tuple(dict.fromkeys(literals))
-        if any(len(literal) < 2 for literal in self.literals):
-            raise ValueError("a literal searched for needs two bytes at least")
-        self._anchor_on(tuple(map(_anchor_pair, self.literals)))
-        self.tuned = False
-        # A few literals are found faster one by one, each by its rarest byte (a compare per byte is cheaper
-        # than a table lookup per pair, for up to about six literals).
-        self.one_by_one = len(self.literals) <= 6
-
-    def _anchor_on(self, anchors: tuple[int, ...]) -> None:
-        self.anchors = anchors
-        self.pairs = np.array([lit[a] | lit[a + 1] << 8 for lit, a in zip(self.literals, anchors)], np.uint16)
-        self.table = np.zeros(65536, dtype=bool)
-        self.table[self.pairs] = True
-
-    def _tune(self, even: np.ndarray, odd: np.ndarray) -> None:
-        """Anchor each literal on its pair rarest in the text actually searched (the guess by letters can be
-        far off: a log full of handles makes "=0" common), counted once, on a buffer of some size."""
-        sample = TUNE_AFTER // 2  # pairs of each parity: enough to tell common from rare
-        counts = np.bincount(even[:sample], minlength=65536) + np.bincount(odd[:sample], minlength=65536)
-        self._anchor_on(tuple(min(range(len(lit) - 1), key=lambda k, lit=lit: counts[lit[k] | lit[k + 1] << 8])
-                              for lit in self.literals))
-        self.tuned = True
-
-    def find(self, arr: np.ndarray) -> list[np.ndarray]:
-        """Each literal's start positions in arr (uint8), in no particular order."""
-        n = len(arr)
-        if n < 2 or not self.literals:
-            return [np.zeros(0, np.int64) for _ in self.literals]
-        even = arr[:n - n % 2].view("<u2")  # the pairs starting at even places, then at odd ones
-        odd = arr[1:n - (n - 1) % 2].view("<u2")
-        if not self.tuned and n >= TUNE_AFTER:
-            self._tune(even, odd)
-        if self.one_by_one:
-            return [self._verify(arr, literal, anchor, np.concatenate(
-                        (np.flatnonzero(even == pair) * 2, np.flatnonzero(odd == pair) * 2 + 1)) - anchor)
-                    for literal, anchor, pair in zip(self.literals, self.anchors, self.pairs)]
-        cand = np.concatenate((np.flatnonzero(self.table[even]) * 2, np.flatnonzero(self.table[odd]) * 2 + 1))
-        pair = arr[cand].astype(np.uint16) | (arr[np.minimum(cand + 1, n - 1)].astype(np.uint16) << 8)
-        order = np.argsort(pair, kind="stable")
-        pair, cand = pair[order], cand[order]
-        lows = np.searchsorted(pair, self.pairs, "left")
-        highs = np.searchsorted(pair, self.pairs, "right")
-        return [self._verify(arr, literal, anchor, cand[low:high] - anchor)
-                for literal, anchor, low, high in zip(self.literals, self.anchors, lows.tolist(), highs.tolist())]
-
-    @staticmethod
-    def _verify(arr: np.ndarray, literal: bytes, anchor: int, pos: np.ndarray) -> np.ndarray:
-        """The places, of those where the literal's anchor pair is, where the whole literal is."""
-        n = len(arr)
-        pos = pos[(pos >= 0) & (pos + len(literal) <= n)]
-        for k, byte in enumerate(literal):
-            if k != anchor and k != anchor + 1 and len(pos):
-                pos = pos[arr[pos + k] == byte]
-        return pos
-
 
 class StartTest:
     """One Start of the registry as tests on 8-byte words: the literal places of each 8 bytes of its pattern
@@ -296,23 +209,32 @@ def _found(search: Literals, buf, arr: np.ndarray, local: np.ndarray, ends: np.n
     if not len(lines):
         return {literal: lines for literal in search.literals}
     breaks = np.flatnonzero(np.diff(lines) != 1) + 1
-    # Searching costs about 4 ns a byte, gathering about 100 ns a run of lines (measured here).
-    if 4 * int((ends[lines] - local[lines]).sum()) + 100 * (len(breaks) + 1) >= 4 * len(arr):
-        hits = search.find(arr)
-        return {literal: _lines_in(local, positions) for literal, positions in zip(search.literals, hits)}
+    # Searching costs about 2 ns a byte, gathering about 150 ns a run of lines (measured here).
+    if 2 * int((ends[lines] - local[lines]).sum()) + 150 * (len(breaks) + 1) >= 2 * len(arr):
+        return _lines_of(search.literals, *search.find(buf), local)
     firsts = lines[np.concatenate(([0], breaks))]
     lasts = lines[np.concatenate((breaks - 1, [len(lines) - 1]))]
     run_starts = local[firsts]
     run_ends = np.minimum(ends[lasts] + 1, len(arr))
-    sub_starts = np.zeros(len(firsts), dtype=np.int64)
-    np.cumsum(run_ends[:-1] - run_starts[:-1], out=sub_starts[1:])
     sub = b"".join([buf[a:b] for a, b in zip(run_starts.tolist(), run_ends.tolist())])
-    out = {}
-    for literal, positions in zip(search.literals, search.find(np.frombuffer(sub, dtype=np.uint8))):
-        run = np.searchsorted(sub_starts, positions, side="right") - 1
-        found = _lines_in(local, positions - sub_starts[run] + run_starts[run])
-        out[literal] = found
-    return out
+    # The gathered lines' starts in sub, and which line of the buffer each is.
+    sizes = np.minimum(ends[lines] + 1, len(arr)) - local[lines]
+    sub_local = np.zeros(len(lines), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=sub_local[1:])
+    found = _lines_of(search.literals, *search.find(sub), sub_local)
+    return {literal: lines[where] for literal, where in found.items()}
+
+
+def _lines_of(literals: tuple[bytes, ...], pos: np.ndarray, which: np.ndarray,
+              starts: np.ndarray) -> dict[bytes, np.ndarray]:
+    """For each literal, the lines (by their starts) holding it, each once and in order, from Literals.find's
+    answer: one search and one sort for all literals (per literal, numpy's fixed cost per call was most of it)."""
+    lines = len(starts)
+    key = np.sort(which * lines + np.searchsorted(starts, pos, side="right") - 1)
+    key = key[np.concatenate((key[:1] == key[:1], key[1:] != key[:-1]))]  # np.unique hashes: 3 times slower here
+    bounds = np.searchsorted(key, np.arange(len(literals) + 1, dtype=np.int64) * lines).tolist()
+    return {literal: key[low:high] - k * lines
+            for k, (literal, low, high) in enumerate(zip(literals, bounds[:-1], bounds[1:]))}
 
 
 DEFAULT = Classifier()
@@ -379,14 +301,6 @@ def handle_values(buf) -> tuple[np.ndarray, np.ndarray]:
     return pos[keep], value[keep]
 
 
-def _lines_in(starts: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """The lines (by their starts) that hold these positions, each once, in order."""
-    if not len(positions):
-        return positions
-    lines = np.searchsorted(starts, np.sort(positions), side="right") - 1
-    return lines[np.concatenate(([True], lines[1:] != lines[:-1]))]
-
-
 @dataclass
 class FileIndex:
     path: str
@@ -447,22 +361,70 @@ def index_file(path: str | os.PathLike[str], workers: int | None = None) -> File
     if size == 0:
         return FileIndex(path, 0, np.zeros(0, np.uint64), np.zeros(0, np.uint8))
     workers = workers or min(os.cpu_count() or 1, 8)
-    if workers == 1 or size < (8 << 20):
+    if workers == 1 or size < MIN_SPLIT:
         offsets, kinds = _index_range(path, 0, size)
         return FileIndex(path, size, offsets, kinds)
     points = _split_points(path, size, workers)
-    # Forked processes on Linux when this is the only thread: as fast as threads (0.39 s against 0.36-0.40 s on
-    # a 147 MB log here) and the index costs 8 bytes a line of growth, not 12.7 (the threads' malloc arenas
-    # keep their freed temporaries). Threads elsewhere (no fork on macOS), where numpy releases the GIL.
-    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor  # here only: ~9 ms of start-up
-
+    ranges = list(zip(points[:-1], points[1:]))
+    # Forks on Linux when this is the only thread: this process indexes the first part while one child per
+    # other part sends its arrays back raw through a pipe (a process pool pickled them: 45 ms of 0.35 s on a
+    # 147 MB log), and the index costs 8 bytes a line of growth, not 12.7 (threads' malloc arenas keep their
+    # freed temporaries). Threads elsewhere (no fork on macOS), where numpy releases the GIL.
     if sys.platform == "linux" and threading.active_count() == 1:
-        import multiprocessing
-
-        pool = ProcessPoolExecutor(len(points) - 1, mp_context=multiprocessing.get_context("fork"))
+        parts = _index_forked(path, ranges)
     else:
-        pool = ThreadPoolExecutor(len(points) - 1)
-    with pool:
-        parts = list(pool.map(_index_range, [path] * (len(points) - 1), points[:-1], points[1:]))
+        from concurrent.futures import ThreadPoolExecutor  # here only: ~9 ms of start-up
+
+        with ThreadPoolExecutor(len(ranges)) as pool:
+            parts = list(pool.map(lambda r: _index_range(path, *r), ranges))
     return FileIndex(path, size, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
 
+
+MIN_SPLIT = 8 << 20  # bytes below which one process indexes the whole file
+
+
+def _index_forked(path: str, ranges: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    children = []
+    try:
+        for start, stop in ranges[1:]:
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: never returns
+                os.close(read_end)
+                _send_part(write_end, path, start, stop)
+            os.close(write_end)
+            children.append((pid, read_end))
+        parts = [_index_range(path, *ranges[0])]
+        parts += [_receive_part(read_end, path) for _, read_end in children]
+        return parts
+    finally:
+        for pid, read_end in children:
+            os.close(read_end)
+            os.waitpid(pid, 0)
+
+
+def _send_part(fd: int, path: str, start: int, stop: int) -> None:
+    """In a forked child: index a part and write its line count, offsets and kinds to fd, then exit."""
+    status = 1
+    try:
+        offsets, kinds = _index_range(path, start, stop)
+        with open(fd, "wb", closefd=True) as out:
+            out.write(np.int64(len(offsets)).tobytes())
+            out.write(memoryview(offsets).cast("B"))
+            out.write(memoryview(kinds))
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _receive_part(fd: int, path: str) -> tuple[np.ndarray, np.ndarray]:
+    with open(fd, "rb", closefd=False) as source:
+        head = source.read(8)
+        count = int(np.frombuffer(head, np.int64)[0]) if len(head) == 8 else -1
+        if count < 0:
+            raise OSError(f"{path}: a process indexing part of it failed")
+        offsets = np.empty(count, np.uint64)
+        kinds = np.empty(count, np.uint8)
+        if source.readinto(memoryview(offsets).cast("B")) != offsets.nbytes or source.readinto(kinds) != count:
+            raise OSError(f"{path}: a process indexing part of it stopped early")
+    return offsets, kinds

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from venustui.events import Chunk
 from venustui.index import DEFAULT, FORMAT_NAMES, TEXT, TRACKED, classify, handle_values, index_file, line_starts
 from venustui.ingest import Ingest, _untracked_handles, group_hits
+from venustui.literals import TUNE_AFTER, Literals
 from venustui.model import Model
 from venustui.parse import Parser
 from venustui.parse import rules as R
@@ -27,6 +28,42 @@ FIXTURES = sorted(LAB.glob("*.log")) + sorted(SEED.glob("*.log"))
 
 def sample(mix: str, count: int = 4000) -> bytes:
     return "".join(line + "\n" for line in genlog.lines(count, seed=3, mix=mix)).encode()
+
+
+_FEW_BYTES = st.binary(min_size=1, max_size=1).map(lambda b: b"ab:[0x \n\0"[b[0] % 9:b[0] % 9 + 1])
+
+
+@settings(deadline=None, max_examples=300)
+@given(literals=st.lists(st.lists(_FEW_BYTES, min_size=2, max_size=19).map(b"".join), min_size=1, max_size=14),
+       pieces=st.lists(st.tuples(st.integers(0, 13), st.integers(0, 19), st.integers(0, 7), _FEW_BYTES | st.binary(max_size=3)),
+                       max_size=200),
+       tune=st.booleans())
+def test_literals_are_found_where_a_plain_search_finds_them(literals, pieces, tune):
+    """Every place of every literal, whichever way is taken (one by one, or grouped pairs and 8-byte words,
+    anchored by guess or by counts), as bytes.find finds them. The text is the literals themselves, cut
+    short or with one byte changed, between a few bytes: many overlaps and near misses."""
+    text = b""
+    for which, cut, change, between in pieces:
+        literal = bytearray(literals[which % len(literals)])
+        if change == 1:
+            literal[cut % len(literal)] ^= 1
+        elif change == 2:
+            literal = literal[:cut % len(literal)]
+        text += bytes(literal) + between
+    search = Literals(literals)
+    if tune:
+        search._tune(text + bytes(TUNE_AFTER))
+    pos, which = search.find(text)
+    found = sorted(zip(which.tolist(), pos.tolist()))
+    expected = []
+    for k, literal in enumerate(search.literals):
+        at = text.find(literal)
+        while at >= 0:
+            expected.append((k, at))
+            at = text.find(literal, at + 1)
+    assert found == sorted(expected)
+    assert [len(p) for p in search.split(pos, which)] == [sum(1 for k, _ in expected if k == i)
+                                                          for i in range(len(search.literals))]
 
 
 @settings(deadline=None, max_examples=300)
@@ -117,18 +154,37 @@ def test_fast_path_builds_the_same_model_as_parsing_everything(name):
     assert fold(parse_all=False) == fold(parse_all=True)
 
 
-def test_index_file_matches_the_live_index(tmp_path):
+def test_index_file_matches_the_live_index(tmp_path, monkeypatch):
+    """One process, forked parts (arrays back through pipes), and threads (when other threads run): one answer."""
+    import threading
+
+    import venustui.index
+
     data = sample("formats", 30_000) + b"no newline at the end"
     path = tmp_path / "big.log"
     path.write_bytes(data)
-    whole = index_file(path, workers=2)
-    from venustui.index import SLICE  # small slices, several workers: the same answer
-    assert whole.lines == data.count(b"\n") + 1
     single = index_file(path, workers=1)
-    assert np.array_equal(whole.offsets, single.offsets) and np.array_equal(whole.kinds, single.kinds)
+    assert single.lines == data.count(b"\n") + 1
     starts = line_starts(data)
-    assert np.array_equal(whole.offsets, starts) and np.array_equal(whole.kinds, classify(data, starts))
-    assert SLICE > 0
+    assert np.array_equal(single.offsets, starts) and np.array_equal(single.kinds, classify(data, starts))
+    monkeypatch.setattr(venustui.index, "MIN_SPLIT", 1)
+    monkeypatch.setattr(venustui.index, "SLICE", 64 << 10)  # several slices a part
+    forks = []
+    real_forked = venustui.index._index_forked
+    monkeypatch.setattr(venustui.index, "_index_forked", lambda *a: forks.append(a) or real_forked(*a))
+    forked = index_file(path, workers=3)
+    assert len(forks) == 1 and len(forks[0][1]) == 3  # the parts were forked
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        threaded = index_file(path, workers=3)
+    finally:
+        release.set()
+        other.join()
+    assert len(forks) == 1  # not with a second thread running
+    for index in (forked, threaded):
+        assert np.array_equal(index.offsets, single.offsets) and np.array_equal(index.kinds, single.kinds)
 
 
 def test_hostile_lines_through_the_fast_path(tmp_path):
