@@ -8,7 +8,6 @@ function of the line alone.
 from __future__ import annotations
 
 import errno as errno_mod
-import re
 from collections.abc import Iterable
 from sys import intern
 
@@ -16,19 +15,22 @@ from venustui.config import UserRule
 from venustui.events import Line, Record
 from venustui.parse import envelope, families, venus_flags, vkresult
 from venustui.parse import rules as R
+from venustui.parse.shapes import (
+    HEX_IN_TEXT,
+    SHAPE_FORMATS,
+    SHAPE_PREFIXES,
+    STAND_IN,
+    Parts,
+    ShapePlan,
+    put_back,
+    shape_plan,
+)
 from venustui.parse.text import decode, find_handles
 
 MATCH_LIMIT = 1 << 16  # rules look at the first 64 KiB of a line; the record keeps all of it
 SEEN_LINE_LIMIT = 512  # lines up to this long are remembered once parsed ...
 SEEN_LIMIT = 8192  # ... this many at a time
-# Lines of these formats say the same whatever their handle values: traces repeat them with fresh
-# pointers, so each shape (handles replaced by numbered stand-ins) is parsed once.
-HEX_IN_TEXT = re.compile(r"0x([0-9a-fA-F]+)")
-SHAPE_FORMATS = frozenset(family.name for family in families.FAMILIES if family.shaped)
-SHAPE_PREFIXES = tuple(start.pattern for family in families.FAMILIES if family.shaped for start in family.starts)
-STAND_IN = "0x5eed5eed"  # a stand-in is this and 8 hex digits of its number: a handle of 16 digits
-
-Parts = tuple  # a Record's fields after its line: (fmt, what, text, level, fields, handles, roles)
+PAYLOADS_LIMIT = 32768  # payloads inside envelopes remembered at a time (stamps make lines unique, not payloads)
 # Fields of [VKR] prints that name the role of the handle they hold.
 ROLE_KEYS = {"fence": "fence", "device": "device", "queue": "queue", "instance": "instance",
              "physicalDevice": "physdev", "memory": "memory", "buffer": "buffer", "semaphore": "semaphore"}
@@ -57,44 +59,6 @@ def result_from_value(value: str) -> tuple[str | None, int | None]:
         code = vkresult.code_of(head) if head else None
         return (vkresult.name_of(code), code) if code is not None else (None, None)
     return vkresult.name_of(code), code
-
-
-ShapePlan = tuple  # per record: (fmt, what, level, fields with stand-ins, [(name, handle index or template)], slots,
-#                    roles)
-
-
-def _shape_plan(shaped: tuple[Parts, ...], shape_text: str) -> tuple[ShapePlan, ...] | None:
-    """How to make a line's parts from its handles, learned from its shape's parts; None when the
-    parts depend on the handles in another way than holding them."""
-    plan = []
-    for fmt, what, text, level, fields, handles, roles in shaped:
-        if text != shape_text:
-            return None
-        dynamic: list[tuple[str, int | str]] = []
-        for name, value in fields.items():
-            if value.__class__ is str and STAND_IN in value:
-                if R.HANDLE.fullmatch(value):
-                    dynamic.append((name, int(value[len(STAND_IN):], 16)))
-                else:
-                    template = value.replace("{", "{{").replace("}", "}}")
-                    dynamic.append((name, R.STAND_IN_SPLIT.sub(lambda m: "{%d}" % int(m.group(1), 16), template)))
-        slots = []
-        for value in handles:
-            if value >> 32 != int(STAND_IN, 16):
-                return None
-            slots.append(value & 0xFFFFFFFF)
-        plan.append((fmt, what, level, fields, dynamic, tuple(slots), roles))
-    return tuple(plan)
-
-
-def _put_back(plan: tuple[ShapePlan, ...], text: str, handles: list[str], values: list[int]) -> tuple[Parts, ...]:
-    out = []
-    for fmt, what, level, fields, dynamic, slots, roles in plan:
-        fields = fields.copy()  # the shape's order of fields, each changed in place
-        for name, how in dynamic:
-            fields[name] = handles[how] if how.__class__ is int else how.format(*handles)
-        out.append((fmt, what, text, level, fields, tuple(map(values.__getitem__, slots)), roles))
-    return tuple(out)
 
 
 def _with_roles(fmt: str, what: str, text: str, level: str, fields: dict, handles: tuple[int, ...]) -> Parts:
@@ -133,6 +97,8 @@ class Parser:
         # How to make the parts of a line of each shape (its text between handles), False for a
         # shape whose parts depend on its handle values in another way than holding them.
         self._shapes: dict[tuple[str, ...], tuple[ShapePlan, ...] | bool] = {}
+        # What the payload inside an envelope says, by payload, program and level (_understand).
+        self._payloads: dict[tuple, tuple | None] = {}
         self._structured = {"mesa": self._mesa_line, "vkr": self._vkr_line, "vkr-server": self._server_line,
                             "vtest": lambda key, text, head: self._rules_line(families.VTEST, text, head),
                             "ldso": lambda key, text, head: self._rules_line(families.LDSO, text, head),
@@ -182,15 +148,15 @@ class Parser:
         shape = tuple(pieces[0::2])
         known = self._shapes.get(shape)
         if known:
-            return _put_back(known, text, handles, values)
+            return put_back(known, text, handles, values)
         parts = self._parse_text(key, text)
         if known is None and all(p[0] in SHAPE_FORMATS for p in parts):
             if len(self._shapes) >= SEEN_LIMIT:
                 self._shapes.clear()
             pieces[1::2] = [f"{STAND_IN}{n:08x}" for n in range(len(handles))]
             shape_text = "".join(pieces)
-            plan = _shape_plan(self._parse_text(key, shape_text), shape_text)
-            agrees = plan is not None and _put_back(plan, text, handles, values) == parts
+            plan = shape_plan(self._parse_text(key, shape_text), shape_text)
+            agrees = plan is not None and put_back(plan, text, handles, values) == parts
             self._shapes[shape] = plan if agrees else False
         return parts
 
@@ -213,34 +179,52 @@ class Parser:
         if parts is not None:
             return parts
         wrapped = envelope.peel(head)
-        if wrapped.forms:
-            parts = self._known(key, text, head[wrapped.at:], wrapped)
-        if parts is None:
-            glued = envelope.glued_at(head, wrapped.at + 1)
-            if glued > 0:
-                before = head[wrapped.at:glued]
-                parts = (self._known(key, text, head[glued:], wrapped, glued_after=before)
-                         or self._known(key, text, head[glued:], wrapped, glued_after=before, search=True))
-        if parts is None:
-            parts = self._known(key, text, head[wrapped.at:], wrapped, search=True)
-        if parts is None:
+        if not wrapped.forms:
+            inside = self._inside(key, text, head, wrapped)
+        else:
+            # Stamps change from line to line, payloads repeat: what a payload says depends on it, on the
+            # program and level its envelope names, and on nothing else (parsed once, like a whole line).
+            payload = head[wrapped.at:]
+            remembered = (key, payload, wrapped.fields.get("prog"), wrapped.fields.get("level"))
+            inside = self._payloads.get(remembered, False)
+            if inside is False:
+                inside = self._inside(key, text, head, wrapped)
+                if len(payload) <= SEEN_LINE_LIMIT and key not in self._env_block:
+                    if len(self._payloads) >= PAYLOADS_LIMIT:
+                        self._payloads.clear()
+                    self._payloads[remembered] = inside
+        if inside is None:
             return (("text", "text", text, "info", {}, find_handles(head)),)
-        return parts
-
-    def _known(self, key: tuple[str, str], text: str, head: str, wrapped: envelope.Envelope = envelope.NONE,
-               glued_after: str = "", search: bool = False) -> tuple[tuple, ...] | None:
-        """The records of a payload that starts at head (with search, of the field's families anywhere in
-        it); None for none. The envelope's time, program, pid and level join each record's fields."""
-        parts = families.recognise(text, head, wrapped) if search else self._payload(key, text, head)
-        if parts is None or not (wrapped.forms or glued_after):
-            return parts
+        parts, glued_after = inside
+        if not (wrapped.forms or glued_after):
+            return tuple((fmt, what, text, level, fields, handles) for fmt, what, _, level, fields, handles in parts)
+        # The envelope's time, program, pid and level join each record's fields.
         extra = dict(wrapped.fields)
         if "level" in extra:
             extra["log_level"] = extra.pop("level")
         if glued_after:
             extra["before"] = glued_after
         return tuple((fmt, what, text, level, {**extra, **fields}, handles)
-                     for fmt, what, text, level, fields, handles in parts)
+                     for fmt, what, _, level, fields, handles in parts)
+
+    def _inside(self, key: tuple[str, str], text: str, head: str,
+                wrapped: envelope.Envelope) -> tuple[tuple[tuple, ...], str] | None:
+        """The records of the payload inside a line's envelope (its fields not yet joined), and the text
+        before a family's marker glued after other output ("" for none); None for none. Only the payload
+        decides them (with the envelope's program and level), never the rest of the line."""
+        payload = head[wrapped.at:]
+        if wrapped.forms:
+            parts = self._payload(key, text, payload)
+            if parts is not None:
+                return parts, ""
+        glued = envelope.glued_at(head, wrapped.at + 1)
+        if glued > 0:
+            before = head[wrapped.at:glued]
+            parts = self._payload(key, text, head[glued:]) or families.recognise(text, head[glued:], wrapped)
+            if parts is not None:
+                return parts, before
+        parts = families.recognise(text, payload, wrapped)
+        return (parts, "") if parts is not None else None
 
     def _payload(self, key: tuple[str, str], text: str, head: str) -> tuple[tuple, ...] | None:
         """A payload's records by the structured families (the registry's order: those whose start it has,
@@ -294,11 +278,11 @@ class Parser:
         if head[:1].isdigit():
             step = R.STEP.match(head)
             if step:
-                return (self._step(text, step),)
+                return (self._step(text, step, head),)
         elif head[:1].islower():
             progress = R.PROGRESS.match(head)
             if progress:
-                return (self._progress(text, progress),)
+                return (self._progress(text, progress, head),)
         parts = families.apply(families.STEP, text, head)
         return (parts,) if parts is not None else None
 
@@ -440,7 +424,8 @@ class Parser:
             out.append(record)
         return tuple(out)
 
-    def _step(self, text: str, match) -> Parts:
+    def _step(self, text: str, match, head: str) -> Parts:
+        """A numbered step; its handles are the payload's (head), not an envelope's."""
         name = match.group("name").strip()
         role = R.STEP_ROLES.get(name.lower(), name.lower())
         fields: dict = {"num": int(match.group("num")), "name": name, "role": role}
@@ -465,16 +450,16 @@ class Parser:
                 level = "error"
             elif code == 2:  # VK_TIMEOUT: the wait gave up
                 level = "warn"
-        handles = find_handles(text[:MATCH_LIMIT])
+        handles = find_handles(head)
         if handles:
             fields["handle"] = handles[-1]
         return ("step", "step", text, level, fields, handles)
 
-    def _progress(self, text: str, match) -> Parts:
+    def _progress(self, text: str, match, head: str) -> Parts:
         status = match.group("status").lower()
         fields = {"name": match.group("name"), "status": status}
         tail = (match.group("tail") or "").strip()
         if tail:
             fields["detail"] = tail
         return ("step", "progress", text, "error" if status == "failed" else "info",
-                      fields, find_handles(text[:MATCH_LIMIT]))
+                      fields, find_handles(head))
