@@ -72,7 +72,8 @@ RULE_CONFIDENCE = {**dict.fromkeys(("feedback-ab", "feedback-broken", "ring-shme
                                      "layer-missing", "flag-ignored", "guest-aborted", "validation-wrapped",
                                      "venus-lines-hidden", "render-server-gone"), "confirmed"),
                    "render-server-stalled": "likely", "ring-alive-expired": "likely",
-                   **dict.fromkeys(("fence-not-signaled", "stuck-fence-alive", "stuck-wait"), "possible")}
+                   **dict.fromkeys(("fence-not-signaled", "stuck-fence-alive", "stuck-wait", "alive-expired-after-fence"),
+                                   "possible")}
 
 
 def rule(fn: Rule) -> Rule:
@@ -370,6 +371,18 @@ def _alive_expired(model: Model, seq: int) -> Finding:
                        _ev(model, seq) + [Evidence(t.start_seq, f"run #{t.id}", f"{t.target}: {t.outcome.get('text')}")],
                        "On the host: ps -o stat,pid,args -C virgl_render_server (T = stopped: kill -CONT it; D or "
                        "R = stuck in the driver: a backtrace with gdb -p PID)")
+    # A fence submitted OK that never signaled before it: the guest's next waits went to the ring, so the expiry
+    # may be that fence's consequence (the seed's class), and the fence is the first thing to test.
+    earlier = [f for f in model.fences.values() if f.state in ("timeout", "stuck") and f.waits
+               and f.waits[-1][0] < seq and any(result in ("VK_SUCCESS", "?") for _, result in f.submits)]
+    if earlier:
+        return Finding("alive-expired-after-fence", CRITICAL,
+                       f"the ring's ALIVE status expired (the host thread that refreshes it stopped: the render "
+                       f"server gone, stopped or blocked), after a fence submitted OK had already timed out; {same}",
+                       _ev(model, earlier[0].waits[-1][0], seq),
+                       "Test the fence first: rerun with VN_PERF=no_fence_feedback (venustui triage); if the fence "
+                       "then signals, the expiry followed the feedback path's failure. Otherwise, on the host: ps -o "
+                       "stat,pid,args -C virgl_render_server (absent = gone, T = stopped)")
     return Finding("ring-alive-expired", CRITICAL,
                    f"the ring's ALIVE status expired: the host process or its context is gone or stopped, not slow; "
                    f"{same}", _ev(model, seq),

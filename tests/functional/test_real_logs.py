@@ -93,6 +93,20 @@ EXPECTED_EXTRA = [
     ("14-", "Internal Vulkan error (-1): A host memory allocation has failed", "app", "vk_call_failed", "error"),
     ("19-", "ERROR while creating surface for extension VK_KHR_wayland_surface", "vulkaninfo", "surface_unavailable",
      "info"),
+    ("26-", "timed out waiting for cap set 0", "kernel", "drm_error", "error"),
+    ("27-", "Building the microVM failed: Internal(Vm(VmSetup(VmCreate)))", "krun", "vm_build_failed", "error"),
+    ("27-", "Error: unable to begin running krun workload", "krun", "error", "error"),
+    ("29-", "DEBUG devices::virtio::mmio[console]] interrupt: signal_used_queue", "krun", "message", "debug"),
+    ("29-", "DEBUG devices::virtio::gpu::device] virtio_gpu: GET_shm_region", "krun", "message", "debug"),
+    ("32-", "localhost:~# Jan 20 15:19:34  virgl_render_server[54635] <Debug>: render_state_init: flags=0x2c0",
+     "virglrenderer", "debug_print", "debug"),
+    ("32-", "invalid request size (48) or fd count (1) for context op 1", "virglrenderer", "message", "debug"),
+    ("33-", "4. Queue OK: 0xffffa508fa10", "step", "step", "info"),
+    ("33-", "11. WaitForFences: 2", "step", "step", "warn"),
+    ("33-", "localhost:~# /tmp/test_step 2>&1", "shell", "command", "info"),
+    ("34-", "[virgl_render_server] render_receive_request: got header size=8 fd_count=0", "virglrenderer",
+     "debug_print", "debug"),
+    ("36-", "cannot enable blob resources without udmabuf", "qemu", "error", "error"),
 ]
 
 

@@ -150,3 +150,17 @@ def test_a_users_log_that_asked_for_venus_lines_and_got_none(tmp_path):
                      "\tperf = 0x0", *output)
     assert "venus-lines-hidden" not in shown
     assert "venus-lines-hidden" not in findings("$ VN_DEBUG=init ./probe")  # nothing followed it yet
+
+
+def test_a_pasted_step_test_with_alive_expired_points_at_the_fence_first():
+    """real-threads-extra/33: submit 0, status NOT_READY, wait TIMEOUT, then the ring's ALIVE expired. The thread found
+    the fence feedback path broken (VN_PERF=no_fence_feedback fixed it): the fence is what to test first."""
+    path = DATA / "real-threads-extra" / "33-pannousqemu-cfff6b31-test-step-ring-seqno-alive-expired.log"
+    (run,) = fold_files([str(path)]).runs
+    assert (run.last_step.num, run.last_step.role, run.last_step.result) == (11, "wait", "VK_TIMEOUT")
+    assert [s.role for s in run.steps[:5]] == ["instance", "physdev", "device", "queue", "fence"]
+    found = rules_of([path])
+    assert "ring-alive-expired" not in found
+    expired = found["alive-expired-after-fence"]
+    assert expired.confidence == "possible" and "VN_PERF=no_fence_feedback" in expired.next_step
+    assert "no_fence_feedback" in found["fence-not-signaled"].next_step

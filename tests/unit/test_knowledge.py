@@ -63,6 +63,19 @@ FIRES = {
     "instance-out-of-host-memory": (["ERROR at ./vulkaninfo/./vulkaninfo.h:458:vkCreateInstance failed with "
                                      "ERROR_OUT_OF_HOST_MEMORY"], [0]),  # real-threads-extra/05
     "device-initialization-failed": (["MESA-VIRTIO: debug: vn_CreateDevice: VK_ERROR_INITIALIZATION_FAILED"], [0]),
+    "blob-needs-udmabuf": (["error: internal error: qemu unexpectedly closed the monitor: 2023-07-18T02:33:57.083178Z "
+                            "qemu-kvm: -device {\"driver\":\"virtio-vga\",\"blob\":true}: cannot enable blob "
+                            "resources without udmabuf"], [0]),  # real-threads-extra/36
+    "render-server-rejects-requests": (["Jan 20 15:19:34  virgl_render_server[54635] <Debug>: invalid request size "
+                                        "(48) or fd count (1) for context op 1",
+                                        "virtio_gpu_virgl_process_cmd: ctrl 0x10c, error 0x1200"],
+                                       [0]),  # real-threads-extra/32
+    "vm-create-failed": (["[2025-11-06T10:46:05Z ERROR krun] Building the microVM failed: "
+                          "Internal(Vm(VmSetup(VmCreate)))", "Error: unable to begin running krun workload"],
+                         [0]),  # real-threads-extra/27
+    "capset-timeout": (["[    0.119895] [drm] cap set 0: id 4, max-version 0, max-size 160",
+                        "[Wed Dec 24 23:34:46 2025] [drm:virtio_gpu_get_capsets] *ERROR* timed out waiting for cap "
+                        "set 0"], [1]),  # real-threads-extra/26
 }
 # id -> lines that look alike and must not fire it
 SILENT = {
@@ -88,6 +101,16 @@ SILENT = {
     "instance-out-of-host-memory": ["vkCreateDevice failed with ERROR_OUT_OF_HOST_MEMORY"],
     "device-initialization-failed": ["2. PhysDev OK Virtio-GPU Venus (NVIDIA H100 80GB HBM3)",
                                      "MESA-VIRTIO: debug: vn_CreateDevice: VK_ERROR_INITIALIZATION_FAILED"],
+    "blob-needs-udmabuf": ["qemu-system-x86_64: -device virtio-vga-gl,blob=true: Property 'virtio-vga-gl.foo' not found",
+                           "qemu-kvm: warning: host doesn't support requested feature"],
+    "render-server-rejects-requests": ["Jan 20 15:19:34  virgl_render_server[54635] <Debug>: DEBUG: op=1 "
+                                       "expect_size=16 req_size=48 max_fd=2 fd_count=1",
+                                       "virtio_gpu_virgl_process_cmd: ctrl 0x10c, error 0x1200"],
+    "vm-create-failed": ["[2025-11-06T10:46:05Z ERROR krun] Building the microVM failed: Internal(Vm(VmSetup(VcpuCreate)))",
+                         "Error: unable to begin running krun workload"],
+    "capset-timeout": ["[    0.119895] [drm] cap set 0: id 4, max-version 0, max-size 160",
+                       "[    0.119992] [drm:virtio_gpu_dequeue_ctrl_func] *ERROR* response 0x1200 (command 0x108)",
+                       "[    5.123456] [drm:virtio_gpu_get_capsets] *ERROR* timed out waiting for cap set 0"],
 }
 NOISE = ["[  OK  ] Started session-2.scope - Session 2 of User user.",  # real-threads-extra/02
          "WARNING: [Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3",

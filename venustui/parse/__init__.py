@@ -300,7 +300,7 @@ class Parser:
         parts = families.apply(families.KERNEL, text, message)
         if parts is None:  # a program's output on the console between kernel lines, in a family of its own
             other = families.recognise(text, message, envelope.NONE)
-            parts = other[0] if other and other[0][0] != "shell" else None
+            parts = other[0] if other else None
         if parts is not None:
             fmt, what, text, level, fields, handles = parts
         else:
@@ -427,7 +427,7 @@ class Parser:
     def _step(self, text: str, match, head: str) -> Parts:
         """A numbered step; its handles are the payload's (head), not an envelope's."""
         name = match.group("name").strip()
-        role = R.STEP_ROLES.get(name.lower(), name.lower())
+        role = R.step_role(name)
         fields: dict = {"num": int(match.group("num")), "name": name, "role": role}
         value = match.group("value")
         status = match.group("status")
@@ -438,7 +438,7 @@ class Parser:
             result, code = result_from_value(value)
         else:
             fields["status"] = status
-            tail = (match.group("tail") or "").strip()
+            tail = (match.group("detail") or match.group("tail") or "").strip()  # "Queue OK: 0x…", "Fence created …"
             if tail:
                 fields["detail"] = tail
             failed = status.lower() == "failed"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from venustui.parse.families import GLUED_MARKERS
+from venustui.parse.families import GLUED_MARKERS, PROMPT, SHELL_PROGRAM, family_of_program
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?"
@@ -26,6 +26,9 @@ _PROG = r"(?P<prog>" + _NAME + r")(?:\[(?P<pid>\d+)(?::[0-9a-fx]+)?\])?"
 
 # Each layer: a pattern anchored at the line's start, and the name of the form (for the record).
 LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern)) for name, pattern in (
+    # a pasted terminal's prompt (`user@host:~$ `, `localhost:~# `, `$ `): what follows is a command, or a
+    # program's output pasted on the prompt's line
+    ("prompt", PROMPT),
     # quoting and indentation (mail, issues, pasted terminals), and serial-console CRs
     ("quote", r"(?:[ \t\r]*>)+[ \t]?"),
     ("indent", r"[ \t\r]+"),
@@ -47,8 +50,9 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
                      r"(?P<prog>[^\s\[]+)\[(?P<pid>\d+)\]\s+<(?P<level>\w+)>:\s"),
     # journald's short-monotonic: [  475.257111] host prog[pid]:
     ("journal-monotonic", r"\[\s*(?P<time>\d+\.\d+)\]\s+(?P<host>[\w.\-]+)\s+" + _PROG + r":\s"),
-    # Rust env_logger: [2025-06-10T12:00:00Z ERROR hvf] , [ERROR hvf] , [WARN  hvf]
-    ("env-logger", r"\[(?:(?P<time>" + _ISO + r")\s+)?(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+(?P<prog>[\w:.\-]+)\]\s?"),
+    # Rust env_logger: [2025-06-10T12:00:00Z ERROR hvf] , [ERROR hvf] , [WARN  hvf] , [… devices::virtio::mmio[console]]
+    ("env-logger", r"\[(?:(?P<time>" + _ISO + r")\s+)?(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+"
+                   r"(?P<prog>[\w:.\-]+(?:\[[\w.\-]*\])?)\]\s?"),
     # crosvm's own logger: [ERROR:vm_control/src/lib.rs:914] , [WARNING:devices/src/virtio/gpu/virtio_gpu.rs:752]
     ("crosvm-log", r"\[(?P<level>ERROR|WARNING|WARN|INFO|DEBUG|TRACE):(?P<prog>[\w/.\-]+?\.rs):\d+\]\s?"),
     # env_logger's other style: ERROR krun_vmm::linux::vstate]  (or the level and target behind a stamp)
@@ -60,9 +64,14 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("timestamp", r"(?P<time>" + _ISO + r")(?::\s?|\s+)"),
     # a bracketed clock from a program's own log: [06:08:47.588]
     ("clock", r"\[(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?)\]\s"),
+    # a program's stderr tagged with its name: [virgl_render_server] … (only a program a family knows)
+    ("program", r"\[(?P<prog>[A-Za-z_][\w.\-]*)\]\s"),
 ))
 
 _INNER_WINS = frozenset({"prog", "level"})
+# A program named by the layer itself: a prompt's line is the shell's (parse/families.py: SHELL) unless an
+# envelope inside it names another program.
+_LAYER_PROGRAM = {"prompt": SHELL_PROGRAM}
 # Fields an envelope can give a record, as named in the patterns.
 ENVELOPE_FIELDS = ("time", "prog", "pid", "host", "level", "priority")
 KERNEL_PRIORITY = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug")
@@ -160,7 +169,11 @@ def peel(text: str, limit: int = 8) -> Envelope:
         for name, pattern in _BY_FIRST.get(text[at:at + 1], _ANY_FIRST):
             match = pattern.match(text, at)
             if match and match.end() > at:
+                if name == "program" and family_of_program(match.group("prog")) is None:
+                    continue  # a bracketed word no family owns: the payload's own text ([VKR], [drm] …)
                 forms.append(name)
+                if name in _LAYER_PROGRAM:
+                    fields["prog"] = _LAYER_PROGRAM[name]
                 for key, value in match.groupdict().items():
                     # the program and level of the innermost layer name the payload's (an env_logger target
                     # inside a journald line); the outermost time, host and pid are the line's

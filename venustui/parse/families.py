@@ -235,7 +235,8 @@ STEP = Family("step", "guest", FENCETEST_RULES + _rules(
 FENCETEST_KINDS = frozenset(what for _, what, _ in FENCETEST_RULES)
 
 
-QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"virtio_gpu_", b"virtio-gpu", b"HV_", b"kvm run failed",
+_QEMU = r"(?:qemu-system-\S+|qemu-kvm)"  # the program's name in its error_report() lines
+QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virtio_gpu_", b"virtio-gpu", b"HV_", b"kvm run failed",
                                       b"gl_version ", b"Render server", b"venus renderer", b"virgl could not",
                                       b"Gdk-WARNING"), rules=_rules(
     (r"^virtio_gpu_virgl_process_cmd: ctrl (?P<ctrl>" + _HEX + r"), error (?P<error>" + _HEX + r")", "cmd_error", "error"),
@@ -243,7 +244,7 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"virtio_gpu_", b"virtio-
     (r"^virtio_gpu_fence_resp fence (?P<fence>" + _HEX + r")", "fence_resp", "debug"),
     (r"^(?P<event>virtio_gpu_\w+)\b(?P<args>.*)$", "trace", "debug"),
     (r"Error: ret = (?P<name>HV_\w+) \((?P<code>" + _HEX + r"), at (?P<where>[^)]+)\)", "hvf_error", "error"),
-    (r"^(?:qemu-system-\S+: )?kvm run failed (?P<error>.*)$", "kvm_run_failed", "error"),
+    (r"^(?:" + _QEMU + r": )?kvm run failed (?P<error>.*)$", "kvm_run_failed", "error"),
     # a virglrenderer built without the render server: QEMU cannot serve Venus, and says only this
     (r"Render server support was not enabled in virglrenderer", "no_render_server", "error"),
     (r"failed to initialize venus renderer", "venus_init_failed", "error"),
@@ -251,11 +252,11 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"virtio_gpu_", b"virtio-
     # a QEMU without the device property asked for (context_init, blob, venus, hostmem…)
     (r"Property '(?P<property>[\w.\-]+)' not found", "property_not_found", "error"),
     (r"Gdk-WARNING \*\*: [\d:.]+: (?P<message>.*)$", "display_warning", "warn"),
-    (r"^qemu-system-\S+: warning: (?P<message>.*)$", "warning", "warn"),
+    (r"^" + _QEMU + r": warning: (?P<message>.*)$", "warning", "warn"),
     # QEMU's error_report(): what fails says "error" or "fail" (the words the fast path looks for in QEMU's
     # lines, tracked_if below); its other prefixed lines (a build's own prints) are info
-    (r"^qemu-system-\S+: (?P<message>.*(?:rror|ail).*)$", "error", "error"),
-    (r"^qemu-system-\S+: (?P<message>.*)$", "message", "info"),
+    (r"^" + _QEMU + r": (?P<message>.*(?:rror|ail|annot|nvalid|not found).*)$", "error", "error"),
+    (r"^" + _QEMU + r": (?P<message>.*)$", "message", "info"),
     # the same, once an envelope has named the program (journald: qemu-system-x86_64[99]: warning: …)
     (r"^warning: (?P<message>.*)$", "warning", "warn"),
     (r"^(?P<message>(?:[Ee]rror|[Ff]ailed|[Cc]annot|[Uu]nable|[Ii]nvalid)\b.*)$", "error", "error"),
@@ -269,13 +270,19 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"virtio_gpu_", b"virtio-
    # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
    tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server", b"venus renderer",
             b"virgl could not", b"virtio_gpu_fence_"),
-   tracked_if=(b"qemu-system-", (b"rror", b"ail", b"arning", b"not found", b"annot", b"nvalid")))
+   # qemu-system-*, qemu-kvm: prefixed lines, also glued after a wrapper's own words (libvirt: "qemu unexpectedly
+   # closed the monitor: <stamp> qemu-kvm: …")
+   glued=("qemu-system-", "qemu-kvm: "),
+   tracked_if=(b"qemu-", (b"rror", b"ail", b"arning", b"not found", b"annot", b"nvalid")))
 
 KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]"), rules=_rules(
     (r"^map_memory: err (?P<err>-?\d+)", "hvf_map_error", "error"),
     (r"^map_memory: host_start_addr=(?P<host>" + _HEX + r"), guest_start_addr=(?P<guest>" + _HEX + r"), "
      r"size=(?P<size>" + _HEX + r")", "hvf_map", "info"),
     (r"^Error adding memory map: (?P<error>.*)$", "memory_map_error", "error"),
+    (r"^Building the microVM failed: (?P<error>.*)$", "vm_build_failed", "error"),
+    # a front end's own error naming krun (podman: Error: unable to begin running krun workload)
+    (r"^Error: (?P<message>.*)$", "error", "error"),
     (r"^Failure during vcpu run: (?P<error>.*?)(?: \(os error (?P<errno>\d+)\))?$", "vcpu_run_failed", "error"),
     (r"^mapping: host_addr=(?P<host>" + _HEX + r"), addr=(?P<guest>" + _HEX + r"), size=(?P<size>\d+)",
      "gpu_mapping", "debug"),
@@ -384,21 +391,23 @@ APP = Family("app", "app", markers=(b"failed with ", b"ErrorOutOf", b"Error", b"
 # `render_receive_request: …`), and whatever the render server logs under its own program name.
 VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", b"render_", b"dispatch context op"),
                # the render server's failures, not its debug prints
-               tracked=(b"dispatch context op",),
+               tracked=(b"dispatch context op", b"invalid request"),
                tracked_if=(b"render_server", (b"rror", b"ail", b"annot", b"nable", b"abort", b"Fault")),
                rules=_rules(
     (r"failed to dispatch context op (?P<op>\d+)", "context_op_failed", "error"),
     (r"^(?P<fn>(?:vkr|virgl|vrend|render|proxy)_\w+)(?:\(\))?: ?(?P<message>.*)$", "debug_print", "debug"),
 ), programs=("virgl_render_server", "virgl_test_server", "virglrenderer", "render_server"))
 
-# A pasted terminal: the prompt and the command the user ran (`user@host:~$ vkcube`, `# vulkaninfo`).
-# Only a command that sets Venus's variables is tracked (its VN_DEBUG says which Venus lines should follow);
-# any other says what ran next, for a reader of the log.
-_PROMPT = r"^(?:[\w.\-]+@[\w.\-]+[^\s$#]*\s?[^$#\n]{0,60}?[$#]|[$#]) "
+# A pasted terminal: the prompt and the command the user ran (`user@host:~$ vkcube`, `localhost:~# vulkaninfo`,
+# `# vulkaninfo`). The prompt is an envelope (parse/envelope.py) that names the shell as the line's program, so
+# a program's output pasted on the prompt's line is that program's. Only a command that sets Venus's variables
+# is tracked (its VN_DEBUG says which Venus lines should follow); any other says what ran next.
+PROMPT = r"(?:[\w.\-]+@[\w.\-]+[^\s$#]*\s?[^$#\n]{0,60}?[$#]|[\w.\-]+:[~/][^\s$#]{0,60}[$#]|[$#]) "
+SHELL_PROGRAM = "shell prompt"
 SHELL = Family("shell", "app", rules=_rules(
-    (_PROMPT + r"(?P<command>(?:\S.*\s)?VN_(?:DEBUG|PERF)=.*)$", "venus_command", "info"),
-    (_PROMPT + r"(?P<command>\S.*)$", "command", "info"),
-), tracked=(b"VN_DEBUG=", b"VN_PERF="), benign=frozenset({"command"}))
+    (r"^(?P<command>(?:\S.*\s)?VN_(?:DEBUG|PERF)=.*)$", "venus_command", "info"),
+    (r"^(?P<command>\S.*)$", "command", "info"),
+), tracked=(b"VN_DEBUG=", b"VN_PERF="), benign=frozenset({"command"}), programs=(SHELL_PROGRAM,), searched=False)
 
 # The registry. Its order is the order lines are tried in, and the fast path's format codes are positions
 # in it (0 is plain text).
@@ -518,6 +527,8 @@ def recognise(text: str, head: str, wrapped) -> tuple[tuple, ...] | None:
     for family in SEARCHED:
         if family is program or family.marker_search is not None and not family.marker_search(head):
             continue
+        if program is not None and family.side == "kernel":
+            continue  # a program's line is never the kernel's (libkrun's "virtio_gpu: GET_shm_region")
         parts = apply(family, text, head)
         if parts is not None:
             return (parts,)

@@ -23,7 +23,8 @@ MVK_LEVELS = {"error": "error", "warn": "warn", "info": "info", "debug": "debug"
 
 STEP = re.compile(
     r"^(?P<num>\d{1,2})\.\s+(?P<name>[A-Za-z][A-Za-z ]{0,40}?)"
-    r"(?:\s*:\s*(?P<value>.*)|\s+(?P<status>OK|ok|created|failed|FAILED|done)(?P<tail>(?:\s.*)?))$"
+    r"(?:\s+(?P<status>OK|ok|created|failed|FAILED|done)(?:\s*:\s*(?P<detail>.*)|(?P<tail>(?:\s.*)?))"
+    r"|\s*:\s*(?P<value>.*))$"
 )
 PROGRESS = re.compile(r"^(?P<name>[a-z][a-z0-9_ ]{0,40}?) (?P<status>ok|OK|failed|FAILED)(?P<tail>(?:\s.*)?)$")
 RESULT_IN_VALUE = re.compile(r"\((?P<name>VK_[A-Z0-9_]+)\)")
@@ -35,15 +36,12 @@ HANDLE = re.compile(r"0x(?<![\w]0x)[0-9a-fA-F]{4,16}\b", re.ASCII)
 STAND_IN_SPLIT = re.compile(r"0x5eed5eed([0-9a-f]{8})")  # parse.STAND_IN and its number
 HANDLE_SPLIT = re.compile(r"(0x(?<![\w]0x)[0-9a-fA-F]{4,16}\b)", re.ASCII)  # a line between and around its handles
 
-STEP_ROLES = {
-    "instance": "instance",
-    "physdev": "physdev",
-    "physical device": "physdev",
-    "physicaldevice": "physdev",
-    "device": "device",
-    "queue": "queue",
-    "fence": "fence",
-    "submit": "submit",
-    "status": "status",
-    "wait": "wait",
-}
+# A step's role by the words of its name (a test's own wording: "Submit returned", "GetFenceStatus",
+# "vkWaitForFences"), the first that fits: a status or wait names the fence too, a physical device the device.
+STEP_ROLE_WORDS = (("submit", "submit"), ("status", "status"), ("wait", "wait"), ("phys", "physdev"),
+                   ("instance", "instance"), ("device", "device"), ("queue", "queue"), ("fence", "fence"))
+
+
+def step_role(name: str) -> str:
+    words = name.lower()
+    return next((role for word, role in STEP_ROLE_WORDS if word in words), words)
