@@ -181,8 +181,9 @@ def test_pathological_long_lines_finish():
     body = b"A" * (1 << 20)
     parser = Parser()
     for prefix in (b"[VKR] f: ", b"MESA-VIRTIO: debug: ", b"vkr: ", b"1. a", b"x" * 10 + b" ",
-                   b"virtio_gpu ", b"[mvk-info] "):
-        for filler in (body, b" a" * (1 << 19), b" " * (1 << 20), b"0x" * (1 << 19), b"a=" * (1 << 19)):
+                   b"virtio_gpu ", b"[mvk-info] ", b"1234@5678.1", b"user@host", b"localhost:~", b"[krun"):
+        for filler in (body, b" a" * (1 << 19), b" " * (1 << 20), b"0x" * (1 << 19), b"a=" * (1 << 19),
+                       b"1" * (1 << 20)):
             assert parser.parse(line(prefix + filler))
 
 

@@ -262,7 +262,7 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virtio_gpu
     (r"^(?P<message>(?:[Ee]rror|[Ff]ailed|[Cc]annot|[Uu]nable|[Ii]nvalid)\b.*)$", "error", "error"),
     (r"^gl_version (?P<version>\d+) - (?P<profile>.*)$", "gl_version", "info"),
     # Hypervisor.framework results in other shapes (hv_vm_map failed: HV_BAD_ARGUMENT)
-    (r"(?P<message>.*?)\b(?P<name>HV_[A-Z_]{4,})\b", "hvf_error", "error"),
+    (r"^(?P<message>.*?)\b(?P<name>HV_[A-Z_]{4,})\b", "hvf_error", "error"),
     # a pasted QEMU command line, one option a line: -device virtio-gpu-gl,blob=true,venus=true,hostmem=4G \\
     (r"^-(?P<option>[a-z][\w-]*)\s+(?P<value>.*?)\s*\\?$", "option", "info"),
 ), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option"}),
@@ -327,7 +327,7 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     (r"\[drm\] pci: virtio-gpu-pci detected at (?P<where>\S+)", "detected", "info"),
     (r"\[drm\] Initialized virtio_gpu (?P<version>\S+)", "initialized", "info"),
     (r"\[drm\] (?P<message>.*)$", "drm", "info"),
-    (r"(?P<message>.*(?:virtio_gpu:|\[virtio_gpu\]|virtio_gpudrmfb|virtio-gpu-pci detected).*)$", "virtio_gpu", "info"),
+    (r"^(?P<message>.*(?:virtio_gpu:|\[virtio_gpu\]|virtio_gpudrmfb|virtio-gpu-pci detected).*)$", "virtio_gpu", "info"),
 ), starts=(Start("[ ", tracked=False), Start("<\\d>", tracked=False))
    + tuple(Start("[" + "\\d" * digits + ".", tracked=False) for digits in range(1, 7)),  # [12345.678901]
    # the device's features, capsets, window and errors: the drm lines; the rest is parsed when shown
@@ -364,9 +364,9 @@ APP = Family("app", "app", markers=(b"failed with ", b"ErrorOutOf", b"Error", b"
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :"),
              rules=_rules(
-    (r"(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
+    (r"(?<![^\s:])(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
      "assertion", "error"),
-    (r"(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
+    (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
      "assertion", "error"),
     # macOS (and BSD) assert(): Assertion failed: (expr), function f, file x.c, line 12.
     (r"Assertion failed: \((?P<expression>.*)\), function (?P<function>[\w:~]+), file (?P<file>[^,]+), "
@@ -402,7 +402,8 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
 # `# vulkaninfo`). The prompt is an envelope (parse/envelope.py) that names the shell as the line's program, so
 # a program's output pasted on the prompt's line is that program's. Only a command that sets Venus's variables
 # is tracked (its VN_DEBUG says which Venus lines should follow); any other says what ran next.
-PROMPT = r"(?:[\w.\-]+@[\w.\-]+[^\s$#]*\s?[^$#\n]{0,60}?[$#]|[\w.\-]+:[~/][^\s$#]{0,60}[$#]|[$#]) "
+# Possessive quantifiers: tried at the start of every line, so a long "1234@5678.9:…" must cost one pass.
+PROMPT = r"(?:[\w.\-]++@[\w.\-]++[^\s$#]*+(?:\s[^$#\n]{0,60}?)?[$#]|[\w.\-]++:[~/][^\s$#]{0,60}+[$#]|[$#]) "
 SHELL_PROGRAM = "shell prompt"
 SHELL = Family("shell", "app", rules=_rules(
     (r"^(?P<command>(?:\S.*\s)?VN_(?:DEBUG|PERF)=.*)$", "venus_command", "info"),
