@@ -100,7 +100,7 @@ EXPECTED_EXTRA = [
     ("29-", "DEBUG devices::virtio::gpu::device] virtio_gpu: GET_shm_region", "krun", "message", "debug"),
     ("32-", "localhost:~# Jan 20 15:19:34  virgl_render_server[54635] <Debug>: render_state_init: flags=0x2c0",
      "virglrenderer", "debug_print", "debug"),
-    ("32-", "invalid request size (48) or fd count (1) for context op 1", "virglrenderer", "message", "debug"),
+    ("32-", "invalid request size (48) or fd count (1) for context op 1", "virglrenderer", "error", "error"),
     ("33-", "4. Queue OK: 0xffffa508fa10", "step", "step", "info"),
     ("33-", "11. WaitForFences: 2", "step", "step", "warn"),
     ("33-", "localhost:~# /tmp/test_step 2>&1", "shell", "command", "info"),
@@ -177,3 +177,38 @@ def test_hostmem_64k_gives_a_64_kib_window_and_the_ring_shmem_failure():
     (finding,) = [f for f in diagnose(model) if f.rule == "ring-shmem"]
     assert "host memory window of 64 KiB" in finding.claim and finding.severity == "critical"
     assert not [f for f in diagnose(fold_files([str(QEMU / "guest-serial.log")])) if f.rule == "ring-shmem"]
+
+
+UPSTREAM = DATA / "upstream-formats"  # synthetic: lines made from upstream format strings (README there)
+# The one line of those with no family's marker in it: virgl_util.c's "Can't open %s" for its log file.
+UPSTREAM_UNMARKED = {"Can't open /var/log/virgl.log"}
+
+
+@pytest.mark.parametrize("path", sorted(UPSTREAM.glob("*.log")), ids=lambda p: p.stem)
+def test_lines_from_upstream_format_strings_are_recognised(path):
+    plain = [text for text, records in parsed(path) if records[0].fmt == "text" and text not in UPSTREAM_UNMARKED]
+    assert plain == []
+
+
+# A program logging every line at one level (Mesa's vn_log at debug, the render server at info): its words tell.
+UPSTREAM_LEVELS = [
+    ("mesa", "failed to open /dev/dri/renderD128", "mesa", "message", "error"),
+    ("mesa", "cpu sync timed out after 2000ms; ignoring", "mesa", "message", "warn"),
+    ("virglrenderer", "vkr: memfd_create failed (Too many open files)", "vkr-server", "message", "error"),
+    ("virglrenderer", "vkr: vkAllocateMemory returned -2", "vkr-server", "call_result", "error"),
+    ("virglrenderer", "virgl_render_server[2315]: invalid context op 9", "virglrenderer", "error", "error"),
+    ("virglrenderer", "proxy: failed to create a context", "virglrenderer", "proxy_error", "error"),
+    ("qemu", "venus requires enabled blob and hostmem options", "qemu", "error", "error"),
+    ("qemu", "virgl_cmd_resource_map_blob: resource does not exist 12", "qemu", "guest_error", "error"),
+    ("kernel", "probe of virtio0 failed with error -16", "kernel", "probe_failed", "error"),
+    ("crosvm", "[WARNING:devices/src/virtio/gpu/virtio_gpu.rs:938] virtio-gpu get_capset_info", "crosvm", "message",
+     "warn"),
+]
+
+
+@pytest.mark.parametrize(("program", "needle", "fmt", "what", "level"), UPSTREAM_LEVELS,
+                         ids=[f"{e[0]}-{e[3]}" for e in UPSTREAM_LEVELS])
+def test_upstream_failures_are_read_at_their_level(program, needle, fmt, what, level):
+    found = [records[0] for text, records in parsed(UPSTREAM / f"{program}.log") if needle in text]
+    assert found, needle
+    assert (found[0].fmt, found[0].what, found[0].level) == (fmt, what, level)

@@ -113,7 +113,11 @@ class Parser:
         key = (source, stream)
         if key in self._env_block:
             text = decode(data)
-            field = R.ENV_FIELD.match(text if len(text) <= MATCH_LIMIT else text[:MATCH_LIMIT])
+            head = text if len(text) <= MATCH_LIMIT else text[:MATCH_LIMIT]
+            field = R.ENV_FIELD.match(head)
+            if not field:  # the block's lines behind the same stamps as its header (the envelope takes the tab)
+                wrapped = envelope.peel(head)
+                field = R.ENV_FIELD_PEELED.match(head, wrapped.at) if wrapped.forms else None
             if field:
                 return ((*self._env_field(text, field.group("key"), field.group("value")), ()),)
             self._env_block.discard(key)
@@ -332,7 +336,7 @@ class Parser:
         if parts is not None:
             return parts
         level = {"warning": "warn", "error": "error", "info": "info"}.get(mesa_level or "", "debug")
-        return ("mesa", "message", text, level, {"message": msg}, find_handles(msg))
+        return ("mesa", "message", text, R.level_from_words(msg, level), {"message": msg}, find_handles(msg))
 
     def _mesa_rules(self, key: tuple[str, str], text: str, msg: str, mesa_level: str | None) -> Parts | None:
         for pattern, what, level in families.MESA.rules:
@@ -407,6 +411,8 @@ class Parser:
                     for name in ("seqno", "wait", "ctx", "id", "ret", "fence_id", "size", "ring_size"):
                         if name in fields:
                             fields[name] = int(fields[name])
+                    if what == "call_result" and fields["ret"] < 0:
+                        level = "error"
                     if what == "validation":
                         fields["objects"] = [(int(o.group("handle"), 16), o.group("type"))
                                              for o in R.VALIDATION_OBJECT.finditer(msg)]
@@ -420,7 +426,7 @@ class Parser:
                     break
             if record is None:
                 fields = dict(base, message=msg)
-                record = ("vkr-server", "message", text, "info", fields, find_handles(msg))
+                record = ("vkr-server", "message", text, R.level_from_words(msg, "info"), fields, find_handles(msg))
             out.append(record)
         return tuple(out)
 

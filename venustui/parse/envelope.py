@@ -50,6 +50,9 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
                      r"(?P<prog>[^\s\[]+)\[(?P<pid>\d+)\]\s+<(?P<level>\w+)>:\s"),
     # journald's short-monotonic: [  475.257111] host prog[pid]:
     ("journal-monotonic", r"\[\s*(?P<time>\d+\.\d+)\]\s+(?P<host>[\w.\-]+)\s+" + _PROG + r":\s"),
+    # a program's stderr through syslog's LOG_PERROR (the render server's render_log): virgl_render_server[2315]:
+    # (only a program a family knows: "word[12]: " alone is too common to be a program's)
+    ("program-pid", r"(?P<prog>" + _NAME + r")\[(?P<pid>\d+)\]:\s"),
     # Rust env_logger: [2025-06-10T12:00:00Z ERROR hvf] , [ERROR hvf] , [WARN  hvf] , [… devices::virtio::mmio[console]]
     ("env-logger", r"\[(?:(?P<time>" + _ISO + r")\s+)?(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+"
                    r"(?P<prog>[\w:.\-]+(?:\[[\w.\-]*\])?)\]\s?"),
@@ -72,6 +75,8 @@ _INNER_WINS = frozenset({"prog", "level"})
 # A program named by the layer itself: a prompt's line is the shell's (parse/families.py: SHELL) unless an
 # envelope inside it names another program.
 _LAYER_PROGRAM = {"prompt": SHELL_PROGRAM}
+# Layers that name a program by a shape plain text has too: taken only for a program a family knows.
+_KNOWN_PROGRAMS_ONLY = frozenset({"program", "program-pid"})
 # Fields an envelope can give a record, as named in the patterns.
 ENVELOPE_FIELDS = ("time", "prog", "pid", "host", "level", "priority")
 KERNEL_PRIORITY = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug")
@@ -169,7 +174,7 @@ def peel(text: str, limit: int = 8) -> Envelope:
         for name, pattern in _BY_FIRST.get(text[at:at + 1], _ANY_FIRST):
             match = pattern.match(text, at)
             if match and match.end() > at:
-                if name == "program" and family_of_program(match.group("prog")) is None:
+                if name in _KNOWN_PROGRAMS_ONLY and family_of_program(match.group("prog")) is None:
                     continue  # a bracketed word no family owns: the payload's own text ([VKR], [drm] …)
                 forms.append(name)
                 if name in _LAYER_PROGRAM:

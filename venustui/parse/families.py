@@ -156,7 +156,9 @@ MESA = Family("mesa", "guest", _rules(
     (r"^lost connection to rendering server on (?P<fd>-?\d+) (?P<op>read|write) (?P<ret>-?\d+) (?P<errno>-?\d+)$",
      "lost_connection", "error"),
     (r"^(?P<fn>vn_\w+): (?P<result>VK_[A-Z0-9_]+)$", "result", "info"),
-), starts=(Start("MESA-VIRTIO:"), Start("\t")), tracked=(b"MESA-VIRTIO:", b"vn_"), glued=("MESA-VIRTIO:",),
+), starts=(Start("MESA-VIRTIO:"), Start("\t")),
+   # the vn_env block's masks behind an envelope (stamped lines do not start with its tab)
+   tracked=(b"MESA-VIRTIO:", b"vn_", b"\tdebug = ", b"\tperf = "), glued=("MESA-VIRTIO:",),
    searched=False)
 
 # The seed's [VKR] prints of the host's Vulkan calls (fields key=value); the model follows `calls`.
@@ -191,6 +193,8 @@ SERVER = Family("vkr-server", "host", _rules(
     (r"^calling vkMapMemory", "map_memory_call", "debug"),
     (r"^vkMapMemory succe\w*: (?P<ptr>\S+)", "map_memory_ok", "debug"),
     (r"^vkMapMemory failed", "map_memory_failed", "error"),
+    # a debug build's dispatch log: a call's VkResult (negative: an error)
+    (r"^(?P<fn>vk\w+) returned (?P<ret>-?\d+)$", "call_result", "info"),
 ), starts=(Start("vkr: "),), anywhere=(b"vkr: ",), glued=("vkr: ",), searched=False)
 
 # The vtest server (virgl_test_server) and its render-server proxy.
@@ -201,7 +205,13 @@ VTEST = Family("vtest", "host", _rules(
     (r"^(?P<fn>\w+): client context created\.$", "context_created", "info"),
     (r"SIGSEGV!", "segv", "error"),
     (r"^proxy: failed to exec (?P<path>\S+): (?P<error>.*)$", "exec_failed", "error"),
-), starts=(Start("vtest"), Start("client")), anywhere=(b"SIGSEGV!", b"proxy: failed to exec "), searched=False)
+    # util.c's report_failure: "vtest_receive_fd recvmsg failed (-22)"
+    (r"^(?P<caller>vtest_\w+) (?P<callee>\w+) failed \((?P<ret>-?\d+)\)$", "call_failed", "error"),
+    (r"^Unable to open rendernode '(?P<node>[^']*)' falling back", "rendernode_fallback", "warn"),
+    (r"^failed to initialise renderer", "renderer_init_failed", "error"),
+), starts=(Start("vtest"), Start("client")),
+   anywhere=(b"SIGSEGV!", b"proxy: failed to exec ", b"Unable to open rendernode '", b"failed to initialise renderer"),
+   searched=False)
 
 # The dynamic linker, for the render server or a guest program that cannot load.
 LDSO = Family("ldso", "host", _rules(
@@ -236,12 +246,21 @@ FENCETEST_KINDS = frozenset(what for _, what, _ in FENCETEST_RULES)
 
 
 _QEMU = r"(?:qemu-system-\S+|qemu-kvm)"  # the program's name in its error_report() lines
-QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virtio_gpu_", b"virtio-gpu", b"HV_", b"kvm run failed",
+# What QEMU's error_report()/error_setg() say when something fails ("venus requires enabled blob and hostmem
+# options", "old virglrenderer, venus unsupported", "need udmabuf or rutabaga for blob resources"); the fast
+# path's words for QEMU's lines (tracked_if) are the same.
+_QEMU_FAIL_WORDS = ("rror", "ail", "annot", "nvalid", "not found", "equires", "upported", "ompatible", "not present",
+                    "not a valid", "does not have", "need ")
+_QEMU_FAILS = "|".join(map(re.escape, _QEMU_FAIL_WORDS))
+QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_", b"virtio_gpu_", b"virtio-gpu", b"HV_",
+                                      b"kvm run failed",
                                       b"gl_version ", b"Render server", b"venus renderer", b"virgl could not",
-                                      b"Gdk-WARNING"), rules=_rules(
+                                      b"Gdk-WARNING", b"stats: vq req", b"-display "), rules=_rules(
     (r"^virtio_gpu_virgl_process_cmd: ctrl (?P<ctrl>" + _HEX + r"), error (?P<error>" + _HEX + r")", "cmd_error", "error"),
     (r"^virtio_gpu_fence_ctrl fence (?P<fence>" + _HEX + r"), type (?P<type>" + _HEX + r")", "fence_ctrl", "debug"),
     (r"^virtio_gpu_fence_resp fence (?P<fence>" + _HEX + r")", "fence_resp", "debug"),
+    # -d guest_errors: a function's name and a colon (trace events have their arguments after a space)
+    (r"^(?P<fn>virtio_gpu_\w+|virgl_cmd_\w+): (?P<message>.*)$", "guest_error", "error"),
     (r"^(?P<event>virtio_gpu_\w+)\b(?P<args>.*)$", "trace", "debug"),
     (r"Error: ret = (?P<name>HV_\w+) \((?P<code>" + _HEX + r"), at (?P<where>[^)]+)\)", "hvf_error", "error"),
     (r"^(?:" + _QEMU + r": )?kvm run failed (?P<error>.*)$", "kvm_run_failed", "error"),
@@ -255,25 +274,28 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virtio_gpu
     (r"^" + _QEMU + r": warning: (?P<message>.*)$", "warning", "warn"),
     # QEMU's error_report(): what fails says "error" or "fail" (the words the fast path looks for in QEMU's
     # lines, tracked_if below); its other prefixed lines (a build's own prints) are info
-    (r"^" + _QEMU + r": (?P<message>.*(?:rror|ail|annot|nvalid|not found).*)$", "error", "error"),
+    (r"^" + _QEMU + r": (?P<message>.*(?:" + _QEMU_FAILS + r").*)$", "error", "error"),
     (r"^" + _QEMU + r": (?P<message>.*)$", "message", "info"),
     # the same, once an envelope has named the program (journald: qemu-system-x86_64[99]: warning: …)
     (r"^warning: (?P<message>.*)$", "warning", "warn"),
     (r"^(?P<message>(?:[Ee]rror|[Ff]ailed|[Cc]annot|[Uu]nable|[Ii]nvalid)\b.*)$", "error", "error"),
     (r"^gl_version (?P<version>\d+) - (?P<profile>.*)$", "gl_version", "info"),
+    (r"^stats: vq req\s+(?P<requests>\d+),\s+(?P<queue>\d+) -- 3D\s+(?P<cmds>\d+)", "stats", "info"),
+    # error_append_hint() after "The display backend does not have OpenGL support enabled"
+    (r"^(?P<message>It can be enabled with '-display .*)$", "hint", "info"),
     # Hypervisor.framework results in other shapes (hv_vm_map failed: HV_BAD_ARGUMENT)
     (r"^(?P<message>.*?)\b(?P<name>HV_[A-Z_]{4,})\b", "hvf_error", "error"),
     # a pasted QEMU command line, one option a line: -device virtio-gpu-gl,blob=true,venus=true,hostmem=4G \\
     (r"^-(?P<option>[a-z][\w-]*)\s+(?P<value>.*?)\s*\\?$", "option", "info"),
-), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option"}),
+), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint"}),
    programs=("qemu-system-", "qemu-kvm", "qemu"),
    # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
    tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server", b"venus renderer",
-            b"virgl could not", b"virtio_gpu_fence_"),
+            b"virgl could not", b"virtio_gpu_fence_", b"virgl_cmd_"),
    # qemu-system-*, qemu-kvm: prefixed lines, also glued after a wrapper's own words (libvirt: "qemu unexpectedly
    # closed the monitor: <stamp> qemu-kvm: …")
    glued=("qemu-system-", "qemu-kvm: "),
-   tracked_if=(b"qemu-", (b"rror", b"ail", b"arning", b"not found", b"annot", b"nvalid")))
+   tracked_if=(b"qemu-", (b"arning",) + tuple(word.encode() for word in _QEMU_FAIL_WORDS)))
 
 KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]"), rules=_rules(
     (r"^map_memory: err (?P<err>-?\d+)", "hvf_map_error", "error"),
@@ -284,7 +306,7 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
     # a front end's own error naming krun (podman: Error: unable to begin running krun workload)
     (r"^Error: (?P<message>.*)$", "error", "error"),
     (r"^Failure during vcpu run: (?P<error>.*?)(?: \(os error (?P<errno>\d+)\))?$", "vcpu_run_failed", "error"),
-    (r"^mapping: host_addr=(?P<host>" + _HEX + r"), addr=(?P<guest>" + _HEX + r"), size=(?P<size>\d+)",
+    (r"^mapping: host_addr=(?P<host>(?:0x)?[0-9a-fA-F]+), addr=(?P<guest>(?:0x)?[0-9a-fA-F]+), size=(?P<size>\d+)",
      "gpu_mapping", "debug"),
     # the VMM's own prefixed lines (krunkit: error: …), as bad as they say
     (r"^(?P<prog>(?:lib)?krun\w*|muvm|smolvm)(?:\[\d+\])?: (?P<message>.*(?:rror|ail|annot|nable).*)$", "error", "error"),
@@ -304,18 +326,26 @@ SYSTEMD = Family("systemd", "kernel", starts=tuple(Start(s, tracked=s == "[FAILE
 # crosvm (ChromeOS's VMM) and rutabaga, its GPU device library (also in libkrun/muvm): map and command errors,
 # and a GPU device that could not start.
 CROSVM = Family("crosvm", "vmm", markers=(b"rutabaga", b"Rutabaga", b"register_memory", b"RegisterMemory",
-                                          b"virtio/gpu", b"virtio::gpu", b") -> Err", b"panicked at"), rules=_rules(
+                                          b"virtio/gpu", b"virtio::gpu", b") -> Err", b"panicked at", b"gpu command",
+                                          b"Failed to map blob", b"Result::unwrap()"), rules=_rules(
     (r"register_memory:SystemCallFailed: (?P<error>.*?)(?: \(os error (?P<errno>\d+)\))?$", "map_failed", "error"),
     (r"RegisterMemory failed base: Error\((?P<errno>\d+)\)", "map_failed", "error"),
-    (r"Some\((?P<command>\w+)\) -> (?P<result>Err\w+\(.*\))$", "command_error", "error"),
+    (r"Some\((?P<command>\w+)\) -> (?P<result>Err\w+(?:\(.*\))?)$", "command_error", "error"),
+    (r"error processing gpu command (?P<command>\w+): (?P<result>\S.*)$", "command_error", "error"),
+    (r"Failed to map blob, resource id (?P<resource>\d+), offset (?P<offset>\d+), error: (?P<error>.*)$", "map_failed",
+     "error"),
     (r"Rutabaga initialization failed!?:? ?(?P<error>.*)$", "rutabaga_init_failed", "error"),
+    (r"failed to build rutabaga:? (?P<error>.*)$", "rutabaga_init_failed", "error"),
+    # a panic's payload, the line after "thread '…' panicked at"
+    (r"^called `Result::unwrap\(\)` on an `Err` value: (?P<error>.*)$", "panic_payload", "error"),
     (r"thread '(?P<thread>[^']+)' panicked at (?P<where>\S+?)(?::\d+)*:?$", "panic", "error"),
     (r"^(?P<command>Resource\w+|Cmd\w+|Transfer\w+|Get\w+)$", "command", "debug"),
 ), benign=frozenset({"command"}), programs=("crosvm", "rutabaga", "vm_control"),
-   tracked=(b"register_memory", b"RegisterMemory", b"Rutabaga initialization", b") -> Err", b"panicked at"))
+   tracked=(b"register_memory", b"RegisterMemory", b"Rutabaga initialization", b") -> Err", b"panicked at",
+            b"error processing gpu command", b"Failed to map blob", b"failed to build rutabaga", b"Result::unwrap()"))
 
 # The kernel: dmesg lines ([ secs.usecs] or <N>), journald's "kernel: ", the guest's virtio_gpu and drm lines.
-KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu"), rules=_rules(
+KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu", b"probe "), rules=_rules(
     (r"\[drm:(?P<fn>\w+)(?: \[virtio_gpu\])?\] \*ERROR\* response (?P<response>" + _HEX + r") \(command (?P<command>"
      + _HEX + r")\)", "response_error", "error"),
     (r"\[drm:(?P<fn>\w+)(?: \[\w+\])?\] \*ERROR\* (?P<message>.*)$", "drm_error", "error"),
@@ -326,7 +356,11 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     (r"\[drm\] Host memory window: (?P<base>" + _HEX + r") \+(?P<size>" + _HEX + r")", "hostmem", "info"),
     (r"\[drm\] pci: virtio-gpu-pci detected at (?P<where>\S+)", "detected", "info"),
     (r"\[drm\] Initialized virtio_gpu (?P<version>\S+)", "initialized", "info"),
+    (r"\[drm\] \*ERROR\* (?P<message>.*)$", "drm_error", "error"),
     (r"\[drm\] (?P<message>.*)$", "drm", "info"),
+    # the driver failed to bind the device (older kernels: "virtio_gpu: probe of virtio0 failed with error -16")
+    (r"probe (?:of (?P<device>\S+) )?(?:with driver (?P<driver>\S+) )?failed with error (?P<err>-?\d+)", "probe_failed",
+     "error"),
     (r"^(?P<message>.*(?:virtio_gpu:|\[virtio_gpu\]|virtio_gpudrmfb|virtio-gpu-pci detected).*)$", "virtio_gpu", "info"),
 ), starts=(Start("[ ", tracked=False), Start("<\\d>", tracked=False))
    + tuple(Start("[" + "\\d" * digits + ".", tracked=False) for digits in range(1, 7)),  # [12345.678901]
@@ -360,14 +394,21 @@ VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"
     (r"^GPU(?P<index>\d+):$", "gpu", "info"),
 ), tracked=(b"deviceName", b"Device Name"), benign=frozenset({"surface_unavailable"}))
 
-APP = Family("app", "app", markers=(b"failed with ", b"ErrorOutOf", b"Error", b"Assertion", b"ggml_vulkan", b"ERROR_",
+APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"failed with ", b"ErrorOutOf", b"Error", b"Assertion",
+                                   b"ggml_vulkan", b"ERROR_",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :"),
              rules=_rules(
-    (r"(?<![^\s:])(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
+    # each starts at a token (a start inside one would make a long token's search quadratic)
+    (r"(?<![^\s:])(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): "
+     r"Assertion [`'](?P<expression>.*)' failed\.",
      "assertion", "error"),
     (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
      "assertion", "error"),
+    # Mesa's logger under its other tags (MESA: warning: Invalid log level…, MESA-LOADER: failed to open virtio_gpu…)
+    (r"^(?P<tag>MESA(?:-(?!VIRTIO:)[A-Z]+)?): (?:(?:error|warning): )(?P<message>.*)$", "mesa_log", "warn"),
+    (r"^(?P<tag>MESA-LOADER): (?P<message>failed.*)$", "mesa_log", "warn"),
+    (r"^(?P<tag>MESA(?:-(?!VIRTIO:)[A-Z]+)?): (?:(?:debug|info): )?(?P<message>.*)$", "mesa_log", "info"),
     # macOS (and BSD) assert(): Assertion failed: (expr), function f, file x.c, line 12.
     (r"Assertion failed: \((?P<expression>.*)\), function (?P<function>[\w:~]+), file (?P<file>[^,]+), "
      r"line (?P<line>\d+)", "assertion", "error"),
@@ -389,12 +430,21 @@ APP = Family("app", "app", markers=(b"failed with ", b"ErrorOutOf", b"Error", b"
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
 # `render_receive_request: …`), and whatever the render server logs under its own program name.
-VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", b"render_", b"dispatch context op"),
+VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", b"render_", b"dispatch context op",
+                                                 b"proxy: ", b"virgl context"),
                # the render server's failures, not its debug prints
-               tracked=(b"dispatch context op", b"invalid request"),
+               tracked=(b"dispatch context op", b"invalid request", b"proxy: failed", b"proxy: invalid",
+                        b"virgl context"),
                tracked_if=(b"render_server", (b"rror", b"ail", b"annot", b"nable", b"abort", b"Fault")),
                rules=_rules(
     (r"failed to dispatch context op (?P<op>\d+)", "context_op_failed", "error"),
+    # the VMM's side of the render server (src/proxy): proxy_log() prefixes "proxy: "
+    (r"^proxy: (?P<message>(?:failed|invalid|fd \d+ err|socket disconnected).*)$", "proxy_error", "error"),
+    (r"^proxy: (?P<message>.*)$", "proxy_message", "info"),
+    (r"^failed to initialize virgl context", "context_init_failed", "error"),
+    # the render server's own render_log() lines, named by their envelope (virgl_render_server[PID]: …)
+    (r"^(?P<message>(?:[Ff]ailed|[Ii]nvalid|[Uu]nknown|[Uu]nable|[Cc]an't|too many|no socket|socket disconnected)\b.*)$",
+     "error", "error"),
     (r"^(?P<fn>(?:vkr|virgl|vrend|render|proxy)_\w+)(?:\(\))?: ?(?P<message>.*)$", "debug_print", "debug"),
 ), programs=("virgl_render_server", "virgl_test_server", "virglrenderer", "render_server"))
 
@@ -490,7 +540,7 @@ def family_of_program(program: str) -> Family | None:
     return BY_PROGRAM.get(root) or next((f for p, f in BY_PROGRAM.items() if root.startswith(p)), None)
 
 
-LOGGER_LEVELS = {"ERROR": "error", "WARN": "warn", "INFO": "info", "DEBUG": "debug", "TRACE": "debug",
+LOGGER_LEVELS = {"ERROR": "error", "WARN": "warn", "WARNING": "warn", "INFO": "info", "DEBUG": "debug", "TRACE": "debug",
                  "Error": "error", "Fault": "error", "Default": "info", "Info": "info", "Debug": "debug",
                  "emerg": "error", "alert": "error", "crit": "error", "error": "error", "warn": "warn",
                  "notice": "info", "info": "info", "debug": "debug"}

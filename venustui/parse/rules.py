@@ -9,6 +9,7 @@ import re
 
 MESA_PREFIX = re.compile(r"^MESA-VIRTIO: (?:(?P<level>debug|info|warning|error): )?(?P<msg>.*)$", re.S)
 ENV_FIELD = re.compile(r"^\t(?P<key>\w+) = (?P<value>\S+)\s*$")
+ENV_FIELD_PEELED = re.compile(r"\t?(?P<key>\w+) = (?P<value>\S+)\s*$")  # matched where an envelope ends
 VKR_PRINT = re.compile(r"^\[VKR\]\s*(?P<fn>[A-Za-z_]\w*)\s*:?\s*(?P<rest>.*)$", re.S)
 KEY_VALUE = re.compile(r"(?<!\w)(?P<key>[A-Za-z_]\w*)=(?P<value>[^\s,;()]+)")
 RETURNED = re.compile(r"\b(?:returned|ret(?:urn)?|result)\s*[=:]?\s*(?P<ret>-?\d+|VK_[A-Z0-9_]+)\b")
@@ -45,3 +46,18 @@ STEP_ROLE_WORDS = (("submit", "submit"), ("status", "status"), ("wait", "wait"),
 def step_role(name: str) -> str:
     words = name.lower()
     return next((role for word, role in STEP_ROLE_WORDS if word in words), words)
+
+
+# A logger that prints every line at one level (Mesa's vn_log at debug, the render server's vkr_log at info)
+# leaves how bad a line is to its words: a program's own warning first, then what failed.
+WARNING_WORDS = re.compile(r"(?i)\b(?:warn(?:ing)?|timed out|ignoring|leaked|non-monotonic)\b")
+FAILURE_WORDS = re.compile(r"(?i)\b(?:fail(?:ed|s|ure)?|invalid|missing|unsupported|unhandled|unrecognized|cannot|"
+                           r"can't|unable|not enabled|out-of-bounds|exceeds|is required|must be)\b")
+LEVELS = ("debug", "info", "warn", "error")
+
+
+def level_from_words(message: str, level: str) -> str:
+    """The level a line's words say, never below the one it was logged at."""
+    said = "warn" if WARNING_WORDS.search(message) else "error" if FAILURE_WORDS.search(message) else level
+    return max(level, said, key=LEVELS.index)
+
