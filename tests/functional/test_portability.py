@@ -15,7 +15,7 @@ import pytest
 from ..conftest import ROOT
 
 # Calls and paths that exist on Linux alone.
-LINUX_ONLY = re.compile(r'"/proc|/proc/|get_context\("fork"\)|os\.sched_|prctl|/sys/(?:class|bus|devices)|ldconfig|'
+LINUX_ONLY = re.compile(r'"/proc|/proc/|get_context\("fork"\)|os\.fork\(|os\.sched_|prctl|/sys/(?:class|bus|devices)|ldconfig|'
                         r'F_SETPIPE_SZ|mallopt|"fork"')
 # The modules allowed to use them, and why (the README's "What works on macOS" says the same).
 LINUX_SIDE = {
