@@ -72,7 +72,11 @@ def wrapped(draw, bare: str) -> str:
         f"{pid}@{secs}.{us:06d}:",
         f"<{draw(st.integers(0, 7))}>",
         f"[{secs:5d}.{us:06d}] ",
+        f"{d:02d}-{d:02d} {clock}.{us // 1000:03d}  {pid}  {pid + 1} {draw(st.sampled_from('VDIWEF'))} ",  # logcat
+        f"{prog}@{host}:~$ ", f"{host}:~# ",  # a prompt with a program's output pasted on its line
     ]
+    if not bare.startswith("[drm"):  # a program a family knows never prints the kernel's lines
+        forms += ["[virgl_render_server] ", f"virgl_render_server[{pid}]: ", f"qemu-system-aarch64[{pid}]: "]
     layers = draw(st.lists(st.sampled_from(forms), min_size=1, max_size=2))
     text = "".join(layers) + bare
     if bare.startswith(GLUABLE) and draw(st.booleans()):

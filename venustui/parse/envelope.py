@@ -60,6 +60,8 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("crosvm-log", r"\[(?P<level>ERROR|WARNING|WARN|INFO|DEBUG|TRACE):(?P<prog>[\w/.\-]+?\.rs):\d+\]\s?"),
     # env_logger's other style: ERROR krun_vmm::linux::vstate]  (or the level and target behind a stamp)
     ("env-logger", r"(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+(?P<prog>[a-z_][\w]*(?:::\w+)*)\]\s?"),
+    # Android's logcat (threadtime): 12-01 10:00:00.123  1234  1250 D MESA-VIRTIO: … (the tag stays the payload's)
+    ("logcat", r"(?P<time>\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3})\s+(?P<pid>\d+)\s+\d+\s+(?P<level>[VDIWEF])\s"),
     # kernel: <3>, [  475.257111], <3>[  475.257111]
     ("kernel-priority", r"<(?P<priority>[0-7])>"),
     ("dmesg", r"\[\s*(?P<time>\d+\.\d+)\]\s?"),

@@ -540,7 +540,8 @@ def family_of_program(program: str) -> Family | None:
     return BY_PROGRAM.get(root) or next((f for p, f in BY_PROGRAM.items() if root.startswith(p)), None)
 
 
-LOGGER_LEVELS = {"ERROR": "error", "WARN": "warn", "WARNING": "warn", "INFO": "info", "DEBUG": "debug", "TRACE": "debug",
+LOGGER_LEVELS = {"ERROR": "error", "WARN": "warn", "WARNING": "warn", "V": "debug", "D": "debug", "I": "info", "W": "warn",
+                 "E": "error", "F": "error", "INFO": "info", "DEBUG": "debug", "TRACE": "debug",
                  "Error": "error", "Fault": "error", "Default": "info", "Info": "info", "Debug": "debug",
                  "emerg": "error", "alert": "error", "crit": "error", "error": "error", "warn": "warn",
                  "notice": "info", "info": "info", "debug": "debug"}
@@ -571,14 +572,13 @@ def recognise(text: str, head: str, wrapped) -> tuple[tuple, ...] | None:
     """A payload's record in the field's families: an env_logger line by its target, else by markers; None
     for none. wrapped is the line's envelope (parse/envelope.py)."""
     program = family_of_program(wrapped.fields["prog"]) if "prog" in wrapped.fields else None
-    if program is not None:
-        parts = apply(program, text, head)
-        if parts is not None:
-            return (parts,)
-    for family in SEARCHED:
-        if family is program or family.marker_search is not None and not family.marker_search(head):
+    # The program's rules first; but a shell prompt's line is a command only when no family knows what follows
+    # the prompt (a program's output pasted on the prompt's line).
+    others = tuple(family for family in SEARCHED if family is not program)
+    for family in others + (SHELL,) if program is SHELL else ((program,) if program else ()) + others:
+        if family is not program and family.marker_search is not None and not family.marker_search(head):
             continue
-        if program is not None and family.side == "kernel":
+        if program not in (None, SHELL) and family is not program and family.side == "kernel":
             continue  # a program's line is never the kernel's (libkrun's "virtio_gpu: GET_shm_region")
         parts = apply(family, text, head)
         if parts is not None:
