@@ -332,13 +332,10 @@ def _index_range(path: str, start: int, stop: int) -> tuple[np.ndarray, np.ndarr
         while pos < stop:
             end = mm.find(b"\n", min(pos + SLICE, stop) - 1, stop)
             end = stop if end < 0 else end + 1
-            view = memoryview(mm)[pos:end]
-            try:
-                starts = line_starts(view, pos)
-                offsets.append(starts.astype(np.uint64))
-                kinds.append(classify(view, starts, pos))
-            finally:
-                view.release()
+            data = mm[pos:end]  # bytes, one copy: slicing bytes for the literal search costs half what a view's does
+            starts = line_starts(data, pos)
+            offsets.append(starts.view(np.uint64))
+            kinds.append(classify(data, starts, pos))
             pos = end
     return np.concatenate(offsets), np.concatenate(kinds)
 
