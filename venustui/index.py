@@ -21,6 +21,7 @@ import numpy as np
 
 from venustui.literals import Literals
 from venustui.parse import families as registry
+from venustui.tuning import return_freed_blocks
 
 TEXT = 0
 FORMAT_NAMES = registry.FORMAT_NAMES  # a format's code is its place here
@@ -368,6 +369,7 @@ def index_file(path: str | os.PathLike[str], workers: int | None = None) -> File
     # 147 MB log), and the index costs 8 bytes a line of growth, not 12.7 (threads' malloc arenas keep their
     # freed temporaries). Threads elsewhere (no fork on macOS), where numpy releases the GIL.
     if sys.platform == "linux" and threading.active_count() == 1:
+        return_freed_blocks()  # the slices' temporaries go back when freed: the index grows by its arrays alone
         parts = _index_forked(path, ranges)
     else:
         from concurrent.futures import ThreadPoolExecutor  # here only: ~9 ms of start-up
