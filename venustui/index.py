@@ -21,7 +21,6 @@ import numpy as np
 
 from venustui.literals import Literals
 from venustui.parse import families as registry
-from venustui.tuning import return_freed_blocks
 
 TEXT = 0
 FORMAT_NAMES = registry.FORMAT_NAMES  # a format's code is its place here
@@ -364,13 +363,13 @@ def index_file(path: str | os.PathLike[str], workers: int | None = None) -> File
         return FileIndex(path, size, offsets, kinds)
     points = _split_points(path, size, workers)
     ranges = list(zip(points[:-1], points[1:]))
-    # Forks on Linux when this is the only thread: this process indexes the first part while one child per
-    # other part sends its arrays back raw through a pipe (a process pool pickled them: 45 ms of 0.35 s on a
-    # 147 MB log), and the index costs 8 bytes a line of growth, not 12.7 (threads' malloc arenas keep their
-    # freed temporaries). Threads elsewhere (no fork on macOS), where numpy releases the GIL.
+    # Forks on Linux when this is the only thread: a child per part sends its arrays back raw through a pipe (a
+    # process pool pickled them: 45 ms of 0.35 s on a 147 MB log), and this process grows by the index alone,
+    # 9 bytes a line (indexing a part here left its freed temporaries in the heap: 15 bytes a line; threads'
+    # malloc arenas keep theirs too). Threads elsewhere (no fork on macOS), where numpy releases the GIL.
     if sys.platform == "linux" and threading.active_count() == 1:
-        return_freed_blocks()  # the slices' temporaries go back when freed: the index grows by its arrays alone
-        parts = _index_forked(path, ranges)
+        offsets, kinds = _index_forked(path, ranges)
+        return FileIndex(path, size, offsets, kinds)
     else:
         from concurrent.futures import ThreadPoolExecutor  # here only: ~9 ms of start-up
 
@@ -382,23 +381,30 @@ def index_file(path: str | os.PathLike[str], workers: int | None = None) -> File
 MIN_SPLIT = 8 << 20  # bytes below which one process indexes the whole file
 
 
-def _index_forked(path: str, ranges: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+def _index_forked(path: str, ranges: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """A forked child per part; their arrays read straight into the index's own (no part held twice)."""
     children = []
     try:
-        for start, stop in ranges[1:]:
+        for start, stop in ranges:
             read_end, write_end = os.pipe()
             pid = os.fork()
             if pid == 0:  # the child: never returns
                 os.close(read_end)
                 _send_part(write_end, path, start, stop)
             os.close(write_end)
-            children.append((pid, read_end))
-        parts = [_index_range(path, *ranges[0])]
-        parts += [_receive_part(read_end, path) for _, read_end in children]
-        return parts
+            children.append((pid, open(read_end, "rb")))
+        counts = [_part_count(source, path) for _, source in children]  # each child sends its count first
+        offsets = np.empty(sum(counts), np.uint64)
+        kinds = np.empty(sum(counts), np.uint8)
+        at = 0
+        for (_, source), count in zip(children, counts):
+            _read_exactly(source, memoryview(offsets[at:at + count]).cast("B"), path)
+            _read_exactly(source, memoryview(kinds[at:at + count]), path)
+            at += count
+        return offsets, kinds
     finally:
-        for pid, read_end in children:
-            os.close(read_end)
+        for pid, source in children:
+            source.close()
             os.waitpid(pid, 0)
 
 
@@ -416,14 +422,18 @@ def _send_part(fd: int, path: str, start: int, stop: int) -> None:
         os._exit(status)
 
 
-def _receive_part(fd: int, path: str) -> tuple[np.ndarray, np.ndarray]:
-    with open(fd, "rb", closefd=False) as source:
-        head = source.read(8)
-        count = int(np.frombuffer(head, np.int64)[0]) if len(head) == 8 else -1
-        if count < 0:
-            raise OSError(f"{path}: a process indexing part of it failed")
-        offsets = np.empty(count, np.uint64)
-        kinds = np.empty(count, np.uint8)
-        if source.readinto(memoryview(offsets).cast("B")) != offsets.nbytes or source.readinto(kinds) != count:
+def _part_count(source, path: str) -> int:
+    head = source.read(8)
+    count = int(np.frombuffer(head, np.int64)[0]) if len(head) == 8 else -1
+    if count < 0:
+        raise OSError(f"{path}: a process indexing part of it failed")
+    return count
+
+
+def _read_exactly(source, into: memoryview, path: str) -> None:
+    got = 0
+    while got < len(into):
+        n = source.readinto(into[got:])
+        if not n:
             raise OSError(f"{path}: a process indexing part of it stopped early")
-    return offsets, kinds
+        got += n
