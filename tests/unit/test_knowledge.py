@@ -73,6 +73,16 @@ FIRES = {
     "vm-create-failed": (["[2025-11-06T10:46:05Z ERROR krun] Building the microVM failed: "
                           "Internal(Vm(VmSetup(VmCreate)))", "Error: unable to begin running krun workload"],
                          [0]),  # real-threads-extra/27
+    "render-server-no-libvulkan": (["vkr: failed to open libvulkan: libvulkan.so.1: cannot open shared object file: No "
+                                    "such file or directory"], [0]),  # upstream-formats/virglrenderer (the shape of a real paste)
+    "no-vulkan-driver": (["ERROR: [Loader Message] Code 0 : vkCreateInstance: Found no drivers!",
+                          "Cannot create Vulkan instance."], [0]),  # waydroid issue 2040 (a real paste)
+    "render-node-denied": (["MESA: error: Opening /dev/dri/renderD128 failed: Permission denied",
+                            "ggml_vulkan: No devices found."], [0]),  # lima issue 4271 (a real paste)
+    "host-gpu-fault": (["[12345.678901] NVRM: Xid (PCI:0000:01:00): 69, pid=4321, name=vkr-ring-1, Class Error: ChId "
+                        "0010"], [0]),  # synthetic, the shape of waydroid-nvidia issue 10
+    "vmm-crashed": (["Nov 26 10:33:02 atlas kernel: .qemu-system-x8[1416308]: segfault at 0 ip 00007f0000001234 sp "
+                     "00007ffd00000000 error 4 in libc.so.6"], [0]),  # synthetic, the shape of a real NixOS note
     "capset-timeout": (["[    0.119895] [drm] cap set 0: id 4, max-version 0, max-size 160",
                         "[Wed Dec 24 23:34:46 2025] [drm:virtio_gpu_get_capsets] *ERROR* timed out waiting for cap "
                         "set 0"], [1]),  # real-threads-extra/26
@@ -108,6 +118,12 @@ SILENT = {
                                        "virtio_gpu_virgl_process_cmd: ctrl 0x10c, error 0x1200"],
     "vm-create-failed": ["[2025-11-06T10:46:05Z ERROR krun] Building the microVM failed: Internal(Vm(VmSetup(VcpuCreate)))",
                          "Error: unable to begin running krun workload"],
+    "render-server-no-libvulkan": ["vkr: failed to open udmabuf device: No such file or directory"],
+    "no-vulkan-driver": ["WARNING: [Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3"],
+    "render-node-denied": ["MESA: error: Opening /dev/dri/renderD128 failed: No such file or directory"],
+    "host-gpu-fault": ["[12345.678901] NVRM: Xid (PCI:0000:01:00): 69, pid=4321, name=Xorg, Class Error: ChId 0010"],
+    "vmm-crashed": ["Nov 26 10:33:02 atlas kernel: firefox[1416308]: segfault at 0 ip 00007f0000001234 sp "
+                    "00007ffd00000000 error 4 in libxul.so"],
     "capset-timeout": ["[    0.119895] [drm] cap set 0: id 4, max-version 0, max-size 160",
                        "[    0.119992] [drm:virtio_gpu_dequeue_ctrl_func] *ERROR* response 0x1200 (command 0x108)",
                        "[    5.123456] [drm:virtio_gpu_get_capsets] *ERROR* timed out waiting for cap set 0"],

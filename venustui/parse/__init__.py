@@ -224,7 +224,8 @@ class Parser:
         glued = envelope.glued_at(head, wrapped.at + 1)
         if glued > 0:
             before = head[wrapped.at:glued]
-            parts = self._payload(key, text, head[glued:]) or families.recognise(text, head[glued:], wrapped)
+            parts = (self._payload(key, text, head[glued:])
+                     or families.recognise(text, head[glued:], wrapped, program_message=False))
             if parts is not None:
                 return parts, before
         parts = families.recognise(text, payload, wrapped)

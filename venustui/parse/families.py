@@ -255,7 +255,8 @@ _QEMU_FAILS = "|".join(map(re.escape, _QEMU_FAIL_WORDS))
 QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_", b"virtio_gpu_", b"virtio-gpu", b"HV_",
                                       b"kvm run failed",
                                       b"gl_version ", b"Render server", b"venus renderer", b"virgl could not",
-                                      b"Gdk-WARNING", b"stats: vq req", b"-display "), rules=_rules(
+                                      b"Gdk-WARNING", b"stats: vq req", b"-display ", b"OpenGL support enabled"),
+              rules=_rules(
     (r"^virtio_gpu_virgl_process_cmd: ctrl (?P<ctrl>" + _HEX + r"), error (?P<error>" + _HEX + r")", "cmd_error", "error"),
     (r"^virtio_gpu_fence_ctrl fence (?P<fence>" + _HEX + r"), type (?P<type>" + _HEX + r")", "fence_ctrl", "debug"),
     (r"^virtio_gpu_fence_resp fence (?P<fence>" + _HEX + r")", "fence_resp", "debug"),
@@ -281,6 +282,7 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
     (r"^(?P<message>(?:[Ee]rror|[Ff]ailed|[Cc]annot|[Uu]nable|[Ii]nvalid)\b.*)$", "error", "error"),
     (r"^gl_version (?P<version>\d+) - (?P<profile>.*)$", "gl_version", "info"),
     (r"^stats: vq req\s+(?P<requests>\d+),\s+(?P<queue>\d+) -- 3D\s+(?P<cmds>\d+)", "stats", "info"),
+    (r"(?P<message>The display backend does not have OpenGL support enabled)", "no_gl_display", "error"),
     # error_append_hint() after "The display backend does not have OpenGL support enabled"
     (r"^(?P<message>It can be enabled with '-display .*)$", "hint", "info"),
     # Hypervisor.framework results in other shapes (hv_vm_map failed: HV_BAD_ARGUMENT)
@@ -291,7 +293,7 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
    programs=("qemu-system-", "qemu-kvm", "qemu"),
    # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
    tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server", b"venus renderer",
-            b"virgl could not", b"virtio_gpu_fence_", b"virgl_cmd_"),
+            b"virgl could not", b"virtio_gpu_fence_", b"virgl_cmd_", b"OpenGL support enabled"),
    # qemu-system-*, qemu-kvm: prefixed lines, also glued after a wrapper's own words (libvirt: "qemu unexpectedly
    # closed the monitor: <stamp> qemu-kvm: …")
    glued=("qemu-system-", "qemu-kvm: "),
@@ -321,7 +323,9 @@ SYSTEMD = Family("systemd", "kernel", starts=tuple(Start(s, tracked=s == "[FAILE
     "[  OK  ]", "[FAILED]", "[DEPEND]", "[ TIME ]", "[ INFO ]", "[ WARN ]")), rules=_rules(
     (r"^\[(?P<status>FAILED)\] (?P<message>.*)$", "unit_status", "error"),
     (r"^\[\s*(?P<status>OK|DEPEND|TIME|INFO|WARN)\s*\] (?P<message>.*)$", "unit_status", "info"),
-), searched=False)
+    # systemd-coredump: Process 1416300 (.qemu-system-x8) of user 1000 dumped core.
+    (r"^Process (?P<pid>\d+) \((?P<prog>[^)]+)\) of user \d+ (?:dumped core|terminated abnormally)", "coredump", "error"),
+), searched=False, programs=("systemd-coredump",))
 
 # crosvm (ChromeOS's VMM) and rutabaga, its GPU device library (also in libkrun/muvm): map and command errors,
 # and a GPU device that could not start.
@@ -345,7 +349,8 @@ CROSVM = Family("crosvm", "vmm", markers=(b"rutabaga", b"Rutabaga", b"register_m
             b"error processing gpu command", b"Failed to map blob", b"failed to build rutabaga", b"Result::unwrap()"))
 
 # The kernel: dmesg lines ([ secs.usecs] or <N>), journald's "kernel: ", the guest's virtio_gpu and drm lines.
-KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu", b"probe "), rules=_rules(
+KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu", b"probe ", b"segfault at",
+                                          b"NVRM: Xid"), rules=_rules(
     (r"\[drm:(?P<fn>\w+)(?: \[virtio_gpu\])?\] \*ERROR\* response (?P<response>" + _HEX + r") \(command (?P<command>"
      + _HEX + r")\)", "response_error", "error"),
     (r"\[drm:(?P<fn>\w+)(?: \[\w+\])?\] \*ERROR\* (?P<message>.*)$", "drm_error", "error"),
@@ -358,6 +363,12 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     (r"\[drm\] Initialized virtio_gpu (?P<version>\S+)", "initialized", "info"),
     (r"\[drm\] \*ERROR\* (?P<message>.*)$", "drm_error", "error"),
     (r"\[drm\] (?P<message>.*)$", "drm", "info"),
+    # a process killed by a fault: the render server, the VMM (qemu-system-x8[1416308]: segfault at 0 ip …)
+    (r"(?P<prog>[^\s\[]+)\[(?P<pid>\d+)\]: segfault at (?P<address>[0-9a-fA-Fx]+)", "segfault", "error"),
+    # the host's NVIDIA driver reporting a GPU fault, with the process and thread that hit it (vkr-ring-1: the
+    # render server's ring thread)
+    (r"NVRM: Xid \((?P<device>[^)]*)\): (?P<xid>\d+), pid=(?P<pid>[^,]*), name=(?P<thread>[^,]*)", "nvidia_xid",
+     "error"),
     # the driver failed to bind the device (older kernels: "virtio_gpu: probe of virtio0 failed with error -16")
     (r"probe (?:of (?P<device>\S+) )?(?:with driver (?P<driver>\S+) )?failed with error (?P<err>-?\d+)", "probe_failed",
      "error"),
@@ -365,12 +376,16 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
 ), starts=(Start("[ ", tracked=False), Start("<\\d>", tracked=False))
    + tuple(Start("[" + "\\d" * digits + ".", tracked=False) for digits in range(1, 7)),  # [12345.678901]
    # the device's features, capsets, window and errors: the drm lines; the rest is parsed when shown
-   anywhere=(b"kernel: ",), tracked=(b"[drm",), tracked_own=(b"*ERROR*", b"[drm"), glued=("[drm",),
+   anywhere=(b"kernel: ",), tracked=(b"[drm", b"segfault at", b"NVRM: Xid"),
+   tracked_own=(b"*ERROR*", b"[drm", b"segfault at", b"NVRM: Xid"), glued=("[drm",),
    enveloping=True)
 
 LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD", b"XDG_RUNTIME_DIR", b"INCOMPATIBLE_DRIVER",
                                      b"environment variable not set"), rules=_rules(
     (r"Failed to CreateInstance in ICD (?P<icd>\d+)\.", "icd_skipped", "warn"),
+    # no driver at all (a guest without a Vulkan ICD, or one whose ICDs all declined)
+    (r"(?P<message>vkCreateInstance: Found no drivers!|Failed to detect any valid GPUs in the current config)",
+     "no_drivers", "error"),
     (r"^(?P<severity>WARNING|ERROR|INFO|DEBUG): \[Loader Message\] Code (?P<code>\d+) : (?P<message>.*)$",
      "loader_message", "info"),
     (r"^ERROR: \[(?P<where>[^\]]+)\] Code (?P<code>\d+) : (?P<message>.*?)(?:\s*\((?P<result>VK_ERROR_\w+)\))?$",
@@ -378,7 +393,7 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
     (r"XDG_RUNTIME_DIR is invalid or not set", "xdg_runtime_dir", "info"),
     (r"'DISPLAY' environment variable not set", "no_display", "info"),
 ), benign=frozenset({"driver_declined", "xdg_runtime_dir", "no_display", "loader_message"}),
-   tracked=(b"Skipping ICD",))
+   tracked=(b"Skipping ICD", b"Found no drivers!", b"Failed to detect any valid GPUs"))
 
 VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"driverInfo", b"driverName", b"apiVersion",
                                                  b"driverVersion", b"deviceType", b"Instance Version", b"Device Name",
@@ -406,7 +421,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"failed with "
     (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
      "assertion", "error"),
     # Mesa's logger under its other tags (MESA: warning: Invalid log level…, MESA-LOADER: failed to open virtio_gpu…)
-    (r"^(?P<tag>MESA(?:-(?!VIRTIO:)[A-Z]+)?): (?:(?:error|warning): )(?P<message>.*)$", "mesa_log", "warn"),
+    (r"^(?P<tag>MESA(?:-(?!VIRTIO:)[A-Z]+)?): error: (?P<message>.*)$", "mesa_log", "error"),
+    (r"^(?P<tag>MESA(?:-(?!VIRTIO:)[A-Z]+)?): warning: (?P<message>.*)$", "mesa_log", "warn"),
     (r"^(?P<tag>MESA-LOADER): (?P<message>failed.*)$", "mesa_log", "warn"),
     (r"^(?P<tag>MESA(?:-(?!VIRTIO:)[A-Z]+)?): (?:(?:debug|info): )?(?P<message>.*)$", "mesa_log", "info"),
     # macOS (and BSD) assert(): Assertion failed: (expr), function f, file x.c, line 12.
@@ -415,6 +431,7 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"failed with "
     (r"(?P<call>vk[A-Z]\w+) failed with (?:VK_)?(?P<result>ERROR_\w+)", "vk_call_failed", "error"),
     (r"(?P<call>vk::\w+::\w+): (?P<result>Error\w+)", "vk_call_failed", "error"),
     (r"^ggml_vulkan: (?P<index>\d+) = (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),
+    (r"^ggml_vulkan: No devices found", "no_devices", "error"),
     (r"^Selected GPU (?P<index>\d+): (?P<device>.+?), type: (?P<type>\w+)", "device_line", "info"),
     (r"does not support required extensions, missing: \[(?P<missing>[^\]]*)\]", "missing_extensions", "error"),
     (r"^\[(?:ERROR|FATAL)\]\s+(?P<message>.*)$", "error", "error"),  # an application's own logger
@@ -425,7 +442,7 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"failed with "
     # an application naming the device it uses: the guest's Venus device and, inside it, the host's GPU
     (r"(?P<device>Virtio-GPU Venus \((?P<host_gpu>[^)]*)\))", "venus_device", "info"),
 ), tracked=(b"ERROR_", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions", b"[ERROR]",
-            b"[FATAL]", b"Internal Vulkan error"))
+            b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:"))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
@@ -568,9 +585,10 @@ def _fencetest(text: str, what: str, fields: dict, head: str) -> tuple:
     return ("step", f"fencetest_{what}", text, level, fields, handles)
 
 
-def recognise(text: str, head: str, wrapped) -> tuple[tuple, ...] | None:
+def recognise(text: str, head: str, wrapped, program_message: bool = True) -> tuple[tuple, ...] | None:
     """A payload's record in the field's families: an env_logger line by its target, else by markers; None
-    for none. wrapped is the line's envelope (parse/envelope.py)."""
+    for none. wrapped is the line's envelope (parse/envelope.py); with program_message, a payload no rule knows
+    is still a message of the program its envelope names."""
     program = family_of_program(wrapped.fields["prog"]) if "prog" in wrapped.fields else None
     # The program's rules first; but a shell prompt's line is a command only when no family knows what follows
     # the prompt (a program's output pasted on the prompt's line).
@@ -583,7 +601,7 @@ def recognise(text: str, head: str, wrapped) -> tuple[tuple, ...] | None:
         parts = apply(family, text, head)
         if parts is not None:
             return (parts,)
-    if program is not None:  # no rule knew it: a message of that program, as bad as its envelope says
+    if program is not None and program_message:  # no rule knew it: a message of that program, as its envelope says
         level = LOGGER_LEVELS.get(wrapped.fields.get("level", ""), "info")
         return ((program.name, "message", text, level, {"message": head}, find_handles(head)),)
     return None
