@@ -107,6 +107,14 @@ EXPECTED_EXTRA = [
     ("34-", "[virgl_render_server] render_receive_request: got header size=8 fd_count=0", "virglrenderer",
      "debug_print", "debug"),
     ("36-", "cannot enable blob resources without udmabuf", "qemu", "error", "error"),
+    ("37-", "/vendor/lib64/hw/vulkan.virtio.so (vn_relax+351)", "app", "venus_frame", "info"),
+    ("38-", "Abort message: 'Assertion failed: mCreateDevice(", "app", "abort_message", "error"),
+    ("38-", "export RENDER_SERVER_EXEC_PATH=", "shell", "command", "info"),
+    ("39-", "├─37731 /usr/lib/waydroid-nvidia/virgl_render_server --socket-fd 32", "virglrenderer", "process", "info"),
+    ("40-", "NVRM: Xid (PCI:0000:01:00): 69", "kernel", "nvidia_xid", "error"),
+    ("41-", "MESA: error: Opening /dev/dri/renderD128 failed: Permission denied", "app", "mesa_log", "error"),
+    ("42-", "export GGML_VK_VISIBLE_DEVICES=0", "shell", "command", "info"),
+    ("45-", "vkCreateInstance: Found no drivers!", "loader", "no_drivers", "error"),
 ]
 
 

@@ -81,6 +81,10 @@ FIRES = {
                             "ggml_vulkan: No devices found."], [0]),  # lima issue 4271 (a real paste)
     "host-gpu-fault": (["[12345.678901] NVRM: Xid (PCI:0000:01:00): 69, pid=4321, name=vkr-ring-1, Class Error: ChId "
                         "0010"], [0]),  # synthetic, the shape of waydroid-nvidia issue 10
+    "venus-abort-in-backtrace": (["09-19 23:53:25.291  5777  5795 F DEBUG   :       #00 pc 000000000005f68f  "
+                                  "/apex/com.android.runtime/lib64/bionic/libc.so (abort+191)",
+                                  "09-19 23:53:25.291  5777  5795 F DEBUG   :       #01 pc 00000000000d54ff  "
+                                  "/vendor/lib64/hw/vulkan.virtio.so (vn_relax+351)"], [1]),  # real-threads-extra/37
     "vmm-crashed": (["Nov 26 10:33:02 atlas kernel: .qemu-system-x8[1416308]: segfault at 0 ip 00007f0000001234 sp "
                      "00007ffd00000000 error 4 in libc.so.6"], [0]),  # synthetic, the shape of a real NixOS note
     "capset-timeout": (["[    0.119895] [drm] cap set 0: id 4, max-version 0, max-size 160",
@@ -119,9 +123,13 @@ SILENT = {
     "vm-create-failed": ["[2025-11-06T10:46:05Z ERROR krun] Building the microVM failed: Internal(Vm(VmSetup(VcpuCreate)))",
                          "Error: unable to begin running krun workload"],
     "render-server-no-libvulkan": ["vkr: failed to open udmabuf device: No such file or directory"],
-    "no-vulkan-driver": ["WARNING: [Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3"],
+    "no-vulkan-driver": ["WARNING: [Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3",
+                         "MESA: error: Opening /dev/dri/renderD128 failed: Permission denied",
+                         "ggml_vulkan: No devices found."],  # the node denied: that finding, not this one
     "render-node-denied": ["MESA: error: Opening /dev/dri/renderD128 failed: No such file or directory"],
     "host-gpu-fault": ["[12345.678901] NVRM: Xid (PCI:0000:01:00): 69, pid=4321, name=Xorg, Class Error: ChId 0010"],
+    "venus-abort-in-backtrace": ["09-19 23:53:25.291  5777  5795 F DEBUG   :       #03 pc 00000000000b136e  "
+                                 "/vendor/lib64/hw/vulkan.virtio.so (vn_submit_vkCreateBuffer+526)"],
     "vmm-crashed": ["Nov 26 10:33:02 atlas kernel: firefox[1416308]: segfault at 0 ip 00007f0000001234 sp "
                     "00007ffd00000000 error 4 in libxul.so"],
     "capset-timeout": ["[    0.119895] [drm] cap set 0: id 4, max-version 0, max-size 160",

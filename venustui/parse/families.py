@@ -364,7 +364,7 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     (r"\[drm\] \*ERROR\* (?P<message>.*)$", "drm_error", "error"),
     (r"\[drm\] (?P<message>.*)$", "drm", "info"),
     # a process killed by a fault: the render server, the VMM (qemu-system-x8[1416308]: segfault at 0 ip …)
-    (r"(?P<prog>[^\s\[]+)\[(?P<pid>\d+)\]: segfault at (?P<address>[0-9a-fA-Fx]+)", "segfault", "error"),
+    (r"(?<!\S)(?P<prog>[^\s\[]+)\[(?P<pid>\d+)\]: segfault at (?P<address>[0-9a-fA-Fx]+)", "segfault", "error"),
     # the host's NVIDIA driver reporting a GPU fault, with the process and thread that hit it (vkr-ring-1: the
     # render server's ring thread)
     (r"NVRM: Xid \((?P<device>[^)]*)\): (?P<xid>\d+), pid=(?P<pid>[^,]*), name=(?P<thread>[^,]*)", "nvidia_xid",
@@ -409,7 +409,8 @@ VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"
     (r"^GPU(?P<index>\d+):$", "gpu", "info"),
 ), tracked=(b"deviceName", b"Device Name"), benign=frozenset({"surface_unavailable"}))
 
-APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"failed with ", b"ErrorOutOf", b"Error", b"Assertion",
+APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (", b" vn_", b"Abort message: ", b"failed with ",
+                                   b"ErrorOutOf", b"Error", b"Assertion",
                                    b"ggml_vulkan", b"ERROR_",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :"),
@@ -432,6 +433,13 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"failed with "
     (r"(?P<call>vk::\w+::\w+): (?P<result>Error\w+)", "vk_call_failed", "error"),
     (r"^ggml_vulkan: (?P<index>\d+) = (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),
     (r"^ggml_vulkan: No devices found", "no_devices", "error"),
+    # a crash backtrace's frames inside Venus: Android's tombstone (#01 pc 000d54ff  …/vulkan.virtio.so (vn_relax+351))
+    # and gdb's (#1  0x00007f… in vn_relax (…) at …): where a program died in the driver
+    (r"#(?P<frame>\d+) pc (?P<pc>[0-9a-fA-F]+)\s+(?P<object>\S*virtio\S*) \((?P<function>[^+)\s]+)\+(?P<offset>\d+)\)",
+     "venus_frame", "info"),
+    (r"^#(?P<frame>\d+)\s+(?:0x[0-9a-fA-F]+ in )?(?P<function>vn_\w+) \(", "venus_frame", "info"),
+    # Android's debuggerd: the abort's own message
+    (r"Abort message: '(?P<message>.*)'", "abort_message", "error"),
     (r"^Selected GPU (?P<index>\d+): (?P<device>.+?), type: (?P<type>\w+)", "device_line", "info"),
     (r"does not support required extensions, missing: \[(?P<missing>[^\]]*)\]", "missing_extensions", "error"),
     (r"^\[(?:ERROR|FATAL)\]\s+(?P<message>.*)$", "error", "error"),  # an application's own logger
@@ -442,7 +450,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"failed with "
     # an application naming the device it uses: the guest's Venus device and, inside it, the host's GPU
     (r"(?P<device>Virtio-GPU Venus \((?P<host_gpu>[^)]*)\))", "venus_device", "info"),
 ), tracked=(b"ERROR_", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions", b"[ERROR]",
-            b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:"))
+            b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:", b"Abort message: ",
+            b"virtio.so (vn_", b" in vn_"))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
@@ -459,6 +468,8 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
     (r"^proxy: (?P<message>(?:failed|invalid|fd \d+ err|socket disconnected).*)$", "proxy_error", "error"),
     (r"^proxy: (?P<message>.*)$", "proxy_message", "info"),
     (r"^failed to initialize virgl context", "context_init_failed", "error"),
+    # systemctl status's process tree: which render servers run, with their arguments
+    (r"[├└]─(?P<pid>\d+) (?P<command>\S*virgl_(?:render|test)_server\b.*)$", "process", "info"),
     # the render server's own render_log() lines, named by their envelope (virgl_render_server[PID]: …)
     (r"^(?P<message>(?:[Ff]ailed|[Ii]nvalid|[Uu]nknown|[Uu]nable|[Cc]an't|too many|no socket|socket disconnected)\b.*)$",
      "error", "error"),
@@ -470,7 +481,8 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
 # a program's output pasted on the prompt's line is that program's. Only a command that sets Venus's variables
 # is tracked (its VN_DEBUG says which Venus lines should follow); any other says what ran next.
 # Possessive quantifiers: tried at the start of every line, so a long "1234@5678.9:…" must cost one pass.
-PROMPT = r"(?:[\w.\-]++@[\w.\-]++[^\s$#]*+(?:\s[^$#\n]{0,60}?)?[$#]|[\w.\-]++:[~/][^\s$#]{0,60}+[$#]|[$#]) "
+PROMPT = (r"(?:\[?[\w.\-]++@[\w.\-]++[^\s$#]*+(?:\s[^$#\n]{0,60}?)?[$#]|[\w.\-]++:[~/][^\s$#]{0,60}+[$#]|[$#]"
+          r"|➜ ++\S++(?: git:\([^)\s]{0,60}\))?(?: ✗)?) ")  # the last: oh-my-zsh's arrow, directory and branch
 SHELL_PROGRAM = "shell prompt"
 SHELL = Family("shell", "app", rules=_rules(
     (r"^(?P<command>(?:\S.*\s)?VN_(?:DEBUG|PERF)=.*)$", "venus_command", "info"),
