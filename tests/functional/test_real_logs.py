@@ -118,14 +118,17 @@ EXPECTED_EXTRA = [
 ]
 
 
-@pytest.mark.parametrize(("prefix", "needle", "fmt", "what", "level"), EXPECTED_EXTRA,
-                         ids=[f"{e[0]}{e[3]}" for e in EXPECTED_EXTRA])
-def test_the_extra_threads_lines_are_understood(prefix, needle, fmt, what, level):
-    path = next(EXTRA.glob(prefix + "*.log"))
+def _understood(path, needle, fmt, what, level):
     lines = [(text, records) for text, records in parsed(path) if needle in text]
     assert lines, f"{needle!r} not in {path.name}"
     for text, records in lines:
         assert (records[0].fmt, records[0].what, records[0].level) == (fmt, what, level), text
+
+
+@pytest.mark.parametrize(("prefix", "needle", "fmt", "what", "level"), EXPECTED_EXTRA,
+                         ids=[f"{e[0]}{e[3]}" for e in EXPECTED_EXTRA])
+def test_the_extra_threads_lines_are_understood(prefix, needle, fmt, what, level):
+    _understood(next(EXTRA.glob(prefix + "*.log")), needle, fmt, what, level)
 
 
 # Benign (VENUS_FACTS.md): recognised, never above info.
@@ -217,6 +220,4 @@ UPSTREAM_LEVELS = [
 @pytest.mark.parametrize(("program", "needle", "fmt", "what", "level"), UPSTREAM_LEVELS,
                          ids=[f"{e[0]}-{e[3]}" for e in UPSTREAM_LEVELS])
 def test_upstream_failures_are_read_at_their_level(program, needle, fmt, what, level):
-    found = [records[0] for text, records in parsed(UPSTREAM / f"{program}.log") if needle in text]
-    assert found, needle
-    assert (found[0].fmt, found[0].what, found[0].level) == (fmt, what, level)
+    _understood(UPSTREAM / f"{program}.log", needle, fmt, what, level)
