@@ -26,6 +26,9 @@ _MONTHS = {m: k for k, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun",
 _DAYS_BEFORE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
 _SYSLOG = re.compile(r"(\w{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}(?:\.\d+)?)$")
 _DAY = re.compile(r"(\d{2}):(\d{2}):(\d{2}(?:\.\d+)?)$")
+_EPOCH = re.compile(r"\d{9,10}\.\d+$")
+_MONTH_DAY = re.compile(r"(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}(?:\.\d+)?)$")  # logcat: 12-01 10:00:00.123
+_WEEKDAYS = frozenset(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
 _FRACTION = re.compile(r"[.,](\d+)")
 UPTIME_FORMS = ("dmesg", "journal-monotonic")
 DAY = 86400.0
@@ -33,7 +36,7 @@ DAY = 86400.0
 
 def stamp(text: str) -> tuple[str, float] | None:
     """The clock and seconds of a line's own stamp, if its envelope has one."""
-    if not text or text[0] not in "0123456789[<JFMASOND \t>":  # no envelope with a time starts otherwise
+    if not text or text[0] not in "0123456789[<JFMASONDTW \t>":  # no envelope with a time starts otherwise
         return None
     wrapped = envelope.peel(text)
     raw = wrapped.fields.get("time")
@@ -48,7 +51,18 @@ def stamp(text: str) -> tuple[str, float] | None:
 
 
 def read_time(raw: str) -> tuple[str, float] | None:
-    """A stamp's text as (clock, seconds): ISO-8601 dates, syslog's month and day, a time of day."""
+    """A stamp's text as (clock, seconds): ISO-8601 dates (journalctl's short-full too), seconds since the epoch
+    (short-unix), syslog's month and day (logcat's numeric month-day alike), a time of day."""
+    if raw[:3] in _WEEKDAYS and raw[3:4] == " ":  # short-full: Thu 2025-11-26 10:33:02 UTC
+        date, _, zone = raw[4:].rpartition(" ")
+        raw = date if zone.isalpha() else raw[4:]  # a zone's name is dropped: the source's offset absorbs it
+    if _EPOCH.match(raw):
+        return "wall", float(raw)
+    match = _MONTH_DAY.match(raw)
+    if match and 1 <= int(match.group(1)) <= 12:
+        month, day, hours, minutes, seconds = match.groups()
+        days = _DAYS_BEFORE[int(month) - 1] + int(day) - 1
+        return "syslog", days * DAY + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
     if raw[:4].isdigit() and raw[4:5] == "-":
         text = _FRACTION.sub(lambda m: "." + m.group(1)[:6], raw, count=1)
         try:

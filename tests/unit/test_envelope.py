@@ -73,6 +73,8 @@ def wrapped(draw, bare: str) -> str:
         f"<{draw(st.integers(0, 7))}>",
         f"[{secs:5d}.{us:06d}] ",
         f"{d:02d}-{d:02d} {clock}.{us // 1000:03d}  {pid}  {pid + 1} {draw(st.sampled_from('VDIWEF'))} ",  # logcat
+        f"{1_700_000_000 + secs}.{us:06d} {host} {prog}[{pid}]: ",  # journalctl -o short-unix
+        f"Thu {date} {clock} UTC {host} {prog}[{pid}]: ",  # journalctl -o short-full
         f"{prog}@{host}:~$ ", f"{host}:~# ",  # a prompt with a program's output pasted on its line
     ]
     if not bare.startswith("[drm"):  # a program a family knows never prints the kernel's lines

@@ -25,6 +25,11 @@ def test_each_envelope_stamp_is_read_on_its_clock():
     assert stamp("MESA-VIRTIO: debug: no stamp") is None
     assert stamp("") is None
     assert read_time("2025-13-45 99:99:99") is None  # not a date: no stamp, no error
+    # journalctl's short-unix and short-full, Android's logcat (a month and day without a year, as syslog's)
+    assert stamp("1700000000.123456 host vkcube[1234]: MESA-VIRTIO: debug: x") == ("wall", 1700000000.123456)
+    assert stamp("Thu 2025-11-26 10:33:02 UTC host virgl_render_server[12]: vkr: x") == ("wall", 1764153182.0)
+    assert stamp("12-01 10:00:00.123  1234  1250 D MESA-VIRTIO: x") == ("syslog", 334 * 86400 + 36000.123)
+    assert read_time("13-45 10:00:00.123") is None  # no such month: no stamp, no error
 
 
 @settings(deadline=None, max_examples=200)

@@ -43,7 +43,9 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("macos-compact", r"(?P<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+)\s+(?P<level>[A-Z][a-z])\s+"
                       r"(?P<prog>[^\s\[]+)\[(?P<pid>\d+):[0-9a-f]+\]\s"),
     # syslog and journald's short, short-precise and short-iso: Nov 26 10:33:02[.123456] host prog[pid]:
-    ("syslog", r"(?P<time>(?:" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?|" + _ISO + r"))\s+"
+    # journalctl's short-unix (1700000000.123456 host prog[pid]:) and short-full (Thu 2025-11-26 10:33:02 UTC …) too
+    ("syslog", r"(?P<time>(?:" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?|" + _ISO + r"|\d{9,10}\.\d+|"
+               r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?: [A-Z]{2,5}|[+-]\d{4})?))\s+"
                r"(?P<host>[\w.\-]+)\s+" + _PROG + r":\s"),
     # the macOS log as people paste it: Jan 27 19:49:29  virgl_render_server[38956] <Debug>:
     ("macos-syslog", r"(?P<time>" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2})\s+(?:(?P<host>[\w.\-]+)\s+)?"
