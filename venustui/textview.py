@@ -16,6 +16,7 @@ from venustui import handles as H
 from venustui.events import LINE_LIMIT as SPLIT_LIMIT
 from venustui.events import Notice, Record, RunEvent
 from venustui.model import Model
+from venustui.parse import envelope
 from venustui.parse.text import shown, visible
 from venustui.present import Row, hexs
 from venustui.present.fences import fence_rows, queue_rows
@@ -91,6 +92,15 @@ def _describe(fmt: str, what: str, f: dict, text: str, handles) -> str:
     return text
 
 
+def describe_wrapped(rec: Record) -> str:
+    """describe() for a line shown after its envelope's tag: a line that says nothing more than its text shows what
+    its envelope wrapped, not the envelope again."""
+    said = describe(rec)
+    if said is rec.text and ("time" in rec.fields or "prog" in rec.fields):
+        return said[envelope.peel(said).at:]
+    return said
+
+
 CLOCK = re.compile(r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?")
 
 
@@ -160,7 +170,7 @@ class EventPrinter:
                 if record.fmt == "text":  # the line as written, escape sequences shown
                     meaning = shown(line.data, LINE_LIMIT)
                 else:
-                    meaning = envelope_tag(record.fields) + visible(describe(record), LINE_LIMIT)
+                    meaning = envelope_tag(record.fields) + visible(describe_wrapped(record), LINE_LIMIT)
                 if line.cut:
                     meaning += self._style(f"  (cut at {LINE_LIMIT_NOTE}; the rest of the line is counted, "
                                            "not parsed)", "dim")
