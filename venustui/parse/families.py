@@ -597,6 +597,9 @@ def _fencetest(text: str, what: str, fields: dict, head: str) -> tuple:
     return ("step", f"fencetest_{what}", text, level, fields, handles)
 
 
+_SEARCHED_BUT = {family: tuple(other for other in SEARCHED if other is not family) for family in FAMILIES}
+
+
 def recognise(text: str, head: str, wrapped, program_message: bool = True) -> tuple[tuple, ...] | None:
     """A payload's record in the field's families: an env_logger line by its target, else by markers; None
     for none. wrapped is the line's envelope (parse/envelope.py); with program_message, a payload no rule knows
@@ -604,7 +607,7 @@ def recognise(text: str, head: str, wrapped, program_message: bool = True) -> tu
     program = family_of_program(wrapped.fields["prog"]) if "prog" in wrapped.fields else None
     # The program's rules first; but a shell prompt's line is a command only when no family knows what follows
     # the prompt (a program's output pasted on the prompt's line).
-    others = tuple(family for family in SEARCHED if family is not program)
+    others = _SEARCHED_BUT.get(program, SEARCHED)
     for family in others + (SHELL,) if program is SHELL else ((program,) if program else ()) + others:
         if family is not program and family.marker_search is not None and not family.marker_search(head):
             continue
