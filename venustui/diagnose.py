@@ -504,6 +504,9 @@ def ring_shmem_unmappable(model: Model) -> list[Finding]:
                     "16 KiB pages) blobs must start and end on 16 KiB boundaries, their size a multiple of 16 KiB")]
 
 
+VENUS_FEATURES = ("context_init", "resource_blob", "host_visible")  # the virtio-gpu features Venus needs
+
+
 @rule
 def no_venus_capset(model: Model) -> list[Finding]:
     """The guest kernel listed the host's capsets, and Venus (id 4) is not among them."""
@@ -514,9 +517,12 @@ def no_venus_capset(model: Model) -> list[Finding]:
     for gpu in model.virtio_gpu.values():
         if gpu.capsets and not gpu.venus:
             ids = ", ".join(str(i) for i in sorted(gpu.capsets))
+            # what else Venus needs of the device and the kernel says it lacks ("[drm] features: -context_init")
+            lacking = [name[1:] for name in gpu.features if name[1:] in VENUS_FEATURES and name.startswith("-")]
+            lacks = f"; the device also lacks {', '.join(lacking)}, which Venus needs" if lacking else ""
             out.append(Finding("no-venus-capset", CRITICAL if wanted else INFO,
                                f"the host offers this guest's virtio-gpu capsets {ids} and not Venus (id 4): the "
-                               "host does not serve Venus, so the Venus driver cannot start" + (
+                               "host does not serve Venus, so the Venus driver cannot start" + lacks + (
                                    "" if wanted else " (nothing in these logs used Venus: fine if it is not wanted)"),
                                _ev(model, gpu.first_seq),
                                "Enable Venus on the host (QEMU: virtio-gpu-gl-pci,blob=true,venus=true with a "

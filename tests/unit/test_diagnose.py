@@ -164,3 +164,12 @@ def test_a_pasted_step_test_with_alive_expired_points_at_the_fence_first():
     expired = found["alive-expired-after-fence"]
     assert expired.confidence == "possible" and "VN_PERF=no_fence_feedback" in expired.next_step
     assert "no_fence_feedback" in found["fence-not-signaled"].next_step
+
+
+def test_no_venus_capset_names_the_device_features_venus_lacks():
+    """real-threads-extra/44: a virgl-only device, '[drm] features: … -resource_blob -host_visible', '-context_init'."""
+    found = rules_of([DATA / "real-threads-extra" / "44-waylandproxyvirtwl51-virtio-vga-no-context_init-get-caps-einval.log"])
+    claim = found["no-venus-capset"].claim
+    assert "capsets 1 and not Venus" in claim and "lacks resource_blob, host_visible, context_init" in claim
+    healthy = rules_of([DATA / "real-threads-extra" / "25-libkrun565-num-capsets-hardcoded-drm-0x1200-cmd-0x108.log"])
+    assert "lacks" not in healthy["no-venus-capset"].claim  # no feature line says "-": nothing claimed
