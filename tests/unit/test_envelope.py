@@ -42,7 +42,22 @@ BARE = [
     "[fencetest] vkCreateFence(dev,&fci,NULL,&f)          -> 0 (t=0.478s)",
     "[fencetest] RESULT: FENCE_SIGNALED (total 0.542s)",
     "ggml_vulkan: 0 = Virtio-GPU Venus (Apple M4 Pro) (venus) | uma: 1 | fp16: 1",
+    # lines as upstream prints them (tests/data/upstream-formats)
+    "proxy: failed to create a context",
+    "virgl_cmd_resource_map_blob: resource does not exist 12",
+    "vkr: vkAllocateMemory returned -2",
+    "virtio_gpu virtio0: probe with driver virtio_gpu failed with error -16",
+    "NVRM: Xid (PCI:0000:01:00): 69, pid=4321, name=vkr-ring-1, Class Error: ChId 0010",
+    "ERROR: [Loader Message] Code 0 : vkCreateInstance: Found no drivers!",
+    "MESA: error: Opening /dev/dri/renderD128 failed: Permission denied",
+    "Abort message: 'Assertion failed: mCreateDevice(mPhysicalDevice, &deviceInfo, nullptr, &mDevice)'",
+    "#1  0x00007f1234567890 in vn_relax (relax_state=0x7ffd) at ../src/virtio/vulkan/vn_common.c:190",
+    "error processing gpu command ResourceMapBlob: ErrUnspec",
+    "EGL driver name: virtio_gpu",  # a guest's stack saying what it runs on (eglinfo, drm_info, RADV)
+    "/dev/dri/renderD128: driver='virtio_gpu' date='0' desc='virtio GPU' drm 0.1.0",
+    "WARNING: failed to initialize winsys (VK_ERROR_INITIALIZATION_FAILED)",
 ]
+STRUCTURED = ("mesa", "vkr", "vkr-server", "vtest", "ldso", "mvk", "step")  # parse/__init__.py: Parser._structured
 GLUABLE = ("MESA-VIRTIO:", "[VKR]", "[mvk-", "[drm", "[fencetest]", "vkr: ")
 ENVELOPE_FIELDS = {"time", "prog", "pid", "host", "log_level", "before"}
 
@@ -77,8 +92,13 @@ def wrapped(draw, bare: str) -> str:
         f"Thu {date} {clock} UTC {host} {prog}[{pid}]: ",  # journalctl -o short-full
         f"{prog}@{host}:~$ ", f"{host}:~# ",  # a prompt with a program's output pasted on its line
     ]
-    if not bare.startswith("[drm"):  # a program a family knows never prints the kernel's lines
-        forms += ["[virgl_render_server] ", f"virgl_render_server[{pid}]: ", f"qemu-system-aarch64[{pid}]: "]
+    # A known program's own lines, or the structured families' (parsed before any program's rules: a program's
+    # stderr carries Mesa's and the render server's lines); its rules decide the rest, by design.
+    family = _parts(bare)[0]
+    if family in STRUCTURED + ("virglrenderer",):
+        forms += ["[virgl_render_server] ", f"virgl_render_server[{pid}]: "]
+    if family in STRUCTURED + ("qemu",):
+        forms.append(f"qemu-system-aarch64[{pid}]: ")
     layers = draw(st.lists(st.sampled_from(forms), min_size=1, max_size=2))
     text = "".join(layers) + bare
     if bare.startswith(GLUABLE) and draw(st.booleans()):

@@ -22,7 +22,12 @@ _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?"
 # A program's name; never a family's own marker (the render server's lines start "vkr: ").
 _NAME = r"(?!vkr:)[A-Za-z_.\-/][\w.\-/]*?"
-_PROG = r"(?P<prog>" + _NAME + r")(?:\[(?P<pid>\d+)(?::[0-9a-fx]+)?\])?"
+# A program with its pid, or the kernel: journald names every other program with its pid, and a stamp before
+# "Word word: …" is not a host and a program.
+_PROG = r"(?P<prog>kernel|" + _NAME + r"(?=\[))(?:\[(?P<pid>\d+)(?::[0-9a-fx]+)?\])?"
+
+_SYSLOG_TIME = (r"(?P<time>(?:" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?|" + _ISO + r"|\d{9,10}\.\d+|"
+                r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?: [A-Z]{2,5}|[+-]\d{4})?))\s+")
 
 # Each layer: a pattern anchored at the line's start, and the name of the form (for the record).
 LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern)) for name, pattern in (
@@ -43,10 +48,11 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("macos-compact", r"(?P<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+)\s+(?P<level>[A-Z][a-z])\s+"
                       r"(?P<prog>[^\s\[]+)\[(?P<pid>\d+):[0-9a-f]+\]\s"),
     # syslog and journald's short, short-precise and short-iso: Nov 26 10:33:02[.123456] host prog[pid]:
-    # journalctl's short-unix (1700000000.123456 host prog[pid]:) and short-full (Thu 2025-11-26 10:33:02 UTC …) too
-    ("syslog", r"(?P<time>(?:" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?|" + _ISO + r"|\d{9,10}\.\d+|"
-               r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?: [A-Z]{2,5}|[+-]\d{4})?))\s+"
-               r"(?P<host>[\w.\-]+)\s+" + _PROG + r":\s"),
+    # journalctl's short-unix (1700000000.123456 host prog[pid]:) and short-full (Thu 2025-11-26 10:33:02 UTC …) too.
+    # A program without its [pid] only as "kernel" or one a family knows (syslog-program below): "<stamp> Abort
+    # message: …" is a stamped line, not host "Abort" and program "message".
+    ("syslog", _SYSLOG_TIME + r"(?P<host>[\w.\-]+)\s+" + _PROG + r":\s"),
+    ("syslog-program", _SYSLOG_TIME + r"(?P<host>[\w.\-]+)\s+(?P<prog>" + _NAME + r"):\s"),
     # the macOS log as people paste it: Jan 27 19:49:29  virgl_render_server[38956] <Debug>:
     ("macos-syslog", r"(?P<time>" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2})\s+(?:(?P<host>[\w.\-]+)\s+)?"
                      r"(?P<prog>[^\s\[]+)\[(?P<pid>\d+)\]\s+<(?P<level>\w+)>:\s"),
@@ -73,6 +79,8 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("clock", r"\[(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?)\]\s"),
     # a program's stderr tagged with its name: [virgl_render_server] … (only a program a family knows)
     ("program", r"\[(?P<prog>[A-Za-z_][\w.\-]*)\]\s"),
+    # syslog's stamp before a program no family knows and without its pid: the time is still the line's
+    ("syslog-time", r"(?P<time>" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?)\s+"),
 ))
 
 _INNER_WINS = frozenset({"prog", "level"})
@@ -80,7 +88,7 @@ _INNER_WINS = frozenset({"prog", "level"})
 # envelope inside it names another program.
 _LAYER_PROGRAM = {"prompt": SHELL_PROGRAM}
 # Layers that name a program by a shape plain text has too: taken only for a program a family knows.
-_KNOWN_PROGRAMS_ONLY = frozenset({"program", "program-pid"})
+_KNOWN_PROGRAMS_ONLY = frozenset({"program", "program-pid", "syslog-program"})
 # Fields an envelope can give a record, as named in the patterns.
 ENVELOPE_FIELDS = ("time", "prog", "pid", "host", "level", "priority")
 KERNEL_PRIORITY = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug")

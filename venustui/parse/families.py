@@ -410,6 +410,7 @@ VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"
 ), tracked=(b"deviceName", b"Device Name"), benign=frozenset({"surface_unavailable"}))
 
 APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (", b" vn_", b"Abort message: ", b"failed with ",
+                                   b"EGL driver name", b"/dev/dri/", b"failed to initialize winsys",
                                    b"ErrorOutOf", b"Error", b"Assertion",
                                    b"ggml_vulkan", b"ERROR_",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
@@ -433,6 +434,10 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"(?P<call>vk::\w+::\w+): (?P<result>Error\w+)", "vk_call_failed", "error"),
     (r"^ggml_vulkan: (?P<index>\d+) = (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),
     (r"^ggml_vulkan: No devices found", "no_devices", "error"),
+    # what a guest's GPU stack says it runs on: eglinfo's driver, a render node's driver, a Vulkan winsys failing
+    (r"^EGL driver name: (?P<driver>\S+)", "egl_driver", "info"),
+    (r"^(?P<node>/dev/dri/\w+): driver='(?P<driver>[^']*)'", "render_node", "info"),
+    (r"failed to initialize winsys(?: \((?P<detail>[^)]*)\))?", "winsys_failed", "warn"),
     # a crash backtrace's frames inside Venus: Android's tombstone (#01 pc 000d54ff  …/vulkan.virtio.so (vn_relax+351))
     # and gdb's (#1  0x00007f… in vn_relax (…) at …): where a program died in the driver
     (r"#(?P<frame>\d+) pc (?P<pc>[0-9a-fA-F]+)\s+(?P<object>\S*virtio\S*) \((?P<function>[^+)\s]+)\+(?P<offset>\d+)\)",
