@@ -115,6 +115,8 @@ EXPECTED_EXTRA = [
     ("41-", "MESA: error: Opening /dev/dri/renderD128 failed: Permission denied", "app", "mesa_log", "error"),
     ("42-", "export GGML_VK_VISIBLE_DEVICES=0", "shell", "command", "info"),
     ("45-", "vkCreateInstance: Found no drivers!", "loader", "no_drivers", "error"),
+    ("41-", "TU: error: ../src/freedreno/vulkan/tu_knl.cc:385: failed to open device", "loader", "driver_declined",
+     "info"),  # another ICD declining the virtio render node: benign
 ]
 
 

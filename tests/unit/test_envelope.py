@@ -56,6 +56,10 @@ BARE = [
     "EGL driver name: virtio_gpu",  # a guest's stack saying what it runs on (eglinfo, drm_info, RADV)
     "/dev/dri/renderD128: driver='virtio_gpu' date='0' desc='virtio GPU' drm 0.1.0",
     "WARNING: failed to initialize winsys (VK_ERROR_INITIALIZATION_FAILED)",
+    "WARNING: [../src/asahi/vulkan/hk_physical_device.c:1147] Code 0 : failed to open device /dev/dri/renderD128 "
+    "(VK_ERROR_INCOMPATIBLE_DRIVER)",
+    "TU: error: ../src/freedreno/vulkan/tu_knl.cc:387: failed to open device /dev/dri/renderD128 "
+    "(VK_ERROR_INCOMPATIBLE_DRIVER)",
 ]
 STRUCTURED = ("mesa", "vkr", "vkr-server", "vtest", "ldso", "mvk", "step")  # parse/__init__.py: Parser._structured
 GLUABLE = ("MESA-VIRTIO:", "[VKR]", "[mvk-", "[drm", "[fencetest]", "vkr: ")
