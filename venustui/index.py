@@ -387,7 +387,12 @@ def _index_forked(path: str, ranges: list[tuple[int, int]]) -> tuple[np.ndarray,
     try:
         for start, stop in ranges:
             read_end, write_end = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # no process to be had: the pipe goes too, and the error says why
+                os.close(read_end)
+                os.close(write_end)
+                raise
             if pid == 0:  # the child: never returns
                 os.close(read_end)
                 _send_part(write_end, path, start, stop)

@@ -46,13 +46,12 @@ class Literals:
         self.literals = tuple(dict.fromkeys(literals))
         if any(len(literal) < 2 for literal in self.literals):
             raise ValueError("a literal searched for needs two bytes at least")
-        self.anchors = tuple(map(_anchor_pair, self.literals))
         self.tuned = False
-        self.starting = self.ending = b""  # the translations, made at the first search (import stays cheap)
+        self.starting = self.ending = b""  # the two translations (unused one by one)
         # A few literals are found faster one by one, each by its rarest pair (a compare per pair is cheaper
         # than two translations, for up to about six literals).
         self.one_by_one = len(self.literals) <= 6
-        self._anchor_on(self.anchors, None)
+        self._anchor_on(tuple(map(_anchor_pair, self.literals)), None)
         self.lengths = np.array([len(literal) for literal in self.literals], dtype=np.int64)
         # Each literal as 8-byte little-endian words under masks (its last word partly masked).
         words = max(1, -(-max(map(len, self.literals), default=1) // 8))
@@ -163,8 +162,3 @@ class Literals:
                 ok = (words[pos] & self.masks[which, 0]) == self.values[which, 0]
             pos, which = pos[ok], which[ok]
         return pos, which
-
-    def split(self, pos: np.ndarray, which: np.ndarray) -> list[np.ndarray]:
-        """find's answer as one array of positions per literal."""
-        bounds = np.searchsorted(which, np.arange(len(self.literals) + 1)).tolist()
-        return [pos[low:high] for low, high in zip(bounds[:-1], bounds[1:])]

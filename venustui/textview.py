@@ -96,7 +96,7 @@ def describe_wrapped(rec: Record) -> str:
     """describe() for a line shown after its envelope's tag: a line that says nothing more than its text shows what
     its envelope wrapped, not the envelope again."""
     said = describe(rec)
-    if said is rec.text and ("time" in rec.fields or "prog" in rec.fields):
+    if said == rec.text and ("time" in rec.fields or "prog" in rec.fields):
         return said[envelope.peel(said).at:]
     return said
 
