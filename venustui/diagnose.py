@@ -415,7 +415,7 @@ def stuck_waits(model: Model) -> list[Finding]:
         if stuck.reason in ("fence", "client") and not ring.alive_expired and not ring.fatal:
             out.append(Finding(
                 "stuck-fence-alive", CRITICAL,
-                f"endless 'stuck in {stuck.reason} wait' ({stuck.count} warnings, up to iteration {stuck.max_iter}) "
+                f"endless 'stuck in {stuck.reason} wait' ({stuck.count} warnings, {stuck.reach()}) "
                 "while the ring stays alive: the host runs, but the guest never sees the fence signal. Known "
                 "causes: the fence's feedback slot is written on the host and never seen by the guest, or the "
                 "host driver never signals (QEMU's own functional test treats this as host-sensitive)",
@@ -440,7 +440,7 @@ def stuck_waits(model: Model) -> list[Finding]:
                 host = f"; the host says {fn}: ring seqno {seqno} can never reach {wait}"
             out.append(Finding(
                 "stuck-wait", WARNING,
-                f"the guest is stuck in a {stuck.reason} wait ({stuck.count} warnings, iteration {stuck.max_iter})"
+                f"the guest is stuck in a {stuck.reason} wait ({stuck.count} warnings, {stuck.reach()})"
                 f"{host}",
                 evidence, "A symptom more often than a cause: look at what the guest waited for before it "
                 "(a fence that never signaled, a host that stopped reading the ring)"))

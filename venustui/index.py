@@ -125,7 +125,7 @@ class Classifier:
             text_steps += [(literal, TEXT | TRACKED, CODES[family.name]) for literal in family.tracked]
         self.text_steps = text_steps
         self.enveloping = np.array([CODES[f.name] for f in families if f.enveloping], dtype=np.uint8)
-        self.tracked_if = tuple(family.tracked_if for family in families if family.tracked_if)
+        self.tracked_if = tuple(pair for family in families for pair in family.tracked_if)
         self.extra = tuple(extra)
         text_literals = [literal for literal, _, _ in text_steps] + [m for m, _ in self.tracked_if]
         text_literals += [w for _, words in self.tracked_if for w in words] + list(self.extra)

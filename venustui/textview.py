@@ -64,7 +64,7 @@ def _describe(fmt: str, what: str, f: dict, text: str, handles) -> str:
         names = ", ".join(f["names"]) or "none set"
         return f"vn_env {f['key']} = {f['value']} → {names}"
     if what == "stuck_wait":
-        return f"stuck in {f['reason']} wait (iter {f['iter']})"
+        return f"stuck in {f['reason']} wait (iter {f.get('iter', '?')})"
     if what == "lost_connection":
         return f"lost connection to the render server: {f['op']} returned {f['ret']} {f.get('errno_name', '')}".rstrip()
     if fmt == "vkr":

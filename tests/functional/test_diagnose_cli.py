@@ -36,6 +36,13 @@ CAUSES = [
     (EXTRA / "20-waylandproxyvirtwl53-crosvm-drm-error-0x1200-cmd-0x207.log", ["virtio-gpu-command-error"]),
     (EXTRA / "21-nixosapplesilicon237-muvm-libkrun-rutabaga-init-failed.log", ["rutabaga-init-failed"]),
     (EXTRA / "23-waylandproxyvirtwl37-crosvm-map-blob-register-memory-eacces.log", ["map-blob-fails"]),
+    (EXTRA / "47-qemudevel-pull23-vkmark-weston-egl-ubsan-stuck-fence-wait.log", ["stuck-fence-alive"]),
+    (EXTRA / "48-waylandproxyvirtwl43-crosvm-submit3d-invalid-resource-id.log",
+     ["vmm-says-why-command-failed", "virtio-gpu-command-error"]),
+    (EXTRA / "50-qemustable811-s390x-blob-nr_entries-too-big.log",
+     ["vmm-says-why-command-failed", "virtio-gpu-command-error"]),
+    (EXTRA / "51-muvm19-krun-systemevent-set_shm_region.log", ["vcpu-unexpected-exit"]),
+    (EXTRA / "52-muvm101-gpu-worker-rutabaga-init-panic.log", ["rutabaga-init-failed"]),
 ]
 
 
@@ -51,7 +58,9 @@ def test_each_real_thread_gives_its_maintainers_cause_first(path, causes):
 @pytest.mark.parametrize("path", [REAL / "16-lima-krunkit-fedora-vulkaninfo-panvk-icd-noise.log",
                                   EXTRA / "16-podmandesktop19202-libkrun-m1pro-venus-ok.log",
                                   EXTRA / "13-vulkanstream2-krunkit-vulkaninfo-summary-venus-m1.log",
-                                  EXTRA / "19-blog-crostini-pixelbookgo-venus-vulkaninfo-surface-lost.log"],
+                                  EXTRA / "19-blog-crostini-pixelbookgo-venus-vulkaninfo-surface-lost.log",
+                                  EXTRA / "53-krunkit32-virtio-mmio-reset-warn.log",
+                                  EXTRA / "54-ramalama270-podman-libkrun-ggml-venus-m1pro.log"],
                          ids=lambda p: p.name[:40])
 def test_working_setups_raise_nothing_above_info(path):
     findings = diagnose(fold_files([str(path)]))

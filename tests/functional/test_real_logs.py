@@ -117,6 +117,14 @@ EXPECTED_EXTRA = [
     ("45-", "vkCreateInstance: Found no drivers!", "loader", "no_drivers", "error"),
     ("41-", "TU: error: ../src/freedreno/vulkan/tu_knl.cc:385: failed to open device", "loader", "driver_declined",
      "info"),  # another ICD declining the virtio render node: benign
+    ("47-", "07:09:03,142: MESA-VIRTIO: debug: stuck in fence wait with", "mesa", "stuck_wait", "warn"),  # wrapped
+    ("47-", "07:08:52,277: [vertex] device-local=true:MESA-VIRTIO:", "mesa", "message", "debug"),  # cut by the wrap
+    ("48-", "Some(CmdSubmit3d) -> ErrRutabaga(InvalidResourceId)", "crosvm", "command_error", "error"),
+    ("50-", "virtio_gpu_create_mapping_iov: nr_entries is too big", "qemu", "guest_error", "error"),
+    ("51-", "Unexpected exit reason on vcpu run: SystemEvent(2, [0])", "krun", "vcpu_exit_unexpected", "error"),
+    ("53-", "reset device while it's still in active state", "krun", "device_reset_active", "info"),  # benign
+    ("54-", "Vulkan0: Virtio-GPU Venus (Apple M1 Pro) (venus)", "app", "device_line", "info"),
+    ("55-", "└─ virgl_render_server --worker-context-id 23", "virglrenderer", "process", "info"),
 ]
 
 

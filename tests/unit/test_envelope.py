@@ -95,6 +95,8 @@ def wrapped(draw, bare: str) -> str:
         f"{1_700_000_000 + secs}.{us:06d} {host} {prog}[{pid}]: ",  # journalctl -o short-unix
         f"Thu {date} {clock} UTC {host} {prog}[{pid}]: ",  # journalctl -o short-full
         f"{prog}@{host}:~$ ", f"{host}:~# ",  # a prompt with a program's output pasted on its line
+        f"[{secs:6d}.{us:06d} <{secs % 100:5d}.{us:06d}>] {host} {prog}[{pid}]: ",  # journalctl -o short-delta
+        f"kern  :{draw(st.sampled_from(['err   ', 'warn  ', 'info  ', 'debug ']))}: ",  # dmesg --decode
     ]
     # A known program's own lines, or the structured families' (parsed before any program's rules: a program's
     # stderr carries Mesa's and the render server's lines); its rules decide the rest, by design.
@@ -154,6 +156,16 @@ def test_a_program_named_by_its_envelope_gives_the_family_of_its_lines():
                   "(os error 14)") == ("krun", "vcpu_run_failed", "error")
     assert parsed("[2025-06-10T12:00:00Z WARN  devices::virtio::gpu] something new") == ("krun", "message", "warn")
     assert parsed("Nov 26 10:33:02 host sshd[12]: Accepted publickey") == ("text", "text", "info")
+
+
+def test_logcat_brief_style_keeps_the_tag_and_pid_in_the_payload():
+    """adb logcat -v brief / -v time: D/TAG( pid): message (synthetic lines, labelled)."""
+    bare = _parts("MESA-VIRTIO: debug: stuck in fence wait with iter at 1024")
+    for line in ("D/MESA-VIRTIO( 1234): debug: stuck in fence wait with iter at 1024",
+                 "12-01 10:00:00.123 D/MESA-VIRTIO(31337): debug: stuck in fence wait with iter at 1024"):
+        assert _parts(line) == bare, line
+    assert peel("12-01 10:00:00.123 E/vulkan  ( 1234): x").fields == {"time": "12-01 10:00:00.123", "level": "E"}
+    assert peel("E/MESA-VIRTIO: not brief style").forms == ()
 
 
 def test_more_shapes_of_the_field():

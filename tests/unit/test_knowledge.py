@@ -23,6 +23,10 @@ from venustui.parse import Parser
 
 # id -> (evidence lines, the indexes of its key lines: each one's removal must silence it)
 FIRES = {
+    "vmm-says-why-command-failed": ([" virtio_gpu_create_mapping_iov: nr_entries is too big (83886080 > 16384)"],
+                                    [0]),  # real-threads-extra/50
+    "vcpu-unexpected-exit": (["[2024-05-30T01:48:09Z ERROR vmm::linux::vstate] Unexpected exit reason on vcpu run: "
+                              "SystemEvent(2, [0])"], [0]),  # real-threads-extra/51
     "hvf-16k-granularity": (["[WARN  hvf] map_memory: host_start_addr=0x102a52d00, guest_start_addr=0x50000000, size=0x4000",
                              "[ERROR hvf] map_memory: err -85377021",
                              "llama_model_load: error loading model: vk::Device::createFence: ErrorOutOfHostMemory"],
@@ -93,6 +97,8 @@ FIRES = {
 }
 # id -> lines that look alike and must not fire it
 SILENT = {
+    "vmm-says-why-command-failed": ["qemu-system-aarch64: virtio_gpu_virgl_process_cmd: ctrl 0x209, error 0x1200"],
+    "vcpu-unexpected-exit": ["[2024-05-30T01:48:09Z DEBUG vmm::linux::vstate] Guest memory starts at 0xfffe03c30000"],
     "hvf-16k-granularity": ["[WARN  hvf] map_memory: host_start_addr=0x102a50000, guest_start_addr=0x50000000, size=0x4000"],
     "hvf-unsupported": ["qemu-system-aarch64: Error: ret = HV_BAD_ARGUMENT (0xfae94003, at hvf.c:1)"],
     "import-not-exportable": ["vkr: destroying device with valid objects"],

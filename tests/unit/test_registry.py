@@ -31,7 +31,7 @@ def test_each_family_is_declared_once_and_the_tables_come_from_it():
         assert all(len(literal) >= 2 for literal in family.anywhere + family.tracked + family.tracked_own)
     # every literal of every family is one the fast path searches for, and nothing else is
     declared = {lit for f in families.FAMILIES for lit in f.anywhere + f.tracked}
-    declared |= {m for f in families.FAMILIES if f.tracked_if for m in (f.tracked_if[0], *f.tracked_if[1])}
+    declared |= {m for f in families.FAMILIES for marker, words in f.tracked_if for m in (marker, *words)}
     assert set(DEFAULT.text_search.literals) == declared
     assert {lit for _, search in DEFAULT.own for lit in search.literals} == {
         lit for f in families.FAMILIES for lit in f.tracked_own}

@@ -200,6 +200,10 @@ class StuckWait:
     last_seq: int = 0
     runs: set[int] = field(default_factory=set)
 
+    def reach(self) -> str:
+        """How far the iterations went, as the lines say (a line cut short, as mail wraps it, loses its number)."""
+        return f"up to iteration {self.max_iter}" if self.max_iter else "iterations cut from the lines"
+
 
 @dataclass
 class Ring:

@@ -326,15 +326,15 @@ class Model:
         elif what == "wire_format_mismatch":
             run.facts["wire_format_mismatch"] = (f["guest"], f["host"])
         elif what == "stuck_wait":
-            reason = f["reason"]
+            reason, iteration = f["reason"], f.get("iter", 0)  # no number: the line was cut after "with"
             stuck = self.ring.stuck.get(reason)
             if stuck is None:
-                stuck = self.ring.stuck[reason] = StuckWait(reason, first_iter=f["iter"], first_seq=rec.seq)
+                stuck = self.ring.stuck[reason] = StuckWait(reason, first_iter=iteration, first_seq=rec.seq)
             stuck.count += 1
-            stuck.max_iter = max(stuck.max_iter, f["iter"])
+            stuck.max_iter = max(stuck.max_iter, iteration)
             stuck.last_seq = rec.seq
             stuck.runs.add(run.id)
-            self.ring.samples.append((rec.seq, rec.line.wall, reason, f["iter"], run.id))
+            self.ring.samples.append((rec.seq, rec.line.wall, reason, iteration, run.id))
             if reason in ("fence", "client"):
                 fence = self._run_fence(run)
                 if fence is not None and fence.state in ("created", "submitted"):

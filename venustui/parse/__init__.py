@@ -245,10 +245,14 @@ class Parser:
                     parts = self._by_family(family, key, text, head)
                     if parts is not None:
                         return parts
-        if head.startswith("vn_"):  # Venus's own result lines, without Mesa's prefix (a pasted log)
+        if head.startswith("vn_"):  # Venus's own lines, without Mesa's prefix (a pasted log)
             mesa = self._mesa_rules(key, text, head, None)
             if mesa is not None:
                 return (mesa,)
+            function = R.VN_FUNCTION_MESSAGE.match(head)
+            if function:  # "vn_ring_submit_command: ring is fatal": a message of that function
+                return (("mesa", "message", text, R.level_from_words(head, "info"),
+                         {"message": head, "fn": function.group("fn")}, find_handles(head)),)
         return None
 
     def _by_family(self, family, key, text, head):

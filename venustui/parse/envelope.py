@@ -26,6 +26,9 @@ _NAME = r"(?!vkr:)[A-Za-z_.\-/][\w.\-/]*?"
 # "Word word: …" is not a host and a program.
 _PROG = r"(?P<prog>kernel|" + _NAME + r"(?=\[))(?:\[(?P<pid>\d+)(?::[0-9a-fx]+)?\])?"
 
+# The delta from the previous line that dmesg -d and journalctl -o short-delta print inside the stamp's brackets.
+_DELTA = r"(?:\s*<\s*\d+\.\d+>)?"
+
 _SYSLOG_TIME = (r"(?P<time>(?:" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?|" + _ISO + r"|\d{9,10}\.\d+|"
                 r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?: [A-Z]{2,5}|[+-]\d{4})?))\s+")
 
@@ -56,8 +59,8 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # the macOS log as people paste it: Jan 27 19:49:29  virgl_render_server[38956] <Debug>:
     ("macos-syslog", r"(?P<time>" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2})\s+(?:(?P<host>[\w.\-]+)\s+)?"
                      r"(?P<prog>[^\s\[]+)\[(?P<pid>\d+)\]\s+<(?P<level>\w+)>:\s"),
-    # journald's short-monotonic: [  475.257111] host prog[pid]:
-    ("journal-monotonic", r"\[\s*(?P<time>\d+\.\d+)\]\s+(?P<host>[\w.\-]+)\s+" + _PROG + r":\s"),
+    # journald's short-monotonic and short-delta: [  475.257111] host prog[pid]: , [  475.257111 <    0.000123>] …
+    ("journal-monotonic", r"\[\s*(?P<time>\d+\.\d+)" + _DELTA + r"\]\s+(?P<host>[\w.\-]+)\s+" + _PROG + r":\s"),
     # a program's stderr through syslog's LOG_PERROR (the render server's render_log): virgl_render_server[2315]:
     # (only a program a family knows: "word[12]: " alone is too common to be a program's)
     ("program-pid", r"(?P<prog>" + _NAME + r")\[(?P<pid>\d+)\]:\s"),
@@ -70,9 +73,15 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("env-logger", r"(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+(?P<prog>[a-z_][\w]*(?:::\w+)*)\]\s?"),
     # Android's logcat (threadtime): 12-01 10:00:00.123  1234  1250 D MESA-VIRTIO: … (the tag stays the payload's)
     ("logcat", r"(?P<time>\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3})\s+(?P<pid>\d+)\s+\d+\s+(?P<level>[VDIWEF])\s"),
+    # logcat's brief and time styles: [12-01 10:00:00.123 ]D/MESA-VIRTIO( 1234): … (the tag and its pid stay the
+    # payload's: a family reads "TAG( pid):" as it reads "TAG:")
+    ("logcat-brief", r"(?:(?P<time>\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3})\s+)?(?P<level>[VDIWEF])/(?=[^\s(/]+\s*\(\s*\d+\):)"),
+    # dmesg --decode (-x): the facility and level before the stamp: kern  :err   : [    2.123456] …
+    ("dmesg-decode", r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s*:"
+                     r"(?P<level>emerg|alert|crit|err|warn|notice|info|debug)\s*:\s"),
     # kernel: <3>, [  475.257111], <3>[  475.257111]
     ("kernel-priority", r"<(?P<priority>[0-7])>"),
-    ("dmesg", r"\[\s*(?P<time>\d+\.\d+)\]\s?"),
+    ("dmesg", r"\[\s*(?P<time>\d+\.\d+)" + _DELTA + r"\]\s?"),
     # Python logging and harness stamps: 2025-02-18 07:08:52,277:  , ISO-8601 / RFC 3339 stamps
     ("timestamp", r"(?P<time>" + _ISO + r")(?::\s?|\s+)"),
     # a bracketed clock from a program's own log: [06:08:47.588]

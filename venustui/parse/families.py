@@ -97,9 +97,9 @@ class Family:
     markers: tuple[bytes, ...] = ()
     tracked: tuple[bytes, ...] = ()
     tracked_own: tuple[bytes, ...] = ()
-    # A marker whose lines are tracked only when they also hold one of these words (a prefix most lines
-    # of a program carry, its errors among them): (marker, words).
-    tracked_if: tuple[bytes, tuple[bytes, ...]] | None = None
+    # Markers whose lines are tracked only when they also hold one of these words (a prefix most lines
+    # of a program carry, its errors among them): (marker, words) pairs.
+    tracked_if: tuple[tuple[bytes, tuple[bytes, ...]], ...] = ()
     glued: tuple[str, ...] = ()
     calls: tuple[str, ...] = ()
     benign: frozenset[str] = field(default_factory=frozenset)
@@ -133,8 +133,8 @@ class Family:
 
 _HEX = r"0x[0-9a-fA-F]+"
 
-# Mesa's Venus logger: MESA-VIRTIO: [level: ]message; the rules read the message. A tab line right after
-# "vn_env is as below:" is one of its fields.
+# Mesa's Venus logger: MESA-VIRTIO: [level: ]message (logcat's brief style: MESA-VIRTIO( pid): …); the rules read
+# the message. A tab line right after "vn_env is as below:" is one of its fields.
 MESA = Family("mesa", "guest", _rules(
     (r"^vn_env is as below:$", "vn_env", "debug"),
     (r"^connected to renderer$", "connected", "debug"),
@@ -143,7 +143,8 @@ MESA = Family("mesa", "guest", _rules(
     (r"^vk xml version (?P<version>\S+)$", "vk_xml_version", "debug"),
     (r"^VK_MESA_venus_protocol spec version (?P<version>\d+)$", "protocol_version", "debug"),
     (r"^renderer instance version (?P<version>\S+)$", "renderer_instance_version", "debug"),
-    (r"^stuck in (?P<reason>.+?) wait with iter at (?P<iter>\d+)$", "stuck_wait", "warn"),
+    # (a line cut after "with", as mail wraps it, still says what the guest waits for)
+    (r"^stuck in (?P<reason>.+?) wait with(?: iter at (?P<iter>\d+))?$", "stuck_wait", "warn"),
     (r"^aborting on ring fatal error at iter (?P<iter>\d+)$", "ring_fatal", "error"),
     (r"^aborting on expired ring alive status at iter (?P<iter>\d+)$", "ring_alive_expired", "error"),
     (r"^vn_ring_submit abort on fatal$", "ring_submit_fatal", "error"),
@@ -156,9 +157,9 @@ MESA = Family("mesa", "guest", _rules(
     (r"^lost connection to rendering server on (?P<fd>-?\d+) (?P<op>read|write) (?P<ret>-?\d+) (?P<errno>-?\d+)$",
      "lost_connection", "error"),
     (r"^(?P<fn>vn_\w+): (?P<result>VK_[A-Z0-9_]+)$", "result", "info"),
-), starts=(Start("MESA-VIRTIO:"), Start("\t")),
+), starts=(Start("MESA-VIRTIO"), Start("\t")),
    # the vn_env block's masks behind an envelope (stamped lines do not start with its tab)
-   tracked=(b"MESA-VIRTIO:", b"vn_", b"\tdebug = ", b"\tperf = "), glued=("MESA-VIRTIO:",),
+   tracked=(b"MESA-VIRTIO", b"vn_", b"\tdebug = ", b"\tperf = "), glued=("MESA-VIRTIO:", "MESA-VIRTIO("),
    searched=False)
 
 # The seed's [VKR] prints of the host's Vulkan calls (fields key=value); the model follows `calls`.
@@ -252,6 +253,9 @@ _QEMU = r"(?:qemu-system-\S+|qemu-kvm)"  # the program's name in its error_repor
 _QEMU_FAIL_WORDS = ("rror", "ail", "annot", "nvalid", "not found", "equires", "upported", "ompatible", "not present",
                     "not a valid", "does not have", "need ")
 _QEMU_FAILS = "|".join(map(re.escape, _QEMU_FAIL_WORDS))
+# What QEMU's virtio-gpu checks say when a guest's command breaks them (qemu_log_mask(LOG_GUEST_ERROR, …)).
+_QEMU_GUEST_ERROR_WORDS = ("rror", "ail", "nvalid", "too big", "llegal", "nknown", "already exists", "out of range",
+                           "not found", "no such", "cannot", "overflow")
 QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_", b"virtio_gpu_", b"virtio-gpu", b"HV_",
                                       b"kvm run failed",
                                       b"gl_version ", b"Render server", b"venus renderer", b"virgl could not",
@@ -297,7 +301,9 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
    # qemu-system-*, qemu-kvm: prefixed lines, also glued after a wrapper's own words (libvirt: "qemu unexpectedly
    # closed the monitor: <stamp> qemu-kvm: …")
    glued=("qemu-system-", "qemu-kvm: "),
-   tracked_if=(b"qemu-", (b"arning",) + tuple(word.encode() for word in _QEMU_FAIL_WORDS)))
+   tracked_if=((b"qemu-", (b"arning",) + tuple(word.encode() for word in _QEMU_FAIL_WORDS)),
+               # -d guest_errors (virtio_gpu_create_mapping_iov: nr_entries is too big …), not the trace events
+               (b"virtio_gpu_", tuple(word.encode() for word in _QEMU_GUEST_ERROR_WORDS))))
 
 KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]"), rules=_rules(
     (r"^map_memory: err (?P<err>-?\d+)", "hvf_map_error", "error"),
@@ -308,14 +314,18 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
     # a front end's own error naming krun (podman: Error: unable to begin running krun workload)
     (r"^Error: (?P<message>.*)$", "error", "error"),
     (r"^Failure during vcpu run: (?P<error>.*?)(?: \(os error (?P<errno>\d+)\))?$", "vcpu_run_failed", "error"),
+    (r"^Unexpected exit reason on vcpu run: (?P<reason>.*)$", "vcpu_exit_unexpected", "error"),
+    # a guest driver resetting a virtio device it still uses (every krunkit boot: harmless, its maintainers say)
+    (r"^reset device while it's still in active state", "device_reset_active", "warn"),
     (r"^mapping: host_addr=(?P<host>(?:0x)?[0-9a-fA-F]+), addr=(?P<guest>(?:0x)?[0-9a-fA-F]+), size=(?P<size>\d+)",
      "gpu_mapping", "debug"),
     # the VMM's own prefixed lines (krunkit: error: …), as bad as they say
     (r"^(?P<prog>(?:lib)?krun\w*|muvm|smolvm)(?:\[\d+\])?: (?P<message>.*(?:rror|ail|annot|nable).*)$", "error", "error"),
     (r"^(?P<prog>(?:lib)?krun\w*|muvm|smolvm)(?:\[\d+\])?: (?P<message>.*)$", "message", "info"),
-), programs=("hvf", "krun", "libkrun", "vmm", "devices", "utils", "polly", "muvm", "krunkit", "smolvm"),
+), benign=frozenset({"device_reset_active"}),
+   programs=("hvf", "krun", "libkrun", "vmm", "devices", "utils", "polly", "muvm", "krunkit", "smolvm"),
    # libkrun's own errors and warnings, not its debug chatter (a krunkit log is mostly that)
-   tracked=(b"hvf]", b"vstate]"), tracked_if=(b"krun", (b"ERROR", b"WARN", b"rror", b"ail")))
+   tracked=(b"hvf]", b"vstate]"), tracked_if=((b"krun", (b"ERROR", b"WARN", b"rror", b"ail")),))
 
 # The guest OS's init (systemd) on a console: [  OK  ] Started …, [FAILED] Failed to start …. Before the
 # kernel's family: its bracket is not a dmesg stamp.
@@ -412,12 +422,17 @@ VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"
     (r"^GPU(?P<index>\d+):$", "gpu", "info"),
 ), tracked=(b"deviceName", b"Device Name"), benign=frozenset({"surface_unavailable"}))
 
+# The VkResult error names as applications print them without "VK_" (ERROR_INCOMPATIBLE_DRIVER).
+_ERROR_RESULTS = "|".join(sorted((name[3:] for name in vkresult.codes() if name.startswith("VK_ERROR_")),
+                                 key=len, reverse=True))
+
 APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (", b" vn_", b"Abort message: ", b"failed with ",
                                    b"EGL driver name", b"/dev/dri/", b"failed to initialize winsys",
                                    b"ErrorOutOf", b"Error", b"Assertion",
                                    b"ggml_vulkan", b"ERROR_",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
-                                   b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :"),
+                                   b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :",
+                                   b"Validation "),
              rules=_rules(
     # each starts at a token (a start inside one would make a long token's search quadratic)
     (r"(?<![^\s:])(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): "
@@ -434,9 +449,15 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"Assertion failed: \((?P<expression>.*)\), function (?P<function>[\w:~]+), file (?P<file>[^,]+), "
      r"line (?P<line>\d+)", "assertion", "error"),
     (r"(?P<call>vk[A-Z]\w+) failed with (?:VK_)?(?P<result>ERROR_\w+)", "vk_call_failed", "error"),
-    (r"(?P<call>vk::\w+::\w+): (?P<result>Error\w+)", "vk_call_failed", "error"),
+    (r"(?P<call>vk::(?:\w+::)*\w+): (?P<result>Error\w+)", "vk_call_failed", "error"),
     (r"^ggml_vulkan: (?P<index>\d+) = (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),
+    (r"^Vulkan(?P<index>\d+): (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),  # newer ggml
     (r"^ggml_vulkan: No devices found", "no_devices", "error"),
+    (r"^ggml_vulkan: (?P<message>.*\b(?:failed|[Ee]rror)\b.*)$", "ggml_error", "error"),
+    (r"^ggml_vulkan: (?P<message>.*)$", "ggml_message", "info"),
+    # the validation layers' messages in an application's own output (a host's come through "vkr: ")
+    (r"^Validation Error: \[ (?P<vuid>[\w-]+) \]", "validation_error", "error"),
+    (r"^Validation Warning: \[ (?P<vuid>[\w-]+) \]", "validation_warning", "warn"),
     # what a guest's GPU stack says it runs on: eglinfo's driver, a render node's driver, a Vulkan winsys failing
     (r"^EGL driver name: (?P<driver>\S+)", "egl_driver", "info"),
     (r"^(?P<node>/dev/dri/\w+): driver='(?P<driver>[^']*)'", "render_node", "info"),
@@ -448,6 +469,9 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"^#(?P<frame>\d+)\s+(?:0x[0-9a-fA-F]+ in )?(?P<function>vn_\w+) \(", "venus_frame", "info"),
     # Android's debuggerd: the abort's own message
     (r"Abort message: '(?P<message>.*)'", "abort_message", "error"),
+    # other assert()s: MSVC's and Rust's "Assertion failed: expr, file f, line n", systemd's "Assertion 'x' failed at …"
+    (r"Assertion failed[:!]?\s*(?P<expression>.*)$", "assertion", "error"),
+    (r"Assertion [`'\"](?P<expression>[^'\"]*)['\"] failed", "assertion", "error"),
     (r"^Selected GPU (?P<index>\d+): (?P<device>.+?), type: (?P<type>\w+)", "device_line", "info"),
     (r"does not support required extensions, missing: \[(?P<missing>[^\]]*)\]", "missing_extensions", "error"),
     (r"^\[(?:ERROR|FATAL)\]\s+(?P<message>.*)$", "error", "error"),  # an application's own logger
@@ -455,6 +479,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"Skipping CPU adapter: (?P<device>.+)$", "adapter_skipped", "info"),
     (r"^info:\s+Driver\s*: (?P<driver>\w+) (?P<version>\S+)", "driver_line", "info"),
     (r"\b(?P<result>VK_ERROR_\w+)\b", "vk_error", "error"),
+    # a VkResult's name without its VK_ (vulkaninfo's and many applications' spelling)
+    (r"(?<![\w])(?P<result>" + _ERROR_RESULTS + r")\b", "vk_error", "error"),
     # an application naming the device it uses: the guest's Venus device and, inside it, the host's GPU
     (r"(?P<device>Virtio-GPU Venus \((?P<host_gpu>[^)]*)\))", "venus_device", "info"),
 ), tracked=(b"ERROR_", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions", b"[ERROR]",
@@ -469,7 +495,7 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
                # the render server's failures, not its debug prints
                tracked=(b"dispatch context op", b"invalid request", b"proxy: failed", b"proxy: invalid",
                         b"virgl context"),
-               tracked_if=(b"render_server", (b"rror", b"ail", b"annot", b"nable", b"abort", b"Fault")),
+               tracked_if=((b"render_server", (b"rror", b"ail", b"annot", b"nable", b"abort", b"Fault")),),
                rules=_rules(
     (r"failed to dispatch context op (?P<op>\d+)", "context_op_failed", "error"),
     # the VMM's side of the render server (src/proxy): proxy_log() prefixes "proxy: "
@@ -478,6 +504,9 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
     (r"^failed to initialize virgl context", "context_init_failed", "error"),
     # systemctl status's process tree: which render servers run, with their arguments
     (r"[├└]─(?P<pid>\d+) (?P<command>\S*virgl_(?:render|test)_server\b.*)$", "process", "info"),
+    # a render or vtest server's command line anywhere else (ps, pstree, a pasted command): its options say how
+    # it was started (a vtest server without --venus serves no Venus)
+    (r"(?:^|\s)(?P<command>\S*virgl_(?:render|test)_server(?: +--?[\w-]+(?:[= ][^\s-]\S*)?)+)", "process", "info"),
     # the render server's own render_log() lines, named by their envelope (virgl_render_server[PID]: …)
     (r"^(?P<message>(?:[Ff]ailed|[Ii]nvalid|[Uu]nknown|[Uu]nable|[Cc]an't|too many|no socket|socket disconnected)\b.*)$",
      "error", "error"),
@@ -580,7 +609,7 @@ def family_of_program(program: str) -> Family | None:
 LOGGER_LEVELS = {"ERROR": "error", "WARN": "warn", "WARNING": "warn", "V": "debug", "D": "debug", "I": "info", "W": "warn",
                  "E": "error", "F": "error", "INFO": "info", "DEBUG": "debug", "TRACE": "debug",
                  "Error": "error", "Fault": "error", "Default": "info", "Info": "info", "Debug": "debug",
-                 "emerg": "error", "alert": "error", "crit": "error", "error": "error", "warn": "warn",
+                 "emerg": "error", "alert": "error", "crit": "error", "error": "error", "err": "error", "warn": "warn",
                  "notice": "info", "info": "info", "debug": "debug"}
 # A guest program's Vulkan calls, as the steps the model follows (number and role).
 FENCETEST_STEPS = {"vkCreateInstance": (1, "instance"), "vkEnumeratePhysicalDevices": (2, "physdev"),

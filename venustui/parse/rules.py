@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 
-MESA_PREFIX = re.compile(r"^MESA-VIRTIO: (?:(?P<level>debug|info|warning|error): )?(?P<msg>.*)$", re.S)
+# (a line cut right after the tag, as mail wraps a long one, is still Mesa's, with an empty message)
+MESA_PREFIX = re.compile(r"^MESA-VIRTIO(?:\(\s*\d+\))?:(?: |$)(?:(?P<level>debug|info|warning|error): )?(?P<msg>.*)$", re.S)
 ENV_FIELD = re.compile(r"^\t(?P<key>\w+) = (?P<value>\S+)\s*$")
 ENV_FIELD_PEELED = re.compile(r"\t?(?P<key>\w+) = (?P<value>\S+)\s*$")  # matched where an envelope ends
+VN_FUNCTION_MESSAGE = re.compile(r"(?P<fn>vn_\w+): \S")
 VKR_PRINT = re.compile(r"^\[VKR\]\s*(?P<fn>[A-Za-z_]\w*)\s*:?\s*(?P<rest>.*)$", re.S)
 KEY_VALUE = re.compile(r"(?<!\w)(?P<key>[A-Za-z_]\w*)=(?P<value>[^\s,;()]+)")
 RETURNED = re.compile(r"\b(?:returned|ret(?:urn)?|result)\s*[=:]?\s*(?P<ret>-?\d+|VK_[A-Z0-9_]+)\b")
@@ -30,7 +32,9 @@ STEP = re.compile(
 PROGRESS = re.compile(r"^(?P<name>[a-z][a-z0-9_ ]{0,40}?) (?P<status>ok|OK|failed|FAILED)(?P<tail>(?:\s.*)?)$")
 RESULT_IN_VALUE = re.compile(r"\((?P<name>VK_[A-Z0-9_]+)\)")
 
-KERNEL = re.compile(r"^(?:<\d>)?\[\s*(?P<ts>\d+\.\d+)\]\s*(?P<msg>.*)$|^(?:<\d>)?\[\s(?P<msg2>.*)$|kernel: (?P<msg3>.*)$", re.S)
+# dmesg -d and journalctl -o short-delta print the delta from the line before inside the brackets.
+KERNEL = re.compile(r"^(?:<\d>)?\[\s*(?P<ts>\d+\.\d+)(?:\s*<\s*\d+\.\d+>)?\]\s*(?P<msg>.*)$"
+                    r"|^(?:<\d>)?\[\s(?P<msg2>.*)$|kernel: (?P<msg3>.*)$", re.S)
 
 # The lookbehind follows the literal "0x" so the search can skip ahead to each "0x".
 HANDLE = re.compile(r"0x(?<![\w]0x)[0-9a-fA-F]{4,16}\b", re.ASCII)

@@ -14,8 +14,8 @@ def ring_rows(model: Model) -> list[Row]:
     rows = []
     for stuck in ring.stuck.values():
         runs = ",".join(str(r) for r in sorted(stuck.runs)) or "-"
-        rows.append(Row(f"stuck in {stuck.reason} wait: {stuck.count} warning(s), iterations "
-                        f"{stuck.first_iter}..{stuck.max_iter}, run(s) {runs}", BAD))
+        span = f"iterations {stuck.first_iter}..{stuck.max_iter}" if stuck.max_iter else stuck.reach()
+        rows.append(Row(f"stuck in {stuck.reason} wait: {stuck.count} warning(s), {span}, run(s) {runs}", BAD))
     if ring.seqno_count:
         rows.append(Row(f"host: ring seqno cannot reach wait seqno ×{ring.seqno_count}; the newest:", BAD))
         rows += [Row(f"  #{seq} {fn}: ring seqno {seqno} cannot reach {wait}", BAD)
