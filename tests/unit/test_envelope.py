@@ -183,3 +183,28 @@ def test_more_shapes_of_the_field():
     assert parsed("render thread said: vkr: failed to import resource: invalid res_id 7") == (
         "vkr-server", "import_failed", "error")
 
+
+
+def test_tool_listings_and_loose_lines_of_the_field():
+    """Shapes seen around pasted logs: lspci -k, lsmod, dlopen errors, libkrun's C API, old Rust panics, Venus
+    functions after a program's name (synthetic lines, labelled)."""
+    parser = Parser()
+
+    def parsed(text: str):
+        (record,) = parser.parse(Line("s", "file", 0, 0, text.encode(), True, 0.0, 0.0, 1))
+        return record.fmt, record.what, record.level
+
+    assert parsed("\tKernel driver in use: virtio_gpu") == ("kernel", "driver_in_use", "info")
+    assert parsed("virtio_gpu             86016  2") == ("kernel", "module", "info")
+    assert parsed("libkrun.so: cannot open shared object file: No such file or directory") == (
+        "app", "library_missing", "error")
+    assert parsed("krun_create_ctx failed: -1") == ("krun", "api_failed", "error")
+    assert parsed("thread '<unnamed>' panicked at 'called `Result::unwrap()` on an `Err` value', src/main.rs:10:5") == (
+        "crosvm", "panic", "error")
+    assert parsed("my_app: vn_create_instance: failed") == ("mesa", "message", "error")
+    assert parsed("ErrorOutOfPoolMemory returned by allocateDescriptorSets") == ("app", "vk_error", "error")
+    # a line no rule knows that names a component is that component's mention, never more than info
+    assert parsed("I am running krunkit 0.2.1 on macOS 15") == ("krun", "mention", "info")
+    assert parsed("the virtio_gpu module is loaded but nothing happens") == ("kernel", "mention", "info")
+    assert parsed("Jan 27 19:49:29 host app[12]: render_server exited") == ("virglrenderer", "mention", "info")
+    assert parsed("nothing here names a component") == ("text", "text", "info")

@@ -229,7 +229,15 @@ class Parser:
             if parts is not None:
                 return parts, before
         parts = families.recognise(text, payload, wrapped)
-        return (parts, "") if parts is not None else None
+        if parts is not None:
+            return parts, ""
+        function = R.VN_FUNCTION_MESSAGE.search(payload) if "vn_" in payload else None
+        if function:  # a Venus function's message after other output (my_app: vn_create_instance: failed)
+            return (self._vn_message(text, payload[function.start():], function),), payload[:function.start()]
+        family = families.mentioned(payload)
+        if family is not None:  # no rule knows it, but it names a component: that component's mention
+            return ((family.name, "mention", text, "info", {"message": payload}, find_handles(payload)),), ""
+        return None
 
     def _payload(self, key: tuple[str, str], text: str, head: str) -> tuple[tuple, ...] | None:
         """A payload's records by the structured families (the registry's order: those whose start it has,
@@ -251,9 +259,13 @@ class Parser:
                 return (mesa,)
             function = R.VN_FUNCTION_MESSAGE.match(head)
             if function:  # "vn_ring_submit_command: ring is fatal": a message of that function
-                return (("mesa", "message", text, R.level_from_words(head, "info"),
-                         {"message": head, "fn": function.group("fn")}, find_handles(head)),)
+                return (self._vn_message(text, head, function),)
         return None
+
+    @staticmethod
+    def _vn_message(text: str, message: str, function) -> Parts:
+        return ("mesa", "message", text, R.level_from_words(message, "info"),
+                {"message": message, "fn": function.group("fn")}, find_handles(message))
 
     def _by_family(self, family, key, text, head):
         """A line of this family: split by the family's own code where it has some, else by its rules."""

@@ -107,6 +107,9 @@ class Family:
     # or an env_logger target; a prefix of it): a line of theirs no rule knows is still theirs, a "message".
     programs: tuple[str, ...] = ()
     searched: bool = True  # rules searched anywhere in a payload (recognise); False: the parser's own code
+    # Words that name the family's component: a line holding one that none of the rules knows is still about
+    # it, a "mention" (prose, a tool's listing: lsmod, lspci -k, a build log), at info level.
+    mentions: tuple[str, ...] = ()
     # Its lines say the same whatever their handle values (traces repeat them with fresh pointers): the
     # parser parses each shape once (its starts are literals).
     shaped: bool = False
@@ -315,6 +318,8 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
     (r"^Error: (?P<message>.*)$", "error", "error"),
     (r"^Failure during vcpu run: (?P<error>.*?)(?: \(os error (?P<errno>\d+)\))?$", "vcpu_run_failed", "error"),
     (r"^Unexpected exit reason on vcpu run: (?P<reason>.*)$", "vcpu_exit_unexpected", "error"),
+    # libkrun's C API failing, as a front end prints it: krun_create_ctx failed: -1
+    (r"^(?P<fn>krun_\w+)(?:\(\))?:? failed(?::? (?P<ret>-?\d+))?", "api_failed", "error"),
     # a guest driver resetting a virtio device it still uses (every krunkit boot: harmless, its maintainers say)
     (r"^reset device while it's still in active state", "device_reset_active", "warn"),
     (r"^mapping: host_addr=(?P<host>(?:0x)?[0-9a-fA-F]+), addr=(?P<guest>(?:0x)?[0-9a-fA-F]+), size=(?P<size>\d+)",
@@ -322,7 +327,7 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
     # the VMM's own prefixed lines (krunkit: error: …), as bad as they say
     (r"^(?P<prog>(?:lib)?krun\w*|muvm|smolvm)(?:\[\d+\])?: (?P<message>.*(?:rror|ail|annot|nable).*)$", "error", "error"),
     (r"^(?P<prog>(?:lib)?krun\w*|muvm|smolvm)(?:\[\d+\])?: (?P<message>.*)$", "message", "info"),
-), benign=frozenset({"device_reset_active"}),
+), benign=frozenset({"device_reset_active"}), mentions=("krun", "hvf]"),
    programs=("hvf", "krun", "libkrun", "vmm", "devices", "utils", "polly", "muvm", "krunkit", "smolvm"),
    # libkrun's own errors and warnings, not its debug chatter (a krunkit log is mostly that)
    tracked=(b"hvf]", b"vstate]"), tracked_if=((b"krun", (b"ERROR", b"WARN", b"rror", b"ail")),))
@@ -353,6 +358,8 @@ CROSVM = Family("crosvm", "vmm", markers=(b"rutabaga", b"Rutabaga", b"register_m
     # a panic's payload, the line after "thread '…' panicked at"
     (r"^called `Result::unwrap\(\)` on an `Err` value: (?P<error>.*)$", "panic_payload", "error"),
     (r"thread '(?P<thread>[^']+)' panicked at (?P<where>\S+?)(?::\d+)*:?$", "panic", "error"),
+    # Rust before 1.73: the message first, then the place
+    (r"thread '(?P<thread>[^']+)' panicked at '(?P<message>.*)', (?P<where>\S+?)(?::\d+)*$", "panic", "error"),
     (r"^(?P<command>Resource\w+|Cmd\w+|Transfer\w+|Get\w+)$", "command", "debug"),
 ), benign=frozenset({"command"}), programs=("crosvm", "rutabaga", "vm_control"),
    tracked=(b"register_memory", b"RegisterMemory", b"Rutabaga initialization", b") -> Err", b"panicked at",
@@ -382,8 +389,12 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     # the driver failed to bind the device (older kernels: "virtio_gpu: probe of virtio0 failed with error -16")
     (r"probe (?:of (?P<device>\S+) )?(?:with driver (?P<driver>\S+) )?failed with error (?P<err>-?\d+)", "probe_failed",
      "error"),
-    (r"^(?P<message>.*(?:virtio_gpu:|\[virtio_gpu\]|virtio_gpudrmfb|virtio-gpu-pci detected).*)$", "virtio_gpu", "info"),
-), starts=(Start("[ ", tracked=False), Start("<\\d>", tracked=False))
+    (r"^(?P<message>.*(?:virtio_gpu:|virtio_gpu virtio\d+:|\[virtio_gpu\]|virtio_gpudrmfb|virtio-gpu-pci detected).*)$",
+     "virtio_gpu", "info"),
+    # which driver a device is bound to (lspci -k) and the module's line in lsmod
+    (r"Kernel driver in use: (?P<driver>\S+)", "driver_in_use", "info"),
+    (r"^(?P<module>virtio_gpu|virtio_dma_buf|drm_\w+)\s+(?P<size>\d+)\s+(?P<used>\d+)", "module", "info"),
+), mentions=("virtio_gpu", "[drm"), starts=(Start("[ ", tracked=False), Start("<\\d>", tracked=False))
    + tuple(Start("[" + "\\d" * digits + ".", tracked=False) for digits in range(1, 7)),  # [12345.678901]
    # the device's features, capsets, window and errors: the drm lines; the rest is parsed when shown
    anywhere=(b"kernel: ",), tracked=(b"[drm", b"segfault at", b"NVRM: Xid"),
@@ -432,7 +443,7 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
                                    b"ggml_vulkan", b"ERROR_",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :",
-                                   b"Validation "),
+                                   b"Validation ", b"cannot open shared object"),
              rules=_rules(
     # each starts at a token (a start inside one would make a long token's search quadratic)
     (r"(?<![^\s:])(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): "
@@ -453,6 +464,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"^ggml_vulkan: (?P<index>\d+) = (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),
     (r"^Vulkan(?P<index>\d+): (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),  # newer ggml
     (r"^ggml_vulkan: No devices found", "no_devices", "error"),
+    # dlopen()'s error, as a program that loads a library at run time prints it (libkrun.so, libvulkan.so.1)
+    (r"(?<!\S)(?P<lib>[^\s:]+\.so[\w.]*): cannot open shared object file: (?P<error>.*)$", "library_missing", "error"),
     (r"^ggml_vulkan: (?P<message>.*\b(?:failed|[Ee]rror)\b.*)$", "ggml_error", "error"),
     (r"^ggml_vulkan: (?P<message>.*)$", "ggml_message", "info"),
     # the validation layers' messages in an application's own output (a host's come through "vkr: ")
@@ -479,13 +492,15 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"Skipping CPU adapter: (?P<device>.+)$", "adapter_skipped", "info"),
     (r"^info:\s+Driver\s*: (?P<driver>\w+) (?P<version>\S+)", "driver_line", "info"),
     (r"\b(?P<result>VK_ERROR_\w+)\b", "vk_error", "error"),
+    (r"\b(?P<result>Error(?:OutOf|Initialization|DeviceLost|Incompatible|MemoryMap|FeatureNotPresent)\w*)\b", "vk_error",
+     "error"),
     # a VkResult's name without its VK_ (vulkaninfo's and many applications' spelling)
     (r"(?<![\w])(?P<result>" + _ERROR_RESULTS + r")\b", "vk_error", "error"),
     # an application naming the device it uses: the guest's Venus device and, inside it, the host's GPU
     (r"(?P<device>Virtio-GPU Venus \((?P<host_gpu>[^)]*)\))", "venus_device", "info"),
 ), tracked=(b"ERROR_", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions", b"[ERROR]",
             b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:", b"Abort message: ",
-            b"virtio.so (vn_", b" in vn_"))
+            b"virtio.so (vn_", b" in vn_", b"cannot open shared object"))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
@@ -511,7 +526,8 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
     (r"^(?P<message>(?:[Ff]ailed|[Ii]nvalid|[Uu]nknown|[Uu]nable|[Cc]an't|too many|no socket|socket disconnected)\b.*)$",
      "error", "error"),
     (r"^(?P<fn>(?:vkr|virgl|vrend|render|proxy)_\w+)(?:\(\))?: ?(?P<message>.*)$", "debug_print", "debug"),
-), programs=("virgl_render_server", "virgl_test_server", "virglrenderer", "render_server"))
+), programs=("virgl_render_server", "virgl_test_server", "virglrenderer", "render_server"),
+               mentions=("render_server", "virglrenderer"))
 
 # A pasted terminal: the prompt and the command the user ran (`user@host:~$ vkcube`, `localhost:~# vulkaninfo`,
 # `# vulkaninfo`). The prompt is an envelope (parse/envelope.py) that names the shell as the line's program, so
@@ -543,6 +559,14 @@ ANYWHERE = tuple((family, tuple(m.decode() for m in family.anywhere)) for family
 ANYWHERE_LITERALS = re.compile("|".join(re.escape(m) for _, literals in ANYWHERE for m in literals))
 
 GLUED_MARKERS = tuple(marker for family in FAMILIES for marker in family.glued)
+_MENTIONED = {word: family for family in FAMILIES for word in family.mentions}
+_MENTION = re.compile("|".join(re.escape(word) for word in _MENTIONED))
+
+
+def mentioned(text: str) -> Family | None:
+    """The family whose component the text names first (its mention words), for a line no rule knows."""
+    match = _MENTION.search(text)
+    return _MENTIONED[match.group()] if match else None
 # Which formats are a guest's lines and which the host's (the model attributes runs and handles by them).
 GUEST_FORMATS = frozenset(family.name for family in FAMILIES if family.side == "guest")
 HOST_FORMATS = frozenset(family.name for family in FAMILIES if family.side == "host")
