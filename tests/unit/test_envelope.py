@@ -203,6 +203,10 @@ def test_tool_listings_and_loose_lines_of_the_field():
         "crosvm", "panic", "error")
     assert parsed("my_app: vn_create_instance: failed") == ("mesa", "message", "error")
     assert parsed("ErrorOutOfPoolMemory returned by allocateDescriptorSets") == ("app", "vk_error", "error")
+    assert parsed("what(): vk::Result::eErrorOutOfDeviceMemory") == ("app", "vk_error", "error")
+    assert parsed("vkcube: ../src/foo.c:12: main: Assertion `x` failed.") == ("app", "assertion", "error")
+    assert parsed("/usr/libexec/virgl_render_server: symbol lookup error: /usr/lib/libvirglrenderer.so.1: undefined "
+                  "symbol: virgl_renderer_foo") == ("ldso", "symbol_lookup_error", "error")
     # a line no rule knows that names a component is that component's mention, never more than info
     assert parsed("I am running krunkit 0.2.1 on macOS 15") == ("krun", "mention", "info")
     assert parsed("the virtio_gpu module is loaded but nothing happens") == ("kernel", "mention", "info")

@@ -23,6 +23,8 @@ from venustui.parse import Parser
 
 # id -> (evidence lines, the indexes of its key lines: each one's removal must silence it)
 FIRES = {
+    "library-mismatch": (["/usr/libexec/virgl_render_server: symbol lookup error: /usr/local/lib/libvirglrenderer.so.1: "
+                          "undefined symbol: virgl_renderer_init2"], [0]),  # synthetic, labelled
     "vmm-says-why-command-failed": ([" virtio_gpu_create_mapping_iov: nr_entries is too big (83886080 > 16384)"],
                                     [0]),  # real-threads-extra/50
     "vcpu-unexpected-exit": (["[2024-05-30T01:48:09Z ERROR vmm::linux::vstate] Unexpected exit reason on vcpu run: "
@@ -97,6 +99,7 @@ FIRES = {
 }
 # id -> lines that look alike and must not fire it
 SILENT = {
+    "library-mismatch": ["vkcube: symbol lookup error: /usr/lib/libfoo.so.1: undefined symbol: foo_bar"],
     "vmm-says-why-command-failed": ["qemu-system-aarch64: virtio_gpu_virgl_process_cmd: ctrl 0x209, error 0x1200"],
     "vcpu-unexpected-exit": ["[2024-05-30T01:48:09Z DEBUG vmm::linux::vstate] Guest memory starts at 0xfffe03c30000"],
     "hvf-16k-granularity": ["[WARN  hvf] map_memory: host_start_addr=0x102a50000, guest_start_addr=0x50000000, size=0x4000"],

@@ -222,7 +222,11 @@ LDSO = Family("ldso", "host", _rules(
     (r"^(?P<prog>\S+): (?P<lib>\S+): (?P<weak>weak )?version [`'](?P<version>[^']+)' not found \(required by (?P<by>.+)\)$",
      "version_not_found", "warn"),
     (r"^(?P<prog>\S+): error while loading shared libraries: (?P<error>.*)$", "load_error", "error"),
-), anywhere=(b"' not found (required by ", b"error while loading shared libraries"), searched=False)
+    # a library older or newer than the program was built against (a render server beside another virglrenderer)
+    (r"^(?P<prog>\S+): symbol lookup error: (?P<lib>[^:]+): undefined symbol: (?P<symbol>\S+)", "symbol_lookup_error",
+     "error"),
+), anywhere=(b"' not found (required by ", b"error while loading shared libraries", b": symbol lookup error: "),
+   searched=False)
 
 # MoltenVK: [mvk-level] message; errors and warnings are followed.
 MVK = Family("mvk", "host", starts=(Start("[mvk-e"), Start("[mvk-w"), Start("[mvk-", tracked=False)),
@@ -484,7 +488,7 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"Abort message: '(?P<message>.*)'", "abort_message", "error"),
     # other assert()s: MSVC's and Rust's "Assertion failed: expr, file f, line n", systemd's "Assertion 'x' failed at …"
     (r"Assertion failed[:!]?\s*(?P<expression>.*)$", "assertion", "error"),
-    (r"Assertion [`'\"](?P<expression>[^'\"]*)['\"] failed", "assertion", "error"),
+    (r"Assertion [`'\"](?P<expression>[^'\"`]*)[`'\"] failed", "assertion", "error"),
     (r"^Selected GPU (?P<index>\d+): (?P<device>.+?), type: (?P<type>\w+)", "device_line", "info"),
     (r"does not support required extensions, missing: \[(?P<missing>[^\]]*)\]", "missing_extensions", "error"),
     (r"^\[(?:ERROR|FATAL)\]\s+(?P<message>.*)$", "error", "error"),  # an application's own logger
@@ -492,15 +496,16 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"Skipping CPU adapter: (?P<device>.+)$", "adapter_skipped", "info"),
     (r"^info:\s+Driver\s*: (?P<driver>\w+) (?P<version>\S+)", "driver_line", "info"),
     (r"\b(?P<result>VK_ERROR_\w+)\b", "vk_error", "error"),
-    (r"\b(?P<result>Error(?:OutOf|Initialization|DeviceLost|Incompatible|MemoryMap|FeatureNotPresent)\w*)\b", "vk_error",
-     "error"),
+    # vulkan-hpp's spelling, also inside vk::Result::eErrorOutOfDeviceMemory
+    (r"(?P<result>Error(?:OutOf\w+Memory|InitializationFailed|DeviceLost|IncompatibleDriver))\b", "vk_error", "error"),
     # a VkResult's name without its VK_ (vulkaninfo's and many applications' spelling)
     (r"(?<![\w])(?P<result>" + _ERROR_RESULTS + r")\b", "vk_error", "error"),
     # an application naming the device it uses: the guest's Venus device and, inside it, the host's GPU
     (r"(?P<device>Virtio-GPU Venus \((?P<host_gpu>[^)]*)\))", "venus_device", "info"),
 ), tracked=(b"ERROR_", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions", b"[ERROR]",
             b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:", b"Abort message: ",
-            b"virtio.so (vn_", b" in vn_", b"cannot open shared object"))
+            b"virtio.so (vn_", b" in vn_", b"cannot open shared object", b"ErrorInitializationFailed",
+            b"ErrorDeviceLost", b"ErrorIncompatibleDriver"), mentions=("Assertion",))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
