@@ -119,6 +119,17 @@ def _parts(text: str) -> list[tuple]:
     return [record.fmt, record.what, record.level, fields]
 
 
+def _kind_parser():
+    """A parser's (format, kind, level) of one line at a time."""
+    parser = Parser()
+
+    def parsed(text: str) -> tuple[str, str, str]:
+        (record,) = parser.parse(Line("s", "file", 0, 0, text.encode(), True, 0.0, 0.0, 1))
+        return record.fmt, record.what, record.level
+
+    return parsed
+
+
 @settings(deadline=None, max_examples=600)
 @given(st.data())
 def test_any_envelope_parses_to_what_the_bare_line_says(data):
@@ -142,11 +153,7 @@ def test_the_envelope_says_time_program_pid_and_level():
 
 
 def test_a_program_named_by_its_envelope_gives_the_family_of_its_lines():
-    parser = Parser()
-
-    def parsed(text: str):
-        (record,) = parser.parse(Line("s", "file", 0, 0, text.encode(), True, 0.0, 0.0, 1))
-        return record.fmt, record.what, record.level
+    parsed = _kind_parser()
 
     assert parsed("Nov 26 10:33:02 host qemu-system-x86_64[99]: warning: host doesn't support feature") == (
         "qemu", "warning", "warn")
@@ -170,11 +177,7 @@ def test_logcat_brief_style_keeps_the_tag_and_pid_in_the_payload():
 
 def test_more_shapes_of_the_field():
     """Shapes VENUS_FACTS.md names that the shared fixtures do not hold (synthetic lines, labelled)."""
-    parser = Parser()
-
-    def parsed(text: str):
-        (record,) = parser.parse(Line("s", "file", 0, 0, text.encode(), True, 0.0, 0.0, 1))
-        return record.fmt, record.what, record.level
+    parsed = _kind_parser()
 
     assert parsed("hv_vm_map failed: HV_BAD_ARGUMENT") == ("qemu", "hvf_error", "error")
     assert parsed("krunkit: error: failed to map the GPU's shared memory") == ("krun", "error", "error")
@@ -188,11 +191,7 @@ def test_more_shapes_of_the_field():
 def test_tool_listings_and_loose_lines_of_the_field():
     """Shapes seen around pasted logs: lspci -k, lsmod, dlopen errors, libkrun's C API, old Rust panics, Venus
     functions after a program's name (synthetic lines, labelled)."""
-    parser = Parser()
-
-    def parsed(text: str):
-        (record,) = parser.parse(Line("s", "file", 0, 0, text.encode(), True, 0.0, 0.0, 1))
-        return record.fmt, record.what, record.level
+    parsed = _kind_parser()
 
     assert parsed("\tKernel driver in use: virtio_gpu") == ("kernel", "driver_in_use", "info")
     assert parsed("virtio_gpu             86016  2") == ("kernel", "module", "info")

@@ -316,7 +316,7 @@ class Parser:
         if not kernel:
             return None
         message = kernel.group("msg") or kernel.group("msg2") or kernel.group("msg3") or ""
-        if envelope.behind_kernel_stamp(message):
+        if envelope.behind_kernel_stamp(message) or families.OTHERS_BEHIND_STAMP.search(message):
             return None  # another family's line behind a kernel-like stamp: its envelope is peeled instead
         parts = families.apply(families.KERNEL, text, message)
         if parts is None:  # a program's output on the console between kernel lines, in a family of its own

@@ -562,6 +562,10 @@ for _family in FAMILIES:
                 STARTING[_char] = STARTING.get(_char, ()) + (_family,)
 ANYWHERE = tuple((family, tuple(m.decode() for m in family.anywhere)) for family in FAMILIES if family.anywhere)
 ANYWHERE_LITERALS = re.compile("|".join(re.escape(m) for _, literals in ANYWHERE for m in literals))
+# Another family's line behind a kernel-like stamp (a program's output on a serial console): those literals
+# but the kernel's own.
+OTHERS_BEHIND_STAMP = re.compile("|".join(re.escape(m) for family, literals in ANYWHERE if family.name != "kernel"
+                                          for m in literals))
 
 GLUED_MARKERS = tuple(marker for family in FAMILIES for marker in family.glued)
 _MENTIONED = {word: family for family in FAMILIES for word in family.mentions}
