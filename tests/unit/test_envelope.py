@@ -206,6 +206,12 @@ def test_tool_listings_and_loose_lines_of_the_field():
     assert parsed("vkcube: ../src/foo.c:12: main: Assertion `x` failed.") == ("app", "assertion", "error")
     assert parsed("/usr/libexec/virgl_render_server: symbol lookup error: /usr/lib/libvirglrenderer.so.1: undefined "
                   "symbol: virgl_renderer_foo") == ("ldso", "symbol_lookup_error", "error")
+    # lines a mail client wrapped (as the qemu-devel archive shows a quoted render-server log): cut, still known
+    assert parsed("   virgl_render_server[1875931]: vkr: failed to import resource: invalid ") == (
+        "vkr-server", "import_failed", "error")
+    assert parsed("   virgl_render_server[1875931]: vkr: ring_submit_cmd: vn_dispatch_command ") == (
+        "vkr-server", "ring_dispatch_failed", "error")
+    assert parsed("MESA-VIRTIO: debug: aborting on ring fatal error at") == ("mesa", "ring_fatal", "error")
     # a line no rule knows that names a component is that component's mention, never more than info
     assert parsed("I am running krunkit 0.2.1 on macOS 15") == ("krun", "mention", "info")
     assert parsed("the virtio_gpu module is loaded but nothing happens") == ("kernel", "mention", "info")
