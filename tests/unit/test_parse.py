@@ -185,6 +185,15 @@ def test_pathological_long_lines_finish():
         for filler in (body, b" a" * (1 << 19), b" " * (1 << 20), b"0x" * (1 << 19), b"a=" * (1 << 19),
                        b"1" * (1 << 20)):
             assert parser.parse(line(prefix + filler))
+    # Every literal of the registry repeated over the whole matched part of a line (a rule that scans ahead from
+    # each occurrence of its start would be quadratic: eErrorOutOf… took 0.5 s a line before it was fixed).
+    from venustui.parse import MATCH_LIMIT, families
+
+    literals = {m.decode() if isinstance(m, bytes) else m for family in families.FAMILIES
+                for m in (*family.markers, *family.tracked, *family.anywhere, *family.glued, *family.mentions)}
+    for literal in sorted(literals):
+        for unit in (literal, literal + " ", "e" + literal + "'"):
+            assert parser.parse(line((unit * (MATCH_LIMIT // len(unit) + 1)).encode()))
 
 
 def _parsed_as_is(parser: Parser) -> Parser:

@@ -499,7 +499,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"^info:\s+Driver\s*: (?P<driver>\w+) (?P<version>\S+)", "driver_line", "info"),
     (r"\b(?P<result>VK_ERROR_\w+)\b", "vk_error", "error"),
     # vulkan-hpp's spelling, also inside vk::Result::eErrorOutOfDeviceMemory
-    (r"(?P<result>Error(?:OutOf\w+Memory|InitializationFailed|DeviceLost|IncompatibleDriver))\b", "vk_error", "error"),
+    (r"(?P<result>Error(?:OutOf(?:Host|Device|Pool)Memory|InitializationFailed|DeviceLost|IncompatibleDriver))\b",
+     "vk_error", "error"),
     # a VkResult's name without its VK_ (vulkaninfo's and many applications' spelling)
     (r"(?<![\w])(?P<result>" + _ERROR_RESULTS + r")\b", "vk_error", "error"),
     # an application naming the device it uses: the guest's Venus device and, inside it, the host's GPU
