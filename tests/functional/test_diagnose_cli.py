@@ -43,7 +43,17 @@ CAUSES = [
      ["vmm-says-why-command-failed", "virtio-gpu-command-error"]),
     (EXTRA / "51-muvm19-krun-systemevent-set_shm_region.log", ["vcpu-unexpected-exit"]),
     (EXTRA / "52-muvm101-gpu-worker-rutabaga-init-panic.log", ["rutabaga-init-failed"]),
+    (EXTRA / "56-codeindex-podman-krunkit-m3pro-map-blob-0x1200-createinstance-oohm.log",
+     ["map-blob-fails", "instance-out-of-host-memory"]),
+    (EXTRA / "57-codeindex-krunkit-fedora44-venus-ok-then-oohm-card0-denied-noise.log",
+     ["map-blob-fails", "instance-out-of-host-memory"]),
 ]
+
+
+def test_a_primary_node_denied_to_another_drivers_probe_is_not_the_render_node():
+    """57: Asahi's native-context probe cannot open /dev/dri/card0 while Venus runs on the render node."""
+    findings = diagnose(fold_files([str(EXTRA / "57-codeindex-krunkit-fedora44-venus-ok-then-oohm-card0-denied-noise.log")]))
+    assert "render-node-denied" not in {f.rule for f in findings}
 
 
 @pytest.mark.parametrize(("path", "causes"), CAUSES, ids=[p.name[:40] for p, _ in CAUSES])

@@ -125,6 +125,10 @@ EXPECTED_EXTRA = [
     ("53-", "reset device while it's still in active state", "krun", "device_reset_active", "info"),  # benign
     ("54-", "Vulkan0: Virtio-GPU Venus (Apple M1 Pro) (venus)", "app", "device_line", "info"),
     ("55-", "└─ virgl_render_server --worker-context-id 23", "virglrenderer", "process", "info"),
+    ("56-", "response 0x1200 (command 0x208)   # 0x208", "kernel", "response_error", "error"),  # a comment after it
+    ("57-", "[drm] cap set 2: id 4, max-version 0, max-size 156", "kernel", "capset", "info"),
+    ("58-", "*ERROR* response 0x1203 (command 0x102)", "kernel", "response_error", "error"),
+    ("59-", "*ERROR* timed out waiting for cap set 0", "kernel", "drm_error", "error"),
 ]
 
 
