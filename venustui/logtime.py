@@ -27,7 +27,8 @@ _DAYS_BEFORE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
 _SYSLOG = re.compile(r"(\w{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}(?:\.\d+)?)$")
 _DAY = re.compile(r"(\d{2}):(\d{2}):(\d{2}(?:\.\d+)?)$")
 _EPOCH = re.compile(r"\d{9,10}\.\d+$")
-_MONTH_DAY = re.compile(r"(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}(?:\.\d+)?)$")  # logcat: 12-01 10:00:00.123
+# logcat: 12-01 10:00:00.123, glog: 1201 10:00:00.123456, Chromium: 1201/100000.123456
+_MONTH_DAY = re.compile(r"(\d{2})-?(\d{2})[ /](\d{2}):?(\d{2}):?(\d{2}(?:\.\d+)?)$")
 _WEEKDAYS = frozenset(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
 _FRACTION = re.compile(r"[.,](\d+)")
 UPTIME_FORMS = ("dmesg", "journal-monotonic")
@@ -36,7 +37,7 @@ DAY = 86400.0
 
 def stamp(text: str) -> tuple[str, float] | None:
     """The clock and seconds of a line's own stamp, if its envelope has one."""
-    if not text or text[0] not in "0123456789[<JFMASONDTW \t>":  # no envelope with a time starts otherwise
+    if not text or text[0] not in "0123456789[<JFMASONDTWIE \t>{t":  # no envelope with a time starts otherwise
         return None
     wrapped = envelope.peel(text)
     raw = wrapped.fields.get("time")

@@ -97,11 +97,13 @@ def describe_wrapped(rec: Record) -> str:
     its envelope wrapped, not the envelope again."""
     said = describe(rec)
     if said == rec.text and ("time" in rec.fields or "prog" in rec.fields):
-        return said[envelope.peel(said).at:]
+        wrapped = envelope.peel(said)
+        return said[wrapped.at:wrapped.end]
     return said
 
 
 CLOCK = re.compile(r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?")
+PACKED_CLOCK = re.compile(r"/(\d{2})(\d{2})(\d{2}(?:\.\d{1,6})?)")  # Chromium's 1126/100000.123456
 
 
 def envelope_tag(fields: dict) -> str:
@@ -111,7 +113,9 @@ def envelope_tag(fields: dict) -> str:
         return ""
     stamp = str(fields.get("time", ""))
     clock = CLOCK.search(stamp)
-    when = clock.group() if clock else (stamp if stamp.replace(".", "").isdigit() else "")
+    packed = PACKED_CLOCK.search(stamp) if clock is None else None
+    when = clock.group() if clock else ":".join(packed.groups()) if packed else (
+        stamp if stamp.replace(".", "").isdigit() else "")
     who = f"{prog}[{fields['pid']}]" if prog and "pid" in fields else (prog or "")
     tag = " ".join(part for part in (who, when) if part)
     return visible(f"{tag} · ", 80) if tag else ""

@@ -5,6 +5,8 @@ The bare lines are real ones from the fixtures (tests/data) and VENUS_FACTS.md's
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,6 +69,9 @@ ENVELOPE_FIELDS = {"time", "prog", "pid", "host", "log_level", "before"}
 
 MONTHS = st.sampled_from("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
 NAMES = st.from_regex(r"[a-z][a-z0-9_\-]{0,12}", fullmatch=True)
+RUST_NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True)
+# What a JSON or logfmt record would escape: a payload holding it is no longer the same text inside one.
+ESCAPED = set('"\\') | {chr(k) for k in range(32)}
 
 
 @st.composite
@@ -97,6 +102,12 @@ def wrapped(draw, bare: str) -> str:
         f"{prog}@{host}:~$ ", f"{host}:~# ",  # a prompt with a program's output pasted on its line
         f"[{secs:6d}.{us:06d} <{secs % 100:5d}.{us:06d}>] {host} {prog}[{pid}]: ",  # journalctl -o short-delta
         f"kern  :{draw(st.sampled_from(['err   ', 'warn  ', 'info  ', 'debug ']))}: ",  # dmesg --decode
+        # Rust tracing's fmt: a stamp, the level padded to five, a Rust path
+        f"{date}T{clock}.{us:06d}Z {draw(st.sampled_from([' WARN', 'ERROR', ' INFO']))} "
+        f"{draw(RUST_NAMES)}::{draw(RUST_NAMES)}: ",
+        # Chromium's logging, and glog
+        f"[{pid}:{pid + 1}:{d:02d}{d:02d}/{h:02d}{m:02d}{s:02d}.{us:06d}:ERROR:{prog}.cc({secs})] ",
+        f"{draw(st.sampled_from('IWEF'))}{d:02d}{d:02d} {clock}.{us:06d} {pid:6d} {prog}.cc:{secs}] ",
     ]
     # A known program's own lines, or the structured families' (parsed before any program's rules: a program's
     # stderr carries Mesa's and the render server's lines); its rules decide the rest, by design.
@@ -110,7 +121,19 @@ def wrapped(draw, bare: str) -> str:
     if bare.startswith(GLUABLE) and draw(st.booleans()):
         text = draw(st.sampled_from(["[vertex] device-local=true:", "foo ", "noise: "])) + bare
     indent = draw(st.sampled_from(["", "  ", "\t", "> ", ">> ", "\r"]))
-    return indent + text
+    text = indent + text
+    if not ESCAPED & set(text) and draw(st.booleans()):
+        # the whole line as the message of a structured record: Go's logfmt, or JSON (journald, Docker, logrus)
+        stamp = f"{date}T{clock}Z"
+        text = draw(st.sampled_from([
+            f'time="{stamp}" level=error msg="{text}" error="exit status 1"',
+            f'level=warning msg="{text}"',
+            json.dumps({"level": "error", "msg": text, "time": stamp}),
+            json.dumps({"log": text + "\n", "stream": "stderr", "time": stamp}),
+            json.dumps({"__REALTIME_TIMESTAMP": str(1_700_000_000_000_000 + us), "PRIORITY": "3", "_PID": str(pid),
+                        "MESSAGE": text}),
+        ]))
+    return text
 
 
 def _parts(text: str) -> list[tuple]:
@@ -217,3 +240,57 @@ def test_tool_listings_and_loose_lines_of_the_field():
     assert parsed("the virtio_gpu module is loaded but nothing happens") == ("kernel", "mention", "info")
     assert parsed("Jan 27 19:49:29 host app[12]: render_server exited") == ("virglrenderer", "mention", "info")
     assert parsed("nothing here names a component") == ("text", "text", "info")
+
+
+def test_structured_records_give_their_message_and_fields():
+    """JSON (journalctl -o json, a container's json-file log, logrus) and Go's logfmt: the message between its
+    quotes is the payload, the record's other keys are the envelope's fields (synthetic lines, labelled)."""
+    line = ('{"__REALTIME_TIMESTAMP":"1700000000123456","_PID":"99","SYSLOG_IDENTIFIER":"virgl_render_server",'
+            '"PRIORITY":"3","MESSAGE":"vkr: vkQueueSubmit: ring seqno(5) unable to reach wait seqno(9)"}')
+    wrapped = peel(line)
+    assert wrapped.forms == ("json",) and line[wrapped.at:wrapped.end].startswith("vkr: vkQueueSubmit")
+    assert wrapped.fields == {"time": "1700000000.123456", "pid": 99, "prog": "virgl_render_server",
+                              "level": "error"}
+    docker = '{"log":"[WARN  hvf] map_memory: err -85377021\\n","stream":"stderr","time":"2025-06-10T12:00:00Z"}'
+    wrapped = peel(docker)
+    assert wrapped.forms == ("json", "env-logger") and docker[wrapped.at:wrapped.end] == "map_memory: err -85377021"
+    logfmt = 'time="2025-06-10T12:00:00Z" level=error msg="krunkit: vm failed: exit status 1" err="exit"'
+    wrapped = peel(logfmt)
+    assert logfmt[wrapped.at:wrapped.end] == "krunkit: vm failed: exit status 1"
+    assert wrapped.fields == {"time": "2025-06-10T12:00:00Z", "level": "error"}
+    parsed = _kind_parser()
+    assert parsed(docker) == ("krun", "hvf_map_error", "error")
+    assert parsed(logfmt) == ("krun", "error", "error")
+    assert parsed("time=2025-06-10T12:00:00Z level=WARN msg=MESA-VIRTIO") == ("mesa", "mention", "info")
+    # not a record: left as it is, whatever its nesting
+    assert peel('{"a":').forms == () and peel("[" * 100_000).forms == ()
+    assert peel('{"a":' * 50_000 + "1" + "}" * 50_000).forms == ()
+    assert peel('{"msg": 3}').forms == ()
+
+
+def test_loggers_that_tag_lines_with_a_source_file_or_a_rust_path():
+    """Rust tracing, Chromium's logging, glog (synthetic lines, labelled)."""
+    assert peel("2025-06-10T12:00:00.123456Z  WARN krun_vmm::builder: failed to map").fields == {
+        "time": "2025-06-10T12:00:00.123456Z", "level": "WARN", "prog": "krun_vmm::builder"}
+    assert peel("[1234:1250:1126/100000.123456:ERROR:vulkan_instance.cc(129)] x").fields == {
+        "time": "1126/100000.123456", "level": "ERROR", "prog": "vulkan_instance.cc"}
+    assert peel("E1126 10:00:00.123456  1234 virtio_gpu.cc:100] x").fields == {
+        "time": "1126 10:00:00.123456", "level": "E", "prog": "virtio_gpu.cc", "pid": 1234}
+    assert peel("2025-06-10T12:00:00Z ERROR something: prose, not a Rust path").forms == ("timestamp",)
+    parsed = _kind_parser()
+    assert parsed("2025-06-10T12:00:00.123Z ERROR devices::virtio::gpu: virtio_gpu ctrl failed") == (
+        "krun", "message", "error")
+    assert parsed("[1234:1250:1126/100000.123456:ERROR:vulkan_instance.cc(129)] vkCreateInstance() failed: "
+                  "VK_ERROR_INCOMPATIBLE_DRIVER") == ("app", "vk_error", "error")
+    # a line a logger tags with its source file names a component there too, and is never a test's step
+    assert parsed("E1126 10:00:00.123456  1234 virtio_gpu.cc:100] ctrl failed") == ("kernel", "mention", "info")
+
+
+def test_a_vmm_line_shaped_like_a_step_is_the_vmm_s():
+    """libkrun's "[WARN  hvf] map_memory failed" is not a guest program's "submit failed" step, and its
+    Hypervisor.framework results are its own, not QEMU's (synthetic lines, labelled)."""
+    parsed = _kind_parser()
+    assert parsed("[2025-06-10T12:00:00Z WARN  hvf] map_memory failed") == ("krun", "message", "warn")
+    assert parsed("[2025-06-10T12:00:00Z ERROR hvf] hv_vm_map: HV_BAD_ARGUMENT") == ("krun", "hvf_error", "error")
+    assert parsed("Nov 26 10:33:02 host fencetest[12]: submit failed") == ("step", "progress", "error")
+    assert parsed("submit failed") == ("step", "progress", "error")

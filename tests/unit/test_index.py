@@ -130,6 +130,28 @@ def test_kinds_agree_with_the_parser(name):
             assert kind & TRACKED, line.data
 
 
+# Loggers' shapes the fixtures lack (synthetic lines, labelled): what they say at warn or error reaches the model.
+LOGGER_SHAPES = [
+    b"[2025-06-10T12:00:00Z ERROR devices::virtio::gpu] something failed",
+    b"2025-06-10T12:00:00.123Z ERROR devices::virtio::gpu: virtio_gpu ctrl failed",
+    b"2025-06-10T12:00:00.123456Z  WARN vmm::builder: failed to map",
+    b"[2025-06-10T12:00:00Z WARN  hvf] map_memory failed",
+    b'{"log":"[WARN  hvf] map_memory: err -85377021\\n","stream":"stderr","time":"2025-06-10T12:00:00Z"}',
+    b'time="2025-06-10T12:00:00Z" level=error msg="krunkit: vm failed: exit status 1"',
+    b'{"level":"error","msg":"MESA-VIRTIO: debug: stuck in fence wait with iter at 1024"}',
+    b"[1234:1250:1126/100000.123456:ERROR:vulkan_instance.cc(129)] failed: VK_ERROR_INCOMPATIBLE_DRIVER",
+]
+
+
+def test_loggers_warnings_and_errors_are_tracked():
+    data = b"\n".join(LOGGER_SHAPES) + b"\n"
+    kinds = classify(data, line_starts(data))
+    parser = Parser()
+    for line, kind in zip(LOGGER_SHAPES, kinds.tolist()):
+        (fmt, what, _, level, *_), = parser.parts("t", "file", line)
+        assert fmt != "text" and level in ("warn", "error") and kind & TRACKED, (line, fmt, what, level)
+
+
 @pytest.mark.parametrize("name", ["lab+seed", "genlog-formats", "genlog-trace"])
 def test_fast_path_builds_the_same_model_as_parsing_everything(name):
     if name == "lab+seed":

@@ -30,6 +30,11 @@ def test_each_envelope_stamp_is_read_on_its_clock():
     assert stamp("Thu 2025-11-26 10:33:02 UTC host virgl_render_server[12]: vkr: x") == ("wall", 1764153182.0)
     assert stamp("12-01 10:00:00.123  1234  1250 D MESA-VIRTIO: x") == ("syslog", 334 * 86400 + 36000.123)
     assert read_time("13-45 10:00:00.123") is None  # no such month: no stamp, no error
+    # glog and Chromium (a month and day too), JSON records (journald's microseconds, a logger's ISO time)
+    assert stamp("E1201 10:00:00.123456  1234 virtio_gpu.cc:100] x") == ("syslog", 334 * 86400 + 36000.123456)
+    assert stamp("[1234:1250:1201/100000.5:ERROR:gpu_init.cc(441)] x") == ("syslog", 334 * 86400 + 36000.5)
+    assert stamp('{"__REALTIME_TIMESTAMP":"1700000000123456","MESSAGE":"vkr: x"}') == ("wall", 1700000000.123456)
+    assert stamp('time="2025-06-10T12:00:00Z" level=error msg="x"') == ("wall", 1749556800.0)
 
 
 @settings(deadline=None, max_examples=200)

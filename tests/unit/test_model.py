@@ -223,3 +223,17 @@ def test_most_seen_handles_are_the_first_of_all_sorted():
     for limit in (0, 1, 10, 60, 250, 1000):
         assert model.handles.most_seen(limit) == everything[:limit]
     assert any(h.count == 1 for h in everything[:250]) and any(h.count > 1 for h in everything[:250])
+
+
+def test_a_line_naming_the_driver_starts_no_run(tmp_path):
+    """A grep on a prompt or a logcat header names MESA-VIRTIO: Mesa's mention, not the driver running (synthetic
+    lines, labelled); the driver's own line after it starts the run."""
+    log = tmp_path / "guest.log"
+    log.write_text("$ adb logcat | grep MESA-VIRTIO\ntime=2025-06-10T12:00:00Z level=WARN msg=MESA-VIRTIO\n")
+    model = fold_files([str(log)])
+    assert model.runs == [] and model.counts[("mesa", "mention")] == 1
+    with log.open("a") as f:
+        f.write("MESA-VIRTIO: debug: stuck in fence wait with iter at 1024\n")
+    model = fold_files([str(log)])
+    (run,) = model.runs
+    assert run.start_seq == run.last_seq and model.ring.stuck["fence"].runs == {1}  # only the driver's line

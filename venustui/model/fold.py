@@ -189,7 +189,7 @@ class Model:
             self._vkr(rec, run)
         elif fmt == "vkr-server":
             self._server(rec, run)
-        elif fmt == "mesa":
+        elif fmt == "mesa" and what != "mention":
             self._mesa(rec, run)
         elif fmt == "step":
             self._step(rec, run)
@@ -203,7 +203,7 @@ class Model:
                                run.id if run else None, fields))
         if rec.handles:
             self._handles(rec, run)
-        if run is not None and fmt in self.guest_formats:
+        if run is not None and fmt in self.guest_formats and what != "mention":
             run.last_seq = seq  # the run's last Venus line (guest text between is not tracked)
 
     def _run_for(self, rec: Record) -> Run | None:
@@ -213,6 +213,8 @@ class Model:
                 return self._latest_run
             return self._open_run.get(rec.source)
         current = self._open_run.get(rec.source)
+        if rec.what == "mention":  # a line naming the driver is not the driver running: it starts nothing
+            return current
         starts = current is None
         if rec.what == "vn_env":
             starts = True

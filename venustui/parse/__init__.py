@@ -188,7 +188,7 @@ class Parser:
         else:
             # Stamps change from line to line, payloads repeat: what a payload says depends on it, on the
             # program and level its envelope names, and on nothing else (parsed once, like a whole line).
-            payload = head[wrapped.at:]
+            payload = head[wrapped.at:wrapped.end]
             remembered = (key, payload, wrapped.fields.get("prog"), wrapped.fields.get("level"))
             inside = self._payloads.get(remembered, False)
             if inside is False:
@@ -216,16 +216,16 @@ class Parser:
         """The records of the payload inside a line's envelope (its fields not yet joined), and the text
         before a family's marker glued after other output ("" for none); None for none. Only the payload
         decides them (with the envelope's program and level), never the rest of the line."""
-        payload = head[wrapped.at:]
+        payload = head[wrapped.at:wrapped.end]
         if wrapped.forms:
-            parts = self._payload(key, text, payload)
+            parts = self._payload(key, text, payload, families.prints_steps(wrapped.fields.get("prog")))
             if parts is not None:
                 return parts, ""
-        glued = envelope.glued_at(head, wrapped.at + 1)
+        glued = envelope.glued_at(payload, 1)
         if glued > 0:
-            before = head[wrapped.at:glued]
-            parts = (self._payload(key, text, head[glued:])
-                     or families.recognise(text, head[glued:], wrapped, program_message=False))
+            before = payload[:glued]
+            parts = (self._payload(key, text, payload[glued:])
+                     or families.recognise(text, payload[glued:], wrapped, program_message=False))
             if parts is not None:
                 return parts, before
         parts = families.recognise(text, payload, wrapped)
@@ -234,15 +234,20 @@ class Parser:
         function = R.VN_FUNCTION_MESSAGE.search(payload) if "vn_" in payload else None
         if function:  # a Venus function's message after other output (my_app: vn_create_instance: failed)
             return (self._vn_message(text, payload[function.start():], function),), payload[:function.start()]
-        family = families.mentioned(payload)
-        if family is not None:  # no rule knows it, but it names a component: that component's mention
+        # no rule knows it, but it names a component (in its payload, else in its envelope: a source file
+        # virtio_gpu.cc, a host krun-vm): that component's mention
+        family = families.mentioned(payload) or (families.mentioned(head) if wrapped.forms else None)
+        if family is not None:
             return ((family.name, "mention", text, "info", {"message": payload}, find_handles(payload)),), ""
         return None
 
-    def _payload(self, key: tuple[str, str], text: str, head: str) -> tuple[tuple, ...] | None:
+    def _payload(self, key: tuple[str, str], text: str, head: str, steps: bool = True) -> tuple[tuple, ...] | None:
         """A payload's records by the structured families (the registry's order: those whose start it has,
-        then those whose literal it holds anywhere); None for none."""
+        then those whose literal it holds anywhere); None for none. Without steps, a payload is never a guest
+        program's loosely shaped step ("submit failed": its envelope names a program that prints none)."""
         for family in families.STARTING.get(head[:1], ()):
+            if family is families.STEP and not steps:
+                continue
             if family.starts_line(head):
                 parts = self._by_family(family, key, text, head)
                 if parts is not None:

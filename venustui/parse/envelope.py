@@ -71,6 +71,16 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("crosvm-log", r"\[(?P<level>ERROR|WARNING|WARN|INFO|DEBUG|TRACE):(?P<prog>[\w/.\-]+?\.rs):\d+\]\s?"),
     # env_logger's other style: ERROR krun_vmm::linux::vstate]  (or the level and target behind a stamp)
     ("env-logger", r"(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+(?P<prog>[a-z_][\w]*(?:::\w+)*)\]\s?"),
+    # Rust tracing's fmt, behind its stamp: " WARN krun_vmm::builder: " (a Rust path, or a program a family knows)
+    ("tracing", r"(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+(?P<prog>[A-Za-z_]\w*(?:::\w+)*):\s"),
+    # Go's logrus and slog text (podman, lima): time="2025-06-10T12:00:00Z" level=error msg="…" (the message
+    # ends at its closing quote: the fields after it are not the payload's)
+    ("logfmt", r"(?:time=\"?(?P<time>[^\"\s]+)\"?\s+)?level=(?P<level>[A-Za-z]+)\s+msg="),
+    # Chromium's logging (Chrome, Electron, ANGLE): [1234:1250:1126/100000.123456:ERROR:gpu_init.cc(441)]
+    ("chromium", r"\[(?:\d+:){0,2}(?P<time>\d{4}/\d{6}(?:\.\d+)?):(?P<level>[A-Z]+\d*):"
+                 r"(?P<prog>[\w.\-]+)\(\d+\)\]\s?"),
+    # glog (gfxstream, Android's native services): E1126 10:00:00.123456  1234 virtio_gpu.cc:100]
+    ("glog", r"(?P<level>[IWEF])(?P<time>\d{4} \d{2}:\d{2}:\d{2}\.\d+)\s+(?P<pid>\d+)\s+(?P<prog>[\w.\-]+):\d+\]\s"),
     # Android's logcat (threadtime): 12-01 10:00:00.123  1234  1250 D MESA-VIRTIO: … (the tag stays the payload's)
     ("logcat", r"(?P<time>\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3})\s+(?P<pid>\d+)\s+\d+\s+(?P<level>[VDIWEF])\s"),
     # logcat's brief and time styles: [12-01 10:00:00.123 ]D/MESA-VIRTIO( 1234): … (the tag and its pid stay the
@@ -97,7 +107,7 @@ _INNER_WINS = frozenset({"prog", "level"})
 # envelope inside it names another program.
 _LAYER_PROGRAM = {"prompt": SHELL_PROGRAM}
 # Layers that name a program by a shape plain text has too: taken only for a program a family knows.
-_KNOWN_PROGRAMS_ONLY = frozenset({"program", "program-pid", "syslog-program"})
+_KNOWN_PROGRAMS_ONLY = frozenset({"program", "program-pid", "syslog-program", "tracing"})
 # Fields an envelope can give a record, as named in the patterns.
 ENVELOPE_FIELDS = ("time", "prog", "pid", "host", "level", "priority")
 KERNEL_PRIORITY = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug")
@@ -110,6 +120,7 @@ class Envelope(NamedTuple):
     at: int  # where the payload starts in the line
     forms: tuple[str, ...]  # the layers peeled, outermost first
     fields: dict  # time, prog, pid, host, level, priority (as found)
+    end: int | None = None  # where the payload ends, for a message quoted inside structured fields (None: the line's end)
 
 
 NONE = Envelope(0, (), {})
@@ -189,13 +200,21 @@ _ANY_FIRST = tuple((name, pattern) for name, pattern, first in _FIRSTS if first 
 def peel(text: str, limit: int = 8) -> Envelope:
     """The envelope layers at the start of text, peeled one after another (at most limit)."""
     at = 0
+    end = len(text)
     forms: list[str] = []
     fields: dict = {}
+    if text[:1] == "{":  # a JSON record (journalctl -o json, a container's json-file log, logrus/zap/slog JSON)
+        found = _json_message(text)
+        if found is not None:
+            at, end, json_fields = found
+            forms.append("json")
+            fields.update(json_fields)
     for _ in range(limit):
         for name, pattern in _BY_FIRST.get(text[at:at + 1], _ANY_FIRST):
-            match = pattern.match(text, at)
+            match = pattern.match(text, at, end)
             if match and match.end() > at:
-                if name in _KNOWN_PROGRAMS_ONLY and family_of_program(match.group("prog")) is None:
+                if name in _KNOWN_PROGRAMS_ONLY and family_of_program(match.group("prog")) is None and not (
+                        name == "tracing" and "::" in match.group("prog")):
                     continue  # a bracketed word no family owns: the payload's own text ([VKR], [drm] …)
                 forms.append(name)
                 if name in _LAYER_PROGRAM:
@@ -206,6 +225,12 @@ def peel(text: str, limit: int = 8) -> Envelope:
                     if value is not None and (key not in fields or key in _INNER_WINS):
                         fields[key] = value
                 at = match.end()
+                if name == "logfmt":  # the message: a quoted string (escapes and all) or one word
+                    quoted = _QUOTED.match(text, at, end)
+                    if quoted:
+                        at, end = at + 1, quoted.end() - 1
+                    else:
+                        end = _WORD.match(text, at, end).end()
                 break
         else:
             break
@@ -216,7 +241,59 @@ def peel(text: str, limit: int = 8) -> Envelope:
     if "priority" in fields:
         priority = KERNEL_PRIORITY[int(fields.pop("priority"))]
         fields.setdefault("level", priority)
-    return Envelope(at, tuple(forms), fields)
+    return Envelope(at, tuple(forms), fields, end if end < len(text) else None)
+
+
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_WORD = re.compile(r"\S*")
+# A JSON record's keys, by what they hold: the message (journald, Docker, logrus, zap, slog, bunyan), its time, level,
+# program and pid. The first key present wins.
+_JSON_MESSAGE = ("MESSAGE", "msg", "message", "log", "MSG")
+_JSON_FIELDS = (("time", ("time", "ts", "timestamp", "@timestamp", "__REALTIME_TIMESTAMP")),
+                ("level", ("level", "severity", "PRIORITY")),
+                ("prog", ("SYSLOG_IDENTIFIER", "_COMM", "logger", "name")),
+                ("pid", ("_PID", "SYSLOG_PID", "pid")))
+
+
+def _json_message(text: str) -> tuple[int, int, dict] | None:
+    """Where a JSON record's message lies in the line (between its quotes, escapes as written), and its other
+    fields; None for a line that is no JSON object or has no message string."""
+    import json
+
+    try:
+        record = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than a log record ever is
+        return None
+    if not isinstance(record, dict):
+        return None
+    for key in _JSON_MESSAGE:
+        if isinstance(record.get(key), str):
+            break
+    else:
+        return None
+    found = re.search(r'"' + key + r'"\s*:\s*(?="(?:[^"\\]|\\.)*")', text)
+    if found is None:
+        return None
+    at = found.end() + 1
+    end = _QUOTED.match(text, found.end()).end() - 1
+    if text.endswith("\\n", at, end):  # a container's log keeps the line's newline, escaped
+        end -= 2
+    fields: dict = {}
+    for name, keys in _JSON_FIELDS:
+        value = next((record[k] for k in keys if isinstance(record.get(k), (str, int, float))
+                      and not isinstance(record.get(k), bool)), None)
+        if value is None:
+            continue
+        if name == "time" and (not isinstance(value, str) or value.isdigit()):
+            seconds = float(value)
+            value = f"{seconds / 1e6 if seconds > 1e14 else seconds:.6f}"  # journald: microseconds since the epoch
+        elif name == "level" and str(value).isdigit():
+            fields["priority"] = str(min(int(value), 7))  # journald's PRIORITY, 0 (emerg) to 7 (debug)
+            continue
+        elif name == "pid" and not str(value).isdigit():
+            continue
+        fields[name] = str(value)
+    return at, end, fields
 
 
 # After a dmesg-like stamp: journald's short-monotonic "host prog[pid]: ", not a kernel message.

@@ -164,7 +164,8 @@ MESA = Family("mesa", "guest", _rules(
 ), starts=(Start("MESA-VIRTIO"), Start("\t")),
    # the vn_env block's masks behind an envelope (stamped lines do not start with its tab)
    tracked=(b"MESA-VIRTIO", b"vn_", b"\tdebug = ", b"\tperf = "), glued=("MESA-VIRTIO:", "MESA-VIRTIO("),
-   searched=False)
+   # the tag alone (logcat's long style's header line, a grep on a prompt): named, but not the driver speaking
+   searched=False, mentions=("MESA-VIRTIO",))
 
 # The seed's [VKR] prints of the host's Vulkan calls (fields key=value); the model follows `calls`.
 VKR = Family("vkr", "host", starts=(Start("[VKR]", tracked=False),), tracked=(b"[VKR]",), shaped=True,
@@ -253,6 +254,21 @@ STEP = Family("step", "guest", FENCETEST_RULES + _rules(
    anywhere=(b"-> crash: ", b"polls until signaled ", b"status polls/s: "), markers=(b"[fencetest]",),
    tracked=(b"[fencetest]",), glued=("[fencetest]",))
 FENCETEST_KINDS = frozenset(what for _, what, _ in FENCETEST_RULES)
+# The sides whose programs print steps ("3. Device: FAILED -3", "submit ok"): a VMM's, a host's or the kernel's
+# line that looks like one ([WARN  hvf] map_memory failed) is that program's message, and so is a line a logger
+# tags with its source file (glog, Chromium, crosvm: virtio_gpu.cc).
+STEP_SIDES = frozenset({"guest", "app"})
+_SOURCE_FILE = re.compile(r"\.(?:c|cc|cpp|cxx|h|hpp|m|mm|rs|go)$")
+
+
+def prints_steps(program: str | None) -> bool:
+    """Whether the program an envelope names may print a guest program's steps (None: no program named)."""
+    if program is None:
+        return True
+    if _SOURCE_FILE.search(program):
+        return False
+    family = family_of_program(program)
+    return family is None or family.side in STEP_SIDES
 
 
 _QEMU = r"(?:qemu-system-\S+|qemu-kvm)"  # the program's name in its error_report() lines
@@ -326,6 +342,8 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
     (r"^Unexpected exit reason on vcpu run: (?P<reason>.*)$", "vcpu_exit_unexpected", "error"),
     # libkrun's C API failing, as a front end prints it: krun_create_ctx failed: -1
     (r"^(?P<fn>krun_\w+)(?:\(\))?:? failed(?::? (?P<ret>-?\d+))?", "api_failed", "error"),
+    # Hypervisor.framework results inside libkrun's own lines ([ERROR hvf] … HV_BAD_ARGUMENT), not QEMU's
+    (r"^(?P<message>.*?)\b(?P<name>HV_[A-Z_]{4,})\b", "hvf_error", "error"),
     # a guest driver resetting a virtio device it still uses (every krunkit boot: harmless, its maintainers say)
     (r"^reset device while it's still in active state", "device_reset_active", "warn"),
     (r"^mapping: host_addr=(?P<host>(?:0x)?[0-9a-fA-F]+), addr=(?P<guest>(?:0x)?[0-9a-fA-F]+), size=(?P<size>\d+)",
@@ -336,7 +354,9 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
 ), benign=frozenset({"device_reset_active"}), mentions=("krun", "hvf]"),
    programs=("hvf", "krun", "libkrun", "vmm", "devices", "utils", "polly", "muvm", "krunkit", "smolvm"),
    # libkrun's own errors and warnings, not its debug chatter (a krunkit log is mostly that)
-   tracked=(b"hvf]", b"vstate]"), tracked_if=((b"krun", (b"ERROR", b"WARN", b"rror", b"ail")),))
+   tracked=(b"hvf]", b"vstate]"), tracked_if=((b"krun", (b"ERROR", b"WARN", b"rror", b"ail")),
+                                              # its crates' targets (env_logger, tracing) at warn or error
+                                              (b"devices::", (b"ERROR", b"WARN")), (b"vmm::", (b"ERROR", b"WARN"))))
 
 # The guest OS's init (systemd) on a console: [  OK  ] Started …, [FAILED] Failed to start …. Before the
 # kernel's family: its bracket is not a dmesg stamp.
@@ -646,7 +666,10 @@ LOGGER_LEVELS = {"ERROR": "error", "WARN": "warn", "WARNING": "warn", "V": "debu
                  "E": "error", "F": "error", "INFO": "info", "DEBUG": "debug", "TRACE": "debug",
                  "Error": "error", "Fault": "error", "Default": "info", "Info": "info", "Debug": "debug",
                  "emerg": "error", "alert": "error", "crit": "error", "error": "error", "err": "error", "warn": "warn",
-                 "notice": "info", "info": "info", "debug": "debug"}
+                 "notice": "info", "info": "info", "debug": "debug",
+                 # Go's logrus and zap, Chromium's logging
+                 "warning": "warn", "fatal": "error", "panic": "error", "dpanic": "error", "trace": "debug",
+                 "FATAL": "error"}
 # A guest program's Vulkan calls, as the steps the model follows (number and role).
 FENCETEST_STEPS = {"vkCreateInstance": (1, "instance"), "vkEnumeratePhysicalDevices": (2, "physdev"),
                    "vkCreateDevice": (3, "device"), "vkCreateFence": (5, "fence"), "vkQueueSubmit": (6, "submit"),
