@@ -31,6 +31,7 @@ BARE = [
     "[drm] features: +virgl +edid +resource_blob +host_visible",
     "[drm] cap set 2: id 4, max-version 0, max-size 160",
     "[drm:virtio_gpu_dequeue_ctrl_func [virtio_gpu]] *ERROR* response 0x1200 (command 0x209)",
+    "virtio_gpu virtio0: [drm] *ERROR* response 0x1203 (command 0x10c)",
     "virtio_gpu_virgl_process_cmd: ctrl 0x209, error 0x1200",
     "virtio_gpu_fence_ctrl fence 0x13f9, type 0x204",
     "Error: ret = HV_UNSUPPORTED (0xfae9400f, at ../accel/hvf/hvf-accel-ops.c:398)",
@@ -208,6 +209,9 @@ def test_more_shapes_of_the_field():
         "app", "assertion", "error")
     assert parsed("render thread said: vkr: failed to import resource: invalid res_id 7") == (
         "vkr-server", "import_failed", "error")
+    # drm_err() puts the device before the tag; the host's answer is the same
+    assert parsed("[   12.5] virtio_gpu virtio0: [drm] *ERROR* response 0x1200 (command 0x209)") == (
+        "kernel", "response_error", "error")
 
 
 

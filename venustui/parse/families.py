@@ -404,6 +404,9 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     (r"\[drm\] Host memory window: (?P<base>" + _HEX + r") \+(?P<size>" + _HEX + r")", "hostmem", "info"),
     (r"\[drm\] pci: virtio-gpu-pci detected at (?P<where>\S+)", "detected", "info"),
     (r"\[drm\] Initialized virtio_gpu (?P<version>\S+)", "initialized", "info"),
+    # drm_err() with the device in front (virtio_gpu virtio0: [drm] *ERROR* response …): the same answer
+    (r"\[drm\] \*ERROR\* response (?P<response>" + _HEX + r") \(command (?P<command>" + _HEX + r")\)",
+     "response_error", "error"),
     (r"\[drm\] \*ERROR\* (?P<message>.*)$", "drm_error", "error"),
     (r"\[drm\] (?P<message>.*)$", "drm", "info"),
     # a process killed by a fault: the render server, the VMM (qemu-system-x8[1416308]: segfault at 0 ip …)
