@@ -78,6 +78,8 @@ def _describe(fmt: str, what: str, f: dict, text: str, handles) -> str:
         return out + "".join(f" {h}" for h in hints if h)
     if what == "call_failed":
         return f"{f['caller']}: {f['callee']} failed {f['ret']} ({f['errno']})"
+    if fmt == "vtest" and what == "failure":
+        return f"{f['caller']}: {f['reason']} failed {f['ret']} ({f['errno']})"
     if what == "client_status":
         return f"vtest client: {f['status']}"
     if what == "ring_seqno_unreachable":
@@ -87,6 +89,8 @@ def _describe(fmt: str, what: str, f: dict, text: str, handles) -> str:
     if what == "validation":
         objs = ", ".join(f"{hexs(h)} {t.removeprefix('VK_OBJECT_TYPE_')}" for h, t in f.get("objects", ()))
         return f"validation {f['severity'].lower()} {f.get('vuid', '')} {objs}".rstrip()
+    if what == "hvf_error" and "name" in f:  # the message before the hv_return_t, and the result itself
+        return f"{f.get('message', '')}{f['name']}" + (f" ({f['code']})" if "code" in f else "")
     if "message" in f and fmt != "text":
         return str(f["message"])
     return text

@@ -342,7 +342,7 @@ class Parser:
             match = pattern.search(head)
             if match:
                 fields = {k: v for k, v in match.groupdict().items() if v is not None}
-                if what == "call_failed":
+                if what in ("call_failed", "failure"):
                     ret = int(fields["ret"])
                     fields["ret"] = ret
                     fields["errno"] = errno_name(ret)

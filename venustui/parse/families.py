@@ -190,6 +190,9 @@ SERVER = Family("vkr-server", "host", _rules(
     (r"^mem is not exportable", "mem_export_failed", "error"),
     (r"^mem cannot support mappable blob", "mem_export_failed", "error"),
     (r"^mem fd export failed \(vk ret (?P<ret>-?\d+)\)", "mem_export_failed", "error"),
+    # the rest of vkr_device_memory_export_blob's reasons (dma-buf, udmabuf and gbm export paths, a second export)
+    (r"^mem dma_buf_size (?P<dma_buf_size>\d+) < blob_size (?P<blob_size>\d+)", "mem_export_failed", "error"),
+    (r"^mem (?P<reason>(?:cannot|has been|udmabuf|gbm|dma_buf|is not)\b.*)$", "mem_export_failed", "error"),
     (r"^failed to open udmabuf device: (?P<error>.*)", "udmabuf_failed", "error"),
     (r"^sync submit hit device lost for fence_id (?P<fence_id>\d+)", "sync_device_lost", "error"),
     (r"^sync submit failed \(vk ret (?P<ret>-?\d+)\) for fence_id (?P<fence_id>\d+)", "sync_submit_failed", "error"),
@@ -214,10 +217,22 @@ VTEST = Family("vtest", "host", _rules(
     (r"^proxy: failed to exec (?P<path>\S+): (?P<error>.*)$", "exec_failed", "error"),
     # util.c's report_failure: "vtest_receive_fd recvmsg failed (-22)"
     (r"^(?P<caller>vtest_\w+) (?P<callee>\w+) failed \((?P<ret>-?\d+)\)$", "call_failed", "error"),
+    # report_failed_call with a reason for a callee (vtest_lazy_init_context called protocol version too low …)
+    (r"^(?P<caller>\w+) called (?P<reason>.+?) which failed \((?P<ret>-?\d+)\)$", "failure", "error"),
+    # report_failure with a reason in words: vtest_send_fd Failed to send fd (-22)
+    (r"^(?P<caller>vtest_\w+) (?P<reason>.+?) \((?P<ret>-?\d+)\)$", "failure", "error"),
+    (r"^client failed: (?P<status>VTEST_CLIENT_\w+)$", "client_status", "error"),
+    # an old guest Mesa, or one without shared memory: vtest speaks protocol version 0 to it
+    (r"^(?P<reason>.+?), fallbacking to protocol version (?P<version>\d+)", "protocol_fallback", "warn"),
     (r"^Unable to open rendernode '(?P<node>[^']*)' falling back", "rendernode_fallback", "warn"),
     (r"^failed to initialise renderer", "renderer_init_failed", "error"),
+    # the server's own socket and client handling, as perror() prints it (another server holding the socket: EADDRINUSE)
+    (r"^Failed to (?P<step>setup socket|accept socket|add client|select on socket)[.!]?: (?P<error>.*)$",
+     "server_failed", "error"),
 ), starts=(Start("vtest"), Start("client")),
-   anywhere=(b"SIGSEGV!", b"proxy: failed to exec ", b"Unable to open rendernode '", b"failed to initialise renderer"),
+   anywhere=(b"SIGSEGV!", b"proxy: failed to exec ", b"Unable to open rendernode '", b"failed to initialise renderer",
+             b"fallbacking to protocol version", b"Failed to setup socket", b"Failed to accept socket",
+             b"Failed to add client", b"Failed to select on socket"),
    searched=False)
 
 # The dynamic linker, for the render server or a guest program that cannot load.
@@ -548,6 +563,10 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
     (r"^proxy: (?P<message>(?:failed|invalid|fd \d+ err|socket disconnected).*)$", "proxy_error", "error"),
     (r"^proxy: (?P<message>.*)$", "proxy_message", "info"),
     (r"^failed to initialize virgl context", "context_init_failed", "error"),
+    # virgl_renderer_init() refusing to start (printed on the VMM's stderr, no prefix): no 3D at all
+    (r"(?P<message>failed to initialize (?:virgl resources|vrend winsys|vrend renderer|drm renderer|fence table)|"
+     r"failed to get egl display|renderer already initialized|invalid renderer (?:gl |vrend )?callbacks)",
+     "init_failed", "error"),
     # systemctl status's process tree: which render servers run, with their arguments
     (r"[├└]─(?P<pid>\d+) (?P<command>\S*virgl_(?:render|test)_server\b.*)$", "process", "info"),
     # a render or vtest server's command line anywhere else (ps, pstree, a pasted command): its options say how
@@ -558,7 +577,10 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
      "error", "error"),
     (r"^(?P<fn>(?:vkr|virgl|vrend|render|proxy)_\w+)(?:\(\))?: ?(?P<message>.*)$", "debug_print", "debug"),
 ), programs=("virgl_render_server", "virgl_test_server", "virglrenderer", "render_server"),
-               mentions=("render_server", "virglrenderer"))
+               mentions=("render_server", "virglrenderer"),
+               anywhere=(b"failed to initialize virgl resources", b"failed to initialize vrend ",
+                         b"failed to initialize drm renderer", b"failed to initialize fence table",
+                         b"failed to get egl display", b"invalid renderer ", b"renderer already initialized"))
 
 # A pasted terminal: the prompt and the command the user ran (`user@host:~$ vkcube`, `localhost:~# vulkaninfo`,
 # `# vulkaninfo`). The prompt is an envelope (parse/envelope.py) that names the shell as the line's program, so
