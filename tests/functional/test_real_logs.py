@@ -230,6 +230,11 @@ UPSTREAM_LEVELS = [
     ("virglrenderer", "vtest_send_fd Failed to send fd (-22)", "vtest", "failure", "error"),
     ("virglrenderer", "Older guest Mesa detected, fallbacking", "vtest", "protocol_fallback", "warn"),
     ("virglrenderer", "client failed: VTEST_CLIENT_ERROR_CONTEXT_FAILED", "vtest", "client_status", "error"),
+    ("libkrun", "resource map doesn't fit in shm region", "krun", "shm_window_full", "error"),
+    ("libkrun", "krun_devices::virtio::gpu::virtio_gpu] mapping DOES NOT FIT", "krun", "shm_window_full", "error"),
+    ("libkrun", "Couldn't find or load libkrunfw", "krun", "libkrunfw_failed", "error"),
+    ("libkrun", "Error opening external kernel", "krun", "message", "error"),  # libkrun's, not the kernel's
+    ("libkrun", "Falling back to safe defaults", "krun", "message", "warn"),
     ("qemu", "venus requires enabled blob and hostmem options", "qemu", "error", "error"),
     ("qemu", "virgl_cmd_resource_map_blob: resource does not exist 12", "qemu", "guest_error", "error"),
     ("kernel", "probe of virtio0 failed with error -16", "kernel", "probe_failed", "error"),

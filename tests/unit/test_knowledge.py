@@ -29,6 +29,8 @@ FIRES = {
                                     [0]),  # real-threads-extra/50
     # upstream's spelling (virglrenderer's vkr_device_memory_export_blob; synthetic line, labelled)
     "render-server-cannot-export-memory": (["virgl_render_server[2351]: vkr: mem cannot support mappable blob"], [0]),
+    # upstream's spelling (libkrun's virtio_gpu.rs; synthetic line, labelled)
+    "gpu-shm-window-full": (["[2025-06-10T12:00:00Z ERROR devices::virtio::gpu::virtio_gpu] mapping DOES NOT FIT"], [0]),
     "vcpu-unexpected-exit": (["[2024-05-30T01:48:09Z ERROR vmm::linux::vstate] Unexpected exit reason on vcpu run: "
                               "SystemEvent(2, [0])"], [0]),  # real-threads-extra/51
     "hvf-16k-granularity": (["[WARN  hvf] map_memory: host_start_addr=0x102a52d00, guest_start_addr=0x50000000, size=0x4000",
@@ -104,6 +106,7 @@ SILENT = {
     "library-mismatch": ["vkcube: symbol lookup error: /usr/lib/libfoo.so.1: undefined symbol: foo_bar"],
     "vmm-says-why-command-failed": ["qemu-system-aarch64: virtio_gpu_virgl_process_cmd: ctrl 0x209, error 0x1200"],
     "render-server-cannot-export-memory": ["virgl_render_server[2351]: vkr: failed to import resource: invalid res_id 5"],
+    "gpu-shm-window-full": ["[2025-06-10T12:00:00Z DEBUG devices::virtio::gpu::virtio_gpu] mapping: map_ptr=0x1, guest_addr=0x2"],
     "vcpu-unexpected-exit": ["[2024-05-30T01:48:09Z DEBUG vmm::linux::vstate] Guest memory starts at 0xfffe03c30000"],
     "hvf-16k-granularity": ["[WARN  hvf] map_memory: host_start_addr=0x102a50000, guest_start_addr=0x50000000, size=0x4000"],
     "hvf-unsupported": ["qemu-system-aarch64: Error: ret = HV_BAD_ARGUMENT (0xfae94003, at hvf.c:1)"],

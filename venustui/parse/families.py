@@ -363,13 +363,19 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
     (r"^reset device while it's still in active state", "device_reset_active", "warn"),
     (r"^mapping: host_addr=(?P<host>(?:0x)?[0-9a-fA-F]+), addr=(?P<guest>(?:0x)?[0-9a-fA-F]+), size=(?P<size>\d+)",
      "gpu_mapping", "debug"),
+    # a blob that does not fit in the GPU's shared-memory window (macOS's wording, then Linux's), or fails to map there
+    (r"^(?P<message>mapping DOES NOT FIT|resource map doesn't fit in shm region)", "shm_window_full", "error"),
+    (r"^(?P<message>failed to mmap resource in shm region.*)$", "shm_map_failed", "error"),
+    # the library with the guest kernel (libkrunfw) missing or of another version: no VM at all
+    (r"^(?P<message>(?:Can't load libkrunfw|Couldn't find or load libkrunfw|Unsupported libkrunfw version).*)$",
+     "libkrunfw_failed", "error"),
     # the VMM's own prefixed lines (krunkit: error: …), as bad as they say
     (r"^(?P<prog>(?:lib)?krun\w*|muvm|smolvm)(?:\[\d+\])?: (?P<message>.*(?:rror|ail|annot|nable).*)$", "error", "error"),
     (r"^(?P<prog>(?:lib)?krun\w*|muvm|smolvm)(?:\[\d+\])?: (?P<message>.*)$", "message", "info"),
 ), benign=frozenset({"device_reset_active"}), mentions=("krun", "hvf]"),
    programs=("hvf", "krun", "libkrun", "vmm", "devices", "utils", "polly", "muvm", "krunkit", "smolvm"),
    # libkrun's own errors and warnings, not its debug chatter (a krunkit log is mostly that)
-   tracked=(b"hvf]", b"vstate]"), tracked_if=((b"krun", (b"ERROR", b"WARN", b"rror", b"ail")),
+   tracked=(b"hvf]", b"vstate]"), tracked_if=((b"krun", (b"ERROR", b"WARN", b"rror", b"ail", b"an't", b"ouldn't", b"nsupported")),
                                               # its crates' targets (env_logger, tracing) at warn or error
                                               (b"devices::", (b"ERROR", b"WARN")), (b"vmm::", (b"ERROR", b"WARN"))))
 

@@ -34,7 +34,7 @@ RESULT_IN_VALUE = re.compile(r"\((?P<name>VK_[A-Z0-9_]+)\)")
 
 # dmesg -d and journalctl -o short-delta print the delta from the line before inside the brackets.
 KERNEL = re.compile(r"^(?:<\d>)?\[\s*(?P<ts>\d+\.\d+)(?:\s*<\s*\d+\.\d+>)?\]\s*(?P<msg>.*)$"
-                    r"|^(?:<\d>)?\[\s(?P<msg2>.*)$|kernel: (?P<msg3>.*)$", re.S)
+                    r"|^(?:<\d>)?\[\s(?P<msg2>.*)$|^(?:\S+ )?kernel: (?P<msg3>.*)$", re.S)
 
 # The lookbehind follows the literal "0x" so the search can skip ahead to each "0x".
 HANDLE = re.compile(r"0x(?<![\w]0x)[0-9a-fA-F]{4,16}\b", re.ASCII)
