@@ -236,6 +236,11 @@ UPSTREAM_LEVELS = [
     ("libkrun", "Error opening external kernel", "krun", "message", "error"),  # libkrun's, not the kernel's
     ("libkrun", "Falling back to safe defaults", "krun", "message", "warn"),
     ("qemu", "venus requires enabled blob and hostmem options", "qemu", "error", "error"),
+    ("qemu", "qemu-system-aarch64: No free slots", "qemu", "error", "error"),
+    ("qemu", "Could not access HVF", "qemu", "error", "error"),
+    ("qemu", "vg_virgl_process_cmd: ctrl 0x208, error 0x1200", "qemu", "cmd_error", "error"),
+    ("qemu", "vg_create_mapping_iov: nr_entries is too big", "qemu", "guest_error", "error"),
+    ("qemu", "hvf_vm_map paddr:", "qemu", "trace", "debug"),
     ("qemu", "virgl_cmd_resource_map_blob: resource does not exist 12", "qemu", "guest_error", "error"),
     ("kernel", "probe of virtio0 failed with error -16", "kernel", "probe_failed", "error"),
     ("crosvm", "[WARNING:devices/src/virtio/gpu/virtio_gpu.rs:938] virtio-gpu get_capset_info", "crosvm", "message",

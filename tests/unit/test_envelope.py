@@ -109,6 +109,8 @@ def wrapped(draw, bare: str) -> str:
         # Chromium's logging, and glog
         f"[{pid}:{pid + 1}:{d:02d}{d:02d}/{h:02d}{m:02d}{s:02d}.{us:06d}:ERROR:{prog}.cc({secs})] ",
         f"{draw(st.sampled_from('IWEF'))}{d:02d}{d:02d} {clock}.{us:06d} {pid:6d} {prog}.cc:{secs}] ",
+        # GLib's g_log (vhost-user-gpu, GTK programs)
+        f"** ({prog}:{pid}): {draw(st.sampled_from(['WARNING', 'CRITICAL', 'DEBUG']))} **: {clock}.{us // 1000:03d}: ",
     ]
     # A known program's own lines, or the structured families' (parsed before any program's rules: a program's
     # stderr carries Mesa's and the render server's lines); its rules decide the rest, by design.
@@ -270,6 +272,18 @@ def test_structured_records_give_their_message_and_fields():
     assert peel('{"a":').forms == () and peel("[" * 100_000).forms == ()
     assert peel('{"a":' * 50_000 + "1" + "}" * 50_000).forms == ()
     assert peel('{"msg": 3}').forms == ()
+
+
+def test_glib_and_qemu_trace_lines_are_the_program_s():
+    """GLib's g_log names its program and level; QEMU's trace backend is QEMU's (synthetic lines, labelled)."""
+    assert peel("** (vhost-user-gpu:4242): CRITICAL **: 12:34:56.789: x").fields == {
+        "prog": "vhost-user-gpu", "pid": 4242, "level": "CRITICAL", "time": "12:34:56.789"}
+    parsed = _kind_parser()
+    assert parsed("** (vhost-user-gpu:4242): WARNING **: 12:34:56.789: vg_virgl_process_cmd: ctrl 0x208, error "
+                  "0x1200") == ("qemu", "cmd_error", "error")
+    assert parsed("12345@1700000000.123456:hvf_vm_map paddr:0x8000000000 size:0x400000 vaddr:0x11c800000") == (
+        "qemu", "trace", "debug")
+    assert parsed("12345@1700000000.123456:some_other_event x=1") == ("qemu", "message", "info")
 
 
 def test_loggers_that_tag_lines_with_a_source_file_or_a_rust_path():

@@ -291,7 +291,8 @@ _QEMU = r"(?:qemu-system-\S+|qemu-kvm)"  # the program's name in its error_repor
 # options", "old virglrenderer, venus unsupported", "need udmabuf or rutabaga for blob resources"); the fast
 # path's words for QEMU's lines (tracked_if) are the same.
 _QEMU_FAIL_WORDS = ("rror", "ail", "annot", "nvalid", "not found", "equires", "upported", "ompatible", "not present",
-                    "not a valid", "does not have", "need ")
+                    "not a valid", "does not have", "need ", "ould not", "No ", "nhandled", "nrecognized", "nknown",
+                    "not support", "n't support", "only be used", "mismatch", "not implement", "permitted")
 _QEMU_FAILS = "|".join(map(re.escape, _QEMU_FAIL_WORDS))
 # What QEMU's virtio-gpu checks say when a guest's command breaks them (qemu_log_mask(LOG_GUEST_ERROR, …)).
 _QEMU_GUEST_ERROR_WORDS = ("rror", "ail", "nvalid", "too big", "llegal", "nknown", "already exists", "out of range",
@@ -301,12 +302,15 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
                                       b"gl_version ", b"Render server", b"venus renderer", b"virgl could not",
                                       b"Gdk-WARNING", b"stats: vq req", b"-display ", b"OpenGL support enabled"),
               rules=_rules(
-    (r"^virtio_gpu_virgl_process_cmd: ctrl (?P<ctrl>" + _HEX + r"), error (?P<error>" + _HEX + r")", "cmd_error", "error"),
+    # (vg_: the same from QEMU's vhost-user-gpu, a separate process logging through GLib)
+    (r"^(?:virtio_gpu|vg)_virgl_process_cmd: ctrl (?P<ctrl>" + _HEX + r"), error (?P<error>" + _HEX + r")", "cmd_error",
+     "error"),
     (r"^virtio_gpu_fence_ctrl fence (?P<fence>" + _HEX + r"), type (?P<type>" + _HEX + r")", "fence_ctrl", "debug"),
     (r"^virtio_gpu_fence_resp fence (?P<fence>" + _HEX + r")", "fence_resp", "debug"),
     # -d guest_errors: a function's name and a colon (trace events have their arguments after a space)
-    (r"^(?P<fn>virtio_gpu_\w+|virgl_cmd_\w+): (?P<message>.*)$", "guest_error", "error"),
-    (r"^(?P<event>virtio_gpu_\w+)\b(?P<args>.*)$", "trace", "debug"),
+    (r"^(?P<fn>virtio_gpu_\w+|virgl_cmd_\w+|vg_\w+): (?P<message>.*)$", "guest_error", "error"),
+    # trace events: the device's, and the HVF accelerator's (hvf_vm_map paddr:… size:…)
+    (r"^(?P<event>(?:virtio_gpu|hvf)_\w+)\b(?P<args>.*)$", "trace", "debug"),
     (r"Error: ret = (?P<name>HV_\w+) \((?P<code>" + _HEX + r"), at (?P<where>[^)]+)\)", "hvf_error", "error"),
     (r"^(?:" + _QEMU + r": )?kvm run failed (?P<error>.*)$", "kvm_run_failed", "error"),
     # a virglrenderer built without the render server: QEMU cannot serve Venus, and says only this
@@ -334,7 +338,7 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
     # a pasted QEMU command line, one option a line: -device virtio-gpu-gl,blob=true,venus=true,hostmem=4G \\
     (r"^-(?P<option>[a-z][\w-]*)\s+(?P<value>.*?)\s*\\?$", "option", "info"),
 ), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint"}),
-   programs=("qemu-system-", "qemu-kvm", "qemu"),
+   programs=("qemu-system-", "qemu-kvm", "qemu", "vhost-user-gpu"),
    # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
    tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server", b"venus renderer",
             b"virgl could not", b"virtio_gpu_fence_", b"virgl_cmd_", b"OpenGL support enabled"),
@@ -342,6 +346,7 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
    # closed the monitor: <stamp> qemu-kvm: …")
    glued=("qemu-system-", "qemu-kvm: "),
    tracked_if=((b"qemu-", (b"arning",) + tuple(word.encode() for word in _QEMU_FAIL_WORDS)),
+               (b"(vhost-user-gpu:", (b"CRITICAL", b"WARNING", b"ERROR")),
                # -d guest_errors (virtio_gpu_create_mapping_iov: nr_entries is too big …), not the trace events
                (b"virtio_gpu_", tuple(word.encode() for word in _QEMU_GUEST_ERROR_WORDS))))
 
@@ -700,7 +705,9 @@ LOGGER_LEVELS = {"ERROR": "error", "WARN": "warn", "WARNING": "warn", "V": "debu
                  "notice": "info", "info": "info", "debug": "debug",
                  # Go's logrus and zap, Chromium's logging
                  "warning": "warn", "fatal": "error", "panic": "error", "dpanic": "error", "trace": "debug",
-                 "FATAL": "error"}
+                 "FATAL": "error",
+                 # GLib's g_log (vhost-user-gpu, GTK's Gdk): CRITICAL is an error, Message is info
+                 "CRITICAL": "error", "Message": "info"}
 # A guest program's Vulkan calls, as the steps the model follows (number and role).
 FENCETEST_STEPS = {"vkCreateInstance": (1, "instance"), "vkEnumeratePhysicalDevices": (2, "physdev"),
                    "vkCreateDevice": (3, "device"), "vkCreateFence": (5, "fence"), "vkQueueSubmit": (6, "submit"),
