@@ -211,6 +211,9 @@ def test_more_shapes_of_the_field():
         "app", "assertion", "error")
     assert parsed("render thread said: vkr: failed to import resource: invalid res_id 7") == (
         "vkr-server", "import_failed", "error")
+    # a marker after another family's marker that starts nothing: the later one's line
+    assert parsed("  ./qemu-system-aarch64 \\ vkr: failed to import resource: invalid res_id 5") == (
+        "vkr-server", "import_failed", "error")
     # drm_err() puts the device before the tag; the host's answer is the same
     assert parsed("[   12.5] virtio_gpu virtio0: [drm] *ERROR* response 0x1200 (command 0x209)") == (
         "kernel", "response_error", "error")

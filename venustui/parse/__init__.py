@@ -221,13 +221,11 @@ class Parser:
             parts = self._payload(key, text, payload, families.prints_steps(wrapped.fields.get("prog")))
             if parts is not None:
                 return parts, ""
-        glued = envelope.glued_at(payload, 1)
-        if glued > 0:
-            before = payload[:glued]
+        for glued in envelope.glued_positions(payload, 1):  # the first marker that starts a line of its family
             parts = (self._payload(key, text, payload[glued:])
                      or families.recognise(text, payload[glued:], wrapped, program_message=False))
             if parts is not None:
-                return parts, before
+                return parts, payload[:glued]
         parts = families.recognise(text, payload, wrapped)
         if parts is not None:
             return parts, ""

@@ -315,6 +315,12 @@ def behind_kernel_stamp(message: str) -> bool:
     return bool(forms) and forms[0] not in ("indent", "quote")
 
 
+def glued_positions(text: str, start: int = 0, limit: int = 4):
+    """Where families' markers start after other text on the line, leftmost first (at most limit of them)."""
+    for _, match in zip(range(limit), _GLUED.finditer(text, start)):
+        yield match.start()
+
+
 def glued_at(text: str, start: int = 0) -> int:
     """Where a family's marker starts after other text on the line, or -1."""
     match = _GLUED.search(text, start)
