@@ -219,6 +219,10 @@ def test_lines_from_upstream_format_strings_are_recognised(path):
 UPSTREAM_LEVELS = [
     ("mesa", "failed to open /dev/dri/renderD128", "mesa", "message", "error"),
     ("mesa", "cpu sync timed out after 2000ms; ignoring", "mesa", "message", "warn"),
+    ("mesa", "not enough sync queues (max 0)", "mesa", "message", "error"),
+    ("mesa", "handle->numFds is 0, expected 1", "mesa", "message", "error"),
+    ("mesa", "vk xml version 1.0.0 < 1.1.0", "mesa", "vk_xml_too_old", "error"),
+    ("mesa", "vn_android_gralloc_init: assertion", "app", "assertion", "error"),
     ("virglrenderer", "vkr: memfd_create failed (Too many open files)", "vkr-server", "message", "error"),
     ("virglrenderer", "vkr: vkAllocateMemory returned -2", "vkr-server", "call_result", "error"),
     ("virglrenderer", "virgl_render_server[2315]: invalid context op 9", "virglrenderer", "error", "error"),

@@ -94,7 +94,6 @@ def wrapped(draw, bare: str) -> str:
         f"{date} {clock}.{us // 1000:03d} Df {prog}[{pid}:{pid:x}] ",
         f"[{date}T{clock}Z INFO  {prog}] ",
         f"[{draw(st.sampled_from(['WARN ', 'ERROR', 'DEBUG']))} {prog}] ",
-        f"{pid}@{secs}.{us:06d}:",
         f"<{draw(st.integers(0, 7))}>",
         f"[{secs:5d}.{us:06d}] ",
         f"{d:02d}-{d:02d} {clock}.{us // 1000:03d}  {pid}  {pid + 1} {draw(st.sampled_from('VDIWEF'))} ",  # logcat
@@ -117,8 +116,8 @@ def wrapped(draw, bare: str) -> str:
     family = _parts(bare)[0]
     if family in STRUCTURED + ("virglrenderer",):
         forms += ["[virgl_render_server] ", f"virgl_render_server[{pid}]: "]
-    if family in STRUCTURED + ("qemu",):
-        forms.append(f"qemu-system-aarch64[{pid}]: ")
+    if family in STRUCTURED + ("qemu",):  # QEMU's trace backend (PID@SECS:) names QEMU by its form alone
+        forms += [f"qemu-system-aarch64[{pid}]: ", f"{pid}@{secs}.{us:06d}:"]
     layers = draw(st.lists(st.sampled_from(forms), min_size=1, max_size=2))
     text = "".join(layers) + bare
     if bare.startswith(GLUABLE) and draw(st.booleans()):

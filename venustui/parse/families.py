@@ -143,6 +143,7 @@ MESA = Family("mesa", "guest", _rules(
     (r"^connected to renderer$", "connected", "debug"),
     (r"^wire format version (?P<guest>\d+) != (?P<host>\d+)$", "wire_format_mismatch", "error"),
     (r"^wire format version (?P<version>\d+)$", "wire_format", "debug"),
+    (r"^vk xml version (?P<version>\S+) < (?P<required>\S+)$", "vk_xml_too_old", "error"),  # the renderer's is too old
     (r"^vk xml version (?P<version>\S+)$", "vk_xml_version", "debug"),
     (r"^VK_MESA_venus_protocol spec version (?P<version>\d+)$", "protocol_version", "debug"),
     (r"^renderer instance version (?P<version>\S+)$", "renderer_instance_version", "debug"),
@@ -494,7 +495,7 @@ _ERROR_RESULTS = "|".join(sorted((name[3:] for name in vkresult.codes() if name.
 
 APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (", b" vn_", b"Abort message: ", b"failed with ",
                                    b"EGL driver name", b"/dev/dri/", b"failed to initialize winsys",
-                                   b"ErrorOutOf", b"Error", b"Assertion",
+                                   b"ErrorOutOf", b"Error", b"Assertion", b': assertion "',
                                    b"ggml_vulkan", b"ERROR_",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :",
@@ -505,6 +506,9 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
      r"Assertion [`'](?P<expression>.*)' failed\.",
      "assertion", "error"),
     (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
+     "assertion", "error"),
+    # Android's bionic assert(): …/vn_android.c:40: vn_android_gralloc_init: assertion "expr" failed
+    (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): assertion \"(?P<expression>.*)\" failed",
      "assertion", "error"),
     # Mesa's logger under its other tags (MESA: warning: Invalid log level…, MESA-LOADER: failed to open virtio_gpu…)
     (r"^(?P<tag>MESA(?:-(?!VIRTIO:)[A-Z]+)?): error: (?P<message>.*)$", "mesa_log", "error"),
@@ -557,7 +561,7 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
 ), tracked=(b"ERROR_", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions", b"[ERROR]",
             b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:", b"Abort message: ",
             b"virtio.so (vn_", b" in vn_", b"cannot open shared object", b"ErrorInitializationFailed",
-            b"ErrorDeviceLost", b"ErrorIncompatibleDriver"), mentions=("Assertion",))
+            b"ErrorDeviceLost", b"ErrorIncompatibleDriver", b': assertion "'), mentions=("Assertion",))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,

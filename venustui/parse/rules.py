@@ -56,7 +56,8 @@ def step_role(name: str) -> str:
 # leaves how bad a line is to its words: a program's own warning first, then what failed.
 WARNING_WORDS = re.compile(r"(?i)\b(?:warn(?:ing)?|timed out|ignoring|leaked|non-monotonic)\b")
 FAILURE_WORDS = re.compile(r"(?i)\b(?:fail(?:ed|s|ure)?|invalid|missing|unsupported|unhandled|unrecognized|cannot|"
-                           r"can't|unable|not enabled|out-of-bounds|exceeds|is required|must be)\b")
+                           r"can't|unable|not enabled|out-of-bounds|exceeds|is required|must be|overflow|overlaps|"
+                           r"undefined symbol|not supported|not enough|no compatible|unexpected|sorry)\b|, expected\b")
 LEVELS = ("debug", "info", "warn", "error")
 
 
