@@ -89,6 +89,8 @@ EXPECTED_EXTRA = [
     ("23-", "register_memory:SystemCallFailed: Permission denied", "crosvm", "map_failed", "error"),
     ("23-", "Some(ResourceMapBlob) -> ErrBase(Error(13))", "crosvm", "command_error", "error"),
     ("21-", "Rutabaga initialization failed!: ComponentError(-19)", "crosvm", "rutabaga_init_failed", "error"),
+    # libkrun's own crates (src/CRATE/src/…): a panic in muvm's GPU worker is libkrun's, not crosvm's
+    ("52-", "thread 'gpu worker' panicked at src/devices/src/virtio/gpu/virtio_gpu.rs", "krun", "panic", "error"),
     ("15-", "GPU id = 0 (llvmpipe (LLVM 18.1.6, 128 bits))", "vulkaninfo", "device_listed", "info"),
     ("14-", "Internal Vulkan error (-1): A host memory allocation has failed", "app", "vk_call_failed", "error"),
     ("19-", "ERROR while creating surface for extension VK_KHR_wayland_surface", "vulkaninfo", "surface_unavailable",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from venustui.parse import vkresult
 from venustui.parse.text import find_handles
@@ -351,7 +352,7 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
                # -d guest_errors (virtio_gpu_create_mapping_iov: nr_entries is too big …), not the trace events
                (b"virtio_gpu_", tuple(word.encode() for word in _QEMU_GUEST_ERROR_WORDS))))
 
-KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]"), rules=_rules(
+KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]", b"panicked at"), rules=_rules(
     (r"^map_memory: err (?P<err>-?\d+)", "hvf_map_error", "error"),
     (r"^map_memory: host_start_addr=(?P<host>" + _HEX + r"), guest_start_addr=(?P<guest>" + _HEX + r"), "
      r"size=(?P<size>" + _HEX + r")", "hvf_map", "info"),
@@ -365,6 +366,10 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
     (r"^(?P<fn>krun_\w+)(?:\(\))?:? failed(?::? (?P<ret>-?\d+))?", "api_failed", "error"),
     # Hypervisor.framework results inside libkrun's own lines ([ERROR hvf] … HV_BAD_ARGUMENT), not QEMU's
     (r"^(?P<message>.*?)\b(?P<name>HV_[A-Z_]{4,})\b", "hvf_error", "error"),
+    # a panic in one of libkrun's crates (src/devices/src/virtio/gpu/virtio_gpu.rs: the GPU worker)
+    (r"thread '(?P<thread>[^']+)' panicked at (?P<where>src/[\w-]+/src/\S+?)(?::\d+)*:?$", "panic", "error"),
+    (r"thread '(?P<thread>[^']+)' panicked at '(?P<message>.*)', (?P<where>src/[\w-]+/src/\S+?)(?::\d+)*$", "panic",
+     "error"),
     # a guest driver resetting a virtio device it still uses (every krunkit boot: harmless, its maintainers say)
     (r"^reset device while it's still in active state", "device_reset_active", "warn"),
     (r"^mapping: host_addr=(?P<host>(?:0x)?[0-9a-fA-F]+), addr=(?P<guest>(?:0x)?[0-9a-fA-F]+), size=(?P<size>\d+)",
@@ -410,9 +415,11 @@ CROSVM = Family("crosvm", "vmm", markers=(b"rutabaga", b"Rutabaga", b"register_m
     (r"failed to build rutabaga:? (?P<error>.*)$", "rutabaga_init_failed", "error"),
     # a panic's payload, the line after "thread '…' panicked at"
     (r"^called `Result::unwrap\(\)` on an `Err` value: (?P<error>.*)$", "panic_payload", "error"),
-    (r"thread '(?P<thread>[^']+)' panicked at (?P<where>\S+?)(?::\d+)*:?$", "panic", "error"),
+    # (libkrun's crates live in src/CRATE/src/: its panics are libkrun's)
+    (r"thread '(?P<thread>[^']+)' panicked at (?!src/[\w-]+/src/)(?P<where>\S+?)(?::\d+)*:?$", "panic", "error"),
     # Rust before 1.73: the message first, then the place
-    (r"thread '(?P<thread>[^']+)' panicked at '(?P<message>.*)', (?P<where>\S+?)(?::\d+)*$", "panic", "error"),
+    (r"thread '(?P<thread>[^']+)' panicked at '(?P<message>.*)', (?!src/[\w-]+/src/)(?P<where>\S+?)(?::\d+)*$", "panic",
+     "error"),
     (r"^(?P<command>Resource\w+|Cmd\w+|Transfer\w+|Get\w+)$", "command", "debug"),
 ), benign=frozenset({"command"}), programs=("crosvm", "rutabaga", "vm_control"),
    tracked=(b"register_memory", b"RegisterMemory", b"Rutabaga initialization", b") -> Err", b"panicked at",
@@ -693,6 +700,7 @@ def vk_result_name(spelled: str) -> str:
     return "VK_" + _CAMEL.sub("_", spelled).upper()
 
 
+@lru_cache(maxsize=4096)  # every enveloped payload asks; programs are few
 def family_of_program(program: str) -> Family | None:
     """The family of a program named by an envelope (``krun_vmm::linux::vstate`` → krun, ``qemu-system-aarch64``
     → qemu, ``/usr/libexec/virgl_render_server`` → virglrenderer, a ``….rs`` source file → crosvm)."""
