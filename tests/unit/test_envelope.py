@@ -288,6 +288,23 @@ def test_glib_and_qemu_trace_lines_are_the_program_s():
     assert parsed("12345@1700000000.123456:some_other_event x=1") == ("qemu", "message", "info")
 
 
+def test_the_vulkan_loader_s_own_log():
+    """VK_LOADER_DEBUG's padded level and tags (the loader's log.c); the lines are the loader's (synthetic,
+    labelled, in its format)."""
+    assert peel("WARNING | DRIVER: terminator_CreateInstance: x").fields == {"level": "WARNING",
+                                                                             "prog": "vulkan-loader"}
+    assert peel("WARNING: failed to initialize winsys").forms == ()  # one space: another program's warning
+    parsed = _kind_parser()
+    assert parsed('DRIVER:           Found ICD manifest file /usr/share/vulkan/icd.d/virtio_icd.x86_64.json, '
+                  'version "1.0.0"') == ("loader", "icd_manifest", "info")
+    assert parsed('INFO:             Using "Virtio-GPU Venus (NVIDIA GeForce RTX 4090)" with driver: '
+                  '"/usr/lib/x86_64-linux-gnu/libvulkan_virtio.so"') == ("loader", "device_driver", "info")
+    assert parsed("WARNING | DRIVER: terminator_CreateInstance: Failed to CreateInstance in ICD 1.  Skipping ICD.") == (
+        "loader", "icd_skipped", "warn")
+    assert parsed("DRIVER:           Requested driver /usr/lib/i386-linux-gnu/libvulkan_virtio.so was wrong bit-type. "
+                  "Ignoring this JSON") == ("loader", "icd_wrong_bitness", "warn")
+
+
 def test_loggers_that_tag_lines_with_a_source_file_or_a_rust_path():
     """Rust tracing, Chromium's logging, glog (synthetic lines, labelled)."""
     assert peel("2025-06-10T12:00:00.123456Z  WARN krun_vmm::builder: failed to map").fields == {

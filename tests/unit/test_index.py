@@ -140,6 +140,8 @@ LOGGER_SHAPES = [
     b'time="2025-06-10T12:00:00Z" level=error msg="krunkit: vm failed: exit status 1"',
     b'{"level":"error","msg":"MESA-VIRTIO: debug: stuck in fence wait with iter at 1024"}',
     b"[1234:1250:1126/100000.123456:ERROR:vulkan_instance.cc(129)] failed: VK_ERROR_INCOMPATIBLE_DRIVER",
+    b"ERROR:            loader_get_json: Failed to open JSON file /usr/share/vulkan/icd.d/radeon_icd.x86_64.json",
+    b"ERROR | DRIVER:   some other driver failure",
 ]
 
 

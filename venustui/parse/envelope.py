@@ -79,6 +79,9 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # Chromium's logging (Chrome, Electron, ANGLE): [1234:1250:1126/100000.123456:ERROR:gpu_init.cc(441)]
     ("chromium", r"\[(?:\d+:){0,2}(?P<time>\d{4}/\d{6}(?:\.\d+)?):(?P<level>[A-Z]+\d*):"
                  r"(?P<prog>[\w.\-]+)\(\d+\)\]\s?"),
+    # the Vulkan loader's own log (VK_LOADER_DEBUG=…): its level and tags, padded to 18 columns:
+    # "DRIVER:           Found ICD manifest file …", "WARNING | DRIVER: …" (one space: the padding is full)
+    ("loader-debug", r"(?P<level>ERROR|WARNING|INFO|DEBUG|PERF|DRIVER|LAYER)(?:(?: \| (?:PERF|DRIVER|LAYER))+: +|: {2,})"),
     # GLib's g_log (QEMU's vhost-user-gpu, GTK programs): ** (vhost-user-gpu:4242): WARNING **: 12:34:56.789:
     # and (qemu-system-x86_64:4242): Gdk-WARNING **: … (the domain's warnings stay the payload's: a family reads them)
     ("glib", r"(?:\*\* )?\((?P<prog>[^\s:()]+):(?P<pid>\d+)\): (?P<level>CRITICAL|WARNING|ERROR|DEBUG|INFO|Message)"
@@ -109,7 +112,8 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
 _INNER_WINS = frozenset({"prog", "level"})
 # A program named by the layer itself: a prompt's line is the shell's (parse/families.py: SHELL) unless an
 # envelope inside it names another program.
-_LAYER_PROGRAM = {"prompt": SHELL_PROGRAM, "qemu-trace": "qemu"}  # PID@SECS: is QEMU's trace log backend alone
+# PID@SECS: is QEMU's trace log backend alone; the padded level and tags are the Vulkan loader's
+_LAYER_PROGRAM = {"prompt": SHELL_PROGRAM, "qemu-trace": "qemu", "loader-debug": "vulkan-loader"}
 # Layers that name a program by a shape plain text has too: taken only for a program a family knows.
 _KNOWN_PROGRAMS_ONLY = frozenset({"program", "program-pid", "syslog-program", "tracing"})
 # Fields an envelope can give a record, as named in the patterns.

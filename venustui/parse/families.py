@@ -477,10 +477,20 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
     # another ICD declining in its own logger's words (turnip's TU: error: …, as mesa_log prints them)
     (r"^(?P<where>[A-Z]{2,8}): error: (?P<message>.*?)\s*\((?P<result>VK_ERROR_INCOMPATIBLE_DRIVER)\)$",
      "driver_declined", "info"),
+    # its own log (VK_LOADER_DEBUG=driver or all): which manifests and libraries it found, and which driver each
+    # device uses (newer loaders)
+    (r"^Found ICD manifest file (?P<manifest>.+?), version \"?(?P<version>[\d.]+)\"?", "icd_manifest", "info"),
+    (r"^Searching for ICD drivers named (?P<library>\S+)", "icd_library", "debug"),
+    (r"^Using \"(?P<device>[^\"]+)\" with driver: \"(?P<library>[^\"]+)\"", "device_driver", "info"),
+    (r"^Requested driver (?P<library>\S+) was wrong bit-type", "icd_wrong_bitness", "warn"),
+    (r"^loader_get_json: Failed to open JSON file (?P<manifest>\S+)", "manifest_unreadable", "warn"),
+    (r"^Vulkan Loader Version (?P<version>[\d.]+)", "loader_version", "info"),
     (r"XDG_RUNTIME_DIR is invalid or not set", "xdg_runtime_dir", "info"),
     (r"'DISPLAY' environment variable not set", "no_display", "info"),
 ), benign=frozenset({"driver_declined", "xdg_runtime_dir", "no_display", "loader_message"}),
-   tracked=(b"Skipping ICD", b"Found no drivers!", b"Failed to detect any valid GPUs"))
+   tracked=(b"Skipping ICD", b"Found no drivers!", b"Failed to detect any valid GPUs", b"wrong bit-type",
+            b"Failed to open JSON file", b"ERROR | ", b"WARNING | ", b"ERROR:      ", b"WARNING:    "),
+   programs=("vulkan-loader",))
 
 VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"driverInfo", b"driverName", b"apiVersion",
                                                  b"driverVersion", b"deviceType", b"Instance Version", b"Device Name",
