@@ -294,3 +294,18 @@ def test_lab_pairs_are_named_by_series_and_a_series_gone_names_the_nearest():
             assert "MESAxVIRGL" in str(exc)
         else:
             raise AssertionError(f"{bad!r} parsed")
+
+
+def test_a_vtest_server_without_venus_confirms_the_host_serves_none():
+    """A vtest server's command line without --venus (ps, pstree, systemctl status) beside the guest's "no venus
+    capset": the mechanism itself (synthetic lines, labelled; the capset line is Mesa's spelling)."""
+    guest = "MESA-VIRTIO: debug: no venus capset"
+    server = "user  1234  0.0  0.1 12345 6789 ?  Ss 10:00 0:00 /usr/bin/virgl_test_server --use-egl-surfaceless"
+
+    def confidence(lines: list[str]) -> str:
+        (finding,) = [f for f in diagnose(model_of(lines)) if f.rule == "host-not-venus"]
+        return finding.confidence
+
+    assert confidence([server, guest]) == "confirmed"
+    assert confidence([server.replace("--use", "--venus --use"), guest]) == "likely"
+    assert confidence([guest]) == "likely"

@@ -587,7 +587,7 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
                                                  b"proxy: ", b"virgl context"),
                # the render server's failures, not its debug prints
                tracked=(b"dispatch context op", b"invalid request", b"proxy: failed", b"proxy: invalid",
-                        b"virgl context"),
+                        b"virgl context", b"virgl_test_server "),  # (the vtest server's command line: its options)
                tracked_if=((b"render_server", (b"rror", b"ail", b"annot", b"nable", b"abort", b"Fault")),),
                rules=_rules(
     (r"failed to dispatch context op (?P<op>\d+)", "context_op_failed", "error"),
