@@ -213,6 +213,8 @@ def test_more_shapes_of_the_field():
     # a marker after another family's marker that starts nothing: the later one's line
     assert parsed("  ./qemu-system-aarch64 \\ vkr: failed to import resource: invalid res_id 5") == (
         "vkr-server", "import_failed", "error")
+    # a structured family's line on a console between kernel lines keeps its family behind the kernel's stamp
+    assert parsed("[  475.257111] vtest_send_fd Failed to send fd (-22)") == ("vtest", "failure", "error")
     # drm_err() puts the device before the tag; the host's answer is the same
     assert parsed("[   12.5] virtio_gpu virtio0: [drm] *ERROR* response 0x1200 (command 0x209)") == (
         "kernel", "response_error", "error")

@@ -90,6 +90,7 @@ class Parser:
         self.user_families = tuple(map(families.user_family, self.user_rules))
         self.mesa_version = venus_flags.parse_version(mesa_version) if mesa_version else None
         self._env_block: set[tuple[str, str]] = set()
+        self._behind_stamp = False  # parsing what follows a kernel stamp (_kernel_line): no deeper
         # Traces repeat lines exactly (half the tracked lines of a poll loop): what a line says
         # outside a vn_env block depends on its bytes alone, so it is parsed once. The parts are
         # shared between records and never changed after parsing.
@@ -323,7 +324,15 @@ class Parser:
             return None  # another family's line behind a kernel-like stamp: its envelope is peeled instead
         parts = families.apply(families.KERNEL, text, message)
         if parts is None:  # a program's output on the console between kernel lines, in a family of its own
-            other = families.recognise(text, message, envelope.NONE)
+            # (one level only: a stamp behind a stamp behind … is a hostile line, not a console)
+            other = None
+            if not self._behind_stamp:
+                self._behind_stamp = True
+                try:
+                    other = self._payload(key, text, message, steps=False)
+                finally:
+                    self._behind_stamp = False
+            other = other or families.recognise(text, message, envelope.NONE)
             parts = other[0] if other else None
         if parts is not None:
             fmt, what, text, level, fields, handles = parts
