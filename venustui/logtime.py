@@ -64,6 +64,8 @@ def read_time(raw: str) -> tuple[str, float] | None:
         month, day, hours, minutes, seconds = match.groups()
         days = _DAYS_BEFORE[int(month) - 1] + int(day) - 1
         return "syslog", days * DAY + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    if raw[:4].isdigit() and raw[4:5] == "/":  # Go's log package: 2025/06/10 12:00:00
+        raw = raw[:10].replace("/", "-") + raw[10:]
     if raw[:4].isdigit() and raw[4:5] == "-":
         text = _FRACTION.sub(lambda m: "." + m.group(1)[:6], raw, count=1)
         try:

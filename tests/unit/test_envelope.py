@@ -108,6 +108,9 @@ def wrapped(draw, bare: str) -> str:
         # Chromium's logging, and glog
         f"[{pid}:{pid + 1}:{d:02d}{d:02d}/{h:02d}{m:02d}{s:02d}.{us:06d}:ERROR:{prog}.cc({secs})] ",
         f"{draw(st.sampled_from('IWEF'))}{d:02d}{d:02d} {clock}.{us:06d} {pid:6d} {prog}.cc:{secs}] ",
+        # Go's log package, a bracketed date and time, Python logging's default format
+        f"{date.replace('-', '/')} {clock} ", f"[{date} {clock}.{us // 1000:03d}] ",
+        f"{draw(st.sampled_from(['ERROR', 'WARNING', 'DEBUG']))}:{prog}:",
         # GLib's g_log (vhost-user-gpu, GTK programs)
         f"** ({prog}:{pid}): {draw(st.sampled_from(['WARNING', 'CRITICAL', 'DEBUG']))} **: {clock}.{us // 1000:03d}: ",
     ]

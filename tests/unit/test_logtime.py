@@ -35,6 +35,8 @@ def test_each_envelope_stamp_is_read_on_its_clock():
     assert stamp("[1234:1250:1201/100000.5:ERROR:gpu_init.cc(441)] x") == ("syslog", 334 * 86400 + 36000.5)
     assert stamp('{"__REALTIME_TIMESTAMP":"1700000000123456","MESSAGE":"vkr: x"}') == ("wall", 1700000000.123456)
     assert stamp('time="2025-06-10T12:00:00Z" level=error msg="x"') == ("wall", 1749556800.0)
+    assert stamp("2025/06/10 12:00:00 krunkit exited") == ("wall", 1749556800.0)  # Go's log package
+    assert stamp("[2025-06-10 12:00:00.5] [ggml] [error] x") == ("wall", 1749556800.5)
 
 
 @settings(deadline=None, max_examples=200)

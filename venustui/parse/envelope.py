@@ -101,6 +101,11 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("dmesg", r"\[\s*(?P<time>\d+\.\d+)" + _DELTA + r"\]\s?"),
     # Python logging and harness stamps: 2025-02-18 07:08:52,277:  , ISO-8601 / RFC 3339 stamps
     ("timestamp", r"(?P<time>" + _ISO + r")(?::\s?|\s+)"),
+    # Go's log package (2025/06/10 12:00:00), and a bracketed date and time (spdlog, Flask: [2025-06-10 12:00:00.123])
+    ("go-log", r"(?P<time>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?)\s+"),
+    ("bracketed-time", r"\[(?P<time>" + _ISO + r")\]\s"),
+    # Python logging's default format: ERROR:root:… , WARNING:ramalama:…
+    ("python-logging", r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):(?P<prog>[\w.\-]+):"),
     # a bracketed clock from a program's own log: [06:08:47.588]
     ("clock", r"\[(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?)\]\s"),
     # a program's stderr tagged with its name: [virgl_render_server] … (only a program a family knows)
