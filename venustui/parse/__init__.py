@@ -252,8 +252,8 @@ class Parser:
                 if parts is not None:
                     return parts
         if families.ANYWHERE_LITERALS.search(head):
-            for family, literals in families.ANYWHERE:
-                if any(literal in head for literal in literals):
+            for family, holds in families.ANYWHERE_SEARCH:
+                if holds(head):
                     parts = self._by_family(family, key, text, head)
                     if parts is not None:
                         return parts

@@ -642,6 +642,8 @@ for _family in FAMILIES:
                 STARTING[_char] = STARTING.get(_char, ()) + (_family,)
 ANYWHERE = tuple((family, tuple(m.decode() for m in family.anywhere)) for family in FAMILIES if family.anywhere)
 ANYWHERE_LITERALS = re.compile("|".join(re.escape(m) for _, literals in ANYWHERE for m in literals))
+# Per family, whether a payload holds one of its anywhere literals: one search in C instead of a loop per literal.
+ANYWHERE_SEARCH = tuple((family, re.compile("|".join(map(re.escape, literals))).search) for family, literals in ANYWHERE)
 # Another family's line behind a kernel-like stamp (a program's output on a serial console): those literals
 # but the kernel's own.
 OTHERS_BEHIND_STAMP = re.compile("|".join(re.escape(m) for family, literals in ANYWHERE if family.name != "kernel"
