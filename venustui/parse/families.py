@@ -131,7 +131,15 @@ class Family:
             prefixes = re.compile("|".join(start._regex.pattern for start in self.starts)).match
             object.__setattr__(self, "starts_line", lambda text: prefixes(text) is not None)
         else:
-            object.__setattr__(self, "starts_line", lambda text: any(start.matches(text) for start in self.starts))
+            starts = self.starts
+
+            def starts_line(text: str) -> bool:  # a plain loop: a generator per line costs more than the tests
+                for start in starts:
+                    if start.matches(text):
+                        return True
+                return False
+
+            object.__setattr__(self, "starts_line", starts_line)
 
 
 
