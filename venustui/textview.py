@@ -78,6 +78,10 @@ def _describe(fmt: str, what: str, f: dict, text: str, handles) -> str:
         return out + "".join(f" {h}" for h in hints if h)
     if what == "call_failed":
         return f"{f['caller']}: {f['callee']} failed {f['ret']} ({f['errno']})"
+    if fmt == "loader" and what == "icd_manifest":
+        return f"ICD manifest found: {f['manifest']} (version {f['version']})"
+    if fmt == "loader" and what == "device_driver":
+        return f"{f['device']} uses {f['library']}"
     if fmt == "vtest" and what == "failure":
         return f"{f['caller']}: {f['reason']} failed {f['ret']} ({f['errno']})"
     if what == "client_status":
