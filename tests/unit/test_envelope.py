@@ -108,6 +108,8 @@ def wrapped(draw, bare: str) -> str:
         # Chromium's logging, and glog
         f"[{pid}:{pid + 1}:{d:02d}{d:02d}/{h:02d}{m:02d}{s:02d}.{us:06d}:ERROR:{prog}.cc({secs})] ",
         f"{draw(st.sampled_from('IWEF'))}{d:02d}{d:02d} {clock}.{us:06d} {pid:6d} {prog}.cc:{secs}] ",
+        # ChromeOS's syslog (Crostini): the severity in the host's place
+        f"{date}T{clock}.{us:06d}Z {draw(st.sampled_from(['ERR', 'WARNING', 'INFO']))} {prog}[{pid}]: ",
         # Go's log package, a bracketed date and time, Python logging's default format
         f"{date.replace('-', '/')} {clock} ", f"[{date} {clock}.{us // 1000:03d}] ",
         f"{draw(st.sampled_from(['ERROR', 'WARNING', 'DEBUG']))}:{prog}:",
@@ -291,6 +293,16 @@ def test_glib_and_qemu_trace_lines_are_the_program_s():
     assert parsed("12345@1700000000.123456:hvf_vm_map paddr:0x8000000000 size:0x400000 vaddr:0x11c800000") == (
         "qemu", "trace", "debug")
     assert parsed("12345@1700000000.123456:some_other_event x=1") == ("qemu", "message", "info")
+
+
+def test_chromeos_syslog_and_crosvm_s_source_tag():
+    """Crostini's /var/log/messages: ISO time, severity, program[pid]; crosvm's [file.rs:line] behind it (synthetic
+    lines, labelled, in ChromeOS's format)."""
+    line = ("2024-03-01T10:00:00.123456Z ERR crosvm[1234]: [devices/src/virtio/gpu/mod.rs:1557] error processing "
+            "gpu command ResourceMapBlob: ErrUnspec")
+    assert peel(line).forms == ("chromeos-syslog", "crosvm-source")
+    assert peel(line).fields["level"] == "ERR" and "host" not in peel(line).fields
+    assert _kind_parser()(line) == ("crosvm", "command_error", "error")
 
 
 def test_the_vulkan_loader_s_own_log():

@@ -54,6 +54,9 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # journalctl's short-unix (1700000000.123456 host prog[pid]:) and short-full (Thu 2025-11-26 10:33:02 UTC …) too.
     # A program without its [pid] only as "kernel" or one a family knows (syslog-program below): "<stamp> Abort
     # message: …" is a stamped line, not host "Abort" and program "message".
+    # ChromeOS's syslog (Crostini's crosvm, vm_concierge): the severity where others put the host
+    ("chromeos-syslog", r"(?P<time>" + _ISO + r")\s+(?P<level>EMERG|ALERT|CRIT|ERR|WARNING|NOTICE|INFO|DEBUG)\s+"
+                        + _PROG + r":\s"),
     ("syslog", _SYSLOG_TIME + r"(?P<host>[\w.\-]+)\s+" + _PROG + r":\s"),
     ("syslog-program", _SYSLOG_TIME + r"(?P<host>[\w.\-]+)\s+(?P<prog>" + _NAME + r"):\s"),
     # the macOS log as people paste it: Jan 27 19:49:29  virgl_render_server[38956] <Debug>:
@@ -67,6 +70,8 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # Rust env_logger: [2025-06-10T12:00:00Z ERROR hvf] , [ERROR hvf] , [WARN  hvf] , [… devices::virtio::mmio[console]]
     ("env-logger", r"\[(?:(?P<time>" + _ISO + r")\s+)?(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+"
                    r"(?P<prog>[\w:.\-]+(?:\[[\w.\-]*\])?)\]\s?"),
+    # crosvm's source tag without a level (behind ChromeOS's syslog, which has it): [devices/src/virtio/gpu/mod.rs:1557]
+    ("crosvm-source", r"\[(?P<prog>[\w/.\-]+?\.rs):\d+\]\s?"),
     # crosvm's own logger: [ERROR:vm_control/src/lib.rs:914] , [WARNING:devices/src/virtio/gpu/virtio_gpu.rs:752]
     ("crosvm-log", r"\[(?P<level>ERROR|WARNING|WARN|INFO|DEBUG|TRACE):(?P<prog>[\w/.\-]+?\.rs):\d+\]\s?"),
     # env_logger's other style: ERROR krun_vmm::linux::vstate]  (or the level and target behind a stamp)

@@ -739,7 +739,9 @@ LOGGER_LEVELS = {"ERROR": "error", "WARN": "warn", "WARNING": "warn", "V": "debu
                  "warning": "warn", "fatal": "error", "panic": "error", "dpanic": "error", "trace": "debug",
                  "FATAL": "error",
                  # GLib's g_log (vhost-user-gpu, GTK's Gdk): CRITICAL is an error, Message is info
-                 "CRITICAL": "error", "Message": "info"}
+                 "CRITICAL": "error", "Message": "info",
+                 # ChromeOS's syslog severities
+                 "EMERG": "error", "ALERT": "error", "CRIT": "error", "ERR": "error", "NOTICE": "info"}
 # A guest program's Vulkan calls, as the steps the model follows (number and role).
 FENCETEST_STEPS = {"vkCreateInstance": (1, "instance"), "vkEnumeratePhysicalDevices": (2, "physdev"),
                    "vkCreateDevice": (3, "device"), "vkCreateFence": (5, "fence"), "vkQueueSubmit": (6, "submit"),
