@@ -233,9 +233,9 @@ class Parser:
         function = R.VN_FUNCTION_MESSAGE.search(payload) if "vn_" in payload else None
         if function:  # a Venus function's message after other output (my_app: vn_create_instance: failed)
             return (self._vn_message(text, payload[function.start():], function),), payload[:function.start()]
-        # no rule knows it, but it names a component (in its payload, else in its envelope: a source file
-        # virtio_gpu.cc, a host krun-vm): that component's mention
-        family = families.mentioned(payload) or (families.mentioned(head) if wrapped.forms else None)
+        # no rule knows it, but it names a component (in its payload, else in the program its envelope names: a
+        # source file virtio_gpu.cc): that component's mention (the program is part of the payload cache's key)
+        family = families.mentioned(payload) or families.mentioned(wrapped.fields.get("prog", ""))
         if family is not None:
             return ((family.name, "mention", text, "info", {"message": payload}, find_handles(payload)),), ""
         return None
