@@ -281,6 +281,10 @@ def test_structured_records_give_their_message_and_fields():
     assert peel('{"a":').forms == () and peel("[" * 100_000).forms == ()
     assert peel('{"a":' * 50_000 + "1" + "}" * 50_000).forms == ()
     assert peel('{"msg": 3}').forms == ()
+    # values no clock or level gives are left out, never an error
+    huge = peel('{"msg":"x","ts":1' + "0" * 400 + ',"PRIORITY":"99","_PID":"x"}')
+    assert huge.forms == ("json",) and huge.fields == {"level": "debug"}
+    assert _parts('{"msg":"MESA-VIRTIO: debug: stuck in fence wait with iter at 1024","time":' + "9" * 4000 + "}")
 
 
 def test_glib_and_qemu_trace_lines_are_the_program_s():

@@ -13,6 +13,7 @@ Every pattern is anchored and linear: a hostile line costs one pass.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import NamedTuple
 
@@ -276,8 +277,6 @@ _JSON_FIELDS = (("time", ("time", "ts", "timestamp", "@timestamp", "__REALTIME_T
 def _json_message(text: str) -> tuple[int, int, dict] | None:
     """Where a JSON record's message lies in the line (between its quotes, escapes as written), and its other
     fields; None for a line that is no JSON object or has no message string."""
-    import json
-
     try:
         record = json.loads(text)
     except (ValueError, RecursionError):  # not JSON, or nested deeper than a log record ever is
@@ -303,7 +302,10 @@ def _json_message(text: str) -> tuple[int, int, dict] | None:
         if value is None:
             continue
         if name == "time" and (not isinstance(value, str) or value.isdigit()):
-            seconds = float(value)
+            try:
+                seconds = float(value)
+            except OverflowError:  # an integer no clock gives: no time
+                continue
             value = f"{seconds / 1e6 if seconds > 1e14 else seconds:.6f}"  # journald: microseconds since the epoch
         elif name == "level" and str(value).isdigit():
             fields["priority"] = str(min(int(value), 7))  # journald's PRIORITY, 0 (emerg) to 7 (debug)
