@@ -352,3 +352,24 @@ def test_a_vmm_line_shaped_like_a_step_is_the_vmm_s():
     assert parsed("[2025-06-10T12:00:00Z ERROR hvf] hv_vm_map: HV_BAD_ARGUMENT") == ("krun", "hvf_error", "error")
     assert parsed("Nov 26 10:33:02 host fencetest[12]: submit failed") == ("step", "progress", "error")
     assert parsed("submit failed") == ("step", "progress", "error")
+
+
+JSON_KEYS = st.sampled_from(["MESSAGE", "msg", "message", "log", "time", "ts", "timestamp", "__REALTIME_TIMESTAMP",
+                             "level", "PRIORITY", "severity", "_PID", "pid", "_COMM", "name", "logger", "other"])
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                       max_size=4), max_leaves=10)
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.dictionaries(JSON_KEYS, JSON_VALUES, max_size=6), st.text(max_size=20), st.booleans())
+def test_any_json_record_is_read_or_left_as_it_is(record, tail, ascii_only):
+    """Whatever a JSON record holds (numbers past any clock, nesting, non-strings where strings go), the envelope,
+    the log time and the parser answer without an error."""
+    from venustui.logtime import stamp
+
+    line = json.dumps(record, ensure_ascii=ascii_only) + tail
+    wrapped = peel(line)
+    assert wrapped.end is None or wrapped.at <= wrapped.end <= len(line)
+    stamp(line)
+    _parts(line)
