@@ -372,4 +372,4 @@ def test_any_json_record_is_read_or_left_as_it_is(record, tail, ascii_only):
     wrapped = peel(line)
     assert wrapped.end is None or wrapped.at <= wrapped.end <= len(line)
     stamp(line)
-    _parts(line)
+    assert Parser().parse(Line("s", "file", 0, 0, line.encode(), True, 0.0, 0.0, 1))
