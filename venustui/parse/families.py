@@ -497,6 +497,7 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
     (r"'DISPLAY' environment variable not set", "no_display", "info"),
 ), benign=frozenset({"driver_declined", "xdg_runtime_dir", "no_display", "loader_message"}),
    tracked=(b"Skipping ICD", b"Found no drivers!", b"Failed to detect any valid GPUs", b"wrong bit-type",
+            # its own log's errors and warnings, by their tags or the padding after the level alone
             b"Failed to open JSON file", b"ERROR | ", b"WARNING | ", b"ERROR:      ", b"WARNING:    "),
    programs=("vulkan-loader",))
 
@@ -620,7 +621,8 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
                mentions=("render_server", "virglrenderer"),
                anywhere=(b"failed to initialize virgl resources", b"failed to initialize vrend ",
                          b"failed to initialize drm renderer", b"failed to initialize fence table",
-                         b"failed to get egl display", b"invalid renderer ", b"renderer already initialized"))
+                         b"failed to get egl display", b"invalid renderer callbacks", b"invalid renderer gl callbacks",
+                         b"invalid renderer vrend callbacks", b"renderer already initialized"))
 
 # A pasted terminal: the prompt and the command the user ran (`user@host:~$ vkcube`, `localhost:~# vulkaninfo`,
 # `# vulkaninfo`). The prompt is an envelope (parse/envelope.py) that names the shell as the line's program, so
