@@ -237,12 +237,13 @@ VTEST = Family("vtest", "host", _rules(
     (r"^Unable to open rendernode '(?P<node>[^']*)' falling back", "rendernode_fallback", "warn"),
     (r"^failed to initialise renderer", "renderer_init_failed", "error"),
     # the server's own socket and client handling, as perror() prints it (another server holding the socket: EADDRINUSE)
-    (r"^Failed to (?P<step>setup socket|accept socket|add client|select on socket)[.!]?: (?P<error>.*)$",
+    # (its messages end in "." or "!" before perror's colon: another server's "Failed to accept socket: …" is not it)
+    (r"^Failed to (?P<step>setup socket|accept socket|add client|select on socket)[.!]: (?P<error>.*)$",
      "server_failed", "error"),
 ), starts=(Start("vtest"), Start("client")),
    anywhere=(b"SIGSEGV!", b"proxy: failed to exec ", b"Unable to open rendernode '", b"failed to initialise renderer",
-             b"fallbacking to protocol version", b"Failed to setup socket", b"Failed to accept socket",
-             b"Failed to add client", b"Failed to select on socket"),
+             b"fallbacking to protocol version", b"Failed to setup socket.:", b"Failed to accept socket.:",
+             b"Failed to add client.:", b"Failed to select on socket!:"),
    searched=False)
 
 # The dynamic linker, for the render server or a guest program that cannot load.
