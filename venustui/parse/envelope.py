@@ -338,6 +338,5 @@ def glued_positions(text: str, start: int = 0, limit: int = 4):
 
 
 def glued_at(text: str, start: int = 0) -> int:
-    """Where a family's marker starts after other text on the line, or -1."""
-    match = _GLUED.search(text, start)
-    return match.start() if match else -1
+    """Where a family's marker starts after other text on the line (the first of glued_positions), or -1."""
+    return next(glued_positions(text, start, 1), -1)

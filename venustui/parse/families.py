@@ -144,6 +144,11 @@ class Family:
 
 
 _HEX = r"0x[0-9a-fA-F]+"
+# A Hypervisor.framework result named in a line (QEMU's and libkrun's): hv_vm_map failed: HV_BAD_ARGUMENT
+_HV_RESULT = r"^(?P<message>.*?)\b(?P<name>HV_[A-Z_]{4,})\b"
+# A Rust panic's first line, and where libkrun's crates live (src/CRATE/src/…: its panics, not crosvm's)
+_PANIC_AT = r"thread '(?P<thread>[^']+)' panicked at "
+_LIBKRUN_SOURCE = r"src/[\w-]+/src/"
 
 # Mesa's Venus logger: MESA-VIRTIO: [level: ]message (logcat's brief style: MESA-VIRTIO( pid): …); the rules read
 # the message. A tab line right after "vn_env is as below:" is one of its fields.
@@ -345,7 +350,7 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
     # error_append_hint() after "The display backend does not have OpenGL support enabled"
     (r"^(?P<message>It can be enabled with '-display .*)$", "hint", "info"),
     # Hypervisor.framework results in other shapes (hv_vm_map failed: HV_BAD_ARGUMENT)
-    (r"^(?P<message>.*?)\b(?P<name>HV_[A-Z_]{4,})\b", "hvf_error", "error"),
+    (_HV_RESULT, "hvf_error", "error"),
     # a pasted QEMU command line, one option a line: -device virtio-gpu-gl,blob=true,venus=true,hostmem=4G \\
     (r"^-(?P<option>[a-z][\w-]*)\s+(?P<value>.*?)\s*\\?$", "option", "info"),
 ), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint"}),
@@ -374,11 +379,10 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
     # libkrun's C API failing, as a front end prints it: krun_create_ctx failed: -1
     (r"^(?P<fn>krun_\w+)(?:\(\))?:? failed(?::? (?P<ret>-?\d+))?", "api_failed", "error"),
     # Hypervisor.framework results inside libkrun's own lines ([ERROR hvf] … HV_BAD_ARGUMENT), not QEMU's
-    (r"^(?P<message>.*?)\b(?P<name>HV_[A-Z_]{4,})\b", "hvf_error", "error"),
+    (_HV_RESULT, "hvf_error", "error"),
     # a panic in one of libkrun's crates (src/devices/src/virtio/gpu/virtio_gpu.rs: the GPU worker)
-    (r"thread '(?P<thread>[^']+)' panicked at (?P<where>src/[\w-]+/src/\S+?)(?::\d+)*:?$", "panic", "error"),
-    (r"thread '(?P<thread>[^']+)' panicked at '(?P<message>.*)', (?P<where>src/[\w-]+/src/\S+?)(?::\d+)*$", "panic",
-     "error"),
+    (_PANIC_AT + r"(?P<where>" + _LIBKRUN_SOURCE + r"\S+?)(?::\d+)*:?$", "panic", "error"),
+    (_PANIC_AT + r"'(?P<message>.*)', (?P<where>" + _LIBKRUN_SOURCE + r"\S+?)(?::\d+)*$", "panic", "error"),
     # a guest driver resetting a virtio device it still uses (every krunkit boot: harmless, its maintainers say)
     (r"^reset device while it's still in active state", "device_reset_active", "warn"),
     (r"^mapping: host_addr=(?P<host>(?:0x)?[0-9a-fA-F]+), addr=(?P<guest>(?:0x)?[0-9a-fA-F]+), size=(?P<size>\d+)",
@@ -425,10 +429,9 @@ CROSVM = Family("crosvm", "vmm", markers=(b"rutabaga", b"Rutabaga", b"register_m
     # a panic's payload, the line after "thread '…' panicked at"
     (r"^called `Result::unwrap\(\)` on an `Err` value: (?P<error>.*)$", "panic_payload", "error"),
     # (libkrun's crates live in src/CRATE/src/: its panics are libkrun's)
-    (r"thread '(?P<thread>[^']+)' panicked at (?!src/[\w-]+/src/)(?P<where>\S+?)(?::\d+)*:?$", "panic", "error"),
+    (_PANIC_AT + r"(?!" + _LIBKRUN_SOURCE + r")(?P<where>\S+?)(?::\d+)*:?$", "panic", "error"),
     # Rust before 1.73: the message first, then the place
-    (r"thread '(?P<thread>[^']+)' panicked at '(?P<message>.*)', (?!src/[\w-]+/src/)(?P<where>\S+?)(?::\d+)*$", "panic",
-     "error"),
+    (_PANIC_AT + r"'(?P<message>.*)', (?!" + _LIBKRUN_SOURCE + r")(?P<where>\S+?)(?::\d+)*$", "panic", "error"),
     (r"^(?P<command>Resource\w+|Cmd\w+|Transfer\w+|Get\w+)$", "command", "debug"),
 ), benign=frozenset({"command"}), programs=("crosvm", "rutabaga", "vm_control"),
    tracked=(b"register_memory", b"RegisterMemory", b"Rutabaga initialization", b") -> Err", b"panicked at",
