@@ -105,6 +105,10 @@ def wrapped(draw, bare: str) -> str:
         # Rust tracing's fmt: a stamp, the level padded to five, a Rust path
         f"{date}T{clock}.{us:06d}Z {draw(st.sampled_from([' WARN', 'ERROR', ' INFO']))} "
         f"{draw(RUST_NAMES)}::{draw(RUST_NAMES)}: ",
+        # the same in colour, as a terminal writes it, or pasted into a web page that dropped the ESCs
+        "{e}[2m{date}T{clock}.{us:06d}Z{e}[0m {e}[33m WARN{e}[0m {e}[2m{a}::{b}{e}[0m{e}[2m:{e}[0m ".format(
+            e=draw(st.sampled_from(["\x1b", ""])), date=date, clock=clock, us=us, a=draw(RUST_NAMES),
+            b=draw(RUST_NAMES)),
         # Chromium's logging, and glog
         f"[{pid}:{pid + 1}:{d:02d}{d:02d}/{h:02d}{m:02d}{s:02d}.{us:06d}:ERROR:{prog}.cc({secs})] ",
         f"{draw(st.sampled_from('IWEF'))}{d:02d}{d:02d} {clock}.{us:06d} {pid:6d} {prog}.cc:{secs}] ",

@@ -1,9 +1,10 @@
 """Decoding a raw line once, and making log text safe to show.
 
 Log text is never markup and never reaches the terminal with its escape
-sequences: ``decode`` removes ANSI/OSC sequences for matching; ``shown`` keeps them
-for a person to see, and ``visible`` turns every control character into a printable
-escape (``title \x1b]0;pwned\x07 after`` shows as exactly that, and sets no title).
+sequences: ``decode`` removes ANSI/OSC sequences for matching (and colour codes
+that lost their ESC on a web page); ``shown`` keeps them for a person to see,
+and ``visible`` turns every control character into a printable escape
+(``title \x1b]0;pwned\x07 after`` shows as exactly that, and sets no title).
 """
 
 from __future__ import annotations
@@ -14,16 +15,22 @@ from venustui.parse.rules import HANDLE
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), and two-byte ESC sequences.
 ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+# Colour codes whose ESC was lost on the way into a web page or a mail ("[2m2025-…[0m [33m WARN[0m"): taken as
+# such only beside a reset and another code, so "[0m" alone in a message stays text.
+LOST_ESCAPES = re.compile(r"\[[0-9;]{0,12}m")
 CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 with replacement, a trailing CR dropped (CRLF logs), escape sequences removed."""
+    """UTF-8 with replacement, a trailing CR dropped (CRLF logs), escape sequences removed (those that
+    lost their ESC too)."""
     text = data.decode("utf-8", "replace")
     if text.endswith("\r"):
         text = text[:-1]
     if "\x1b" in text or "\x9b" in text:
         text = ESCAPES.sub("", text)
+    if "[0m" in text and len(LOST_ESCAPES.findall(text)) >= 2:
+        text = LOST_ESCAPES.sub("", text)
     return text
 
 
