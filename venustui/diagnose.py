@@ -397,6 +397,13 @@ def stuck_waits(model: Model) -> list[Finding]:
     # Mesa prints a bare "aborting" after the reason it gives up for: that line alone is no evidence of FATAL.
     reasons = [entry for entry in ring.fatal if entry[1] != "abort"]
     for seq, what, _iteration, _run in reasons:
+        if what == "dispatch_failed":  # vkr_context_submit_cmd: a command sent outside the ring
+            out.append(Finding("context-fatal", CRITICAL,
+                               "the context is FATAL (dispatch_failed): the host failed to decode a command the "
+                               "guest sent outside the ring and refuses the context's later commands",
+                               _ev(model, seq), "Look at the host log just before: the render server names the "
+                               "command it could not decode (… resulted in CS error)"))
+            continue
         out.append(Finding("ring-fatal", CRITICAL,
                            f"the ring is FATAL ({what}): the host failed to decode a command and stopped the ring",
                            _ev(model, seq), "Look at the host log just before: the render server names the "

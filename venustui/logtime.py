@@ -2,7 +2,8 @@
 
 A stamp is read from the line's envelope (parse/envelope.py) and belongs to a clock: ``wall`` (a
 date and time, or QEMU's trace seconds since the epoch), ``syslog`` (month, day and time, no year),
-``uptime`` (dmesg and journald's monotonic seconds since boot) or ``day`` (a time of day alone).
+``uptime`` (dmesg and journald's monotonic seconds since boot, logrus's since its start) or ``day``
+(a time of day alone).
 Clocks differ between sources (a guest's uptime, a host's wall clock, a syslog without a year), so
 each source's stamps are mapped onto the arrival clock by an offset estimated from its own lines:
 the smallest arrival minus stamp seen (a followed line arrives at or after its stamp; a file read at
@@ -37,7 +38,7 @@ DAY = 86400.0
 
 def stamp(text: str) -> tuple[str, float] | None:
     """The clock and seconds of a line's own stamp, if its envelope has one."""
-    if not text or text[0] not in "0123456789[<JFMASONDTWIE \t>{t":  # no envelope with a time starts otherwise
+    if not text or text[0] not in "0123456789[<JFMASONDTWIEP \t>{t":  # no envelope with a time starts otherwise
         return None
     wrapped = envelope.peel(text)
     raw = wrapped.fields.get("time")
@@ -48,6 +49,8 @@ def stamp(text: str) -> tuple[str, float] | None:
         return "uptime", float(raw)
     if "qemu-trace" in forms:
         return "wall", float(raw)
+    if "logrus-tty" in forms and raw.isdigit():  # INFO[0005]: seconds since the program started
+        return "uptime", float(raw)
     return read_time(raw)
 
 

@@ -47,6 +47,11 @@ CAUSES = [
      ["map-blob-fails", "instance-out-of-host-memory"]),
     (EXTRA / "57-codeindex-krunkit-fedora44-venus-ok-then-oohm-card0-denied-noise.log",
      ["map-blob-fails", "instance-out-of-host-memory"]),
+    (EXTRA / "63-pannousqemu-56806f42-render-server-no-libvulkan-createinstance-oohm.log",
+     ["render-server-no-libvulkan"]),
+    (EXTRA / "64-codeindex-windows-guest-kmd-vkr-invalid-res_id-fatal-decoder.log", ["import-not-exportable"]),
+    (EXTRA / "65-codeindex-hobby-os-venus-cs-error-ctrlq-timeout.log", ["context-fatal"]),
+    (EXTRA / "66-codeindex-microvm-waypipe-mpv-ring-seqno-wait-alive-expired.log", ["ring-alive-expired"]),
 ]
 
 

@@ -64,6 +64,11 @@ def test_alive_expired_fatal_and_slow_host():
     assert "ring-fatal" not in expired  # the bare "aborting" after the reason is no evidence of a FATAL ring
     fatal = rules_of([SYNTHETIC / "ring-fatal.log"])
     assert "ring-fatal" in fatal
+    # a command sent outside the ring (vkr_context_submit_cmd) that the host could not decode: the context is
+    # fatal (a real render server's lines, tests/data/real-threads-extra/65)
+    (context,) = DATA.glob("real-threads-extra/65-*.log")
+    found = rules_of([context])
+    assert "context-fatal" in found and "ring-fatal" not in found
     slow = rules_of([SYNTHETIC / "slow-host-call.log"])["slow-host-call"]
     assert "iteration 61440 (abort at 65536" in slow.claim
 

@@ -117,6 +117,9 @@ def wrapped(draw, bare: str) -> str:
         # Go's log package, a bracketed date and time, Python logging's default format
         f"{date.replace('-', '/')} {clock} ", f"[{date} {clock}.{us // 1000:03d}] ",
         f"{draw(st.sampled_from(['ERROR', 'WARNING', 'DEBUG']))}:{prog}:",
+        # logrus's text for a terminal (podman, lima), a bare clock (moreutils' ts), the kernel's caller id
+        f"{draw(st.sampled_from(['INFO', 'WARN', 'ERRO', 'DEBU']))}[{secs:04d}] ", f"{clock}.{us // 1000:03d} ",
+        f"[{secs:5d}.{us:06d}][{draw(st.sampled_from(['T', 'C'])) + str(pid % 40000):>6}] ",
         # GLib's g_log (vhost-user-gpu, GTK programs)
         f"** ({prog}:{pid}): {draw(st.sampled_from(['WARNING', 'CRITICAL', 'DEBUG']))} **: {clock}.{us // 1000:03d}: ",
     ]
@@ -133,6 +136,8 @@ def wrapped(draw, bare: str) -> str:
         text = draw(st.sampled_from(["[vertex] device-local=true:", "foo ", "noise: "])) + bare
     indent = draw(st.sampled_from(["", "  ", "\t", "> ", ">> ", "\r"]))
     text = indent + text
+    if draw(st.booleans()):  # docker compose's service column, first on the line (not inside a record's message)
+        return draw(st.sampled_from([f"{prog}-1  | ", f"{prog}_1 | "])) + text
     if not ESCAPED & set(text) and draw(st.booleans()):
         # the whole line as the message of a structured record: Go's logfmt, or JSON (journald, Docker, logrus)
         stamp = f"{date}T{clock}Z"
@@ -217,6 +222,11 @@ def test_more_shapes_of_the_field():
     assert parsed("krunkit: error: failed to map the GPU's shared memory") == ("krun", "error", "error")
     assert parsed("Assertion failed: (ret == 0), function vkr_context_submit, file vkr_context.c, line 117.") == (
         "app", "assertion", "error")
+    (musl,) = Parser().parse(Line("s", "file", 0, 0, b"Assertion failed: physical_dev->renderer_sync_fd.semaphore_"
+                                  b"importable (../src/virtio/vulkan/vn_device.c: vn_device_fix_create_info: 331)",
+                                  True, 0.0, 0.0, 1))  # musl's assert() (an Alpine guest)
+    assert (musl.fmt, musl.what, musl.fields["function"], musl.fields["line"]) == (
+        "app", "assertion", "vn_device_fix_create_info", "331")
     assert parsed("render thread said: vkr: failed to import resource: invalid res_id 7") == (
         "vkr-server", "import_failed", "error")
     # a marker after another family's marker that starts nothing: the later one's line
@@ -356,6 +366,18 @@ def test_a_vmm_line_shaped_like_a_step_is_the_vmm_s():
     assert parsed("[2025-06-10T12:00:00Z ERROR hvf] hv_vm_map: HV_BAD_ARGUMENT") == ("krun", "hvf_error", "error")
     assert parsed("Nov 26 10:33:02 host fencetest[12]: submit failed") == ("step", "progress", "error")
     assert parsed("submit failed") == ("step", "progress", "error")
+
+
+def test_the_guest_console_in_a_vmm_s_output_is_the_kernel_s():
+    """A VMM prints its guest's console (krunkit, muvm, QEMU -serial stdio): behind the VMM's journald prefix, a
+    line behind a kernel stamp is the guest kernel's, while the VMM's own lines stay its own (synthetic lines,
+    labelled)."""
+    parsed = _kind_parser()
+    assert parsed("Jun 10 12:00:00 mac krunkit[4242]: [    0.512345] [drm] features: +virgl +edid +resource_blob "
+                  "+host_visible") == ("kernel", "features", "info")
+    assert parsed("krunkit[4242]: [    1.5][    T1] virtio_gpu virtio0: probe with driver virtio_gpu failed with "
+                  "error -16") == ("kernel", "probe_failed", "error")
+    assert parsed("krunkit[4242]: virtio_gpu: GET_shm_region")[0] == "krun"
 
 
 JSON_KEYS = st.sampled_from(["MESSAGE", "msg", "message", "log", "time", "ts", "timestamp", "__REALTIME_TIMESTAMP",

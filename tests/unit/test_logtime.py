@@ -37,6 +37,11 @@ def test_each_envelope_stamp_is_read_on_its_clock():
     assert stamp('time="2025-06-10T12:00:00Z" level=error msg="x"') == ("wall", 1749556800.0)
     assert stamp("2025/06/10 12:00:00 krunkit exited") == ("wall", 1749556800.0)  # Go's log package
     assert stamp("[2025-06-10 12:00:00.5] [ggml] [error] x") == ("wall", 1749556800.5)
+    # logrus for a terminal (seconds since the program started, or its time), the kernel's caller id, a bare clock
+    assert stamp("DEBU[0012] krunkit: vm started") == ("uptime", 12.0)
+    assert stamp("WARN[2025-06-10T12:00:00Z] x") == ("wall", 1749556800.0)
+    assert stamp("[    1.500000][    T1] virtio_gpu virtio0: x") == ("uptime", 1.5)
+    assert stamp("06:08:47.588 vkcube: x") == ("day", 6 * 3600 + 8 * 60 + 47.588)
 
 
 @settings(deadline=None, max_examples=200)

@@ -425,7 +425,7 @@ class Model:
         if rec.what == "ring_seqno_unreachable":
             self.ring.seqno_count += 1
             self.ring.seqno_pairs.append((rec.seq, f["fn"], f["seqno"], f["wait"]))
-        elif rec.what in ("decoder_fatal", "ring_dispatch_failed"):
+        elif rec.what in ("decoder_fatal", "ring_dispatch_failed", "dispatch_failed"):  # the context is fatal
             self.ring.fatal.append((rec.seq, rec.what, None, run.id if run else None))
 
     def _blob_export_failed(self, rec: Record, run: Run | None) -> None:

@@ -104,7 +104,8 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
                      r"(?P<level>emerg|alert|crit|err|warn|notice|info|debug)\s*:\s"),
     # kernel: <3>, [  475.257111], <3>[  475.257111]
     ("kernel-priority", r"<(?P<priority>[0-7])>"),
-    ("dmesg", r"\[\s*(?P<time>\d+\.\d+)" + _DELTA + r"\]\s?"),
+    # (with CONFIG_PRINTK_CALLER, the task or CPU that printed: [    2.123456][    T1] , Android's and ChromeOS's kernels)
+    ("dmesg", r"\[\s*(?P<time>\d+\.\d+)" + _DELTA + r"\](?:\[\s*[TC]\d+\])?\s?"),
     # Python logging and harness stamps: 2025-02-18 07:08:52,277:  , ISO-8601 / RFC 3339 stamps
     ("timestamp", r"(?P<time>" + _ISO + r")(?::\s?|\s+)"),
     # Go's log package (2025/06/10 12:00:00), and a bracketed date and time (spdlog, Flask: [2025-06-10 12:00:00.123])
@@ -112,8 +113,14 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("bracketed-time", r"\[(?P<time>" + _ISO + r")\]\s"),
     # Python logging's default format: ERROR:root:… , WARNING:ramalama:…
     ("python-logging", r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):(?P<prog>[\w.\-]+):"),
-    # a bracketed clock from a program's own log: [06:08:47.588]
+    # a bracketed clock from a program's own log: [06:08:47.588] ; a bare one (moreutils' ts, a tool's own stamp)
     ("clock", r"\[(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?)\]\s"),
+    ("bare-clock", r"(?P<time>\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)\s+"),
+    # logrus's text for a terminal (podman, lima, docker): INFO[0005] , WARN[2025-06-10T12:00:00Z]
+    ("logrus-tty", r"(?P<level>TRAC|DEBU|INFO|WARN|ERRO|FATA|PANI)\[(?P<time>[\dT:.+\-Z]{1,40})\]\s+"),
+    # docker compose's and podman-compose's service column, first on a line: llama-1  | … (after a prompt,
+    # "dmesg | grep drm" is a command)
+    ("compose", r"^[A-Za-z0-9][\w.\-]*\s+\|\s"),
     # a program's stderr tagged with its name: [virgl_render_server] … (only a program a family knows)
     ("program", r"\[(?P<prog>[A-Za-z_][\w.\-]*)\]\s"),
     # syslog's stamp before a program no family knows and without its pid: the time is still the line's

@@ -199,7 +199,9 @@ SERVER = Family("vkr-server", "host", _rules(
     # Benign: every app that exits without freeing its objects (never above info).
     (r"^destroying context (?P<ctx>\d+) \((?P<name>.*)\) with a valid instance", "context_destroyed_live", "info"),
     (r"^destroying device with valid objects", "device_destroyed_live", "info"),
-    (r"^failed to import resource: invalid(?: res_id (?P<id>\d+)|\s*$)", "import_failed", "error"),
+    # (the guest's dma-buf import asks the resource's properties first: the same unknown resource)
+    (r"^failed to (?:import resource|query resource props): invalid(?: res_id (?P<id>\d+)|\s*$)", "import_failed",
+     "error"),
     (r"^(?P<fn>\w+) resulted in CS error", "cs_error", "error"),
     (r"^submit_cmd: vn_dispatch_command(?: failed|\s*$)", "dispatch_failed", "error"),
     (r"^mem is not exportable", "mem_export_failed", "error"),
@@ -548,6 +550,9 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     # macOS (and BSD) assert(): Assertion failed: (expr), function f, file x.c, line 12.
     (r"Assertion failed: \((?P<expression>.*)\), function (?P<function>[\w:~]+), file (?P<file>[^,]+), "
      r"line (?P<line>\d+)", "assertion", "error"),
+    # musl's assert() (Alpine guests): Assertion failed: expr (file.c: function: 331)
+    (r"Assertion failed: (?P<expression>.*) \((?P<file>[^:()\s]+): (?P<function>\w+): (?P<line>\d+)\)",
+     "assertion", "error"),
     (r"(?P<call>vk[A-Z]\w+) failed with (?:VK_)?(?P<result>ERROR_\w+)", "vk_call_failed", "error"),
     (r"(?P<call>vk::(?:\w+::)*\w+): (?P<result>Error\w+)", "vk_call_failed", "error"),
     (r"^ggml_vulkan: (?P<index>\d+) = (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),
@@ -747,7 +752,9 @@ LOGGER_LEVELS = {"ERROR": "error", "WARN": "warn", "WARNING": "warn", "V": "debu
                  # GLib's g_log (vhost-user-gpu, GTK's Gdk): CRITICAL is an error, Message is info
                  "CRITICAL": "error", "Message": "info",
                  # ChromeOS's syslog severities
-                 "EMERG": "error", "ALERT": "error", "CRIT": "error", "ERR": "error", "NOTICE": "info"}
+                 "EMERG": "error", "ALERT": "error", "CRIT": "error", "ERR": "error", "NOTICE": "info",
+                 # logrus's text for a terminal
+                 "TRAC": "debug", "DEBU": "debug", "ERRO": "error", "FATA": "error", "PANI": "error"}
 # A guest program's Vulkan calls, as the steps the model follows (number and role).
 FENCETEST_STEPS = {"vkCreateInstance": (1, "instance"), "vkEnumeratePhysicalDevices": (2, "physdev"),
                    "vkCreateDevice": (3, "device"), "vkCreateFence": (5, "fence"), "vkQueueSubmit": (6, "submit"),
@@ -779,6 +786,8 @@ def recognise(text: str, head: str, wrapped, program_message: bool = True) -> tu
     for none. wrapped is the line's envelope (parse/envelope.py); with program_message, a payload no rule knows
     is still a message of the program its envelope names."""
     program = family_of_program(wrapped.fields["prog"]) if "prog" in wrapped.fields else None
+    if program is not None and program.side == "vmm" and wrapped.forms[-1] in ("dmesg", "kernel-priority"):
+        program = KERNEL  # the guest's console in a VMM's output (krunkit[42]: [    0.51] [drm] …) is the kernel's
     # The program's rules first; but a shell prompt's line is a command only when no family knows what follows
     # the prompt (a program's output pasted on the prompt's line).
     others = _SEARCHED_BUT.get(program, SEARCHED)

@@ -33,7 +33,7 @@ PROGRESS = re.compile(r"^(?P<name>[a-z][a-z0-9_ ]{0,40}?) (?P<status>ok|OK|faile
 RESULT_IN_VALUE = re.compile(r"\((?P<name>VK_[A-Z0-9_]+)\)")
 
 # dmesg -d and journalctl -o short-delta print the delta from the line before inside the brackets.
-KERNEL = re.compile(r"^(?:<\d>)?\[\s*(?P<ts>\d+\.\d+)(?:\s*<\s*\d+\.\d+>)?\]\s*(?P<msg>.*)$"
+KERNEL = re.compile(r"^(?:<\d>)?\[\s*(?P<ts>\d+\.\d+)(?:\s*<\s*\d+\.\d+>)?\](?:\[\s*[TC]\d+\])?\s*(?P<msg>.*)$"
                     r"|^(?:<\d>)?\[\s(?P<msg2>.*)$|^(?:\S+ )?kernel: (?P<msg3>.*)$", re.S)
 
 # The lookbehind follows the literal "0x" so the search can skip ahead to each "0x".
