@@ -227,6 +227,12 @@ def test_more_shapes_of_the_field():
                                   True, 0.0, 0.0, 1))  # musl's assert() (an Alpine guest)
     assert (musl.fmt, musl.what, musl.fields["function"], musl.fields["line"]) == (
         "app", "assertion", "vn_device_fix_create_info", "331")
+    # vulkan-hpp's names with a vendor suffix, and a VkResult's name cut by a mail client's wrap
+    (hpp,) = Parser().parse(Line("s", "file", 0, 0, b"vk::Queue::presentKHR: ErrorOutOfDateKHR", True, 0.0, 0.0, 1))
+    assert (hpp.what, hpp.fields["result"], hpp.fields["code"]) == ("vk_call_failed", "VK_ERROR_OUT_OF_DATE_KHR",
+                                                                   -1000001004)
+    assert parsed("vkCreateDevice returned VK_ERROR") == ("app", "vk_error", "error")
+    assert parsed("vn_CreateDevice: ") == ("mesa", "message", "info")
     assert parsed("render thread said: vkr: failed to import resource: invalid res_id 7") == (
         "vkr-server", "import_failed", "error")
     # a marker after another family's marker that starts nothing: the later one's line

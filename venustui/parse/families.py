@@ -528,7 +528,7 @@ _ERROR_RESULTS = "|".join(sorted((name[3:] for name in vkresult.codes() if name.
 APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (", b" vn_", b"Abort message: ", b"failed with ",
                                    b"EGL driver name", b"/dev/dri/", b"failed to initialize winsys",
                                    b"ErrorOutOf", b"Error", b"Assertion", b': assertion "',
-                                   b"ggml_vulkan", b"ERROR_",
+                                   b"ggml_vulkan", b"ERROR_", b"VK_ERROR",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :",
                                    b"Validation ", b"cannot open shared object"),
@@ -585,18 +585,20 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"Internal Vulkan error \((?P<code>-\d+)\): (?P<message>.*?)(?:, in \S+|$)", "vk_call_failed", "error"),
     (r"Skipping CPU adapter: (?P<device>.+)$", "adapter_skipped", "info"),
     (r"^info:\s+Driver\s*: (?P<driver>\w+) (?P<version>\S+)", "driver_line", "info"),
-    (r"\b(?P<result>VK_ERROR_\w+)\b", "vk_error", "error"),
+    (r"\b(?P<result>VK_ERROR(?:_\w+)?)\b", "vk_error", "error"),  # (its name cut by a wrap: still an error)
     # vulkan-hpp's spelling, also inside vk::Result::eErrorOutOfDeviceMemory
-    (r"(?P<result>Error(?:OutOf(?:Host|Device|Pool)Memory|InitializationFailed|DeviceLost|IncompatibleDriver))\b",
+    (r"(?P<result>Error(?:OutOf[A-Z]\w*|InitializationFailed|DeviceLost|IncompatibleDriver|SurfaceLostKHR|"
+     r"(?:Extension|Feature|Layer)NotPresent|MemoryMapFailed|TooManyObjects|FormatNotSupported|FragmentedPool))\b",
      "vk_error", "error"),
     # a VkResult's name without its VK_ (vulkaninfo's and many applications' spelling)
     (r"(?<![\w])(?P<result>" + _ERROR_RESULTS + r")\b", "vk_error", "error"),
     # an application naming the device it uses: the guest's Venus device and, inside it, the host's GPU
     (r"(?P<device>Virtio-GPU Venus \((?P<host_gpu>[^)]*)\))", "venus_device", "info"),
-), tracked=(b"ERROR_", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions", b"[ERROR]",
+), tracked=(b"ERROR_", b"VK_ERROR", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions", b"[ERROR]",
             b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:", b"Abort message: ",
             b"virtio.so (vn_", b" in vn_", b"cannot open shared object", b"ErrorInitializationFailed",
-            b"ErrorDeviceLost", b"ErrorIncompatibleDriver", b': assertion "'), mentions=("Assertion",))
+            b"ErrorDeviceLost", b"ErrorIncompatibleDriver", b"ErrorSurfaceLostKHR", b"NotPresent", b"ErrorMemoryMapFailed",
+            b"ErrorTooManyObjects", b"ErrorFormatNotSupported", b"ErrorFragmentedPool", b': assertion "'), mentions=("Assertion",))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
@@ -728,7 +730,12 @@ def vk_result_name(spelled: str) -> str:
         return spelled
     if "_" in spelled or spelled.isupper():
         return "VK_" + spelled
-    return "VK_" + _CAMEL.sub("_", spelled).upper()
+    suffix = next((s for s in _VENDOR_SUFFIXES if spelled.endswith(s)), "")  # ErrorOutOfDateKHR: _KHR, one word
+    name = "VK_" + _CAMEL.sub("_", spelled[:len(spelled) - len(suffix)]).upper()
+    return f"{name}_{suffix}" if suffix else name
+
+
+_VENDOR_SUFFIXES = ("KHR", "EXT", "NV", "AMD", "INTEL", "GOOGLE", "MESA", "QCOM", "ARM")
 
 
 @lru_cache(maxsize=4096)  # every enveloped payload asks; programs are few
