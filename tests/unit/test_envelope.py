@@ -148,6 +148,8 @@ def wrapped(draw, bare: str) -> str:
             json.dumps({"log": text + "\n", "stream": "stderr", "time": stamp}),
             json.dumps({"__REALTIME_TIMESTAMP": str(1_700_000_000_000_000 + us), "PRIORITY": "3", "_PID": str(pid),
                         "MESSAGE": text}),
+            # one line of a record printed over several: journalctl -o json-pretty and -o verbose
+            f'        "MESSAGE" : {json.dumps(text, ensure_ascii=False)},', f"    MESSAGE={text}",
         ]))
     return text
 

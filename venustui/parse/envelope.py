@@ -82,6 +82,10 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # Go's logrus and slog text (podman, lima): time="2025-06-10T12:00:00Z" level=error msg="…" (the message
     # ends at its closing quote: the fields after it are not the payload's)
     ("logfmt", r"(?:time=\"?(?P<time>[^\"\s]+)\"?\s+)?level=(?P<level>[A-Za-z]+)\s+msg="),
+    # one field of a record printed over several lines: journalctl -o json-pretty ("MESSAGE" : "…",) and -o verbose
+    # (    MESSAGE=…); the message ends at its closing quote
+    ("json-field", r"\"(?:MESSAGE|message|msg|log)\"\s*:\s*(?=\")"),
+    ("journal-verbose", r"MESSAGE="),
     # Chromium's logging (Chrome, Electron, ANGLE): [1234:1250:1126/100000.123456:ERROR:gpu_init.cc(441)]
     ("chromium", r"\[(?:\d+:){0,2}(?P<time>\d{4}/\d{6}(?:\.\d+)?):(?P<level>[A-Z]+\d*):"
                  r"(?P<prog>[\w.\-]+)\(\d+\)\]\s?"),
@@ -251,7 +255,7 @@ def peel(text: str, limit: int = 8) -> Envelope:
                     if value is not None and (key not in fields or key in _INNER_WINS):
                         fields[key] = value
                 at = match.end()
-                if name == "logfmt":  # the message: a quoted string (escapes and all) or one word
+                if name in ("logfmt", "json-field"):  # the message: a quoted string (escapes and all) or one word
                     quoted = _QUOTED.match(text, at, end)
                     if quoted:
                         at, end = at + 1, quoted.end() - 1
