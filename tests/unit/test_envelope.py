@@ -150,6 +150,8 @@ def wrapped(draw, bare: str) -> str:
                         "MESSAGE": text}),
             # one line of a record printed over several: journalctl -o json-pretty and -o verbose
             f'        "MESSAGE" : {json.dumps(text, ensure_ascii=False)},', f"    MESSAGE={text}",
+            json.dumps({"eventMessage": text, "processID": pid, "messageType": "Default"}),  # macOS's ndjson
+            f"{stamp} stderr F {text}",  # the CRI log format (containerd, CRI-O)
         ]))
     return text
 
@@ -295,7 +297,15 @@ def test_structured_records_give_their_message_and_fields():
     wrapped = peel(logfmt)
     assert logfmt[wrapped.at:wrapped.end] == "krunkit: vm failed: exit status 1"
     assert wrapped.fields == {"time": "2025-06-10T12:00:00Z", "level": "error"}
+    # the macOS log as JSON (log show --style ndjson): its own keys
+    macos = ('{"eventMessage":"vkr: vkAllocateMemory resulted in CS error","processImagePath":"/opt/homebrew/bin/'
+             'virgl_render_server","processID":4242,"timestamp":"2026-01-27 19:49:29.123456-0800","messageType":"Error"}')
+    wrapped = peel(macos)
+    assert macos[wrapped.at:wrapped.end] == "vkr: vkAllocateMemory resulted in CS error"
+    assert wrapped.fields == {"time": "2026-01-27 19:49:29.123456-0800", "level": "Error", "pid": 4242,
+                              "prog": "/opt/homebrew/bin/virgl_render_server"}
     parsed = _kind_parser()
+    assert parsed(macos) == ("vkr-server", "cs_error", "error")
     assert parsed(docker) == ("krun", "hvf_map_error", "error")
     assert parsed(logfmt) == ("krun", "error", "error")
     assert parsed("time=2025-06-10T12:00:00Z level=WARN msg=MESA-VIRTIO") == ("mesa", "mention", "info")

@@ -84,7 +84,9 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("logfmt", r"(?:time=\"?(?P<time>[^\"\s]+)\"?\s+)?level=(?P<level>[A-Za-z]+)\s+msg="),
     # one field of a record printed over several lines: journalctl -o json-pretty ("MESSAGE" : "…",) and -o verbose
     # (    MESSAGE=…); the message ends at its closing quote
-    ("json-field", r"\"(?:MESSAGE|message|msg|log)\"\s*:\s*(?=\")"),
+    ("json-field", r"\"(?:MESSAGE|message|msg|log|eventMessage)\"\s*:\s*(?=\")"),
+    # the CRI log format (containerd, CRI-O, Kubernetes' node logs): 2025-06-10T12:00:00.123456789Z stderr F …
+    ("cri", r"(?P<time>" + _ISO + r") (?:stdout|stderr) [FP] "),
     ("journal-verbose", r"MESSAGE="),
     # Chromium's logging (Chrome, Electron, ANGLE): [1234:1250:1126/100000.123456:ERROR:gpu_init.cc(441)]
     ("chromium", r"\[(?:\d+:){0,2}(?P<time>\d{4}/\d{6}(?:\.\d+)?):(?P<level>[A-Z]+\d*):"
@@ -278,11 +280,12 @@ _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 _WORD = re.compile(r"\S*")
 # A JSON record's keys, by what they hold: the message (journald, Docker, logrus, zap, slog, bunyan), its time, level,
 # program and pid. The first key present wins.
-_JSON_MESSAGE = ("MESSAGE", "msg", "message", "log", "MSG")
+# macOS's `log show/stream --style json|ndjson` too (eventMessage, messageType, processImagePath, processID).
+_JSON_MESSAGE = ("MESSAGE", "msg", "message", "log", "MSG", "eventMessage")
 _JSON_FIELDS = (("time", ("time", "ts", "timestamp", "@timestamp", "__REALTIME_TIMESTAMP")),
-                ("level", ("level", "severity", "PRIORITY")),
-                ("prog", ("SYSLOG_IDENTIFIER", "_COMM", "logger", "name")),
-                ("pid", ("_PID", "SYSLOG_PID", "pid")))
+                ("level", ("level", "severity", "PRIORITY", "messageType")),
+                ("prog", ("SYSLOG_IDENTIFIER", "_COMM", "logger", "name", "processImagePath")),
+                ("pid", ("_PID", "SYSLOG_PID", "pid", "processID")))
 
 
 def _json_message(text: str) -> tuple[int, int, dict] | None:
