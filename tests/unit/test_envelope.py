@@ -236,6 +236,7 @@ def test_more_shapes_of_the_field():
     assert (hpp.what, hpp.fields["result"], hpp.fields["code"]) == ("vk_call_failed", "VK_ERROR_OUT_OF_DATE_KHR",
                                                                    -1000001004)
     assert parsed("vkCreateDevice returned VK_ERROR") == ("app", "vk_error", "error")
+    assert parsed("clCreateBuffer: CL_ERROR_OUT_OF_RESOURCES") == ("app", "error", "error")  # not Vulkan's: an error
     assert parsed("vn_CreateDevice: ") == ("mesa", "message", "info")
     assert parsed("render thread said: vkr: failed to import resource: invalid res_id 7") == (
         "vkr-server", "import_failed", "error")

@@ -592,6 +592,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
      "vk_error", "error"),
     # a VkResult's name without its VK_ (vulkaninfo's and many applications' spelling)
     (r"(?<![\w])(?P<result>" + _ERROR_RESULTS + r")\b", "vk_error", "error"),
+    # another API's out-of-something error (OpenCL's, a VkResult's name cut by a wrap): an error all the same
+    (r"(?P<message>\b\w*ERROR_OUT_OF\w*)", "error", "error"),
     # an application naming the device it uses: the guest's Venus device and, inside it, the host's GPU
     (r"(?P<device>Virtio-GPU Venus \((?P<host_gpu>[^)]*)\))", "venus_device", "info"),
 ), tracked=(b"ERROR_", b"VK_ERROR", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions", b"[ERROR]",
