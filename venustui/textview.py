@@ -114,6 +114,18 @@ CLOCK = re.compile(r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?")
 PACKED_CLOCK = re.compile(r"/(\d{2})(\d{2})(\d{2}(?:\.\d{1,6})?)")  # Chromium's 1126/100000.123456
 
 
+def _seconds_stamp(stamp: str) -> str:
+    """A stamp in seconds as shown: since the epoch (QEMU's trace backend, journald's JSON) as its UTC time of day,
+    since boot or a program's start (dmesg, logrus) as written."""
+    whole, _, fraction = stamp.partition(".")
+    if not whole.isdigit() or not (fraction.isdigit() or not fraction):
+        return ""
+    if len(whole) < 9 or len(whole) > 11:
+        return stamp
+    seconds = int(whole) % 86400
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" + (f".{fraction[:6]}" if fraction else "")
+
+
 def envelope_tag(fields: dict) -> str:
     """What a line's envelope said, compactly: the program (and pid) and the clock of its own stamp."""
     prog = fields.get("prog")
@@ -122,8 +134,7 @@ def envelope_tag(fields: dict) -> str:
     stamp = str(fields.get("time", ""))
     clock = CLOCK.search(stamp)
     packed = PACKED_CLOCK.search(stamp) if clock is None else None
-    when = clock.group() if clock else ":".join(packed.groups()) if packed else (
-        stamp if stamp.replace(".", "").isdigit() else "")
+    when = clock.group() if clock else ":".join(packed.groups()) if packed else _seconds_stamp(stamp)
     who = f"{prog}[{fields['pid']}]" if prog and "pid" in fields else (prog or "")
     tag = " ".join(part for part in (who, when) if part)
     return visible(f"{tag} · ", 80) if tag else ""

@@ -48,12 +48,15 @@ def test_watch_shows_an_envelope_once(tmp_path):
     """Each line's program and clock compactly before what it means, and the envelope not again after them."""
     log = tmp_path / "journal.log"  # real-threads-extra/39's shape: a journald line whose kind has no message field
     log.write_text("Jul 22 19:16:56 btwarch virgl_test_server[40755]: vtest_client_dispatch_commands: client context "
-                   "created.\n2025-02-18 07:08:52,277: MESA-VIRTIO: debug: stuck in fence wait with iter at 1024\n")
+                   "created.\n2025-02-18 07:08:52,277: MESA-VIRTIO: debug: stuck in fence wait with iter at 1024\n"
+                   "4321@1700000000.100000:virtio_gpu_fence_ctrl fence 0x51, type 0x207\n")  # synthetic QEMU trace
     rows = run_cli("watch", "--no-follow", str(log)).stdout.decode().splitlines()
     created = next(r for r in rows if "vtest/context_created" in r)
     assert created.endswith("virgl_test_server[40755] 19:16:56 · vtest_client_dispatch_commands: client context created.")
     stuck = next(r for r in rows if "mesa/stuck_wait" in r)
     assert stuck.endswith("07:08:52,277 · stuck in fence wait (iter 1024)")
+    trace = next(r for r in rows if "virtio_gpu_fence_ctrl" in r)  # seconds since the epoch: the UTC time of day
+    assert "qemu[4321] 22:13:20.100000 · " in trace
 
 
 def test_watch_lab_story(lab_fixture):
