@@ -100,6 +100,7 @@ def wrapped(draw, bare: str) -> str:
         f"{1_700_000_000 + secs}.{us:06d} {host} {prog}[{pid}]: ",  # journalctl -o short-unix
         f"Thu {date} {clock} UTC {host} {prog}[{pid}]: ",  # journalctl -o short-full
         f"{prog}@{host}:~$ ", f"{host}:~# ",  # a prompt with a program's output pasted on its line
+        f"PS C:\\Users\\{prog}> ", f"C:\\{host}> ",  # PowerShell's and cmd's
         f"[{secs:6d}.{us:06d} <{secs % 100:5d}.{us:06d}>] {host} {prog}[{pid}]: ",  # journalctl -o short-delta
         f"kern  :{draw(st.sampled_from(['err   ', 'warn  ', 'info  ', 'debug ']))}: ",  # dmesg --decode
         # Rust tracing's fmt: a stamp, the level padded to five, a Rust path
