@@ -4,6 +4,7 @@ JSON, Markdown and redaction; exit status by what was found."""
 
 from __future__ import annotations
 
+import codecs
 import json
 
 import pytest
@@ -130,3 +131,12 @@ def test_diagnose_json_markdown_and_redact(tmp_path):
     assert "### Top finding" in markdown and "alice" not in markdown and "workbox" not in markdown
     assert "user1" in markdown and "host1" in markdown
     assert "<b>" not in markdown.replace("`", "")  # log text stays literal (in code spans) in Markdown
+
+
+def test_a_log_saved_by_powershell_gives_the_same_findings(tmp_path):
+    """A Windows user's `qemu-system-x86_64.exe … 2> qemu.txt` in PowerShell writes UTF-16 with CRLF."""
+    path = EXTRA / "09-msys2-28875-qemu-whpx-venus-on-no-render-server.log"
+    saved = tmp_path / "qemu.txt"
+    saved.write_bytes(codecs.BOM_UTF16_LE + path.read_text(encoding="utf-8").replace("\n", "\r\n").encode("utf-16-le"))
+    assert [f.rule for f in diagnose(fold_files([str(saved)]))] == [f.rule for f in diagnose(fold_files([str(path)]))]
+    assert diagnose(fold_files([str(saved)]))[0].rule == "no-render-server"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from venustui.sources import GlobSource, parse_spec
 from venustui.sources.tail import FileTail, check_readable
 from venustui.sources.watcher import Watcher
 
-from ..conftest import Collect, wait_for
+from ..conftest import DATA, Collect, wait_for
 
 
 @pytest.fixture
@@ -185,3 +186,33 @@ def test_unreadable_paths_are_one_line_errors(tmp_path):
         check_readable(tmp_path / "missing.log")
     with pytest.raises(UserError, match="is a directory"):
         check_readable(tmp_path)
+
+
+def test_a_utf16_file_is_read_as_utf8_text(tmp_path, tail_of, monkeypatch):
+    """PowerShell's ">" writes UTF-16 with a byte-order mark and CRLF (a QEMU on Windows, real-threads-extra/09):
+    its lines come as the same text in UTF-8, whatever the reads cut (odd sizes, inside a character)."""
+    monkeypatch.setattr("venustui.sources.tail.CHUNK", 7)
+    (windows,) = (DATA / "real-threads-extra").glob("09-*.log")
+    text = windows.read_text(encoding="utf-8").replace("\n", "\r\n") + "done · ✓\r\n"
+    path = tmp_path / "qemu-stderr.txt"
+    path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    tail, sink = tail_of(path, follow=False)
+    tail.join(30)
+    assert b"".join(l.data + b"\n" for l in sink.lines()) == text.encode("utf-8")
+    assert "UTF-16" in sink.notices(ev.OPENED)[0].message
+    # big-endian, a lone surrogate and an odd last byte: passed on, never dropped
+    odd = tmp_path / "odd.txt"
+    odd.write_bytes(codecs.BOM_UTF16_BE + "a\n".encode("utf-16-be") + b"\xd8\x00" + "\n".encode("utf-16-be") + b"\x41")
+    tail, sink = tail_of(odd, follow=False)
+    tail.join(30)
+    assert data_of(sink.lines()) == [b"a", "\ud800".encode("utf-8", "surrogatepass"), b"\x41"]
+
+
+def test_a_utf16_file_written_after_it_was_opened_empty(tmp_path, tail_of):
+    path = tmp_path / "later.txt"
+    path.write_bytes(b"")
+    tail, sink = tail_of(path)
+    with open(path, "ab") as f:
+        f.write(codecs.BOM_UTF16_LE + "vkr: failed to import resource: invalid res_id 9\r\n".encode("utf-16-le"))
+    wait_for(lambda: sink.lines())
+    assert data_of(sink.lines()) == [b"vkr: failed to import resource: invalid res_id 9\r"]

@@ -645,7 +645,7 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
 # Possessive quantifiers: tried at the start of every line, so a long "1234@5678.9:…" must cost one pass.
 PROMPT = (r"(?:\[?[\w.\-]++@[\w.\-]++[^\s$#]*+(?:\s[^$#\n]{0,60}?)?[$#]|[\w.\-]++:[~/][^\s$#]{0,60}+[$#]|[$#]"
           r"|➜ ++\S++(?: git:\([^)\s]{0,60}\))?(?: ✗)?"  # oh-my-zsh's arrow, directory and branch
-          r"|(?:PS )?[A-Za-z]:\\[^>\n]{0,80}+>) ")  # PowerShell's and cmd's (a QEMU on Windows): PS C:\Users\me> 
+          r"|(?:PS )?[A-Za-z]:\\[^>\n]{0,80}+>) ")  # PowerShell's and cmd's (a QEMU on Windows): PS C:\Users\me>
 SHELL_PROGRAM = "shell prompt"
 SHELL = Family("shell", "app", rules=_rules(
     (r"^(?P<command>(?:\S.*\s)?VN_(?:DEBUG|PERF)=.*)$", "venus_command", "info"),

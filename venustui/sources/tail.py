@@ -5,10 +5,13 @@ so every tail also polls; watchdog only makes it react sooner. A poll of a file 
 has not changed costs one stat. A path that is not a regular file (a FIFO, a
 character device such as a serial console) is read as a stream: a FIFO is opened
 without waiting for its writer and read once the writer comes, as ``cat`` does.
+A file that starts with UTF-16's byte-order mark (PowerShell's ``>`` writes so, a QEMU
+on Windows) is text all the same: its lines are passed on in UTF-8, as every source's are.
 """
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import select
@@ -23,6 +26,29 @@ from venustui.sources.split import ChunkSplitter
 
 CHUNK = 1 << 20
 FINGERPRINT = 64  # bytes before the read position re-checked to catch copytruncate + rewrite
+UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
+class Utf16ToUtf8:
+    """A UTF-16 file's bytes as UTF-8, read piece by piece (a piece may end inside a character). Nothing is lost:
+    a lone surrogate passes through (as the bytes UTF-8 would give it), an odd last byte as it is."""
+
+    def __init__(self, codec: str):
+        self._decoder = codecs.getincrementaldecoder(codec)("surrogatepass")
+        self._at_start = True
+
+    def __call__(self, data: bytes) -> bytes:
+        text = self._decoder.decode(data)
+        if self._at_start and text:
+            self._at_start = False
+            text = text.removeprefix("\ufeff")  # the byte-order mark says how to read, it is not text
+        return text.encode("utf-8", "surrogatepass")
+
+    def rest(self) -> bytes:
+        """At the file's end: a byte that starts no whole character, as it is."""
+        left = self._decoder.getstate()[0]
+        self._decoder.reset()
+        return left
 
 
 def path_problem(path: Path, exc: OSError) -> str:
@@ -98,6 +124,8 @@ class FileTail:
         self._stream = False  # not a regular file: no size, no rotation; read as it comes
         self._generation = 0
         self._split = ChunkSplitter(label, ev.FILE)
+        self._utf16: Utf16ToUtf8 | None = None  # this generation's file is UTF-16
+        self._codec_decided = False  # whether this generation's first bytes said so yet
         self._deleted = False
         self._gone = False
         self._announced_wait = False
@@ -135,6 +163,14 @@ class FileTail:
             self.watcher.unwatch(self.path, self.wake)
         self.finished = True
 
+    def _flush(self) -> list:
+        """The last line held back (and a UTF-16 file's odd last byte), as chunks."""
+        if self._utf16 is not None:
+            rest = self._utf16.rest()
+            if rest:
+                return self._split.feed(rest) + self._split.flush()
+        return self._split.flush()
+
     # the loop --------------------------------------------------------------
     def _notice(self, kind: str, message: str, **detail) -> ev.Notice:
         return ev.Notice(self.label, ev.FILE, kind, message, time.time(), time.monotonic(), detail=detail)
@@ -158,7 +194,7 @@ class FileTail:
         try:
             return self._poll()
         except Exception as exc:
-            out = self._split.flush()
+            out = self._flush()
             out.append(self._notice(ev.ERROR, f"{self.path}: tail stopped: {exc}"))
             self.sink.put(out)
             self.close()
@@ -178,10 +214,10 @@ class FileTail:
         self._drain()
         self._ident_checked = True
         if self._stop.is_set():
-            self.sink.put(self._split.flush())
+            self.sink.put(self._flush())
             return True
         if not self.follow:
-            out = self._split.flush()
+            out = self._flush()
             out.append(self._notice(ev.EOF, f"{self.path}: end of file", bytes=self.bytes_read))
             self.sink.put(out)
             return True
@@ -226,14 +262,27 @@ class FileTail:
         self._fd = fd
         self._ident = (st.st_dev, st.st_ino)
         self._stream = not stat.S_ISREG(st.st_mode)
+        self._utf16 = self._text_codec() if st.st_size >= 2 else None
+        self._codec_decided = st.st_size >= 2 or self._stream  # an empty file: decided by its first bytes
         self._deleted = False
         self._gone = False
         if first_open:
-            self.sink.put([self._notice(ev.OPENED, f"{self.path}: opened", size=st.st_size)])
+            how = " (UTF-16 text, read as UTF-8)" if self._utf16 is not None else ""
+            self.sink.put([self._notice(ev.OPENED, f"{self.path}: opened{how}", size=st.st_size)])
         return True
+
+    def _text_codec(self) -> Utf16ToUtf8 | None:
+        """A reader from UTF-16 for a regular file that starts with its byte-order mark; None for any other."""
+        if self._stream:
+            return None
+        codec = UTF16_BOMS.get(os.pread(self._fd, 2, 0))
+        return Utf16ToUtf8(codec) if codec else None
 
     def _drain(self) -> None:
         assert self._fd is not None
+        if not self._codec_decided and os.fstat(self._fd).st_size >= 2:
+            self._codec_decided = True
+            self._utf16 = self._text_codec() if self._position() == 0 else None
         while not self._stop.is_set():
             try:
                 chunk = os.read(self._fd, CHUNK)
@@ -242,14 +291,14 @@ class FileTail:
             if not chunk:
                 return
             self.bytes_read += len(chunk)
-            self.sink.put(self._split.feed(chunk))
+            self.sink.put(self._split.feed(self._utf16(chunk) if self._utf16 is not None else chunk))
 
     def _read_stream(self) -> bool:
         """A FIFO or device: wait (up to a poll interval) for bytes, read them; its end is the writer's
         close. Following, a FIFO is opened again for its next writer."""
         assert self._fd is not None
         if self._stop.is_set():
-            self.sink.put(self._split.flush())
+            self.sink.put(self._flush())
             return True
         ready, _, _ = select.select([self._fd], [], [], self.poll_interval)
         if not ready:
@@ -262,7 +311,7 @@ class FileTail:
             self.bytes_read += len(chunk)
             self.sink.put(self._split.feed(chunk))
             return False
-        out = self._split.flush()
+        out = self._flush()
         if not self.follow:
             out.append(self._notice(ev.EOF, f"{self.path}: end of stream (its writer closed it)",
                                     bytes=self.bytes_read))
@@ -300,7 +349,7 @@ class FileTail:
             self._drain()
             deleted = self._deleted or os.fstat(self._fd).st_nlink == 0
             kind = ev.RECREATED if deleted else ev.ROTATED
-            out = self._split.flush()
+            out = self._flush()
             os.close(self._fd)
             self._fd = None
             self._fingerprint = None
@@ -315,11 +364,12 @@ class FileTail:
         position = self._position()
         size = os.fstat(self._fd).st_size
         if size < position or not self._fingerprint_holds(position):
-            out = self._split.flush()
+            out = self._flush()
             self._generation += 1
             self._split.restart(self._generation)
             self._fingerprint = None
             os.lseek(self._fd, 0, os.SEEK_SET)
+            self._utf16, self._codec_decided = None, False
             out.append(self._notice(ev.TRUNCATED, f"{self.path}: truncated; reading again from its start",
                                     generation=self._generation, was=position, now=size))
             self.sink.put(out)
