@@ -48,6 +48,7 @@ CAUSES = [
      ["map-blob-fails", "instance-out-of-host-memory"]),
     (EXTRA / "57-codeindex-krunkit-fedora44-venus-ok-then-oohm-card0-denied-noise.log",
      ["map-blob-fails", "instance-out-of-host-memory"]),
+    (EXTRA / "61-podman29439-krunkit-timesync-exit-code-2.log", ["krunkit-rejected-command-line"]),
     (EXTRA / "63-pannousqemu-56806f42-render-server-no-libvulkan-createinstance-oohm.log",
      ["render-server-no-libvulkan"]),
     (EXTRA / "64-codeindex-windows-guest-kmd-vkr-invalid-res_id-fatal-decoder.log", ["import-not-exportable"]),

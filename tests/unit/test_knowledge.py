@@ -83,6 +83,7 @@ FIRES = {
     "vm-create-failed": (["[2025-11-06T10:46:05Z ERROR krun] Building the microVM failed: "
                           "Internal(Vm(VmSetup(VmCreate)))", "Error: unable to begin running krun workload"],
                          [0]),  # real-threads-extra/27
+    "krunkit-rejected-command-line": ([" Error: krunkit exited unexpectedly with exit code 2"], [0]),  # extra/61
     "render-server-no-libvulkan": (["vkr: failed to open libvulkan: libvulkan.so.1: cannot open shared object file: No "
                                     "such file or directory"], [0]),  # upstream-formats/virglrenderer (the shape of a real paste)
     "no-vulkan-driver": (["ERROR: [Loader Message] Code 0 : vkCreateInstance: Found no drivers!",
@@ -137,6 +138,7 @@ SILENT = {
                                        "virtio_gpu_virgl_process_cmd: ctrl 0x10c, error 0x1200"],
     "vm-create-failed": ["[2025-11-06T10:46:05Z ERROR krun] Building the microVM failed: Internal(Vm(VmSetup(VcpuCreate)))",
                          "Error: unable to begin running krun workload"],
+    "krunkit-rejected-command-line": ["Error: krunkit exited unexpectedly with exit code 1"],
     "render-server-no-libvulkan": ["vkr: failed to open udmabuf device: No such file or directory"],
     "no-vulkan-driver": ["WARNING: [Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3",
                          "MESA: error: Opening /dev/dri/renderD128 failed: Permission denied",
