@@ -227,15 +227,13 @@ def test_more_shapes_of_the_field():
     assert parsed("krunkit: error: failed to map the GPU's shared memory") == ("krun", "error", "error")
     assert parsed("Assertion failed: (ret == 0), function vkr_context_submit, file vkr_context.c, line 117.") == (
         "app", "assertion", "error")
-    (musl,) = Parser().parse(Line("s", "file", 0, 0, b"Assertion failed: physical_dev->renderer_sync_fd.semaphore_"
-                                  b"importable (../src/virtio/vulkan/vn_device.c: vn_device_fix_create_info: 331)",
-                                  True, 0.0, 0.0, 1))  # musl's assert() (an Alpine guest)
-    assert (musl.fmt, musl.what, musl.fields["function"], musl.fields["line"]) == (
-        "app", "assertion", "vn_device_fix_create_info", "331")
+    musl = _parts("Assertion failed: physical_dev->renderer_sync_fd.semaphore_importable "
+                  "(../src/virtio/vulkan/vn_device.c: vn_device_fix_create_info: 331)")  # musl's assert() (Alpine)
+    assert musl[:2] == ["app", "assertion"] and (musl[3]["function"], musl[3]["line"]) == (
+        "vn_device_fix_create_info", "331")
     # vulkan-hpp's names with a vendor suffix, and a VkResult's name cut by a mail client's wrap
-    (hpp,) = Parser().parse(Line("s", "file", 0, 0, b"vk::Queue::presentKHR: ErrorOutOfDateKHR", True, 0.0, 0.0, 1))
-    assert (hpp.what, hpp.fields["result"], hpp.fields["code"]) == ("vk_call_failed", "VK_ERROR_OUT_OF_DATE_KHR",
-                                                                   -1000001004)
+    hpp = _parts("vk::Queue::presentKHR: ErrorOutOfDateKHR")
+    assert (hpp[1], hpp[3]["result"], hpp[3]["code"]) == ("vk_call_failed", "VK_ERROR_OUT_OF_DATE_KHR", -1000001004)
     assert parsed("vkCreateDevice returned VK_ERROR") == ("app", "vk_error", "error")
     assert parsed("clCreateBuffer: CL_ERROR_OUT_OF_RESOURCES") == ("app", "error", "error")  # not Vulkan's: an error
     assert parsed("vn_CreateDevice: ") == ("mesa", "message", "info")
