@@ -382,6 +382,9 @@ def test_a_vmm_line_shaped_like_a_step_is_the_vmm_s():
     parsed = _kind_parser()
     assert parsed("[2025-06-10T12:00:00Z WARN  hvf] map_memory failed") == ("krun", "message", "warn")
     assert parsed("[2025-06-10T12:00:00Z ERROR hvf] hv_vm_map: HV_BAD_ARGUMENT") == ("krun", "hvf_error", "error")
+    # hv_return_t's success, and Hypervisor.framework's other constants, are no error (a real HVF test's output)
+    assert parsed("[control] hv_vm_create -> 0x0 (HV_SUCCESS)")[2] != "error"
+    assert parsed("hv_vm_map(0x1000, HV_MEMORY_READ | HV_MEMORY_WRITE)")[2] != "error"
     assert parsed("Nov 26 10:33:02 host fencetest[12]: submit failed") == ("step", "progress", "error")
     assert parsed("submit failed") == ("step", "progress", "error")
 

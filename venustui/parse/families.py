@@ -144,8 +144,10 @@ class Family:
 
 
 _HEX = r"0x[0-9a-fA-F]+"
-# A Hypervisor.framework result named in a line (QEMU's and libkrun's): hv_vm_map failed: HV_BAD_ARGUMENT
-_HV_RESULT = r"^(?P<message>.*?)\b(?P<name>HV_[A-Z_]{4,})\b"
+# A Hypervisor.framework error named in a line (QEMU's and libkrun's): hv_vm_map failed: HV_BAD_ARGUMENT. Only
+# hv_return_t's errors (knowledge/codes.toml): HV_SUCCESS, HV_MEMORY_READ, HV_EXIT_REASON_… are no failure.
+_HV_RESULT = (r"^(?P<message>.*?)\b(?P<name>HV_(?:ERROR|BUSY|BAD_ARGUMENT|ILLEGAL_GUEST_STATE|NO_RESOURCES|NO_DEVICE|"
+              r"DENIED|EXISTS|FAULT|UNSUPPORTED))\b")
 # A Rust panic's first line, and where libkrun's crates live (src/CRATE/src/…: its panics, not crosvm's)
 _PANIC_AT = r"thread '(?P<thread>[^']+)' panicked at "
 _LIBKRUN_SOURCE = r"src/[\w-]+/src/"
