@@ -54,6 +54,8 @@ CAUSES = [
     (EXTRA / "64-codeindex-windows-guest-kmd-vkr-invalid-res_id-fatal-decoder.log", ["import-not-exportable"]),
     (EXTRA / "65-codeindex-hobby-os-venus-cs-error-ctrlq-timeout.log", ["context-fatal"]),
     (EXTRA / "66-codeindex-microvm-waypipe-mpv-ring-seqno-wait-alive-expired.log", ["ring-alive-expired"]),
+    (EXTRA / "67-qemudevel-drm-native-context-v4-virgl-built-without-capset-timeout.log",
+     ["virgl-built-without-renderer", "capset-timeout"]),
 ]
 
 
@@ -77,7 +79,8 @@ def test_each_real_thread_gives_its_maintainers_cause_first(path, causes):
                                   EXTRA / "13-vulkanstream2-krunkit-vulkaninfo-summary-venus-m1.log",
                                   EXTRA / "19-blog-crostini-pixelbookgo-venus-vulkaninfo-surface-lost.log",
                                   EXTRA / "53-krunkit32-virtio-mmio-reset-warn.log",
-                                  EXTRA / "54-ramalama270-podman-libkrun-ggml-venus-m1pro.log"],
+                                  EXTRA / "54-ramalama270-podman-libkrun-ggml-venus-m1pro.log",
+                                  EXTRA / "68-limina-hvf-state-spike-HV_SUCCESS-and-HV_UNSUPPORTED.log"],
                          ids=lambda p: p.name[:40])
 def test_working_setups_raise_nothing_above_info(path):
     findings = diagnose(fold_files([str(path)]))

@@ -139,6 +139,10 @@ EXPECTED_EXTRA = [
     ("64-", "early bail due to fatal decoder state", "vkr-server", "decoder_fatal", "error"),
     ("65-", "vkr: submit_cmd: vn_dispatch_command failed", "vkr-server", "dispatch_failed", "error"),
     ("66-", "aborting on expired ring alive status", "mesa", "ring_alive_expired", "error"),
+    ("67-", "DRM native context support was not enabled", "qemu", "virgl_built_without", "error"),
+    ("68-", "(HV_SUCCESS)", "text", "text", "info"),  # success is no failure
+    ("68-", "get_sys_reg CNTVOFF_EL2", "qemu", "hvf_error", "error"),
+    ("69-", "vkr: destroying context 4 (gst-plugin-scan)", "vkr-server", "message", "info"),
 ]
 
 

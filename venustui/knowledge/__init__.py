@@ -270,7 +270,7 @@ def render(template: str, matched: dict, decode=None) -> str:
         record = matched.get(name)
         if record is None:
             return "?"
-        value = record.text if key == "text" else record.fields.get(key, "?")
+        value = record.text.strip() if key == "text" else record.fields.get(key, "?")  # (a pasted line's indent)
         if decoder and decode is not None:
             return decode(str(value), decoder)
         return str(value)

@@ -319,7 +319,8 @@ _QEMU_GUEST_ERROR_WORDS = ("rror", "ail", "nvalid", "too big", "llegal", "nknown
                            "not found", "no such", "cannot", "overflow")
 QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_", b"virtio_gpu_", b"virtio-gpu", b"HV_",
                                       b"kvm run failed",
-                                      b"gl_version ", b"Render server", b"venus renderer", b"virgl could not",
+                                      b"gl_version ", b"Render server", b"venus renderer",
+                                      b"support was not enabled in virglrenderer", b"virgl could not",
                                       b"Gdk-WARNING", b"stats: vq req", b"-display ", b"OpenGL support enabled"),
               rules=_rules(
     # (vg_: the same from QEMU's vhost-user-gpu, a separate process logging through GLib)
@@ -335,6 +336,9 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
     (r"^(?:" + _QEMU + r": )?kvm run failed (?P<error>.*)$", "kvm_run_failed", "error"),
     # a virglrenderer built without the render server: QEMU cannot serve Venus, and says only this
     (r"Render server support was not enabled in virglrenderer", "no_render_server", "error"),
+    # the other renderers such a virglrenderer lacks (its stubs say so when QEMU asks for one): Vulkan is Venus
+    (r"(?P<feature>Vulkan|DRM native context|OpenCL) support was not enabled in virglrenderer", "virgl_built_without",
+     "error"),
     (r"failed to initialize venus renderer", "venus_init_failed", "error"),
     (r"virgl could not be initialized: (?P<ret>-?\d+)", "virgl_init_failed", "error"),
     # a QEMU without the device property asked for (context_init, blob, venus, hostmem…)
@@ -360,7 +364,8 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
 ), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint"}),
    programs=("qemu-system-", "qemu-kvm", "qemu", "vhost-user-gpu"),
    # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
-   tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server", b"venus renderer",
+   tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server",
+            b"support was not enabled in virglrenderer", b"venus renderer",
             b"virgl could not", b"virtio_gpu_fence_", b"virgl_cmd_", b"OpenGL support enabled"),
    # qemu-system-*, qemu-kvm: prefixed lines, also glued after a wrapper's own words (libvirt: "qemu unexpectedly
    # closed the monitor: <stamp> qemu-kvm: …")
