@@ -56,6 +56,8 @@ CAUSES = [
     (EXTRA / "66-codeindex-microvm-waypipe-mpv-ring-seqno-wait-alive-expired.log", ["ring-alive-expired"]),
     (EXTRA / "67-qemudevel-drm-native-context-v4-virgl-built-without-capset-timeout.log",
      ["virgl-built-without-renderer", "capset-timeout"]),
+    (EXTRA / "71-codeindex-lima-krunkit-m5pro-ring-shmem-createinstance-oohm-annotated.log", ["ring-shmem"]),
+    (EXTRA / "72-limina-libkrun-resume-gpu-worker-reset-invalid-context-id.log", ["vmm-says-why-command-failed"]),
 ]
 
 
@@ -80,7 +82,9 @@ def test_each_real_thread_gives_its_maintainers_cause_first(path, causes):
                                   EXTRA / "19-blog-crostini-pixelbookgo-venus-vulkaninfo-surface-lost.log",
                                   EXTRA / "53-krunkit32-virtio-mmio-reset-warn.log",
                                   EXTRA / "54-ramalama270-podman-libkrun-ggml-venus-m1pro.log",
-                                  EXTRA / "68-limina-hvf-state-spike-HV_SUCCESS-and-HV_UNSUPPORTED.log"],
+                                  EXTRA / "68-limina-hvf-state-spike-HV_SUCCESS-and-HV_UNSUPPORTED.log",
+                                  # Venus works; the native-context ICD asked for by name fails (not "no driver")
+                                  EXTRA / "70-cang-libkrun-venus-ok-radv-native-context-vdrm-connect-failed.log"],
                          ids=lambda p: p.name[:40])
 def test_working_setups_raise_nothing_above_info(path):
     findings = diagnose(fold_files([str(path)]))

@@ -143,6 +143,9 @@ EXPECTED_EXTRA = [
     ("68-", "(HV_SUCCESS)", "text", "text", "info"),  # success is no failure
     ("68-", "get_sys_reg CNTVOFF_EL2", "qemu", "hvf_error", "error"),
     ("69-", "vkr: destroying context 4 (gst-plugin-scan)", "vkr-server", "message", "info"),
+    ("70-", "driverID           = DRIVER_ID_MESA_VENUS", "vulkaninfo", "device_field", "info"),
+    ("71-", "failed to allocate/map ring shmem    <--", "mesa", "ring_shmem_failed", "error"),  # an annotation after it
+    ("72-", "Some(CtxDestroy) -> ErrRutabaga(InvalidContextId)", "krun", "command_error", "error"),
 ]
 
 

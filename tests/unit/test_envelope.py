@@ -205,7 +205,12 @@ def test_a_program_named_by_its_envelope_gives_the_family_of_its_lines():
         "virglrenderer", "debug_print", "debug")
     assert parsed("[2025-06-10T12:00:00Z ERROR krun_vmm::linux::vstate] Failure during vcpu run: Bad address "
                   "(os error 14)") == ("krun", "vcpu_run_failed", "error")
-    assert parsed("[2025-06-10T12:00:00Z WARN  devices::virtio::gpu] something new") == ("krun", "message", "warn")
+    assert parsed("[2025-06-10T12:00:00Z WARN  devices::virtio::gpu::worker] something new") == ("krun", "message",
+                                                                                                "warn")
+    # crosvm's GPU device logs from its gpu/mod.rs (libkrun's gpu/mod.rs logs nothing): that target is crosvm's
+    assert parsed("[2025-06-10T12:00:00Z WARN  devices::virtio::gpu] something new") == ("crosvm", "message", "warn")
+    assert parsed("[2026-08-10T20:45:01Z WARN  krun_devices::virtio::gpu::worker] Some(CtxDestroy) -> "
+                  "ErrRutabaga(InvalidContextId)") == ("krun", "command_error", "error")  # a libkrun fork's log
     assert parsed("Nov 26 10:33:02 host sshd[12]: Accepted publickey") == ("text", "text", "info")
 
 
@@ -368,7 +373,7 @@ def test_loggers_that_tag_lines_with_a_source_file_or_a_rust_path():
         "time": "1126 10:00:00.123456", "level": "E", "prog": "virtio_gpu.cc", "pid": 1234}
     assert peel("2025-06-10T12:00:00Z ERROR something: prose, not a Rust path").forms == ("timestamp",)
     parsed = _kind_parser()
-    assert parsed("2025-06-10T12:00:00.123Z ERROR devices::virtio::gpu: virtio_gpu ctrl failed") == (
+    assert parsed("2025-06-10T12:00:00.123Z ERROR krun_devices::virtio::gpu::virtio_gpu: virtio_gpu ctrl failed") == (
         "krun", "message", "error")
     assert parsed("[1234:1250:1126/100000.123456:ERROR:vulkan_instance.cc(129)] vkCreateInstance() failed: "
                   "VK_ERROR_INCOMPATIBLE_DRIVER") == ("app", "vk_error", "error")

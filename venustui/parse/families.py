@@ -375,6 +375,9 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
                # -d guest_errors (virtio_gpu_create_mapping_iov: nr_entries is too big …), not the trace events
                (b"virtio_gpu_", tuple(word.encode() for word in _QEMU_GUEST_ERROR_WORDS))))
 
+# rutabaga's GPU worker answering a command with an error: crosvm's, and libkrun's (its GPU device is crosvm's, ported)
+_COMMAND_ERROR = r"Some\((?P<command>\w+)\) -> (?P<result>Err\w+(?:\(.*\))?)$"
+
 KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]", b"panicked at"), rules=_rules(
     (r"^map_memory: err (?P<err>-?\d+)", "hvf_map_error", "error"),
     (r"^map_memory: host_start_addr=(?P<host>" + _HEX + r"), guest_start_addr=(?P<guest>" + _HEX + r"), "
@@ -389,6 +392,7 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
     (r"^(?P<fn>krun_\w+)(?:\(\))?:? failed(?::? (?P<ret>-?\d+))?", "api_failed", "error"),
     # Hypervisor.framework results inside libkrun's own lines ([ERROR hvf] … HV_BAD_ARGUMENT), not QEMU's
     (_HV_RESULT, "hvf_error", "error"),
+    (_COMMAND_ERROR, "command_error", "error"),
     # a panic in one of libkrun's crates (src/devices/src/virtio/gpu/virtio_gpu.rs: the GPU worker)
     (_PANIC_AT + r"(?P<where>" + _LIBKRUN_SOURCE + r"\S+?)(?::\d+)*:?$", "panic", "error"),
     (_PANIC_AT + r"'(?P<message>.*)', (?P<where>" + _LIBKRUN_SOURCE + r"\S+?)(?::\d+)*$", "panic", "error"),
@@ -429,7 +433,7 @@ CROSVM = Family("crosvm", "vmm", markers=(b"rutabaga", b"Rutabaga", b"register_m
                                           b"Failed to map blob", b"Result::unwrap()"), rules=_rules(
     (r"register_memory:SystemCallFailed: (?P<error>.*?)(?: \(os error (?P<errno>\d+)\))?$", "map_failed", "error"),
     (r"RegisterMemory failed base: Error\((?P<errno>\d+)\)", "map_failed", "error"),
-    (r"Some\((?P<command>\w+)\) -> (?P<result>Err\w+(?:\(.*\))?)$", "command_error", "error"),
+    (_COMMAND_ERROR, "command_error", "error"),
     (r"error processing gpu command (?P<command>\w+): (?P<result>\S.*)$", "command_error", "error"),
     (r"Failed to map blob, resource id (?P<resource>\d+), offset (?P<offset>\d+), error: (?P<error>.*)$", "map_failed",
      "error"),
@@ -755,6 +759,8 @@ def family_of_program(program: str) -> Family | None:
     → qemu, ``/usr/libexec/virgl_render_server`` → virglrenderer, a ``….rs`` source file → crosvm)."""
     if program.endswith(".rs"):  # crosvm's logger names the source file: devices/src/virtio/gpu/mod.rs
         return CROSVM
+    if program == "devices::virtio::gpu":  # crosvm's GPU device logs from its mod.rs; libkrun's from submodules
+        return CROSVM                     # (…::gpu::worker, …::gpu::virtio_gpu: its gpu/mod.rs logs nothing)
     root = program.split("::", 1)[0].rsplit("/", 1)[-1]
     return BY_PROGRAM.get(root) or next((f for p, f in BY_PROGRAM.items() if root.startswith(p)), None)
 
