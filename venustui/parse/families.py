@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from venustui import decoders
 from venustui.parse import vkresult
 from venustui.parse.text import find_handles
 
@@ -145,9 +146,10 @@ class Family:
 
 _HEX = r"0x[0-9a-fA-F]+"
 # A Hypervisor.framework error named in a line (QEMU's and libkrun's): hv_vm_map failed: HV_BAD_ARGUMENT. Only
-# hv_return_t's errors (knowledge/codes.toml): HV_SUCCESS, HV_MEMORY_READ, HV_EXIT_REASON_… are no failure.
-_HV_RESULT = (r"^(?P<message>.*?)\b(?P<name>HV_(?:ERROR|BUSY|BAD_ARGUMENT|ILLEGAL_GUEST_STATE|NO_RESOURCES|NO_DEVICE|"
-              r"DENIED|EXISTS|FAULT|UNSUPPORTED))\b")
+# hv_return_t's errors (the decoders' table, knowledge/codes.toml): HV_SUCCESS, HV_MEMORY_READ, … are no failure.
+_HV_ERRORS = sorted({name for entry in decoders.tables()["hv"].entries.values() if entry.value
+                     for name in (entry.name, *entry.aliases)})
+_HV_RESULT = r"^(?P<message>.*?)\b(?P<name>" + "|".join(_HV_ERRORS) + r")\b"
 # A Rust panic's first line, and where libkrun's crates live (src/CRATE/src/…: its panics, not crosvm's)
 _PANIC_AT = r"thread '(?P<thread>[^']+)' panicked at "
 _LIBKRUN_SOURCE = r"src/[\w-]+/src/"
