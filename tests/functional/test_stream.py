@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import os
 import signal
 import sys
 
@@ -10,8 +12,10 @@ import pytest
 from venustui import events as ev
 from venustui.errors import UserError
 from venustui.sources import parse_spec
-from venustui.sources.stream import CommandSource
+from venustui.sources.stream import CommandSource, PipeReader
 from venustui.sources.stream import process_alive as alive
+from venustui.sources.tail import FileTail
+from venustui.sources.utf16 import StreamText
 
 from ..conftest import Collect, run_cli, wait_for
 
@@ -75,3 +79,60 @@ def test_cmd_source_through_the_cli():
     text = out.stdout.decode()
     assert "host:stdout" in text and "GetFenceStatus → VK_NOT_READY" in text
     assert "host:stderr" in text and "mem is not exportable" in text
+
+
+# A log PowerShell's ">" wrote (UTF-16, a byte-order mark, CRLF; a QEMU on Windows, real-threads-extra/09), piped,
+# redirected or printed by a command (`cat /mnt/c/…/qemu.txt` from WSL): read as the same text in UTF-8.
+WINDOWS_LINE = "qemu-system-x86_64.exe: -device virtio-vga-gl: opengl is not available · ✓"
+
+
+def utf16_le(text: str) -> bytes:
+    return codecs.BOM_UTF16_LE + text.replace("\n", "\r\n").encode("utf-16-le")
+
+
+def test_utf16_bytes_in_any_pieces_come_out_as_the_same_utf8_and_nothing_is_lost():
+    text = "vkr: failed to import resource: invalid res_id 9\n✓ \ud800 done\n"
+    raw = codecs.BOM_UTF16_BE + text.encode("utf-16-be", "surrogatepass") + b"\x41"
+    for size in (1, 2, 3, 5, 64):
+        reader = StreamText()
+        out = b"".join(reader.feed(raw[at:at + size]) for at in range(0, len(raw), size)) + reader.rest()
+        assert out == text.encode("utf-8", "surrogatepass") + b"\x41"
+    plain = StreamText()  # no byte-order mark: the bytes as they are, a lone first byte included
+    assert plain.feed(b"\xff") == b"" and plain.rest() == b"\xff"
+    assert plain.feed(b"") == b""
+    other = StreamText()
+    assert other.feed(b"\xff\xfd\x00") == b"\xff\xfd\x00" and not other.found_utf16 and other.utf16 is None
+
+
+def test_a_utf16_log_on_stdin_and_from_a_command_through_the_cli(tmp_path):
+    out = run_cli("watch", "-", input=utf16_le(WINDOWS_LINE + "\n"))
+    assert out.returncode == 0, out.stderr
+    assert "opengl is not available · ✓" in out.stdout.decode() and "UTF-16" in out.stdout.decode()
+    saved = tmp_path / "qemu.txt"
+    saved.write_bytes(utf16_le(WINDOWS_LINE + "\n"))
+    out = run_cli("watch", f"host=cmd:cat {saved}")
+    assert out.returncode == 0, out.stderr
+    assert "host:stdout" in out.stdout.decode() and "opengl is not available · ✓" in out.stdout.decode()
+
+
+def test_a_utf16_log_through_a_fifo_and_a_serial_console_left_as_its_bytes(tmp_path):
+    fifo = tmp_path / "f"
+    os.mkfifo(fifo)
+    sink = Collect()
+    tail = FileTail("fifo", fifo, sink, follow=False, poll_interval=0.05)
+    tail.start()
+    with open(fifo, "wb") as f:
+        f.write(utf16_le(WINDOWS_LINE + "\n"))
+    tail.join(30)
+    assert [l.data for l in sink.lines()] == [(WINDOWS_LINE + "\r").encode("utf-8")]
+    assert any("UTF-16" in n.message for n in sink.notices(ev.OPENED))
+    # a guest's console is the guest's bytes: a byte-order mark there is noise, not a way of reading
+    read, write = os.pipe()
+    sink = Collect()
+    reader = PipeReader("guest", "serial", read, sink, read_utf16=False)
+    reader.start()
+    os.write(write, codecs.BOM_UTF16_LE + b"login:\n")
+    os.close(write)
+    reader.join(30)
+    os.close(read)
+    assert [l.data for l in sink.lines()] == [codecs.BOM_UTF16_LE + b"login:"]

@@ -83,7 +83,7 @@ class SerialSource:
             self._notice(ev.OPENED, f"opened {self.path}", generation=self.generation)
             done = threading.Event()
             self._reader = PipeReader(self.label, SERIAL, fd, self.sink, on_eof=lambda _s, done=done: done.set(),
-                                      generation=self.generation)
+                                      generation=self.generation, read_utf16=False)
             self._reader.start()
             while not done.wait(0.1) and not self._stop.is_set():
                 pass

@@ -18,14 +18,18 @@ from collections.abc import Mapping, Sequence
 from venustui import events as ev
 from venustui.errors import UserError
 from venustui.sources.split import ChunkSplitter
+from venustui.sources.utf16 import StreamText
 
 CHUNK = 1 << 16
 
 
 class PipeReader:
-    """Reads one file descriptor until EOF, splitting lines (a partial last line goes out at EOF or stop)."""
+    """Reads one file descriptor until EOF, splitting lines (a partial last line goes out at EOF or stop).
+    With read_utf16, bytes that start with UTF-16's byte-order mark are passed on in UTF-8 (a serial console's
+    bytes are the guest's, as they come)."""
 
-    def __init__(self, label: str, stream: str, fd: int, sink, on_eof=None, generation: int = 0):
+    def __init__(self, label: str, stream: str, fd: int, sink, on_eof=None, generation: int = 0,
+                 read_utf16: bool = True):
         self.label = label
         self.stream = stream
         self.fd = fd
@@ -33,6 +37,7 @@ class PipeReader:
         self.on_eof = on_eof
         self.bytes_read = 0
         self._split = ChunkSplitter(label, stream, generation)
+        self._text = StreamText() if read_utf16 else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"pipe:{label}:{stream}", daemon=True)
 
@@ -66,17 +71,27 @@ class PipeReader:
                 if not chunk:
                     break
                 self.bytes_read += len(chunk)
-                self.sink.put(self._split.feed(chunk))
+                self.sink.put(self._chunks(chunk))
         except OSError as exc:
             self.sink.put([ev.Notice(self.label, self.stream, ev.ERROR, f"{self.stream}: read failed: {exc}",
                                      time.time(), time.monotonic())])
         finally:
-            out = self._split.flush()
+            rest = self._text.rest() if self._text is not None else b""
+            out = (self._split.feed(rest) if rest else []) + self._split.flush()
             out.append(ev.Notice(self.label, self.stream, ev.EOF, f"{self.stream}: end of stream",
                                  time.time(), time.monotonic(), detail={"bytes": self.bytes_read}))
             self.sink.put(out)
             if self.on_eof is not None:
                 self.on_eof(self.stream)
+
+    def _chunks(self, data: bytes) -> list:
+        if self._text is None:
+            return self._split.feed(data)
+        out = self._split.feed(self._text.feed(data))
+        if self._text.found_utf16:
+            out.insert(0, ev.Notice(self.label, self.stream, ev.OPENED, f"{self.stream}: UTF-16 text, read as UTF-8",
+                                    time.time(), time.monotonic()))
+        return out
 
 
 class StdinSource:

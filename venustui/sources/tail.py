@@ -11,7 +11,6 @@ on Windows) is text all the same: its lines are passed on in UTF-8, as every sou
 
 from __future__ import annotations
 
-import codecs
 import errno
 import os
 import select
@@ -23,32 +22,10 @@ from pathlib import Path
 from venustui import events as ev
 from venustui.errors import UserError
 from venustui.sources.split import ChunkSplitter
+from venustui.sources.utf16 import UTF16_BOMS, StreamText, Utf16ToUtf8
 
 CHUNK = 1 << 20
 FINGERPRINT = 64  # bytes before the read position re-checked to catch copytruncate + rewrite
-UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
-
-
-class Utf16ToUtf8:
-    """A UTF-16 file's bytes as UTF-8, read piece by piece (a piece may end inside a character). Nothing is lost:
-    a lone surrogate passes through (as the bytes UTF-8 would give it), an odd last byte as it is."""
-
-    def __init__(self, codec: str):
-        self._decoder = codecs.getincrementaldecoder(codec)("surrogatepass")
-        self._at_start = True
-
-    def __call__(self, data: bytes) -> bytes:
-        text = self._decoder.decode(data)
-        if self._at_start and text:
-            self._at_start = False
-            text = text.removeprefix("\ufeff")  # the byte-order mark says how to read, it is not text
-        return text.encode("utf-8", "surrogatepass")
-
-    def rest(self) -> bytes:
-        """At the file's end: a byte that starts no whole character, as it is."""
-        left = self._decoder.getstate()[0]
-        self._decoder.reset()
-        return left
 
 
 def path_problem(path: Path, exc: OSError) -> str:
@@ -124,7 +101,7 @@ class FileTail:
         self._stream = False  # not a regular file: no size, no rotation; read as it comes
         self._generation = 0
         self._split = ChunkSplitter(label, ev.FILE)
-        self._utf16: Utf16ToUtf8 | None = None  # this generation's file is UTF-16
+        self._text: Utf16ToUtf8 | StreamText | None = None  # this generation's UTF-16 file, or a stream's sniffer
         self._codec_decided = False  # whether this generation's first bytes said so yet
         self._deleted = False
         self._gone = False
@@ -165,8 +142,8 @@ class FileTail:
 
     def _flush(self) -> list:
         """The last line held back (and a UTF-16 file's odd last byte), as chunks."""
-        if self._utf16 is not None:
-            rest = self._utf16.rest()
+        if self._text is not None:
+            rest = self._text.rest()
             if rest:
                 return self._split.feed(rest) + self._split.flush()
         return self._split.flush()
@@ -262,19 +239,20 @@ class FileTail:
         self._fd = fd
         self._ident = (st.st_dev, st.st_ino)
         self._stream = not stat.S_ISREG(st.st_mode)
-        self._utf16 = self._text_codec() if st.st_size >= 2 else None
+        if self._stream:  # a FIFO (a log a shell pipes in) may be UTF-16 too; a device's bytes are the device's
+            self._text = StreamText() if stat.S_ISFIFO(st.st_mode) else None
+        else:
+            self._text = self._text_codec() if st.st_size >= 2 else None
         self._codec_decided = st.st_size >= 2 or self._stream  # an empty file: decided by its first bytes
         self._deleted = False
         self._gone = False
         if first_open:
-            how = " (UTF-16 text, read as UTF-8)" if self._utf16 is not None else ""
+            how = " (UTF-16 text, read as UTF-8)" if isinstance(self._text, Utf16ToUtf8) else ""
             self.sink.put([self._notice(ev.OPENED, f"{self.path}: opened{how}", size=st.st_size)])
         return True
 
     def _text_codec(self) -> Utf16ToUtf8 | None:
         """A reader from UTF-16 for a regular file that starts with its byte-order mark; None for any other."""
-        if self._stream:
-            return None
         codec = UTF16_BOMS.get(os.pread(self._fd, 2, 0))
         return Utf16ToUtf8(codec) if codec else None
 
@@ -282,7 +260,7 @@ class FileTail:
         assert self._fd is not None
         if not self._codec_decided and os.fstat(self._fd).st_size >= 2:
             self._codec_decided = True
-            self._utf16 = self._text_codec() if self._position() == 0 else None
+            self._text = self._text_codec() if self._position() == 0 else None
         while not self._stop.is_set():
             try:
                 chunk = os.read(self._fd, CHUNK)
@@ -291,7 +269,7 @@ class FileTail:
             if not chunk:
                 return
             self.bytes_read += len(chunk)
-            self.sink.put(self._split.feed(self._utf16(chunk) if self._utf16 is not None else chunk))
+            self.sink.put(self._split.feed(self._text.feed(chunk) if self._text is not None else chunk))
 
     def _read_stream(self) -> bool:
         """A FIFO or device: wait (up to a poll interval) for bytes, read them; its end is the writer's
@@ -309,7 +287,7 @@ class FileTail:
             return False
         if chunk:
             self.bytes_read += len(chunk)
-            self.sink.put(self._split.feed(chunk))
+            self.sink.put(self._stream_chunks(chunk))
             return False
         out = self._flush()
         if not self.follow:
@@ -321,6 +299,15 @@ class FileTail:
         os.close(self._fd)  # a closed FIFO stays readable at its end: open it again to wait for a writer
         self._fd = None
         return False
+
+    def _stream_chunks(self, data: bytes) -> list:
+        """A stream's bytes as chunks, read as UTF-8 from UTF-16 if its first bytes say so (and a notice then)."""
+        if not isinstance(self._text, StreamText):
+            return self._split.feed(data)
+        out = self._split.feed(self._text.feed(data))
+        if self._text.found_utf16:
+            out.insert(0, self._notice(ev.OPENED, f"{self.path}: UTF-16 text, read as UTF-8"))
+        return out
 
     def _position(self) -> int:
         assert self._fd is not None
@@ -369,7 +356,7 @@ class FileTail:
             self._split.restart(self._generation)
             self._fingerprint = None
             os.lseek(self._fd, 0, os.SEEK_SET)
-            self._utf16, self._codec_decided = None, False
+            self._text, self._codec_decided = None, False
             out.append(self._notice(ev.TRUNCATED, f"{self.path}: truncated; reading again from its start",
                                     generation=self._generation, was=position, now=size))
             self.sink.put(out)
