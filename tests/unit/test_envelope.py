@@ -57,6 +57,11 @@ BARE = [
     "#1  0x00007f1234567890 in vn_relax (relax_state=0x7ffd) at ../src/virtio/vulkan/vn_common.c:190",
     "error processing gpu command ResourceMapBlob: ErrUnspec",
     "EGL driver name: virtio_gpu",  # a guest's stack saying what it runs on (eglinfo, drm_info, RADV)
+    # Mesa's vk_errorf() through its logger, a VkResult by number, the loader skipping a driver that failed
+    "MESA: error: ../src/virtio/vulkan/vn_instance.c:123: failed to initialize renderer (VK_ERROR_INITIALIZATION_FAILED)",
+    "vkCreateDevice failed (VkResult: -8)",
+    "setup_loader_term_phys_devs: Call to 'vkEnumeratePhysicalDevices' in ICD /usr/lib/libvulkan_virtio.so failed "
+    "with error code -3",
     "/dev/dri/renderD128: driver='virtio_gpu' date='0' desc='virtio GPU' drm 0.1.0",
     "WARNING: failed to initialize winsys (VK_ERROR_INITIALIZATION_FAILED)",
     "WARNING: [../src/asahi/vulkan/hk_physical_device.c:1147] Code 0 : failed to open device /dev/dri/renderD128 "
@@ -361,6 +366,39 @@ def test_the_vulkan_loader_s_own_log():
         "loader", "icd_skipped", "warn")
     assert parsed("DRIVER:           Requested driver /usr/lib/i386-linux-gnu/libvulkan_virtio.so was wrong bit-type. "
                   "Ignoring this JSON") == ("loader", "icd_wrong_bitness", "warn")
+    # Vulkan-Loader issue 979 (a real paste): a 32-bit driver's manifest, and a manifest whose library lacks Vulkan
+    assert parsed("ERROR: /usr/lib/i386-linux-gnu/libvulkan_radeon.so: wrong ELF class: ELFCLASS32") == (
+        "loader", "icd_wrong_bitness", "warn")
+    assert parsed("ERROR: [Loader Message] Code 0 : loader_scanned_icd_add: Could not get 'vkCreateInstance' via "
+                  "'vk_icdGetInstanceProcAddr' for ICD libGLX_nvidia.so.0") == ("loader", "icd_unusable", "warn")
+    # real-threads-extra/70 (radv declining beside Venus): which driver failed which call, and its VkResult
+    failed = _parts("ERROR: [Loader Message] Code 0 : setup_loader_term_phys_devs: Call to 'vkEnumeratePhysicalDevices' "
+                    "in ICD /nix/store/dqdf-mesa-26.1.8/lib/libvulkan_radeon.so failed with error code -3")
+    assert failed[:2] == ["loader", "icd_call_failed"] and (failed[3]["library"], failed[3]["result"]) == (
+        "/nix/store/dqdf-mesa-26.1.8/lib/libvulkan_radeon.so", "VK_ERROR_INITIALIZATION_FAILED")
+    assert _parts("WARNING: [Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3")[3][
+        "code"] == "0"  # the loader's message code is no VkResult
+
+
+def test_a_vulkan_error_by_number_or_from_mesa_s_vk_error():
+    """vercel-labs/vgpu issue 263 (a real paste: PowerVR's vk_errorf() through a debug callback, the loader's message)
+    and gamescope's numeric VkResult (quoted in a gitcode.com post); Mesa's logger form is synthetic, labelled."""
+    pvr = _parts("Warning: ../src/imagination/vulkan/pvr_instance.c:92: Failed to enumerate drm devices (errno 2: No "
+                 "such file or directory) (VK_ERROR_INITIALIZATION_FAILED)")
+    assert pvr[:2] == ["app", "vk_error"] and pvr[3]["file"].endswith("pvr_instance.c") and pvr[3]["line"] == "92"
+    assert pvr[3]["message"] == "Failed to enumerate drm devices (errno 2: No such file or directory)"
+    venus = _parts("MESA: error: ../src/virtio/vulkan/vn_device.c:456: VK_ERROR_OUT_OF_HOST_MEMORY")
+    assert venus[:2] == ["app", "vk_error"] and (venus[3]["file"], venus[3]["result"], venus[3]["code"]) == (
+        "../src/virtio/vulkan/vn_device.c", "VK_ERROR_OUT_OF_HOST_MEMORY", -1)
+    gamescope = _parts("[gamescope] [Error] vulkan: vkCreateDevice failed (VkResult: -8)")
+    assert gamescope[:2] == ["app", "vk_call_failed"] and (gamescope[3]["call"], gamescope[3]["result"]) == (
+        "vkCreateDevice", "VK_ERROR_FEATURE_NOT_PRESENT")
+    for line, result in (("vkQueueSubmit returned -4", "VK_ERROR_DEVICE_LOST"),
+                         ("vkWaitForFences: VkResult = -4", "VK_ERROR_DEVICE_LOST"),
+                         ("ERROR: vkCreateSwapchainKHR ret=-1000001004", "VK_ERROR_OUT_OF_DATE_KHR"),
+                         ("vkCreateInstance failed (result -9)", "VK_ERROR_INCOMPATIBLE_DRIVER")):
+        assert _parts(line)[3]["result"] == result, line
+    assert _parts("vkAllocateMemory failed: errno -12")[:2] == ["text", "text"]  # an errno is no VkResult
 
 
 def test_loggers_that_tag_lines_with_a_source_file_or_a_rust_path():

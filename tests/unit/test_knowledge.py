@@ -100,6 +100,10 @@ FIRES = {
                                   "/vendor/lib64/hw/vulkan.virtio.so (vn_relax+351)"], [1]),  # real-threads-extra/37
     "vmm-crashed": (["Nov 26 10:33:02 atlas kernel: .qemu-system-x8[1416308]: segfault at 0 ip 00007f0000001234 sp "
                      "00007ffd00000000 error 4 in libc.so.6"], [0]),  # synthetic, the shape of a real NixOS note
+    # the loader's words as in real-threads-extra/70 (there radv's library), naming Venus's library instead
+    "venus-icd-no-device": (["ERROR: [Loader Message] Code 0 : setup_loader_term_phys_devs: Call to "
+                             "'vkEnumeratePhysicalDevices' in ICD /usr/lib/x86_64-linux-gnu/libvulkan_virtio.so failed "
+                             "with error code -3"], [0]),
     "capset-timeout": (["[    0.119895] [drm] cap set 0: id 4, max-version 0, max-size 160",
                         "[Wed Dec 24 23:34:46 2025] [drm:virtio_gpu_get_capsets] *ERROR* timed out waiting for cap "
                         "set 0"], [1]),  # real-threads-extra/26
@@ -155,6 +159,14 @@ SILENT = {
                                  "/vendor/lib64/hw/vulkan.virtio.so (vn_submit_vkCreateBuffer+526)"],
     "vmm-crashed": ["Nov 26 10:33:02 atlas kernel: firefox[1416308]: segfault at 0 ip 00007f0000001234 sp "
                     "00007ffd00000000 error 4 in libxul.so"],
+    # another ICD's enumeration failing (real-threads-extra/70: radv beside Venus), and Venus's failing for a known cause
+    "venus-icd-no-device": ["ERROR: [Loader Message] Code 0 : setup_loader_term_phys_devs: Call to "
+                            "'vkEnumeratePhysicalDevices' in ICD /usr/lib/x86_64-linux-gnu/libvulkan_radeon.so failed "
+                            "with error code -3",
+                            "ERROR: [Loader Message] Code 0 : setup_loader_term_phys_devs: Call to "
+                            "'vkEnumeratePhysicalDevices' in ICD /usr/lib/x86_64-linux-gnu/libvulkan_virtio.so failed "
+                            "with error code -3",
+                            "MESA: error: Opening /dev/dri/renderD128 failed: Permission denied"],
     "capset-timeout": ["[    0.119895] [drm] cap set 0: id 4, max-version 0, max-size 160",
                        "[    0.119992] [drm:virtio_gpu_dequeue_ctrl_func] *ERROR* response 0x1200 (command 0x108)",
                        "[    5.123456] [drm:virtio_gpu_get_capsets] *ERROR* timed out waiting for cap set 0"],

@@ -492,8 +492,15 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
    enveloping=True)
 
 LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD", b"XDG_RUNTIME_DIR", b"INCOMPATIBLE_DRIVER",
-                                     b"environment variable not set"), rules=_rules(
+                                     b"environment variable not set", b"in ICD ", b"for ICD ", b"wrong ELF class"),
+                rules=_rules(
     (r"Failed to CreateInstance in ICD (?P<icd>\d+)\.", "icd_skipped", "warn"),
+    # a driver the loader loaded failing a call (newer loaders skip it and go on): the Venus ICD's enumeration
+    # failing says it found no device to drive
+    (r"Call to [\"'](?P<call>vk\w+)[\"'] in ICD (?P<library>\S+) failed with error code (?P<code>-?\d+)",
+     "icd_call_failed", "warn"),
+    (r"Could not get '(?P<call>\w+)' via '\w+' for ICD (?P<library>\S+)", "icd_unusable", "warn"),
+    (r"(?P<library>[^\s:]+\.so[\w.]*): wrong ELF class: (?P<elf_class>ELFCLASS\d+)", "icd_wrong_bitness", "warn"),
     # no driver at all (a guest without a Vulkan ICD, or one whose ICDs all declined)
     (r"(?P<message>vkCreateInstance: Found no drivers!|Failed to detect any valid GPUs in the current config)",
      "no_drivers", "error"),
@@ -515,7 +522,7 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
     (r"XDG_RUNTIME_DIR is invalid or not set", "xdg_runtime_dir", "info"),
     (r"'DISPLAY' environment variable not set", "no_display", "info"),
 ), benign=frozenset({"driver_declined", "xdg_runtime_dir", "no_display", "loader_message"}),
-   tracked=(b"Skipping ICD", b"Found no drivers!", b"Failed to detect any valid GPUs", b"wrong bit-type",
+   tracked=(b"Skipping ICD", b"in ICD ", b"Found no drivers!", b"Failed to detect any valid GPUs", b"wrong bit-type",
             # its own log's errors and warnings, by their tags or the padding after the level alone
             b"Failed to open JSON file", b"ERROR | ", b"WARNING | ", b"ERROR:      ", b"WARNING:    "),
    programs=("vulkan-loader",))
@@ -544,7 +551,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
                                    b"ggml_vulkan", b"ERROR_", b"VK_ERROR",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :",
-                                   b"Validation ", b"cannot open shared object"),
+                                   b"Validation ", b"cannot open shared object", b"VkResult", b"code -", b"returned -",
+                                   b"ret=-", b"result -"),
              rules=_rules(
     # each starts at a token (a start inside one would make a long token's search quadratic)
     (r"(?<![^\s:])(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): "
@@ -555,6 +563,10 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     # Android's bionic assert(): …/vn_android.c:40: vn_android_gralloc_init: assertion "expr" failed
     (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): assertion \"(?P<expression>.*)\" failed",
      "assertion", "error"),
+    # a Mesa driver's vk_error()/vk_errorf(): the source line that returned the error, its message and result, bare
+    # (older Mesa, a debug callback's text) or through Mesa's logger (MESA: error: ../src/virtio/vulkan/vn_….c:…)
+    (r"(?<![^\s:])(?P<file>[^\s:]+\.(?:c|cc|cpp|h)):(?P<line>\d+): (?:(?P<message>.*?) \()?"
+     r"(?P<result>VK_ERROR_[A-Z0-9_]+)\)?\s*$", "vk_error", "error"),
     # Mesa's logger under its other tags (MESA: warning: Invalid log level…, MESA-LOADER: failed to open virtio_gpu…)
     (r"^(?P<tag>MESA(?:-(?!VIRTIO:)[A-Z]+)?): error: (?P<message>.*)$", "mesa_log", "error"),
     (r"^(?P<tag>MESA(?:-(?!VIRTIO:)[A-Z]+)?): warning: (?P<message>.*)$", "mesa_log", "warn"),
@@ -568,6 +580,9 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
      "assertion", "error"),
     (r"(?P<call>vk[A-Z]\w+) failed with (?:VK_)?(?P<result>ERROR_\w+)", "vk_call_failed", "error"),
     (r"(?P<call>vk::(?:\w+::)*\w+): (?P<result>Error\w+)", "vk_call_failed", "error"),
+    # a Vulkan call's VkResult by number: vkCreateDevice failed (VkResult: -8), … failed with error code -3
+    (r"(?P<call>vk[A-Z]\w+)\b[^\n]{0,80}?\b(?:VkResult|[Rr]esult|[Ee]rror(?: code)?|[Cc]ode|returned|ret|res|err)"
+     r"\s*[:=]?\s*\(?(?P<code>-\d{1,10})\b", "vk_call_failed", "error"),
     (r"^ggml_vulkan: (?P<index>\d+) = (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),
     (r"^Vulkan(?P<index>\d+): (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),  # newer ggml
     (r"^ggml_vulkan: No devices found", "no_devices", "error"),
@@ -613,7 +628,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
             b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:", b"Abort message: ",
             b"virtio.so (vn_", b" in vn_", b"cannot open shared object", b"ErrorInitializationFailed",
             b"ErrorDeviceLost", b"ErrorIncompatibleDriver", b"ErrorSurfaceLostKHR", b"NotPresent", b"ErrorMemoryMapFailed",
-            b"ErrorTooManyObjects", b"ErrorFormatNotSupported", b"ErrorFragmentedPool", b': assertion "'),
+            b"ErrorTooManyObjects", b"ErrorFormatNotSupported", b"ErrorFragmentedPool", b': assertion "',
+            b"VkResult", b"code -", b"returned -", b"ret=-", b"result -"),
    mentions=("Assertion",))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
@@ -831,6 +847,10 @@ def recognise(text: str, head: str, wrapped, program_message: bool = True) -> tu
     return None
 
 
+# Kinds whose "code" is a VkResult's number (the loader's message "Code 0" is not one).
+CALL_FAILED_BY_NUMBER = frozenset({"vk_call_failed", "icd_call_failed"})
+
+
 def apply(family: Family, text: str, head: str) -> tuple | None:
     """The record (as parts) of the first of the family's rules found in head; None for none."""
     for pattern, what, level in family.rules:
@@ -842,7 +862,7 @@ def apply(family: Family, text: str, head: str) -> tuple | None:
             if "result" in fields and family is APP:
                 fields["result"] = vk_result_name(fields["result"])
                 fields["code"] = vkresult.code_of(fields["result"])
-            elif "code" in fields and family is APP and what == "vk_call_failed":  # a VkResult by number
+            elif "code" in fields and what in CALL_FAILED_BY_NUMBER:  # a VkResult by number
                 fields["code"] = int(fields["code"])
                 fields["result"] = vkresult.name_of(fields["code"])
             if what in family.benign:
