@@ -390,6 +390,10 @@ def test_a_vulkan_error_by_number_or_from_mesa_s_vk_error():
     venus = _parts("MESA: error: ../src/virtio/vulkan/vn_device.c:456: VK_ERROR_OUT_OF_HOST_MEMORY")
     assert venus[:2] == ["app", "vk_error"] and (venus[3]["file"], venus[3]["result"], venus[3]["code"]) == (
         "../src/virtio/vulkan/vn_device.c", "VK_ERROR_OUT_OF_HOST_MEMORY", -1)
+    messenger = _parts("ERROR: [../src/virtio/vulkan/vn_device.c:456] Code 0 : vn_CreateDevice failed "
+                       "(VK_ERROR_OUT_OF_HOST_MEMORY)")  # vulkaninfo's debug messenger
+    assert messenger[:2] == ["app", "vk_error"] and (messenger[3]["line"], messenger[3]["message"]) == (
+        "456", "vn_CreateDevice failed")
     gamescope = _parts("[gamescope] [Error] vulkan: vkCreateDevice failed (VkResult: -8)")
     assert gamescope[:2] == ["app", "vk_call_failed"] and (gamescope[3]["call"], gamescope[3]["result"]) == (
         "vkCreateDevice", "VK_ERROR_FEATURE_NOT_PRESENT")

@@ -613,6 +613,9 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"Internal Vulkan error \((?P<code>-\d+)\): (?P<message>.*?)(?:, in \S+|$)", "vk_call_failed", "error"),
     (r"Skipping CPU adapter: (?P<device>.+)$", "adapter_skipped", "info"),
     (r"^info:\s+Driver\s*: (?P<driver>\w+) (?P<version>\S+)", "driver_line", "info"),
+    # the same through a debug messenger, as vulkaninfo prints a driver's: ERROR: [file.c:123] Code 0 : msg (VK_ERROR_…)
+    (r"\[(?P<file>[^\s:\[\]]+\.(?:c|cc|cpp|h)):(?P<line>\d+)\] Code \d+ : (?:(?P<message>.*?) \()?"
+     r"(?P<result>VK_ERROR_[A-Z0-9_]+)\)?\s*$", "vk_error", "error"),
     (r"\b(?P<result>VK_ERROR(?:_\w+)?)\b", "vk_error", "error"),  # (its name cut by a wrap: still an error)
     # vulkan-hpp's spelling, also inside vk::Result::eErrorOutOfDeviceMemory
     (r"(?P<result>Error(?:OutOf[A-Z]\w*|InitializationFailed|DeviceLost|IncompatibleDriver|SurfaceLostKHR|"
