@@ -414,6 +414,9 @@ def test_loggers_that_tag_lines_with_a_source_file_or_a_rust_path():
     assert peel("E1126 10:00:00.123456  1234 virtio_gpu.cc:100] x").fields == {
         "time": "1126 10:00:00.123456", "level": "E", "prog": "virtio_gpu.cc", "pid": 1234}
     assert peel("2025-06-10T12:00:00Z ERROR something: prose, not a Rust path").forms == ("timestamp",)
+    # a one-word target a family knows: the level is the level, not a syslog host named ERROR
+    assert peel("2025-06-10T12:00:00.123Z ERROR krun_display: x").fields == {
+        "time": "2025-06-10T12:00:00.123Z", "level": "ERROR", "prog": "krun_display"}
     parsed = _kind_parser()
     assert parsed("2025-06-10T12:00:00.123Z ERROR krun_devices::virtio::gpu::virtio_gpu: virtio_gpu ctrl failed") == (
         "krun", "message", "error")

@@ -30,6 +30,9 @@ _PROG = r"(?P<prog>kernel|" + _NAME + r"(?=\[))(?:\[(?P<pid>\d+)(?::[0-9a-fx]+)?
 # The delta from the previous line that dmesg -d and journalctl -o short-delta print inside the stamp's brackets.
 _DELTA = r"(?:\s*<\s*\d+\.\d+>)?"
 
+# A syslog line's host: never a level word (Rust tracing's "<stamp> ERROR target: " has the level there).
+_HOST = r"(?P<host>(?!(?:ERROR|WARN|INFO|DEBUG|TRACE)\s)[\w.\-]+)"
+
 _SYSLOG_TIME = (r"(?P<time>(?:" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?|" + _ISO + r"|\d{9,10}\.\d+|"
                 r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?: [A-Z]{2,5}|[+-]\d{4})?))\s+")
 
@@ -58,13 +61,13 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # ChromeOS's syslog (Crostini's crosvm, vm_concierge): the severity where others put the host
     ("chromeos-syslog", r"(?P<time>" + _ISO + r")\s+(?P<level>EMERG|ALERT|CRIT|ERR|WARNING|NOTICE|INFO|DEBUG)\s+"
                         + _PROG + r":\s"),
-    ("syslog", _SYSLOG_TIME + r"(?P<host>[\w.\-]+)\s+" + _PROG + r":\s"),
-    ("syslog-program", _SYSLOG_TIME + r"(?P<host>[\w.\-]+)\s+(?P<prog>" + _NAME + r"):\s"),
+    ("syslog", _SYSLOG_TIME + _HOST + r"\s+" + _PROG + r":\s"),
+    ("syslog-program", _SYSLOG_TIME + _HOST + r"\s+(?P<prog>" + _NAME + r"):\s"),
     # the macOS log as people paste it: Jan 27 19:49:29  virgl_render_server[38956] <Debug>:
     ("macos-syslog", r"(?P<time>" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2})\s+(?:(?P<host>[\w.\-]+)\s+)?"
                      r"(?P<prog>[^\s\[]+)\[(?P<pid>\d+)\]\s+<(?P<level>\w+)>:\s"),
     # journald's short-monotonic and short-delta: [  475.257111] host prog[pid]: , [  475.257111 <    0.000123>] …
-    ("journal-monotonic", r"\[\s*(?P<time>\d+\.\d+)" + _DELTA + r"\]\s+(?P<host>[\w.\-]+)\s+" + _PROG + r":\s"),
+    ("journal-monotonic", r"\[\s*(?P<time>\d+\.\d+)" + _DELTA + r"\]\s+" + _HOST + r"\s+" + _PROG + r":\s"),
     # a program's stderr through syslog's LOG_PERROR (the render server's render_log): virgl_render_server[2315]:
     # (only a program a family knows: "word[12]: " alone is too common to be a program's)
     ("program-pid", r"(?P<prog>" + _NAME + r")\[(?P<pid>\d+)\]:\s"),
