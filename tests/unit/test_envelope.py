@@ -97,6 +97,7 @@ def wrapped(draw, bare: str) -> str:
         f"{month} {d:2d} {clock}  {prog}[{pid}] <Debug>: ",
         f"{date} {clock}.{us:06d}-0800 0x{pid:x}  Debug  0x0  {pid}  0  {prog}: ",
         f"{date} {clock}.{us // 1000:03d} Df {prog}[{pid}:{pid:x}] ",
+        f"{date} {clock}.{us // 1000:03d} {prog}[{pid}:{pid:x}] ",  # NSLog() on stderr
         f"[{date}T{clock}Z INFO  {prog}] ",
         f"[{draw(st.sampled_from(['WARN ', 'ERROR', 'DEBUG']))} {prog}] ",
         f"<{draw(st.integers(0, 7))}>",
@@ -394,6 +395,13 @@ def test_a_vulkan_error_by_number_or_from_mesa_s_vk_error():
                        "(VK_ERROR_OUT_OF_HOST_MEMORY)")  # vulkaninfo's debug messenger
     assert messenger[:2] == ["app", "vk_error"] and (messenger[3]["line"], messenger[3]["message"]) == (
         "456", "vn_CreateDevice failed")
+    moltenvk = _parts("[mvk-error] VK_ERROR_FEATURE_NOT_PRESENT: vkCreateDevice(): Requested physical device feature "
+                      "specified by the 1st flag in VkPhysicalDeviceFeatures is not available on this device.")
+    assert moltenvk[:2] == ["mvk", "error"] and (moltenvk[3]["result"], moltenvk[3]["code"]) == (
+        "VK_ERROR_FEATURE_NOT_PRESENT", -8)
+    server = _parts("vkr: failed to create device: VK_ERROR_FEATURE_NOT_PRESENT")
+    assert server[:3] == ["vkr-server", "message", "error"] and server[3]["result"] == "VK_ERROR_FEATURE_NOT_PRESENT"
+    assert _parts("vkr: physical device 0 lacks VK_EXT_external_memory_dma_buf")[2] == "error"
     gamescope = _parts("[gamescope] [Error] vulkan: vkCreateDevice failed (VkResult: -8)")
     assert gamescope[:2] == ["app", "vk_call_failed"] and (gamescope[3]["call"], gamescope[3]["result"]) == (
         "vkCreateDevice", "VK_ERROR_FEATURE_NOT_PRESENT")
@@ -406,7 +414,9 @@ def test_a_vulkan_error_by_number_or_from_mesa_s_vk_error():
 
 
 def test_loggers_that_tag_lines_with_a_source_file_or_a_rust_path():
-    """Rust tracing, Chromium's logging, glog (synthetic lines, labelled)."""
+    """Rust tracing, Chromium's logging, glog, NSLog (synthetic lines, labelled)."""
+    assert peel("2026-01-27 19:49:29.123 krunkit[1234:5678] [mvk-error] x").fields == {
+        "time": "2026-01-27 19:49:29.123", "prog": "krunkit", "pid": 1234}
     assert peel("2025-06-10T12:00:00.123456Z  WARN krun_vmm::builder: failed to map").fields == {
         "time": "2025-06-10T12:00:00.123456Z", "level": "WARN", "prog": "krun_vmm::builder"}
     assert peel("[1234:1250:1126/100000.123456:ERROR:vulkan_instance.cc(129)] x").fields == {

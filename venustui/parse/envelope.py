@@ -54,6 +54,8 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # the macOS log, compact style: 2026-01-27 19:49:29.123 Df virgl_render_server[38956:1a2b] …
     ("macos-compact", r"(?P<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+)\s+(?P<level>[A-Z][a-z])\s+"
                       r"(?P<prog>[^\s\[]+)\[(?P<pid>\d+):[0-9a-f]+\]\s"),
+    # NSLog() on stderr (a macOS app's own log: MoltenVK inside krunkit or UTM): 2026-01-27 19:49:29.123 krunkit[1234:5678]
+    ("nslog", r"(?P<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}) (?P<prog>[^\s\[\]]+)\[(?P<pid>\d+):[0-9a-fx]+\] "),
     # syslog and journald's short, short-precise and short-iso: Nov 26 10:33:02[.123456] host prog[pid]:
     # journalctl's short-unix (1700000000.123456 host prog[pid]:) and short-full (Thu 2025-11-26 10:33:02 UTC …) too.
     # A program without its [pid] only as "kernel" or one a family knows (syslog-program below): "<stamp> Abort

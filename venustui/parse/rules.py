@@ -21,6 +21,7 @@ SERVER_SPLIT = re.compile(r"(?<=\S)\s*vkr: ")
 VALIDATION_OBJECT = re.compile(r"handle = (?P<handle>0x[0-9a-fA-F]+), (?:name = [^,]*, )?type = (?P<type>VK_OBJECT_TYPE_\w+)")
 VUID = re.compile(r"\[ (?P<vuid>[\w-]+) \]")
 
+VK_ERROR_NAME = re.compile(r"\bVK_ERROR_[A-Z0-9_]+\b")
 MVK = re.compile(r"^\[mvk-(?P<mvk_level>error|warn|info|debug|trace)\]\s*(?P<msg>.*)$", re.S)
 MVK_LEVELS = {"error": "error", "warn": "warn", "info": "info", "debug": "debug", "trace": "debug"}
 
@@ -57,7 +58,8 @@ def step_role(name: str) -> str:
 WARNING_WORDS = re.compile(r"(?i)\b(?:warn(?:ing)?|timed out|ignoring|leaked|non-monotonic)\b")
 FAILURE_WORDS = re.compile(r"(?i)\b(?:fail(?:ed|s|ure)?|invalid|missing|unsupported|unhandled|unrecognized|cannot|"
                            r"can't|unable|not enabled|out-of-bounds|exceeds|is required|must be|overflow|overlaps|"
-                           r"undefined symbol|not supported|not enough|no compatible|unexpected|sorry)\b|, expected\b")
+                           r"undefined symbol|not supported|not enough|no compatible|unexpected|sorry|lacks|does not support)\b"
+                           r"|, expected\b")
 LEVELS = ("debug", "info", "warn", "error")
 
 
