@@ -69,8 +69,8 @@ RULES: list[Rule] = []
 CONFIDENCE_ORDER = {"confirmed": 0, "likely": 1, "possible": 2}
 # How sure each rule's finding is (the knowledge base's signatures say it in their data).
 RULE_CONFIDENCE = {**dict.fromkeys(("feedback-ab", "feedback-broken", "ring-shmem", "wire-format", "no-venus-capset",
-                                     "layer-missing", "flag-ignored", "guest-aborted", "validation-wrapped",
-                                     "venus-lines-hidden", "render-server-gone"), "confirmed"),
+                                     "device-without-virgl", "layer-missing", "flag-ignored", "guest-aborted",
+                                     "validation-wrapped", "venus-lines-hidden", "render-server-gone"), "confirmed"),
                    "render-server-stalled": "likely", "ring-alive-expired": "likely",
                    **dict.fromkeys(("fence-not-signaled", "stuck-fence-alive", "stuck-wait", "alive-expired-after-fence"),
                                    "possible")}
@@ -522,7 +522,17 @@ def no_venus_capset(model: Model) -> list[Finding]:
     # uses virgl or cross-domain alone is fine without it.
     wanted = any(fmt == "mesa" or what in ("vk_call_failed", "vk_error", "assertion") for fmt, what in model.kinds)
     for gpu in model.virtio_gpu.values():
-        if gpu.capsets and not gpu.venus:
+        if "-virgl" in gpu.features and not gpu.capsets:
+            out.append(Finding("device-without-virgl", CRITICAL if wanted else INFO,
+                               "the guest's virtio-gpu has no 3D (features: -virgl): the VMM gave it a 2D device, "
+                               "which has no capsets, so the Venus driver has nothing to start on" + (
+                                   "" if wanted else " (nothing in these logs used Venus: fine if it is not wanted)"),
+                               _ev(model, gpu.first_seq),
+                               "Give the guest the GL variant of the device: QEMU -device virtio-gpu-gl-pci (or "
+                               "virtio-vga-gl),blob=true,venus=true,hostmem=… with a display that has OpenGL "
+                               "(-display gtk,gl=on, sdl,gl=on or egl-headless); libvirt: <model type='virtio'> "
+                               "with <acceleration accel3d='yes'/>"))
+        elif gpu.capsets and not gpu.venus:
             ids = ", ".join(str(i) for i in sorted(gpu.capsets))
             # what else Venus needs of the device and the kernel says it lacks ("[drm] features: -context_init")
             lacking = [name[1:] for name in gpu.features if name[1:] in VENUS_FEATURES and name.startswith("-")]

@@ -178,3 +178,19 @@ def test_no_venus_capset_names_the_device_features_venus_lacks():
     assert "capsets 1 and not Venus" in claim and "lacks resource_blob, host_visible, context_init" in claim
     healthy = rules_of([DATA / "real-threads-extra" / "25-libkrun565-num-capsets-hardcoded-drm-0x1200-cmd-0x108.log"])
     assert "lacks" not in healthy["no-venus-capset"].claim  # no feature line says "-": nothing claimed
+
+
+def test_a_2d_only_device_says_the_vmm_gave_no_3d(tmp_path):
+    """The kernel's words for a virtio-gpu without virgl, newer ('[drm] features: -virgl …', as in
+    upstream-formats/kernel.log) and older ('virgl 3d acceleration not supported by host'); synthetic lines, labelled."""
+    for lines in (["[    1.240200] [drm] features: -virgl +edid -resource_blob -host_visible"],
+                  ["[    1.234567] [drm] virgl 3d acceleration not supported by host"]):
+        path = tmp_path / "dmesg.log"
+        path.write_text("\n".join(lines + ["MESA-VIRTIO: debug: vn_CreateInstance: VK_ERROR_INITIALIZATION_FAILED"]) + "\n")
+        finding = rules_of([path])["device-without-virgl"]
+        assert finding.severity == "critical" and "virtio-gpu-gl-pci" in finding.next_step
+        path.write_text(lines[0] + "\n")
+        assert rules_of([path])["device-without-virgl"].severity == "info"  # nothing here wanted Venus
+    path.write_text("[    1.234567] [drm] virgl 3d acceleration enabled\n[    1.240200] [drm] features: -virgl\n"
+                    "[    1.245000] [drm] cap set 0: id 1, max-version 1, max-size 308\n")
+    assert "device-without-virgl" not in rules_of([path])  # capsets listed: the device has 3D after all

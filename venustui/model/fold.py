@@ -28,7 +28,7 @@ HOST_FORMATS = families.HOST_FORMATS
 PROBE_ROLES = {"device": "device", "queue": "queue", "fence": "fence", "alloc": "memory"}
 
 NOTABLE_LIMIT = 2000
-KERNEL_GPU_KINDS = frozenset({"features", "capset", "hostmem", "response_error", "detected", "initialized"})
+KERNEL_GPU_KINDS = frozenset({"features", "virgl_3d", "capset", "hostmem", "response_error", "detected", "initialized"})
 FENCE_LIMIT = 5_000  # fences kept; the oldest go first (a flood creates one per frame)
 
 
@@ -293,12 +293,11 @@ class Model:
 
     def _virtio_gpu(self, rec: Record) -> None:
         """The guest kernel's virtio-gpu device, one per source (a guest's console or dmesg)."""
-        gpu = self.virtio_gpu.get(rec.source)
-        if gpu is None:
-            gpu = self.virtio_gpu[rec.source] = VirtioGpu(rec.source, rec.seq)
+        gpu = self.virtio_gpu.get(rec.source) or self.virtio_gpu.setdefault(rec.source, VirtioGpu(rec.source, rec.seq))
         f, what = rec.fields, rec.what
-        if what == "features":
-            gpu.features += [name for name in f["features"].split() if name not in gpu.features]
+        if what in ("features", "virgl_3d"):  # (older kernels say "virgl 3d acceleration enabled" for +virgl)
+            named = f["features"].split() if what == "features" else ["+virgl" if f["state"] == "enabled" else "-virgl"]
+            gpu.features += [name for name in named if name not in gpu.features]
         elif what == "capset":
             gpu.capsets[int(f["id"])] = (int(f["version"]), int(f["size"]))
         elif what == "hostmem":

@@ -61,14 +61,6 @@ def result_from_value(value: str) -> tuple[str | None, int | None]:
     return vkresult.name_of(code), code
 
 
-def error_result_in(message: str) -> dict:
-    """The VkResult error a free-form message names (MoltenVK's "VK_ERROR_…: …", a render server's "failed to …:
-    VK_ERROR_…"), as a record's result and code; {} for none."""
-    found = R.VK_ERROR_NAME.search(message) if "VK_ERROR_" in message else None
-    code = vkresult.code_of(found.group()) if found else None
-    return {"result": found.group(), "code": code} if code is not None else {}
-
-
 def _with_roles(fmt: str, what: str, text: str, level: str, fields: dict, handles: tuple[int, ...]) -> Parts:
     """The parts with the role of each handle where the line tells it (fence, device, buffer...), else None."""
     if not handles:
@@ -304,9 +296,8 @@ class Parser:
         mvk = R.MVK.match(head)
         if not mvk:
             return None
-        level = R.MVK_LEVELS[mvk.group("mvk_level")]
-        fields = {"message": mvk.group("msg"), **error_result_in(mvk.group("msg"))}
-        return (("mvk", mvk.group("mvk_level"), text, level, fields, find_handles(head)),)
+        fields = {"message": mvk.group("msg"), **vkresult.error_result_in(mvk.group("msg"))}
+        return (("mvk", mvk.group("mvk_level"), text, R.MVK_LEVELS[mvk.group("mvk_level")], fields, find_handles(head)),)
 
     def _step_line(self, key, text, head):
         if head[:1].isdigit():
@@ -463,7 +454,7 @@ class Parser:
                     record = ("vkr-server", what, text, level, fields, find_handles(msg))
                     break
             if record is None:
-                fields = dict(base, message=msg, **error_result_in(msg))
+                fields = dict(base, message=msg, **vkresult.error_result_in(msg))
                 record = ("vkr-server", "message", text, R.level_from_words(msg, "info"), fields, find_handles(msg))
             out.append(record)
         return tuple(out)

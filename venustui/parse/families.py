@@ -459,6 +459,8 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
      + _HEX + r")\)", "response_error", "error"),
     (r"\[drm:(?P<fn>\w+)(?: \[\w+\])?\] \*ERROR\* (?P<message>.*)$", "drm_error", "error"),
     (r"\[drm\] features: (?P<features>.*?)\s*$", "features", "info"),
+    # older kernels' words for +virgl/-virgl: whether the host gave the device 3D at all
+    (r"\[drm\] virgl 3d acceleration (?P<state>enabled|not supported by host)", "virgl_3d", "info"),
     (r"\[drm\] number of cap sets: (?P<count>\d+)", "capset_count", "info"),
     (r"\[drm\] cap set (?P<index>\d+): id (?P<id>\d+), max-version (?P<version>\d+), max-size (?P<size>\d+)",
      "capset", "info"),

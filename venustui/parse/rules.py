@@ -21,7 +21,6 @@ SERVER_SPLIT = re.compile(r"(?<=\S)\s*vkr: ")
 VALIDATION_OBJECT = re.compile(r"handle = (?P<handle>0x[0-9a-fA-F]+), (?:name = [^,]*, )?type = (?P<type>VK_OBJECT_TYPE_\w+)")
 VUID = re.compile(r"\[ (?P<vuid>[\w-]+) \]")
 
-VK_ERROR_NAME = re.compile(r"\bVK_ERROR_[A-Z0-9_]+\b")
 MVK = re.compile(r"^\[mvk-(?P<mvk_level>error|warn|info|debug|trace)\]\s*(?P<msg>.*)$", re.S)
 MVK_LEVELS = {"error": "error", "warn": "warn", "info": "info", "debug": "debug", "trace": "debug"}
 

@@ -47,3 +47,14 @@ def code_of(name: str) -> int | None:
 
 def is_error(code: int) -> bool:
     return code < 0
+
+
+_ERROR_NAME = re.compile(r"\bVK_ERROR_[A-Z0-9_]+\b")
+
+
+def error_result_in(message: str) -> dict:
+    """The VkResult error a free-form message names (MoltenVK's "VK_ERROR_…: …", a render server's "failed to …:
+    VK_ERROR_…"), as a record's result and code; {} for none."""
+    found = _ERROR_NAME.search(message) if "VK_ERROR_" in message else None
+    code = code_of(found.group()) if found else None
+    return {"result": found.group(), "code": code} if code is not None else {}
