@@ -329,3 +329,11 @@ def test_a_vtest_server_without_venus_confirms_the_host_serves_none():
     assert confidence([server, guest]) == "confirmed"
     assert confidence([server.replace("--use", "--venus --use"), guest]) == "likely"
     assert confidence([guest]) == "likely"
+
+
+def test_android_s_loader_without_its_vulkan_hal_is_no_vulkan_driver():
+    """Android's libvulkan (frameworks/native/vulkan/libvulkan/driver.cpp) in logcat's threadtime form, as Waydroid and
+    Cuttlefish print it; its format string, filled (synthetic, labelled)."""
+    line = "05-12 10:00:00.123  1234  1250 E vulkan  : failed to load vulkan hal: No such file or directory (-2)"
+    assert "no-vulkan-driver" in fired([line])
+    assert "no-vulkan-driver" not in fired(["05-12 10:00:00.123  1234  1250 I vulkan  : loaded vulkan hal"])

@@ -60,8 +60,9 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # journalctl's short-unix (1700000000.123456 host prog[pid]:) and short-full (Thu 2025-11-26 10:33:02 UTC …) too.
     # A program without its [pid] only as "kernel" or one a family knows (syslog-program below): "<stamp> Abort
     # message: …" is a stamped line, not host "Abort" and program "message".
-    # ChromeOS's syslog (Crostini's crosvm, vm_concierge): the severity where others put the host
-    ("chromeos-syslog", r"(?P<time>" + _ISO + r")\s+(?P<level>EMERG|ALERT|CRIT|ERR|WARNING|NOTICE|INFO|DEBUG)\s+"
+    # ChromeOS's syslog (Crostini's crosvm, vm_concierge): the severity where others put the host (and any syslog
+    # template that prints a level word there)
+    ("chromeos-syslog", r"(?P<time>" + _ISO + r")\s+(?P<level>EMERG|ALERT|CRIT|ERROR|ERR|WARNING|WARN|NOTICE|INFO|DEBUG|TRACE)\s+"
                         + _PROG + r":\s"),
     ("syslog", _SYSLOG_TIME + _HOST + r"\s+" + _PROG + r":\s"),
     ("syslog-program", _SYSLOG_TIME + _HOST + r"\s+(?P<prog>" + _NAME + r"):\s"),

@@ -494,7 +494,8 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
    enveloping=True)
 
 LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD", b"XDG_RUNTIME_DIR", b"INCOMPATIBLE_DRIVER",
-                                     b"environment variable not set", b"in ICD ", b"for ICD ", b"wrong ELF class"),
+                                     b"environment variable not set", b"in ICD ", b"for ICD ", b"wrong ELF class",
+                                     b"vulkan hal", b"vulkan driver: "),
                 rules=_rules(
     (r"Failed to CreateInstance in ICD (?P<icd>\d+)\.", "icd_skipped", "warn"),
     # a driver the loader loaded failing a call (newer loaders skip it and go on): the Venus ICD's enumeration
@@ -502,6 +503,8 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
     (r"Call to [\"'](?P<call>vk\w+)[\"'] in ICD (?P<library>\S+) failed with error code (?P<code>-?\d+)",
      "icd_call_failed", "warn"),
     (r"Could not get '(?P<call>\w+)' via '\w+' for ICD (?P<library>\S+)", "icd_unusable", "warn"),
+    # Android's loader (logcat tag "vulkan"): its one HAL, vulkan.<ro.hardware.vulkan>.so, missing or failing to open
+    (r"failed to (?:load vulkan hal|open vulkan driver): (?P<error>.*?) \((?P<errno>-?\d+)\)", "hal_unavailable", "error"),
     (r"(?P<library>[^\s:]+\.so[\w.]*): wrong ELF class: (?P<elf_class>ELFCLASS\d+)", "icd_wrong_bitness", "warn"),
     # no driver at all (a guest without a Vulkan ICD, or one whose ICDs all declined)
     (r"(?P<message>vkCreateInstance: Found no drivers!|Failed to detect any valid GPUs in the current config)",
@@ -524,7 +527,8 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
     (r"XDG_RUNTIME_DIR is invalid or not set", "xdg_runtime_dir", "info"),
     (r"'DISPLAY' environment variable not set", "no_display", "info"),
 ), benign=frozenset({"driver_declined", "xdg_runtime_dir", "no_display", "loader_message"}),
-   tracked=(b"Skipping ICD", b"in ICD ", b"Found no drivers!", b"Failed to detect any valid GPUs", b"wrong bit-type",
+   tracked=(b"Skipping ICD", b"in ICD ", b"Found no drivers!", b"vulkan hal", b"vulkan driver: ",
+            b"Failed to detect any valid GPUs", b"wrong bit-type",
             # its own log's errors and warnings, by their tags or the padding after the level alone
             b"Failed to open JSON file", b"ERROR | ", b"WARNING | ", b"ERROR:      ", b"WARNING:    "),
    programs=("vulkan-loader",))
