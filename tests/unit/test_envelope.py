@@ -413,6 +413,17 @@ def test_a_vulkan_error_by_number_or_from_mesa_s_vk_error():
     assert _parts("vkAllocateMemory failed: errno -12")[:2] == ["text", "text"]  # an errno is no VkResult
 
 
+def test_android_s_crash_and_loader_lines():
+    """bionic's line for a process killed by a signal and Android's Vulkan loader without its HAL, in logcat's
+    threadtime form (their format strings, filled: synthetic, labelled)."""
+    crash = _parts("05-12 10:00:00.123  1234  1250 F libc    : Fatal signal 6 (SIGABRT), code -1 (SI_QUEUE) in tid "
+                   "1250 (RenderThread), pid 1234 (surfaceflinger)")
+    assert crash[:3] == ["app", "fatal_signal", "error"] and (crash[3]["name"], crash[3]["process"]) == (
+        "SIGABRT", "surfaceflinger")
+    hal = _parts("05-12 10:00:00.123  1234  1250 E vulkan  : failed to load vulkan hal: No such file or directory (-2)")
+    assert hal[:3] == ["loader", "hal_unavailable", "error"] and hal[3]["errno"] == "-2"
+
+
 def test_loggers_that_tag_lines_with_a_source_file_or_a_rust_path():
     """Rust tracing, Chromium's logging, glog, NSLog (synthetic lines, labelled)."""
     assert peel("2026-01-27 19:49:29.123 krunkit[1234:5678] [mvk-error] x").fields == {

@@ -557,8 +557,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
                                    b"ggml_vulkan", b"ERROR_", b"VK_ERROR",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :",
-                                   b"Validation ", b"cannot open shared object", b"VkResult", b"code -", b"returned -",
-                                   b"ret=-", b"result -"),
+                                   b"Validation ", b"cannot open shared object", b"Fatal signal", b"VkResult", b"code -",
+                                   b"returned -", b"ret=-", b"result -"),
              rules=_rules(
     # each starts at a token (a start inside one would make a long token's search quadratic)
     (r"(?<![^\s:])(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): "
@@ -608,8 +608,10 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"#(?P<frame>\d+) pc (?P<pc>[0-9a-fA-F]+)\s+(?P<object>\S*virtio\S*) \((?P<function>[^+)\s]+)\+(?P<offset>\d+)\)",
      "venus_frame", "info"),
     (r"^#(?P<frame>\d+)\s+(?:0x[0-9a-fA-F]+ in )?(?P<function>vn_\w+) \(", "venus_frame", "info"),
-    # Android's debuggerd: the abort's own message
+    # Android's debuggerd: the abort's own message; bionic's line for a process that died of a signal
     (r"Abort message: '(?P<message>.*)'", "abort_message", "error"),
+    (r"Fatal signal (?P<signal>\d+) \((?P<name>SIG\w+)\).*?(?:\bpid (?P<crashed_pid>\d+) \((?P<process>[^)]*)\))?$",
+     "fatal_signal", "error"),
     # other assert()s: MSVC's and Rust's "Assertion failed: expr, file f, line n", systemd's "Assertion 'x' failed at …"
     (r"Assertion failed[:!]?\s*(?P<expression>.*)$", "assertion", "error"),
     (r"Assertion [`'\"](?P<expression>[^'\"`]*)[`'\"] failed", "assertion", "error"),
@@ -638,7 +640,7 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
             b"virtio.so (vn_", b" in vn_", b"cannot open shared object", b"ErrorInitializationFailed",
             b"ErrorDeviceLost", b"ErrorIncompatibleDriver", b"ErrorSurfaceLostKHR", b"NotPresent", b"ErrorMemoryMapFailed",
             b"ErrorTooManyObjects", b"ErrorFormatNotSupported", b"ErrorFragmentedPool", b': assertion "',
-            b"VkResult", b"code -", b"returned -", b"ret=-", b"result -"),
+            b"VkResult", b"code -", b"returned -", b"ret=-", b"result -", b"Fatal signal"),
    mentions=("Assertion",))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
