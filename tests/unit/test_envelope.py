@@ -235,6 +235,9 @@ def test_more_shapes_of_the_field():
     parsed = _kind_parser()
 
     assert parsed("hv_vm_map failed: HV_BAD_ARGUMENT") == ("qemu", "hvf_error", "error")
+    # QEMU's older assert_hvf_ok() through error_report(): the result, not only "an error"
+    assert parsed("qemu-system-aarch64: Error: HV_DENIED") == ("qemu", "hvf_error", "error")
+    assert parsed("virgl_renderer_init failed: -1") == ("virglrenderer", "call_failed", "error")
     assert parsed("krunkit: error: failed to map the GPU's shared memory") == ("krun", "error", "error")
     assert parsed("Assertion failed: (ret == 0), function vkr_context_submit, file vkr_context.c, line 117.") == (
         "app", "assertion", "error")

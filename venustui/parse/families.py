@@ -346,6 +346,9 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
     # a QEMU without the device property asked for (context_init, blob, venus, hostmem…)
     (r"Property '(?P<property>[\w.\-]+)' not found", "property_not_found", "error"),
     (r"Gdk-WARNING \*\*: [\d:.]+: (?P<message>.*)$", "display_warning", "warn"),
+    # Hypervisor.framework results in other shapes (hv_vm_map failed: HV_BAD_ARGUMENT; QEMU's older assert_hvf_ok:
+    # "qemu-system-aarch64: Error: HV_DENIED"), before QEMU's prefixed lines so that the result is read
+    (_HV_RESULT, "hvf_error", "error"),
     (r"^" + _QEMU + r": warning: (?P<message>.*)$", "warning", "warn"),
     # QEMU's error_report(): what fails says "error" or "fail" (the words the fast path looks for in QEMU's
     # lines, tracked_if below); its other prefixed lines (a build's own prints) are info
@@ -359,8 +362,6 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
     (r"(?P<message>The display backend does not have OpenGL support enabled)", "no_gl_display", "error"),
     # error_append_hint() after "The display backend does not have OpenGL support enabled"
     (r"^(?P<message>It can be enabled with '-display .*)$", "hint", "info"),
-    # Hypervisor.framework results in other shapes (hv_vm_map failed: HV_BAD_ARGUMENT)
-    (_HV_RESULT, "hvf_error", "error"),
     # a pasted QEMU command line, one option a line: -device virtio-gpu-gl,blob=true,venus=true,hostmem=4G \\
     (r"^-(?P<option>[a-z][\w-]*)\s+(?P<value>.*?)\s*\\?$", "option", "info"),
 ), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint"}),
@@ -654,6 +655,8 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
                tracked_if=((b"render_server", (b"rror", b"ail", b"annot", b"nable", b"abort", b"Fault")),),
                rules=_rules(
     (r"failed to dispatch context op (?P<op>\d+)", "context_op_failed", "error"),
+    # a virglrenderer function failing, in a VMM's words (virgl_renderer_init failed: -1)
+    (r"^(?P<fn>(?:virgl|vkr|vrend)_\w+)(?:\(\))? failed\b:?\s*(?P<message>.*)$", "call_failed", "error"),
     # the VMM's side of the render server (src/proxy): proxy_log() prefixes "proxy: "
     (r"^proxy: (?P<message>(?:failed|invalid|fd \d+ err|socket disconnected).*)$", "proxy_error", "error"),
     (r"^proxy: (?P<message>.*)$", "proxy_message", "info"),
