@@ -416,6 +416,17 @@ def test_a_vulkan_error_by_number_or_from_mesa_s_vk_error():
     assert _parts("vkAllocateMemory failed: errno -12")[:2] == ["text", "text"]  # an errno is no VkResult
 
 
+def test_vkcube_s_no_driver_and_vulkan_hpp_s_uncaught_exception():
+    """vkcube's own words when no driver gives a device (cube.c's ERR_EXIT) and the C++ runtime naming vulkan-hpp's
+    exception (synthetic, labelled, in their formats)."""
+    assert _parts("Cannot find a compatible Vulkan installable client driver (ICD).")[:2] == ["app", "no_devices"]
+    assert _parts("vkEnumeratePhysicalDevices reported zero accessible devices.")[:2] == ["app", "no_devices"]
+    thrown = _parts("terminate called after throwing an instance of 'vk::OutOfDateKHRError'")
+    assert thrown[:2] == ["app", "vk_error"] and thrown[3]["result"] == "VK_ERROR_OUT_OF_DATE_KHR"
+    assert _parts("terminate called after throwing an instance of 'vk::SystemError'")[:2] == ["text", "text"]
+    assert _parts("terminate called after throwing an instance of 'ParseError'")[:2] == ["text", "text"]
+
+
 def test_android_s_crash_and_loader_lines():
     """bionic's line for a process killed by a signal and Android's Vulkan loader without its HAL, in logcat's
     threadtime form (their format strings, filled: synthetic, labelled)."""

@@ -331,6 +331,11 @@ def test_a_vtest_server_without_venus_confirms_the_host_serves_none():
     assert confidence([guest]) == "likely"
 
 
+def test_vkcube_without_a_driver_is_no_vulkan_driver():
+    assert "no-vulkan-driver" in fired(["Cannot find a compatible Vulkan installable client driver (ICD).",
+                                        "vkCreateInstance Failure"])
+
+
 def test_android_s_loader_without_its_vulkan_hal_is_no_vulkan_driver():
     """Android's libvulkan (frameworks/native/vulkan/libvulkan/driver.cpp) in logcat's threadtime form, as Waydroid and
     Cuttlefish print it; its format string, filled (synthetic, labelled)."""

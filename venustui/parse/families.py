@@ -559,7 +559,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :",
                                    b"Validation ", b"cannot open shared object", b"Fatal signal", b"VkResult", b"code -",
-                                   b"returned -", b"ret=-", b"result -"),
+                                   b"returned -", b"ret=-", b"result -", b"installable client driver",
+                                   b"zero accessible devices"),
              rules=_rules(
     # each starts at a token (a start inside one would make a long token's search quadratic)
     (r"(?<![^\s:])(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): "
@@ -587,6 +588,11 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
      "assertion", "error"),
     (r"(?P<call>vk[A-Z]\w+) failed with (?:VK_)?(?P<result>ERROR_\w+)", "vk_call_failed", "error"),
     (r"(?P<call>vk::(?:\w+::)*\w+): (?P<result>Error\w+)", "vk_call_failed", "error"),
+    # vulkan-hpp's exception, as the C++ runtime names it when nothing caught it (its what() follows)
+    (r"instance of 'vk::(?P<result>(?!System)\w+Error)'", "vk_error", "error"),
+    # no driver gave a device: vkcube's words, and the loader's count of zero
+    (r"(?P<message>Cannot find a compatible Vulkan installable client driver|"
+     r"vkEnumeratePhysicalDevices reported zero accessible devices)", "no_devices", "error"),
     # a Vulkan call's VkResult by number: vkCreateDevice failed (VkResult: -8), … failed with error code -3
     (r"(?P<call>vk[A-Z]\w+)\b[^\n]{0,80}?\b(?:VkResult|[Rr]esult|[Ee]rror(?: code)?|[Cc]ode|returned|ret|res|err)"
      r"\s*[:=]?\s*\(?(?P<code>-\d{1,10})\b", "vk_call_failed", "error"),
@@ -641,7 +647,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
             b"virtio.so (vn_", b" in vn_", b"cannot open shared object", b"ErrorInitializationFailed",
             b"ErrorDeviceLost", b"ErrorIncompatibleDriver", b"ErrorSurfaceLostKHR", b"NotPresent", b"ErrorMemoryMapFailed",
             b"ErrorTooManyObjects", b"ErrorFormatNotSupported", b"ErrorFragmentedPool", b': assertion "',
-            b"VkResult", b"code -", b"returned -", b"ret=-", b"result -", b"Fatal signal"),
+            b"VkResult", b"code -", b"returned -", b"ret=-", b"result -", b"Fatal signal", b"installable client driver",
+            b"zero accessible devices", b"Error'"),  # (vulkan-hpp's uncaught exception: vk::DeviceLostError')
    mentions=("Assertion",))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
@@ -777,6 +784,8 @@ def vk_result_name(spelled: str) -> str:
         return spelled
     if "_" in spelled or spelled.isupper():
         return "VK_" + spelled
+    if spelled.endswith("Error") and not spelled.startswith("Error"):  # vulkan-hpp's exception: DeviceLostError
+        spelled = "Error" + spelled[:-len("Error")]
     suffix = next((s for s in _VENDOR_SUFFIXES if spelled.endswith(s)), "")  # ErrorOutOfDateKHR: _KHR, one word
     name = "VK_" + _CAMEL.sub("_", spelled[:len(spelled) - len(suffix)]).upper()
     return f"{name}_{suffix}" if suffix else name
