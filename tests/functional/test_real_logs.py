@@ -131,8 +131,8 @@ EXPECTED_EXTRA = [
     ("57-", "[drm] cap set 2: id 4, max-version 0, max-size 156", "kernel", "capset", "info"),
     ("58-", "*ERROR* response 0x1203 (command 0x102)", "kernel", "response_error", "error"),
     ("59-", "*ERROR* timed out waiting for cap set 0", "kernel", "drm_error", "error"),
-    ("60-", "DEBU[0012] writing ignition file", "krun", "mention", "info"),  # podman's logrus, peeled
-    ("61-", "krunkit exited unexpectedly with exit code 2", "krun", "error", "error"),
+    ("60-", "DEBU[0012] writing ignition file", "krun", "mention", "debug"),  # podman's logrus, peeled, its level
+    ("61-", "krunkit exited unexpectedly with exit code 2", "krun", "vmm_exited", "error"),
     ("62-", "Assertion failed: physical_dev->renderer_sync_fd", "app", "assertion", "error"),  # musl's assert()
     ("63-", "vkr: failed to open libvulkan", "vkr-server", "message", "error"),
     ("63-", "virtio_gpu_virgl_process_cmd: ctrl 0x10c, error 0x1200", "qemu", "cmd_error", "error"),

@@ -322,7 +322,8 @@ def test_structured_records_give_their_message_and_fields():
     assert parsed(macos) == ("vkr-server", "cs_error", "error")
     assert parsed(docker) == ("krun", "hvf_map_error", "error")
     assert parsed(logfmt) == ("krun", "error", "error")
-    assert parsed("time=2025-06-10T12:00:00Z level=WARN msg=MESA-VIRTIO") == ("mesa", "mention", "info")
+    # a line no rule knows that names a component is as bad as its envelope says
+    assert parsed("time=2025-06-10T12:00:00Z level=WARN msg=MESA-VIRTIO") == ("mesa", "mention", "warn")
     # not a record: left as it is, whatever its nesting
     assert peel('{"a":').forms == () and peel("[" * 100_000).forms == ()
     assert peel('{"a":' * 50_000 + "1" + "}" * 50_000).forms == ()
@@ -458,7 +459,7 @@ def test_loggers_that_tag_lines_with_a_source_file_or_a_rust_path():
     assert parsed("[1234:1250:1126/100000.123456:ERROR:vulkan_instance.cc(129)] vkCreateInstance() failed: "
                   "VK_ERROR_INCOMPATIBLE_DRIVER") == ("app", "vk_error", "error")
     # a line a logger tags with its source file names a component there too, and is never a test's step
-    assert parsed("E1126 10:00:00.123456  1234 virtio_gpu.cc:100] ctrl failed") == ("kernel", "mention", "info")
+    assert parsed("E1126 10:00:00.123456  1234 virtio_gpu.cc:100] ctrl failed") == ("kernel", "mention", "error")
 
 
 def test_a_vmm_line_shaped_like_a_step_is_the_vmm_s():

@@ -1,8 +1,7 @@
 """From raw lines to records: which format a line is in, what it says, which fields it carries.
 
-The parser keeps a little state per source and stream (the ``vn_env`` block's
-tab-continued lines belong to the header before them); everything else is a
-function of the line alone.
+The parser keeps a little state per source and stream (the ``vn_env`` block's tab-continued lines
+belong to the header before them); everything else is a function of the line alone.
 """
 
 from __future__ import annotations
@@ -236,8 +235,9 @@ class Parser:
         # no rule knows it, but it names a component (in its payload, else in the program its envelope names: a
         # source file virtio_gpu.cc): that component's mention (the program is part of the payload cache's key)
         family = families.mentioned(payload) or families.mentioned(wrapped.fields.get("prog", ""))
-        if family is not None:
-            return ((family.name, "mention", text, "info", {"message": payload}, find_handles(payload)),), ""
+        if family is not None:  # as bad as its envelope says (podman's level=error around krunkit's words)
+            level = families.LOGGER_LEVELS.get(wrapped.fields.get("level", ""), "info")
+            return ((family.name, "mention", text, level, {"message": payload}, find_handles(payload)),), ""
         return None
 
     def _payload(self, key: tuple[str, str], text: str, head: str, steps: bool = True) -> tuple[tuple, ...] | None:

@@ -387,6 +387,9 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
      r"size=(?P<size>" + _HEX + r")", "hvf_map", "info"),
     (r"^Error adding memory map: (?P<error>.*)$", "memory_map_error", "error"),
     (r"^Building the microVM failed: (?P<error>.*)$", "vm_build_failed", "error"),
+    # the VMM process dying under its front end (podman: Error: krunkit exited unexpectedly with exit code 2)
+    (r"\b(?P<vmm>krunkit|libkrun|muvm|smolvm) exited unexpectedly with exit code (?P<exit_code>-?\d+)", "vmm_exited",
+     "error"),
     # a front end's own error naming krun (podman: Error: unable to begin running krun workload)
     (r"^Error: (?P<message>.*)$", "error", "error"),
     (r"^Failure during vcpu run: (?P<error>.*?)(?: \(os error (?P<errno>\d+)\))?$", "vcpu_run_failed", "error"),
