@@ -238,6 +238,7 @@ def test_more_shapes_of_the_field():
     # QEMU's older assert_hvf_ok() through error_report(): the result, not only "an error"
     assert parsed("qemu-system-aarch64: Error: HV_DENIED") == ("qemu", "hvf_error", "error")
     assert parsed("virgl_renderer_init failed: -1") == ("virglrenderer", "call_failed", "error")
+    assert parsed("muvm: error: failed to get the GPU: Failed to create the virtio-gpu device") == ("krun", "error", "error")
     assert parsed("krunkit: error: failed to map the GPU's shared memory") == ("krun", "error", "error")
     assert parsed("Assertion failed: (ret == 0), function vkr_context_submit, file vkr_context.c, line 117.") == (
         "app", "assertion", "error")

@@ -381,7 +381,8 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
 # rutabaga's GPU worker answering a command with an error: crosvm's, and libkrun's (its GPU device is crosvm's, ported)
 _COMMAND_ERROR = r"Some\((?P<command>\w+)\) -> (?P<result>Err\w+(?:\(.*\))?)$"
 
-KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]", b"panicked at"), rules=_rules(
+KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]", b"panicked at", b"muvm", b"smolvm"),
+              rules=_rules(
     (r"^map_memory: err (?P<err>-?\d+)", "hvf_map_error", "error"),
     (r"^map_memory: host_start_addr=(?P<host>" + _HEX + r"), guest_start_addr=(?P<guest>" + _HEX + r"), "
      r"size=(?P<size>" + _HEX + r")", "hvf_map", "info"),
@@ -419,6 +420,7 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
    programs=("hvf", "krun", "libkrun", "vmm", "devices", "utils", "polly", "muvm", "krunkit", "smolvm"),
    # libkrun's own errors and warnings, not its debug chatter (a krunkit log is mostly that)
    tracked=(b"hvf]", b"vstate]"), tracked_if=((b"krun", (b"ERROR", b"WARN", b"rror", b"ail", b"an't", b"ouldn't", b"nsupported")),
+                                              (b"muvm", (b"rror", b"ail")), (b"smolvm", (b"rror", b"ail")),
                                               # its crates' targets (env_logger, tracing) at warn or error
                                               (b"devices::", (b"ERROR", b"WARN")), (b"vmm::", (b"ERROR", b"WARN"))))
 
