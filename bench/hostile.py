@@ -4,6 +4,9 @@
   time linear: the same run on a 256 MB file is printed beside it)
 - /dev/zero and /dev/urandom followed for 20 s: peak RSS (target: RSS < 300 MB, levelling off)
 - a 500-file glob, idle: CPU of `watch` over 20 s (target: <= 5% of a core; one file beside it)
+- every rule against its own text repeated: each real line of the fixtures (tests/data) and the first 10, 24 and
+  48 characters of it, repeated to a 40 KB line, parsed once (target: the slowest <= 0.25 s; a rule whose cost
+  grows with the square of a line's length shows here)
 - `watch`'s per-line view of 100,000 real lines (the seed and lab captures, repeated) written to a
   file, beside `cat` of the same file (target: >= 50,000 lines/s); the ratio is the last line
 """
@@ -55,7 +58,29 @@ def idle_cpu(pattern: str, seconds: float = 20.0) -> float:
     return 100.0 * used / os.sysconf("SC_CLK_TCK") / seconds
 
 
+def repeated_fragments(limit: int = 40_000) -> tuple[int, float, str]:
+    """Parse every fixture line's fragments repeated to a long line: how many, the slowest time and its line."""
+    from venustui.parse import Parser
+
+    seeds = dict.fromkeys(line.strip() for path in sorted((ROOT / "tests" / "data").rglob("*.log"))
+                          for line in path.read_text(errors="replace").splitlines() if len(line.strip()) > 12)
+    worst, worst_line, count = 0.0, "", 0
+    for seed in seeds:
+        for fragment in dict.fromkeys((seed[:10], seed[:24], seed[:48], seed)):
+            line = fragment * max(1, limit // len(fragment))
+            start = time.perf_counter()
+            Parser().parts("bench", "file", line.encode())
+            took = time.perf_counter() - start
+            count += 1
+            if took > worst:
+                worst, worst_line = took, fragment
+    return count, worst, worst_line
+
+
 def main() -> int:
+    count, worst, fragment = repeated_fragments()
+    print(f"{count:,} lines of a real line's fragment repeated to 40 KB: the slowest parsed in {worst:.3f} s "
+          f"({fragment[:60]!r} repeated; target <= 0.25 s)", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         for size in (256 << 20, 1 << 30):

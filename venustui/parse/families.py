@@ -482,8 +482,8 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     (r"(?<!\S)(?P<prog>[^\s\[]+)\[(?P<pid>\d+)\]: segfault at (?P<address>[0-9a-fA-Fx]+)", "segfault", "error"),
     # the host's NVIDIA driver reporting a GPU fault, with the process and thread that hit it (vkr-ring-1: the
     # render server's ring thread)
-    (r"NVRM: Xid \((?P<device>[^)]*)\): (?P<xid>\d+), pid=(?P<pid>[^,]*), name=(?P<thread>[^,]*)", "nvidia_xid",
-     "error"),
+    (r"NVRM: Xid \((?P<device>[^)]{0,100})\): (?P<xid>\d+), pid=(?P<pid>[^,]{0,100}), name=(?P<thread>[^,]{0,200})",
+     "nvidia_xid", "error"),
     # the driver failed to bind the device (older kernels: "virtio_gpu: probe of virtio0 failed with error -16")
     (r"probe (?:of (?P<device>\S+) )?(?:with driver (?P<driver>\S+) )?failed with error (?P<err>-?\d+)", "probe_failed",
      "error"),
@@ -567,11 +567,12 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
                                    b"returned -", b"ret=-", b"result -", b"installable client driver",
                                    b"zero accessible devices"),
              rules=_rules(
-    # each starts at a token (a start inside one would make a long token's search quadratic)
+    # each starts at a token (a start inside one would make a long token's search quadratic), and an expression is
+    # at most 1000 characters (else a line of repeated "Assertion failed: " costs the square of its length)
     (r"(?<![^\s:])(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): "
-     r"Assertion [`'](?P<expression>.*)' failed\.",
+     r"Assertion [`'](?P<expression>.{0,1000})' failed\.",
      "assertion", "error"),
-    (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.*)' failed\.",
+    (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.{0,1000})' failed\.",
      "assertion", "error"),
     # Android's bionic assert(): …/vn_android.c:40: vn_android_gralloc_init: assertion "expr" failed
     (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): assertion \"(?P<expression>.*)\" failed",
@@ -586,10 +587,10 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"^(?P<tag>MESA-LOADER): (?P<message>failed.*)$", "mesa_log", "warn"),
     (r"^(?P<tag>MESA(?:-(?!VIRTIO:)[A-Z]+)?): (?:(?:debug|info): )?(?P<message>.*)$", "mesa_log", "info"),
     # macOS (and BSD) assert(): Assertion failed: (expr), function f, file x.c, line 12.
-    (r"Assertion failed: \((?P<expression>.*)\), function (?P<function>[\w:~]+), file (?P<file>[^,]+), "
+    (r"Assertion failed: \((?P<expression>.{0,1000})\), function (?P<function>[\w:~]+), file (?P<file>[^,]+), "
      r"line (?P<line>\d+)", "assertion", "error"),
     # musl's assert() (Alpine guests): Assertion failed: expr (file.c: function: 331)
-    (r"Assertion failed: (?P<expression>.*) \((?P<file>[^:()\s]+): (?P<function>\w+): (?P<line>\d+)\)",
+    (r"Assertion failed: (?P<expression>.{0,1000}) \((?P<file>[^:()\s]+): (?P<function>\w+): (?P<line>\d+)\)",
      "assertion", "error"),
     (r"(?P<call>vk[A-Z]\w+) failed with (?:VK_)?(?P<result>ERROR_\w+)", "vk_call_failed", "error"),
     (r"(?P<call>vk::(?:\w+::)*\w+): (?P<result>Error\w+)", "vk_call_failed", "error"),
@@ -622,8 +623,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"^#(?P<frame>\d+)\s+(?:0x[0-9a-fA-F]+ in )?(?P<function>vn_\w+) \(", "venus_frame", "info"),
     # Android's debuggerd: the abort's own message; bionic's line for a process that died of a signal
     (r"Abort message: '(?P<message>.*)'", "abort_message", "error"),
-    (r"Fatal signal (?P<signal>\d+) \((?P<name>SIG\w+)\).*?(?:\bpid (?P<crashed_pid>\d+) \((?P<process>[^)]*)\))?$",
-     "fatal_signal", "error"),
+    (r"Fatal signal (?P<signal>\d+) \((?P<name>SIG\w+)\)(?:.{0,200}?\bpid (?P<crashed_pid>\d+) "
+     r"\((?P<process>[^)]{0,100})\))?", "fatal_signal", "error"),  # (bounded: a line's content never costs n²)
     # other assert()s: MSVC's and Rust's "Assertion failed: expr, file f, line n", systemd's "Assertion 'x' failed at …"
     (r"Assertion failed[:!]?\s*(?P<expression>.*)$", "assertion", "error"),
     (r"Assertion [`'\"](?P<expression>[^'\"`]*)[`'\"] failed", "assertion", "error"),
