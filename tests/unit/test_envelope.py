@@ -98,6 +98,9 @@ def wrapped(draw, bare: str) -> str:
         f"{date} {clock}.{us:06d}-0800 0x{pid:x}  Debug  0x0  {pid}  0  {prog}: ",
         f"{date} {clock}.{us // 1000:03d} Df {prog}[{pid}:{pid:x}] ",
         f"{date} {clock}.{us // 1000:03d} {prog}[{pid}:{pid:x}] ",  # NSLog() on stderr
+        # CI job logs: GitLab's stream and type after the stamp, GitHub Actions' workflow command
+        f"{date}T{clock}.{us:06d}Z {pid % 256:02x}{draw(st.sampled_from(['O', 'E', 'O+', 'E+']))} ",
+        f"{date}T{clock}.{us:06d}0Z ##[{draw(st.sampled_from(['error', 'warning']))}]",
         f"[{date}T{clock}Z INFO  {prog}] ",
         f"[{draw(st.sampled_from(['WARN ', 'ERROR', 'DEBUG']))} {prog}] ",
         f"<{draw(st.integers(0, 7))}>",

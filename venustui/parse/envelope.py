@@ -91,6 +91,10 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # one field of a record printed over several lines: journalctl -o json-pretty ("MESSAGE" : "…",) and -o verbose
     # (    MESSAGE=…); the message ends at its closing quote
     ("json-field", r"\"(?:MESSAGE|message|msg|log|eventMessage)\"\s*:\s*(?=\")"),
+    # CI job logs: GitLab's stamped lines (stream and type after the stamp: 01O , 00E+) and GitHub Actions'
+    # workflow commands (##[error]) behind their stamps
+    ("gitlab-ci", r"(?P<time>" + _ISO + r") [0-9a-f]{2}[OE]\+?\s?"),
+    ("actions", r"##\[(?P<level>error|warning|notice|debug)\]"),
     # the CRI log format (containerd, CRI-O, Kubernetes' node logs): 2025-06-10T12:00:00.123456789Z stderr F …
     ("cri", r"(?P<time>" + _ISO + r") (?:stdout|stderr) [FP] "),
     ("journal-verbose", r"MESSAGE="),
