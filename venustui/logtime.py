@@ -57,6 +57,11 @@ def stamp(text: str) -> tuple[str, float] | None:
 def read_time(raw: str) -> tuple[str, float] | None:
     """A stamp's text as (clock, seconds): ISO-8601 dates (journalctl's short-full too), seconds since the epoch
     (short-unix), syslog's month and day (logcat's numeric month-day alike), a time of day."""
+    if raw[:3] in _WEEKDAYS and raw[4:7] in _MONTHS and raw[-4:].isdigit():  # dmesg -T: Wed Dec 24 23:34:41 2025
+        try:
+            return "wall", datetime.strptime(raw, "%a %b %d %H:%M:%S %Y").replace(tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            return None
     if raw[:3] in _WEEKDAYS and raw[3:4] == " ":  # short-full: Thu 2025-11-26 10:33:02 UTC
         date, _, zone = raw[4:].rpartition(" ")
         raw = date if zone.isalpha() else raw[4:]  # a zone's name is dropped: the source's offset absorbs it

@@ -105,6 +105,9 @@ def wrapped(draw, bare: str) -> str:
         f"[{draw(st.sampled_from(['WARN ', 'ERROR', 'DEBUG']))} {prog}] ",
         f"<{draw(st.integers(0, 7))}>",
         f"[{secs:5d}.{us:06d}] ",
+        # dmesg -T and -H
+        f"[{draw(st.sampled_from(['Mon', 'Wed', 'Sun']))} {month} {d:2d} {clock} 2025] ", f"[{month}{d} {h:02d}:{m:02d}] ",
+        f"[  +{secs % 100}.{us:06d}] ",
         f"{d:02d}-{d:02d} {clock}.{us // 1000:03d}  {pid}  {pid + 1} {draw(st.sampled_from('VDIWEF'))} ",  # logcat
         f"{1_700_000_000 + secs}.{us:06d} {host} {prog}[{pid}]: ",  # journalctl -o short-unix
         f"Thu {date} {clock} UTC {host} {prog}[{pid}]: ",  # journalctl -o short-full

@@ -42,6 +42,11 @@ def test_each_envelope_stamp_is_read_on_its_clock():
     assert stamp("WARN[2025-06-10T12:00:00Z] x") == ("wall", 1749556800.0)
     assert stamp("[    1.500000][    T1] virtio_gpu virtio0: x") == ("uptime", 1.5)
     assert stamp("06:08:47.588 vkcube: x") == ("day", 6 * 3600 + 8 * 60 + 47.588)
+    # dmesg -T (real-threads-extra/26) is the wall clock; dmesg -H's minutes and deltas are no usable stamp
+    assert stamp("[Wed Dec 24 23:34:41 2025] [drm] features: +virgl -edid") == ("wall", 1766619281.0)
+    assert stamp("[Fri May  3 01:02:03 2024] [drm] x") == ("wall", 1714698123.0)
+    assert stamp("[Dec24 23:34] [drm] x") is None and stamp("[  +0.000123] [drm] x") is None
+    assert read_time("Wed Dec 99 23:34:41 2025") is None  # no such day: no stamp, no error
 
 
 @settings(deadline=None, max_examples=200)

@@ -122,6 +122,10 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("kernel-priority", r"<(?P<priority>[0-7])>"),
     # (with CONFIG_PRINTK_CALLER, the task or CPU that printed: [    2.123456][    T1] , Android's and ChromeOS's kernels)
     ("dmesg", r"\[\s*(?P<time>\d+\.\d+)" + _DELTA + r"\](?:\[\s*[TC]\d+\])?\s?"),
+    # dmesg -T (the boot time plus uptime, as ctime: [Wed Dec 24 23:34:41 2025]) and dmesg -H's minutes and deltas
+    # ([Dec24 23:34] , [  +0.000123])
+    ("dmesg-ctime", r"\[(?P<time>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) " + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2} \d{4})\]\s?"),
+    ("dmesg-human", r"\[(?:(?P<time>" + _MONTH + r" ?\d{1,2} \d{2}:\d{2})|\s*\+\s*\d+\.\d+)\]\s?"),
     # Python logging and harness stamps: 2025-02-18 07:08:52,277:  , ISO-8601 / RFC 3339 stamps
     ("timestamp", r"(?P<time>" + _ISO + r")(?::\s?|\s+)"),
     # Go's log package (2025/06/10 12:00:00), and a bracketed date and time (spdlog, Flask: [2025-06-10 12:00:00.123])

@@ -34,7 +34,8 @@ RESULT_IN_VALUE = re.compile(r"\((?P<name>VK_[A-Z0-9_]+)\)")
 
 # dmesg -d and journalctl -o short-delta print the delta from the line before inside the brackets.
 KERNEL = re.compile(r"^(?:<\d>)?\[\s*(?P<ts>\d+\.\d+)(?:\s*<\s*\d+\.\d+>)?\](?:\[\s*[TC]\d+\])?\s*(?P<msg>.*)$"
-                    r"|^(?:<\d>)?\[\s(?P<msg2>.*)$|^(?:\S+ )?kernel: (?P<msg3>.*)$", re.S)
+                    r"|^(?:<\d>)?\[\s(?!\s*\+\s*\d+\.\d+\])(?P<msg2>.*)$|^(?:\S+ )?kernel: (?P<msg3>.*)$", re.S)
+# (dmesg -H's delta, [  +0.000123], is an envelope: what follows it is any family's)
 
 # The lookbehind follows the literal "0x" so the search can skip ahead to each "0x".
 HANDLE = re.compile(r"0x(?<![\w]0x)[0-9a-fA-F]{4,16}\b", re.ASCII)
