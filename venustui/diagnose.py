@@ -523,11 +523,13 @@ def no_venus_capset(model: Model) -> list[Finding]:
     wanted = any(fmt == "mesa" or what in ("vk_call_failed", "vk_error", "assertion") for fmt, what in model.kinds)
     for gpu in model.virtio_gpu.values():
         if "-virgl" in gpu.features and not gpu.capsets:
+            said = [n for n in model.notable if n.source == gpu.source and n.fmt == "kernel"
+                    and n.what in ("features", "virgl_3d") and ("-virgl" in n.text or "not supported" in n.text)]
             out.append(Finding("device-without-virgl", CRITICAL if wanted else INFO,
                                "the guest's virtio-gpu has no 3D (features: -virgl): the VMM gave it a 2D device, "
                                "which has no capsets, so the Venus driver has nothing to start on" + (
                                    "" if wanted else " (nothing in these logs used Venus: fine if it is not wanted)"),
-                               _ev(model, gpu.first_seq),
+                               [Evidence(n.seq, n.source, n.text) for n in said[:1]] or _ev(model, gpu.first_seq),
                                "Give the guest the GL variant of the device: QEMU -device virtio-gpu-gl-pci (or "
                                "virtio-vga-gl),blob=true,venus=true,hostmem=… with a display that has OpenGL "
                                "(-display gtk,gl=on, sdl,gl=on or egl-headless); libvirt: <model type='virtio'> "

@@ -189,6 +189,7 @@ def test_a_2d_only_device_says_the_vmm_gave_no_3d(tmp_path):
         path.write_text("\n".join(lines + ["MESA-VIRTIO: debug: vn_CreateInstance: VK_ERROR_INITIALIZATION_FAILED"]) + "\n")
         finding = rules_of([path])["device-without-virgl"]
         assert finding.severity == "critical" and "virtio-gpu-gl-pci" in finding.next_step
+        assert finding.evidence[0].text == lines[0]  # the line that says so
         path.write_text(lines[0] + "\n")
         assert rules_of([path])["device-without-virgl"].severity == "info"  # nothing here wanted Venus
     path.write_text("[    1.234567] [drm] virgl 3d acceleration enabled\n[    1.240200] [drm] features: -virgl\n"

@@ -198,7 +198,8 @@ class Model:
         elif fmt == "kernel" and what in KERNEL_GPU_KINDS:
             self._virtio_gpu(rec)
         if (rec.level in ("warn", "error") or fmt == "step" or what in ("vn_env_field", "venus_command")
-                or (fmt == "vkr" and fields["fn"] in ("CreateFence", "WaitForFences"))):
+                or (fmt == "vkr" and fields["fn"] in ("CreateFence", "WaitForFences"))
+                or (fmt == "kernel" and what in KERNEL_GPU_KINDS)):  # the device's lines are findings' evidence
             self._note(Notable(seq, rec.line.source, fmt, what, rec.level, raw_text(rec.line.data)[:500],
                                run.id if run else None, fields))
         if rec.handles:
