@@ -512,6 +512,9 @@ def ring_shmem_unmappable(model: Model) -> list[Finding]:
 
 
 VENUS_FEATURES = ("context_init", "resource_blob", "host_visible")  # the virtio-gpu features Venus needs
+# Kinds that say a program wanted Vulkan here (a failed call, no driver or device found, a loader's driver failing)
+VULKAN_WANTED = frozenset({"vk_call_failed", "vk_error", "assertion", "no_devices", "no_drivers", "hal_unavailable",
+                           "icd_call_failed"})
 
 
 @rule
@@ -520,7 +523,7 @@ def no_venus_capset(model: Model) -> list[Finding]:
     out = []
     # Only a problem when something here wanted Venus (the driver's own lines, a Vulkan failure); a guest that
     # uses virgl or cross-domain alone is fine without it.
-    wanted = any(fmt == "mesa" or what in ("vk_call_failed", "vk_error", "assertion") for fmt, what in model.kinds)
+    wanted = any(fmt == "mesa" or what in VULKAN_WANTED for fmt, what in model.kinds)
     for gpu in model.virtio_gpu.values():
         if "-virgl" in gpu.features and not gpu.capsets:
             said = [n for n in model.notable if n.source == gpu.source and n.fmt == "kernel"

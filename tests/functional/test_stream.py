@@ -97,6 +97,8 @@ def test_utf16_bytes_in_any_pieces_come_out_as_the_same_utf8_and_nothing_is_lost
         reader = StreamText()
         out = b"".join(reader.feed(raw[at:at + size]) for at in range(0, len(raw), size)) + reader.rest()
         assert out == text.encode("utf-8", "surrogatepass") + b"\x41"
+    high = StreamText()  # a lone high surrogate at the very end: as UTF-8 gives it, as it would be mid-stream
+    assert high.feed(codecs.BOM_UTF16_LE + b"A\x00\x3d\xd8") + high.rest() == "A\ud83d".encode("utf-8", "surrogatepass")
     plain = StreamText()  # no byte-order mark: the bytes as they are, a lone first byte included
     assert plain.feed(b"\xff") == b"" and plain.rest() == b"\xff"
     assert plain.feed(b"") == b""

@@ -195,3 +195,16 @@ def test_a_2d_only_device_says_the_vmm_gave_no_3d(tmp_path):
     path.write_text("[    1.234567] [drm] virgl 3d acceleration enabled\n[    1.240200] [drm] features: -virgl\n"
                     "[    1.245000] [drm] cap set 0: id 1, max-version 1, max-size 308\n")
     assert "device-without-virgl" not in rules_of([path])  # capsets listed: the device has 3D after all
+
+
+def test_a_venus_driver_without_a_3d_device_is_the_device_s_fault_not_a_missing_driver(tmp_path):
+    """The loader loaded Venus's driver, it found no device, and the kernel says the device has no 3D: the device is
+    the finding (critical: something wanted Vulkan), not "no driver" nor the driver's symptom (synthetic, labelled)."""
+    path = tmp_path / "guest.log"
+    path.write_text("[    1.000000] [drm] virgl 3d acceleration not supported by host\n"
+                    "ERROR: [Loader Message] Code 0 : setup_loader_term_phys_devs: Call to 'vkEnumeratePhysicalDevices' "
+                    "in ICD /usr/lib/x86_64-linux-gnu/libvulkan_virtio.so failed with error code -3\n"
+                    "ERROR: vkEnumeratePhysicalDevices reported zero accessible devices.\n")
+    found = rules_of([path])
+    assert found["device-without-virgl"].severity == "critical"
+    assert "no-vulkan-driver" not in found and "venus-icd-no-device" not in found

@@ -358,9 +358,13 @@ def test_chromeos_syslog_and_crosvm_s_source_tag():
     lines, labelled, in ChromeOS's format)."""
     line = ("2024-03-01T10:00:00.123456Z ERR crosvm[1234]: [devices/src/virtio/gpu/mod.rs:1557] error processing "
             "gpu command ResourceMapBlob: ErrUnspec")
-    assert peel(line).forms == ("chromeos-syslog", "crosvm-source")
+    assert peel(line).forms == ("syslog", "crosvm-source")
     assert peel(line).fields["level"] == "ERR" and "host" not in peel(line).fields
     assert _kind_parser()(line) == ("crosvm", "command_error", "error")
+    # any syslog template with a level word in the host's place, after any stamp: the level, never a host
+    for stamped in ("Nov 26 10:33:02 INFO crosvm[12]: x", "[  475.257111] ERROR crosvm[12]: x",
+                    "Nov 26 10:33:02 WARNING crosvm[12]: x"):
+        assert "host" not in peel(stamped).fields and peel(stamped).fields["prog"] == "crosvm", stamped
 
 
 def test_the_vulkan_loader_s_own_log():
@@ -422,6 +426,16 @@ def test_a_vulkan_error_by_number_or_from_mesa_s_vk_error():
                          ("vkCreateInstance failed (result -9)", "VK_ERROR_INCOMPATIBLE_DRIVER")):
         assert _parts(line)[3]["result"] == result, line
     assert _parts("vkAllocateMemory failed: errno -12")[:2] == ["text", "text"]  # an errno is no VkResult
+    for line, result in (("vkEnumeratePhysicalDevices: result = -3", "VK_ERROR_INITIALIZATION_FAILED"),
+                         ("vkQueuePresentKHR result: -1000001004", "VK_ERROR_OUT_OF_DATE_KHR"),
+                         ("vkWaitForFences ret -2", "VK_ERROR_OUT_OF_DEVICE_MEMORY")):
+        assert _parts(line)[3]["result"] == result, line
+    # another number on a line that names a call is not its VkResult: an ioctl's errno, a count, a decimal, a game
+    for line in ("vkAllocateMemory: DRM_IOCTL_VIRTGPU_RESOURCE_CREATE_BLOB ret=-12",
+                 "vkQueueSubmit: sync_file merge returned -22 (EINVAL)", "vkQuake exited with code -11",
+                 "vkCreateGraphicsPipelines: 12 pipelines, code -1 cache misses", "vkFoo result -1.5",
+                 "vkQueueSubmit returned -22 (EINVAL)"):
+        assert _parts(line)[:2] == ["text", "text"], line
 
 
 def test_vkcube_s_no_driver_and_vulkan_hpp_s_uncaught_exception():
@@ -432,6 +446,7 @@ def test_vkcube_s_no_driver_and_vulkan_hpp_s_uncaught_exception():
     thrown = _parts("terminate called after throwing an instance of 'vk::OutOfDateKHRError'")
     assert thrown[:2] == ["app", "vk_error"] and thrown[3]["result"] == "VK_ERROR_OUT_OF_DATE_KHR"
     assert _parts("terminate called after throwing an instance of 'vk::SystemError'")[:2] == ["text", "text"]
+    assert _parts("terminate called after throwing an instance of 'vk::LogicError'")[:2] == ["text", "text"]
     assert _parts("terminate called after throwing an instance of 'ParseError'")[:2] == ["text", "text"]
 
 

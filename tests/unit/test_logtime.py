@@ -5,7 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from venustui.events import Line
 from venustui.logtime import Timeline, read_time, stamp
+from venustui.parse import Parser
 
 from ..conftest import DATA
 
@@ -46,6 +48,10 @@ def test_each_envelope_stamp_is_read_on_its_clock():
     assert stamp("[Wed Dec 24 23:34:41 2025] [drm] features: +virgl -edid") == ("wall", 1766619281.0)
     assert stamp("[Fri May  3 01:02:03 2024] [drm] x") == ("wall", 1714698123.0)
     assert stamp("[Dec24 23:34] [drm] x") is None and stamp("[  +0.000123] [drm] x") is None
+    parser = Parser()  # a dmesg -T or -H capture's lines stay the kernel's, whatever they say
+    for line in ("[  +0.000004] usb 1-1: new high-speed USB device", "[Wed Dec 24 23:34:41 2025] Out of memory: x"):
+        (record,) = parser.parse(Line("s", "file", 0, 0, line.encode(), True, 0.0, 0.0, 1))
+        assert (record.fmt, record.what) == ("kernel", "message"), line
     assert read_time("Wed Dec 99 23:34:41 2025") is None  # no such day: no stamp, no error
 
 

@@ -30,8 +30,10 @@ _PROG = r"(?P<prog>kernel|" + _NAME + r"(?=\[))(?:\[(?P<pid>\d+)(?::[0-9a-fx]+)?
 # The delta from the previous line that dmesg -d and journalctl -o short-delta print inside the stamp's brackets.
 _DELTA = r"(?:\s*<\s*\d+\.\d+>)?"
 
-# A syslog line's host: never a level word (Rust tracing's "<stamp> ERROR target: " has the level there).
-_HOST = r"(?P<host>(?!(?:ERROR|WARN|INFO|DEBUG|TRACE)\s)[\w.\-]+)"
+# A syslog line's host, or a level word where a template (ChromeOS's, Rust tracing's "<stamp> ERROR target: ") puts
+# the severity instead: the line's level, never a host named ERROR.
+_HOST = (r"(?:(?P<level>EMERG|ALERT|CRIT|ERROR|ERR|WARNING|WARN|NOTICE|INFO|DEBUG|TRACE)(?=\s)"
+         r"|(?P<host>[\w.\-]+))")
 
 _SYSLOG_TIME = (r"(?P<time>(?:" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?|" + _ISO + r"|\d{9,10}\.\d+|"
                 r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?: [A-Z]{2,5}|[+-]\d{4})?))\s+")
@@ -60,10 +62,7 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # journalctl's short-unix (1700000000.123456 host prog[pid]:) and short-full (Thu 2025-11-26 10:33:02 UTC …) too.
     # A program without its [pid] only as "kernel" or one a family knows (syslog-program below): "<stamp> Abort
     # message: …" is a stamped line, not host "Abort" and program "message".
-    # ChromeOS's syslog (Crostini's crosvm, vm_concierge): the severity where others put the host (and any syslog
-    # template that prints a level word there)
-    ("chromeos-syslog", r"(?P<time>" + _ISO + r")\s+(?P<level>EMERG|ALERT|CRIT|ERROR|ERR|WARNING|WARN|NOTICE|INFO|DEBUG|TRACE)\s+"
-                        + _PROG + r":\s"),
+    # ChromeOS's syslog (Crostini's crosvm, vm_concierge) puts the severity where others put the host (_HOST).
     ("syslog", _SYSLOG_TIME + _HOST + r"\s+" + _PROG + r":\s"),
     ("syslog-program", _SYSLOG_TIME + _HOST + r"\s+(?P<prog>" + _NAME + r"):\s"),
     # the macOS log as people paste it: Jan 27 19:49:29  virgl_render_server[38956] <Debug>:
@@ -123,7 +122,7 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # (with CONFIG_PRINTK_CALLER, the task or CPU that printed: [    2.123456][    T1] , Android's and ChromeOS's kernels)
     ("dmesg", r"\[\s*(?P<time>\d+\.\d+)" + _DELTA + r"\](?:\[\s*[TC]\d+\])?\s?"),
     # dmesg -T (the boot time plus uptime, as ctime: [Wed Dec 24 23:34:41 2025]) and dmesg -H's minutes and deltas
-    # ([Dec24 23:34] , [  +0.000123])
+    # ([Dec24 23:34] , [  +0.000123]: no usable time, a clock without seconds and a delta); their lines are the kernel's
     ("dmesg-ctime", r"\[(?P<time>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) " + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2} \d{4})\]\s?"),
     ("dmesg-human", r"\[(?:(?P<time>" + _MONTH + r" ?\d{1,2} \d{2}:\d{2})|\s*\+\s*\d+\.\d+)\]\s?"),
     # Python logging and harness stamps: 2025-02-18 07:08:52,277:  , ISO-8601 / RFC 3339 stamps
@@ -151,7 +150,8 @@ _INNER_WINS = frozenset({"prog", "level"})
 # A program named by the layer itself: a prompt's line is the shell's (parse/families.py: SHELL) unless an
 # envelope inside it names another program.
 # PID@SECS: is QEMU's trace log backend alone; the padded level and tags are the Vulkan loader's
-_LAYER_PROGRAM = {"prompt": SHELL_PROGRAM, "qemu-trace": "qemu", "loader-debug": "vulkan-loader"}
+_LAYER_PROGRAM = {"prompt": SHELL_PROGRAM, "qemu-trace": "qemu", "loader-debug": "vulkan-loader",
+                  "dmesg-ctime": "kernel", "dmesg-human": "kernel"}
 # Layers that name a program by a shape plain text has too: taken only for a program a family knows.
 _KNOWN_PROGRAMS_ONLY = frozenset({"program", "program-pid", "syslog-program", "tracing"})
 # Fields an envelope can give a record, as named in the patterns.

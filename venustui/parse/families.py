@@ -510,8 +510,9 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
      "icd_call_failed", "warn"),
     (r"Could not get '(?P<call>\w+)' via '\w+' for ICD (?P<library>\S+)", "icd_unusable", "warn"),
     # Android's loader (logcat tag "vulkan"): its one HAL, vulkan.<ro.hardware.vulkan>.so, missing or failing to open
-    (r"failed to (?:load vulkan hal|open vulkan driver): (?P<error>.*?) \((?P<errno>-?\d+)\)", "hal_unavailable", "error"),
-    (r"(?P<library>[^\s:]+\.so[\w.]*): wrong ELF class: (?P<elf_class>ELFCLASS\d+)", "icd_wrong_bitness", "warn"),
+    (r"failed to (?:load vulkan hal|open vulkan driver): (?P<error>[^()]{0,200}) \((?P<errno>-?\d+)\)", "hal_unavailable",
+     "error"),
+    (r"(?<![^\s:])(?P<library>[^\s:]{1,1000}): wrong ELF class: (?P<elf_class>ELFCLASS\d+)", "icd_wrong_bitness", "warn"),
     # no driver at all (a guest without a Vulkan ICD, or one whose ICDs all declined)
     (r"(?P<message>vkCreateInstance: Found no drivers!|Failed to detect any valid GPUs in the current config)",
      "no_drivers", "error"),
@@ -564,8 +565,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :",
                                    b"Validation ", b"cannot open shared object", b"Fatal signal", b"VkResult", b"code -",
-                                   b"returned -", b"ret=-", b"result -", b"installable client driver",
-                                   b"zero accessible devices"),
+                                   b"returned -", b"ret=-", b"ret -", b"result -", b"result = -", b"result: -", b"res=-",
+                                   b"installable client driver", b"zero accessible devices"),
              rules=_rules(
     # each starts at a token (a start inside one would make a long token's search quadratic), and an expression is
     # at most 1000 characters (else a line of repeated "Assertion failed: " costs the square of its length)
@@ -579,7 +580,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
      "assertion", "error"),
     # a Mesa driver's vk_error()/vk_errorf(): the source line that returned the error, its message and result, bare
     # (older Mesa, a debug callback's text) or through Mesa's logger (MESA: error: ../src/virtio/vulkan/vn_….c:…)
-    (r"(?<![^\s:])(?P<file>[^\s:]+\.(?:c|cc|cpp|h)):(?P<line>\d+): (?:(?P<message>.*?) \()?"
+    # (the file within the line's first 200 characters and a bounded message: a hostile line costs no n²)
+    (r"^.{0,200}?(?<![^\s:])(?P<file>[^\s:]{1,300}\.(?:c|cc|cpp|h)):(?P<line>\d+): (?:(?P<message>.{0,1000}?) \()?"
      r"(?P<result>VK_ERROR_[A-Z0-9_]+)\)?\s*$", "vk_error", "error"),
     # Mesa's logger under its other tags (MESA: warning: Invalid log level…, MESA-LOADER: failed to open virtio_gpu…)
     (r"^(?P<tag>MESA(?:-(?!VIRTIO:)[A-Z]+)?): error: (?P<message>.*)$", "mesa_log", "error"),
@@ -595,13 +597,16 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"(?P<call>vk[A-Z]\w+) failed with (?:VK_)?(?P<result>ERROR_\w+)", "vk_call_failed", "error"),
     (r"(?P<call>vk::(?:\w+::)*\w+): (?P<result>Error\w+)", "vk_call_failed", "error"),
     # vulkan-hpp's exception, as the C++ runtime names it when nothing caught it (its what() follows)
-    (r"instance of 'vk::(?P<result>(?!System)\w+Error)'", "vk_error", "error"),
+    (r"instance of 'vk::(?P<result>(?!System|Logic)\w{1,60}Error)'", "vk_error", "error"),
     # no driver gave a device: vkcube's words, and the loader's count of zero
     (r"(?P<message>Cannot find a compatible Vulkan installable client driver|"
      r"vkEnumeratePhysicalDevices reported zero accessible devices)", "no_devices", "error"),
-    # a Vulkan call's VkResult by number: vkCreateDevice failed (VkResult: -8), … failed with error code -3
-    (r"(?P<call>vk[A-Z]\w+)\b[^\n]{0,80}?\b(?:VkResult|[Rr]esult|[Ee]rror(?: code)?|[Cc]ode|returned|ret|res|err)"
-     r"\s*[:=]?\s*\(?(?P<code>-\d{1,10})\b", "vk_call_failed", "error"),
+    # a Vulkan call's VkResult by number, said of the call itself: vkCreateDevice failed (VkResult: -8), … failed with
+    # error code -3, vkQueueSubmit returned -4, vkWaitForFences: result = -4 (not another number on the line: an
+    # ioctl's errno after the call's name, a count, a decimal, an errno's name after it)
+    (r"(?<!\w)(?P<call>vk[A-Z]\w{1,60})(?:\(\))?:?\s+(?:failed\s*(?:with\s*)?[:(,]?\s*)?\(?"
+     r"(?:VkResult|[Rr]esult|returned|ret|res|[Ee]rror code|[Ee]rror|err)\s*[:=]?\s*(?P<code>-\d{1,10})(?![\d.])"
+     r"(?!\s*\(E[A-Z]+\))", "vk_call_failed", "error"),
     (r"^ggml_vulkan: (?P<index>\d+) = (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),
     (r"^Vulkan(?P<index>\d+): (?P<device>.+?) \((?P<driver>\w+)\) \|", "device_line", "info"),  # newer ggml
     (r"^ggml_vulkan: No devices found", "no_devices", "error"),
@@ -635,7 +640,7 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"Skipping CPU adapter: (?P<device>.+)$", "adapter_skipped", "info"),
     (r"^info:\s+Driver\s*: (?P<driver>\w+) (?P<version>\S+)", "driver_line", "info"),
     # the same through a debug messenger, as vulkaninfo prints a driver's: ERROR: [file.c:123] Code 0 : msg (VK_ERROR_…)
-    (r"\[(?P<file>[^\s:\[\]]+\.(?:c|cc|cpp|h)):(?P<line>\d+)\] Code \d+ : (?:(?P<message>.*?) \()?"
+    (r"^.{0,200}?\[(?P<file>[^\s:\[\]]{1,300}\.(?:c|cc|cpp|h)):(?P<line>\d+)\] Code \d+ : (?:(?P<message>.{0,1000}?) \()?"
      r"(?P<result>VK_ERROR_[A-Z0-9_]+)\)?\s*$", "vk_error", "error"),
     (r"\b(?P<result>VK_ERROR(?:_\w+)?)\b", "vk_error", "error"),  # (its name cut by a wrap: still an error)
     # vulkan-hpp's spelling, also inside vk::Result::eErrorOutOfDeviceMemory
@@ -653,7 +658,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
             b"virtio.so (vn_", b" in vn_", b"cannot open shared object", b"ErrorInitializationFailed",
             b"ErrorDeviceLost", b"ErrorIncompatibleDriver", b"ErrorSurfaceLostKHR", b"NotPresent", b"ErrorMemoryMapFailed",
             b"ErrorTooManyObjects", b"ErrorFormatNotSupported", b"ErrorFragmentedPool", b': assertion "',
-            b"VkResult", b"code -", b"returned -", b"ret=-", b"result -", b"Fatal signal", b"installable client driver",
+            b"VkResult", b"code -", b"returned -", b"ret=-", b"ret -", b"result -", b"result = -", b"result: -", b"res=-",
+            b"Fatal signal", b"installable client driver",
             b"zero accessible devices", b"Error'"),  # (vulkan-hpp's uncaught exception: vk::DeviceLostError')
    mentions=("Assertion",))
 
@@ -808,6 +814,8 @@ def family_of_program(program: str) -> Family | None:
         return CROSVM
     if program == "devices::virtio::gpu":  # crosvm's GPU device logs from its mod.rs; libkrun's from submodules
         return CROSVM                     # (…::gpu::worker, …::gpu::virtio_gpu: its gpu/mod.rs logs nothing)
+    if program == "kernel":  # syslog's kernel lines, and dmesg's -T and -H stamps (parse/envelope.py)
+        return KERNEL
     root = program.split("::", 1)[0].rsplit("/", 1)[-1]
     return BY_PROGRAM.get(root) or next((f for p, f in BY_PROGRAM.items() if root.startswith(p)), None)
 

@@ -14,6 +14,7 @@ class Utf16ToUtf8:
     surrogate passes through (as the bytes UTF-8 would give it), an odd last byte as it is."""
 
     def __init__(self, codec: str):
+        self._codec = codec
         self._decoder = codecs.getincrementaldecoder(codec)("surrogatepass")
         self._at_start = True
 
@@ -25,10 +26,12 @@ class Utf16ToUtf8:
         return text.encode("utf-8", "surrogatepass")
 
     def rest(self) -> bytes:
-        """At the end: a byte that starts no whole character, as it is."""
+        """At the end: what the decoder holds back, a lone high surrogate as UTF-8 gives it (as mid-stream) and a
+        byte that starts no whole character as it is."""
         left = self._decoder.getstate()[0]
         self._decoder.reset()
-        return left
+        whole = len(left) - len(left) % 2
+        return left[:whole].decode(self._codec, "surrogatepass").encode("utf-8", "surrogatepass") + left[whole:]
 
 
 class StreamText:
