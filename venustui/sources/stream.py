@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from venustui import events as ev
 from venustui.errors import UserError
 from venustui.sources.split import ChunkSplitter
-from venustui.sources.utf16 import StreamText
+from venustui.sources.utf16 import StreamText, text_chunks, text_flush
 
 CHUNK = 1 << 16
 
@@ -76,8 +76,7 @@ class PipeReader:
             self.sink.put([ev.Notice(self.label, self.stream, ev.ERROR, f"{self.stream}: read failed: {exc}",
                                      time.time(), time.monotonic())])
         finally:
-            rest = self._text.rest() if self._text is not None else b""
-            out = (self._split.feed(rest) if rest else []) + self._split.flush()
+            out = text_flush(self._split, self._text)
             out.append(ev.Notice(self.label, self.stream, ev.EOF, f"{self.stream}: end of stream",
                                  time.time(), time.monotonic(), detail={"bytes": self.bytes_read}))
             self.sink.put(out)
@@ -85,10 +84,8 @@ class PipeReader:
                 self.on_eof(self.stream)
 
     def _chunks(self, data: bytes) -> list:
-        if self._text is None:
-            return self._split.feed(data)
-        out = self._split.feed(self._text.feed(data))
-        if self._text.found_utf16:
+        out, found_utf16 = text_chunks(self._split, self._text, data)
+        if found_utf16:
             out.insert(0, ev.Notice(self.label, self.stream, ev.OPENED, f"{self.stream}: UTF-16 text, read as UTF-8",
                                     time.time(), time.monotonic()))
         return out

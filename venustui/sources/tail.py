@@ -22,7 +22,7 @@ from pathlib import Path
 from venustui import events as ev
 from venustui.errors import UserError
 from venustui.sources.split import ChunkSplitter
-from venustui.sources.utf16 import UTF16_BOMS, StreamText, Utf16ToUtf8
+from venustui.sources.utf16 import UTF16_BOMS, StreamText, Utf16ToUtf8, text_chunks, text_flush
 
 CHUNK = 1 << 20
 FINGERPRINT = 64  # bytes before the read position re-checked to catch copytruncate + rewrite
@@ -142,11 +142,7 @@ class FileTail:
 
     def _flush(self) -> list:
         """The last line held back (and a UTF-16 file's odd last byte), as chunks."""
-        if self._text is not None:
-            rest = self._text.rest()
-            if rest:
-                return self._split.feed(rest) + self._split.flush()
-        return self._split.flush()
+        return text_flush(self._split, self._text)
 
     # the loop --------------------------------------------------------------
     def _notice(self, kind: str, message: str, **detail) -> ev.Notice:
@@ -269,7 +265,7 @@ class FileTail:
             if not chunk:
                 return
             self.bytes_read += len(chunk)
-            self.sink.put(self._split.feed(self._text.feed(chunk) if self._text is not None else chunk))
+            self.sink.put(text_chunks(self._split, self._text, chunk)[0])
 
     def _read_stream(self) -> bool:
         """A FIFO or device: wait (up to a poll interval) for bytes, read them; its end is the writer's
@@ -302,12 +298,8 @@ class FileTail:
 
     def _stream_chunks(self, data: bytes) -> list:
         """A stream's bytes as chunks, read as UTF-8 from UTF-16 if its first bytes say so (and a notice then)."""
-        if not isinstance(self._text, StreamText):
-            return self._split.feed(data)
-        out = self._split.feed(self._text.feed(data))
-        if self._text.found_utf16:
-            out.insert(0, self._notice(ev.OPENED, f"{self.path}: UTF-16 text, read as UTF-8"))
-        return out
+        out, found_utf16 = text_chunks(self._split, self._text, data)
+        return [self._notice(ev.OPENED, f"{self.path}: UTF-16 text, read as UTF-8"), *out] if found_utf16 else out
 
     def _position(self) -> int:
         assert self._fd is not None

@@ -63,3 +63,17 @@ class StreamText:
             head, self._head = self._head, b""
             return head
         return self.utf16.rest() if self.utf16 is not None else b""
+
+
+def text_chunks(split, text: Utf16ToUtf8 | StreamText | None, data: bytes) -> tuple[list, bool]:
+    """data's chunks of whole lines (split: a ChunkSplitter), read by text first (None: the bytes as they are), and
+    whether this read found the stream to be UTF-16 (its source says so)."""
+    if text is None:
+        return split.feed(data), False
+    return split.feed(text.feed(data)), isinstance(text, StreamText) and text.found_utf16
+
+
+def text_flush(split, text: Utf16ToUtf8 | StreamText | None) -> list:
+    """At a source's end: what text and split hold back (a last line, an odd byte), as chunks."""
+    rest = text.rest() if text is not None else b""
+    return (split.feed(rest) if rest else []) + split.flush()
