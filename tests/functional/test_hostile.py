@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -35,12 +34,32 @@ from ..conftest import ROOT, SEED, fed_in_pieces, run_cli, wait_for
 VENUSTUI = [sys.executable, "-m", "venustui"]
 
 
+# A small process that runs argv and reports its peak resident memory (wait4's ru_maxrss, in KiB) on a pipe. The
+# measure must come from a small parent: Linux counts in a child's peak the memory of the process it was forked
+# from, until it executes (pytest's own, after the tests before it, is often past any bound here).
+_MEASURING_PARENT = """
+import os, shutil, sys
+report, argv = int(sys.argv[1]), sys.argv[2:]
+os.set_inheritable(report, False)  # the measured program's own children must not hold the pipe open
+pid = os.posix_spawn(shutil.which(argv[0]) or argv[0], argv, os.environ)
+_, status, usage = os.wait4(pid, 0)
+os.write(report, str(usage.ru_maxrss).encode())
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def peak_rss_mib(argv: list[str], timeout: float = 120, **kwargs) -> tuple[subprocess.CompletedProcess, float]:
-    """Run argv to its end; its peak resident memory, from the kernel's own accounting (wait4)."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, **kwargs)
-    out, err = proc.communicate(timeout=timeout)
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the largest child so far: ours is the largest here
-    return subprocess.CompletedProcess(argv, proc.returncode, out, err), usage.ru_maxrss / 1024
+    """Run argv to its end; its own peak resident memory, from the kernel's accounting (wait4)."""
+    read_end, write_end = os.pipe()
+    try:
+        out = subprocess.run([sys.executable, "-c", _MEASURING_PARENT, str(write_end), *argv], capture_output=True,
+                             cwd=ROOT, timeout=timeout, pass_fds=(write_end,), **kwargs)
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end, "rb") as report:
+        peak_kib = report.read()
+    assert peak_kib, f"no measure of {argv}: {out.stderr!r}"
+    return subprocess.CompletedProcess(argv, out.returncode, out.stdout, out.stderr), int(peak_kib) / 1024
 
 
 def one_line_error(out: subprocess.CompletedProcess, *needles: str) -> str:

@@ -68,6 +68,10 @@ BARE = [
     "(VK_ERROR_INCOMPATIBLE_DRIVER)",
     "TU: error: ../src/freedreno/vulkan/tu_knl.cc:387: failed to open device /dev/dri/renderD128 "
     "(VK_ERROR_INCOMPATIBLE_DRIVER)",
+    # a shell's report of the program's death, newlib's assert(), a QEMU command line (synthetic, labelled)
+    "Segmentation fault (core dumped)",
+    'assertion "ring->shared.head" failed: file "vn_ring.c", line 42, function: vn_ring_wait',
+    "qemu-system-aarch64 -M virt -device virtio-gpu-gl,venus=on",
 ]
 STRUCTURED = ("mesa", "vkr", "vkr-server", "vtest", "ldso", "mvk", "step")  # parse/__init__.py: Parser._structured
 GLUABLE = ("MESA-VIRTIO:", "[VKR]", "[mvk-", "[drm", "[fencetest]", "vkr: ")
@@ -459,6 +463,30 @@ def test_android_s_crash_and_loader_lines():
         "SIGABRT", "surfaceflinger")
     hal = _parts("05-12 10:00:00.123  1234  1250 E vulkan  : failed to load vulkan hal: No such file or directory (-2)")
     assert hal[:3] == ["loader", "hal_unavailable", "error"] and hal[3]["errno"] == "-2"
+
+
+def test_a_shell_s_crash_report_newlib_s_assert_and_a_whole_qemu_command_line():
+    """What a terminal shows when the program died (bash's, zsh's and fish's words), newlib's assert(), and a QEMU
+    command line pasted without its prompt (their format strings, filled: synthetic, labelled)."""
+    for line, signal, process in (("Segmentation fault (core dumped)", "SIGSEGV", None),
+                                  ("Aborted", "SIGABRT", None),
+                                  ("./run.sh: line 3:  1234 Aborted                 (core dumped) vkcube --c 10",
+                                   "SIGABRT", "vkcube --c 10"),
+                                  ("zsh: segmentation fault (core dumped)  vkcube", "SIGSEGV", "vkcube"),
+                                  ("zsh: abort      ./vkmark", "SIGABRT", "./vkmark"),
+                                  ("fish: Job 1, 'vkcube' terminated by signal SIGBUS (Misaligned address error)",
+                                   "SIGBUS", "vkcube")):
+        crash = _parts(line)
+        assert crash[:3] == ["app", "crashed", "error"], line
+        assert (crash[3]["name"], crash[3].get("process")) == (signal, process), line
+    assert _parts("Aborted by user request")[:2] == ["text", "text"]
+    newlib = _parts('assertion "ring->shared.head" failed: file "vn_ring.c", line 42, function: vn_ring_wait')
+    assert newlib[:3] == ["app", "assertion", "error"]
+    assert (newlib[3]["expression"], newlib[3]["file"], newlib[3]["line"], newlib[3]["function"]) == (
+        "ring->shared.head", "vn_ring.c", "42", "vn_ring_wait")
+    command = _parts("/usr/bin/qemu-system-aarch64 -M virt -device virtio-gpu-gl,venus=on,blob=true \\")
+    assert command[:3] == ["qemu", "command_line", "info"]
+    assert command[3]["arguments"] == "-M virt -device virtio-gpu-gl,venus=on,blob=true"
 
 
 def test_loggers_that_tag_lines_with_a_source_file_or_a_rust_path():

@@ -364,7 +364,9 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
     (r"^(?P<message>It can be enabled with '-display .*)$", "hint", "info"),
     # a pasted QEMU command line, one option a line: -device virtio-gpu-gl,blob=true,venus=true,hostmem=4G \\
     (r"^-(?P<option>[a-z][\w-]*)\s+(?P<value>.*?)\s*\\?$", "option", "info"),
-), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint"}),
+    # or whole (a wrapper's log, a pasted command without its prompt): qemu-system-aarch64 -M virt -device …
+    (r"^(?:\S*/)?(?P<program>qemu-system-[\w.\-]+|qemu-kvm)(?:\s+(?P<arguments>-.*?))?\s*\\?$", "command_line", "info"),
+), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint", "command_line"}),
    programs=("qemu-system-", "qemu-kvm", "qemu", "vhost-user-gpu"),
    # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
    tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server",
@@ -555,16 +557,20 @@ VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"
 ), tracked=(b"deviceName", b"Device Name"), benign=frozenset({"surface_unavailable"}))
 
 # The VkResult error names as applications print them without "VK_" (ERROR_INCOMPATIBLE_DRIVER).
+_SHELL_CRASH_REPORTS = ("Segmentation fault|Aborted|Bus error|Illegal instruction|Floating point exception|"
+                        "Trace/breakpoint trap")
 _ERROR_RESULTS = "|".join(sorted((name[3:] for name in vkresult.codes() if name.startswith("VK_ERROR_")),
                                  key=len, reverse=True))
 
 APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (", b" vn_", b"Abort message: ", b"failed with ",
                                    b"EGL driver name", b"/dev/dri/", b"failed to initialize winsys",
-                                   b"ErrorOutOf", b"Error", b"Assertion", b': assertion "',
+                                   b"ErrorOutOf", b"Error", b"Assertion", b'assertion "',
                                    b"ggml_vulkan", b"ERROR_", b"VK_ERROR",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :",
                                    b"Validation ", b"cannot open shared object", b"Fatal signal", b"VkResult", b"code -",
+                                   b"Segmentation fault", b"Aborted", b"Bus error", b"Illegal instruction",
+                                   b"Floating point exception", b"Trace/breakpoint", b"zsh: ", b"terminated by signal",
                                    b"returned -", b"ret=-", b"ret -", b"result -", b"result = -", b"result: -", b"res=-",
                                    b"installable client driver", b"zero accessible devices"),
              rules=_rules(
@@ -578,6 +584,9 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     # Android's bionic assert(): …/vn_android.c:40: vn_android_gralloc_init: assertion "expr" failed
     (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): assertion \"(?P<expression>.*)\" failed",
      "assertion", "error"),
+    # newlib's and the older BSDs' assert(): assertion "expr" failed: file "x.c", line 12[, function: f]
+    (r"assertion \"(?P<expression>.{0,1000}?)\" failed: file \"(?P<file>[^\"]{1,300})\", line (?P<line>\d+)"
+     r"(?:, function:? (?P<function>[\w:~]+))?", "assertion", "error"),
     # a Mesa driver's vk_error()/vk_errorf(): the source line that returned the error, its message and result, bare
     # (older Mesa, a debug callback's text) or through Mesa's logger (MESA: error: ../src/virtio/vulkan/vn_….c:…)
     # (the file within the line's first 200 characters and a bounded message: a hostile line costs no n²)
@@ -630,6 +639,13 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"Abort message: '(?P<message>.*)'", "abort_message", "error"),
     (r"Fatal signal (?P<signal>\d+) \((?P<name>SIG\w+)\)(?:.{0,200}?\bpid (?P<crashed_pid>\d+) "
      r"\((?P<process>[^)]{0,100})\))?", "fatal_signal", "error"),  # (bounded: a line's content never costs n²)
+    # a shell's report of a program the signal killed: bash's (alone, or "./run.sh: line 3: 1234 Aborted  (core
+    # dumped) vkcube"), zsh's ("zsh: segmentation fault (core dumped)  vkcube") and fish's
+    (r"^(?:.{0,300}?: line \d+:\s+(?P<crashed_pid>\d+) )?(?P<report>" + _SHELL_CRASH_REPORTS + r")"
+     r"(?:\s+\(core dumped\))?(?(crashed_pid)\s+(?P<process>\S.{0,300})|\s*)$", "crashed", "error"),
+    (r"^zsh: (?P<report>segmentation fault|abort|bus error|illegal hardware instruction|floating point exception|"
+     r"trace trap)(?: \(core dumped\))?(?:\s+(?P<process>\S.{0,300}))?$", "crashed", "error"),
+    (r"^fish: Job \d+, '(?P<process>.{0,300})' terminated by signal (?P<name>SIG\w+)", "crashed", "error"),
     # other assert()s: MSVC's and Rust's "Assertion failed: expr, file f, line n", systemd's "Assertion 'x' failed at …"
     (r"Assertion failed[:!]?\s*(?P<expression>.*)$", "assertion", "error"),
     (r"Assertion [`'\"](?P<expression>[^'\"`]*)[`'\"] failed", "assertion", "error"),
@@ -657,9 +673,10 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
             b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:", b"Abort message: ",
             b"virtio.so (vn_", b" in vn_", b"cannot open shared object", b"ErrorInitializationFailed",
             b"ErrorDeviceLost", b"ErrorIncompatibleDriver", b"ErrorSurfaceLostKHR", b"NotPresent", b"ErrorMemoryMapFailed",
-            b"ErrorTooManyObjects", b"ErrorFormatNotSupported", b"ErrorFragmentedPool", b': assertion "',
+            b"ErrorTooManyObjects", b"ErrorFormatNotSupported", b"ErrorFragmentedPool", b'assertion "',
             b"VkResult", b"code -", b"returned -", b"ret=-", b"ret -", b"result -", b"result = -", b"result: -", b"res=-",
-            b"Fatal signal", b"installable client driver",
+            b"Fatal signal", b"installable client driver", b"Segmentation fault", b"Aborted", b"Bus error",
+            b"Illegal instruction", b"Floating point exception", b"Trace/breakpoint", b"zsh: ", b"terminated by signal",
             b"zero accessible devices", b"Error'"),  # (vulkan-hpp's uncaught exception: vk::DeviceLostError')
    mentions=("Assertion",))
 
@@ -886,6 +903,10 @@ def recognise(text: str, head: str, wrapped, program_message: bool = True) -> tu
 
 # Kinds whose "code" is a VkResult's number (the loader's message "Code 0" is not one).
 CALL_FAILED_BY_NUMBER = frozenset({"vk_call_failed", "icd_call_failed"})
+# A shell's words for the signal that killed a program (bash's strsignal(), zsh's own).
+SIGNAL_OF_REPORT = {"segmentation fault": "SIGSEGV", "aborted": "SIGABRT", "abort": "SIGABRT", "bus error": "SIGBUS",
+                    "illegal instruction": "SIGILL", "illegal hardware instruction": "SIGILL",
+                    "floating point exception": "SIGFPE", "trace/breakpoint trap": "SIGTRAP", "trace trap": "SIGTRAP"}
 
 
 def apply(family: Family, text: str, head: str) -> tuple | None:
@@ -902,6 +923,8 @@ def apply(family: Family, text: str, head: str) -> tuple | None:
             elif "code" in fields and what in CALL_FAILED_BY_NUMBER:  # a VkResult by number
                 fields["code"] = int(fields["code"])
                 fields["result"] = vkresult.name_of(fields["code"])
+            elif "report" in fields:
+                fields["name"] = SIGNAL_OF_REPORT[fields["report"].lower()]
             if what in family.benign:
                 level = "info" if level != "debug" else level
             return (family.name, what, text, level, fields, find_handles(head))
