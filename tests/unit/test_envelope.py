@@ -288,6 +288,8 @@ def test_tool_listings_and_loose_lines_of_the_field():
     assert parsed("thread '<unnamed>' panicked at 'called `Result::unwrap()` on an `Err` value', src/main.rs:10:5") == (
         "crosvm", "panic", "error")
     assert parsed("my_app: vn_create_instance: failed") == ("mesa", "message", "error")
+    assert parsed("my_app: vn_create_instance:   failed") == ("mesa", "message", "error")  # aligned by spaces
+    assert parsed("result=VK_SUCCESS, expectedVK_ERROR_DEVICE_LOST") == ("app", "vk_error", "error")  # glued
     assert parsed("ErrorOutOfPoolMemory returned by allocateDescriptorSets") == ("app", "vk_error", "error")
     assert parsed("what(): vk::Result::eErrorOutOfDeviceMemory") == ("app", "vk_error", "error")
     assert parsed("vkcube: ../src/foo.c:12: main: Assertion `x` failed.") == ("app", "assertion", "error")

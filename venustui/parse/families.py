@@ -658,7 +658,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     # the same through a debug messenger, as vulkaninfo prints a driver's: ERROR: [file.c:123] Code 0 : msg (VK_ERROR_…)
     (r"^.{0,200}?\[(?P<file>[^\s:\[\]]{1,300}\.(?:c|cc|cpp|h)):(?P<line>\d+)\] Code \d+ : (?:(?P<message>.{0,1000}?) \()?"
      r"(?P<result>VK_ERROR_[A-Z0-9_]+)\)?\s*$", "vk_error", "error"),
-    (r"\b(?P<result>VK_ERROR(?:_\w+)?)\b", "vk_error", "error"),  # (its name cut by a wrap: still an error)
+    # (its name cut by a wrap, or glued after a word as a program concatenated it: still an error)
+    (r"(?<![A-Z0-9_])(?P<result>VK_ERROR(?:_\w+)?)\b", "vk_error", "error"),
     # vulkan-hpp's spelling, also inside vk::Result::eErrorOutOfDeviceMemory
     (r"(?P<result>Error(?:OutOf[A-Z]\w*|InitializationFailed|DeviceLost|IncompatibleDriver|SurfaceLostKHR|"
      r"(?:Extension|Feature|Layer)NotPresent|MemoryMapFailed|TooManyObjects|FormatNotSupported|FragmentedPool))\b",

@@ -11,7 +11,9 @@ import re
 MESA_PREFIX = re.compile(r"^MESA-VIRTIO(?:\(\s*\d+\))?:(?: |$)(?:(?P<level>debug|info|warning|error): )?(?P<msg>.*)$", re.S)
 ENV_FIELD = re.compile(r"^\t(?P<key>\w+) = (?P<value>\S+)\s*$")
 ENV_FIELD_PEELED = re.compile(r"\t?(?P<key>\w+) = (?P<value>\S+)\s*$")  # matched where an envelope ends
-VN_FUNCTION_MESSAGE = re.compile(r"(?<!\w)(?P<fn>vn_\w+): (?:\S|\s*$)")  # (a message a mail client wrapped away)
+# (a message after any spaces, or none: a mail client wrapped it away; only at a word's start: a search from inside
+# a long word would cost the square of its length)
+VN_FUNCTION_MESSAGE = re.compile(r"(?<!\w)(?P<fn>vn_\w+): ")
 VKR_PRINT = re.compile(r"^\[VKR\]\s*(?P<fn>[A-Za-z_]\w*)\s*:?\s*(?P<rest>.*)$", re.S)
 KEY_VALUE = re.compile(r"(?<!\w)(?P<key>[A-Za-z_]\w*)=(?P<value>[^\s,;()]+)")
 RETURNED = re.compile(r"\b(?:returned|ret(?:urn)?|result)\s*[=:]?\s*(?P<ret>-?\d+|VK_[A-Z0-9_]+)\b")
