@@ -146,6 +146,35 @@ EXPECTED_EXTRA = [
     ("70-", "driverID           = DRIVER_ID_MESA_VENUS", "vulkaninfo", "device_field", "info"),
     ("71-", "failed to allocate/map ring shmem    <--", "mesa", "ring_shmem_failed", "error"),  # an annotation after it
     ("72-", "Some(CtxDestroy) -> ErrRutabaga(InvalidContextId)", "krun", "command_error", "error"),
+    ("73-", "DRM native context support was not enabled in virglrenderer", "qemu", "virgl_built_without", "error"),
+    ("73-", "[drm:virtio_gpu_init] *ERROR* timed out waiting for cap set 0", "kernel", "drm_error", "error"),
+    # the guest kernel in trouble, and its call traces' frames
+    ("74-", "INFO: task swapper/0:1 blocked for more than 143 seconds.", "kernel", "hung_task", "error"),
+    ("74-", " virtio_gpu_probe+0x22e/0x3c0 drivers/gpu/drm/virtio/virtgpu_drv.c:106", "kernel", "frame", "info"),
+    ("74-", " virtio_gpu_queue_ctrl_sgs drivers/gpu/drm/virtio/virtgpu_vq.c:341 [inline]", "kernel", "frame", "info"),
+    ("75-", "BUG: KASAN: null-ptr-deref in", "kernel", "oops", "error"),
+    ("76-", "unreferenced object 0xffff888126d8ee00 (size 128):", "kernel", "kmemleak", "warn"),
+    ("76-", "virtio_gpu_fence_alloc+0x47/0xc0 [virtio_gpu]", "kernel", "frame", "info"),
+    ("77-", "Oops: general protection fault", "kernel", "oops", "error"),
+    ("77-", "RIP: 0010:virtqueue_get_buf_ctx_split+0x86/0x130", "kernel", "frame", "info"),
+    # macOS's dyld stopping krunkit before it starts, and zsh saying so
+    ("78-", "dyld[26302]: Library not loaded: /opt/homebrew/opt/libepoxy/lib/libepoxy.0.dylib", "ldso", "load_error",
+     "error"),
+    ("78-", "Referenced from: <57EF7625", "ldso", "referenced_from", "info"),
+    ("78-", "[1]    26302 abort      /opt/homebrew/bin/krunkit -v", "app", "crashed", "error"),
+    ("79-", "Library not loaded: /opt/homebrew/opt/libkrun-efi/lib/libkrun-efi.1.dylib", "ldso", "load_error", "error"),
+    ("80-", "==361968==ERROR: LeakSanitizer: detected memory leaks", "app", "sanitizer", "error"),
+    ("80-", "SUMMARY: AddressSanitizer: 816 byte(s) leaked", "app", "sanitizer_summary", "error"),
+    ("80-", "build/qemu-system-x86_64 -drive file=debian12.qcow2", "qemu", "command_line", "info"),
+    ("81-", "virtio_gpu virtio0: swiotlb buffer is full (sz: 4096 bytes)", "kernel", "virtio_gpu", "info"),
+    ("81-", "Oops: Kernel access of bad area, sig: 11 [#1]", "kernel", "oops", "error"),
+    ("82-", "WARNING: CPU: 0 PID: 568 at drivers/gpu/drm/virtio/virtgpu_vq.c:358", "kernel", "kernel_warning", "warn"),
+    ("83-", "*ERROR* Could not reserve host visible region", "kernel", "drm_error", "error"),
+    ("83-", "kernel BUG at mm/slub.c:4132!", "kernel", "oops", "error"),
+    ("84-", "general protection fault, probably for non-canonical address", "kernel", "oops", "error"),
+    ("85-", "watchdog: BUG: soft lockup - CPU#1 stuck for 42s!", "kernel", "oops", "error"),
+    ("86-", "Oops: 0000 [#1] PREEMPT SMP PTI", "kernel", "oops", "error"),
+    ("87-", "WARNING: CPU: 8 PID: 2002 at kernel/dma/debug.c:1177", "kernel", "kernel_warning", "warn"),
 ]
 
 

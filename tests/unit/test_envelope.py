@@ -477,10 +477,16 @@ def test_a_shell_s_crash_report_newlib_s_assert_and_a_whole_qemu_command_line():
                                   ("zsh: segmentation fault (core dumped)  vkcube", "SIGSEGV", "vkcube"),
                                   ("zsh: abort      ./vkmark", "SIGABRT", "./vkmark"),
                                   ("fish: Job 1, 'vkcube' terminated by signal SIGBUS (Misaligned address error)",
-                                   "SIGBUS", "vkcube")):
+                                   "SIGBUS", "vkcube"),
+                                  ("Abort trap: 6", "SIGABRT", None),  # bash on macOS
+                                  ("[1]+  Killed                  qemu-system-x86_64 -M q35", "SIGKILL",
+                                   "qemu-system-x86_64 -M q35"),
+                                  ("[1]    26302 abort      /opt/homebrew/bin/krunkit -v", "SIGABRT",
+                                   "/opt/homebrew/bin/krunkit -v")):
         crash = _parts(line)
         assert crash[:3] == ["app", "crashed", "error"], line
-        assert (crash[3]["name"], crash[3].get("process")) == (signal, process), line
+        (record,) = Parser().parse(Line("s", "file", 0, 0, line.encode(), True, 0.0, 0.0, 1))
+        assert (record.fields["name"], record.fields.get("prog")) == (signal, process), line
     assert _parts("Aborted by user request")[:2] == ["text", "text"]
     newlib = _parts('assertion "ring->shared.head" failed: file "vn_ring.c", line 42, function: vn_ring_wait')
     assert newlib[:3] == ["app", "assertion", "error"]

@@ -23,6 +23,11 @@ from venustui.parse import Parser
 
 # id -> (evidence lines, the indexes of its key lines: each one's removal must silence it)
 FIRES = {
+    # real-threads-extra/78 (podman#28958: krunkit aborts at load on macOS)
+    "library-not-found": (["dyld[26302]: Library not loaded: /opt/homebrew/opt/libepoxy/lib/libepoxy.0.dylib",
+                           "  Referenced from: <57EF7625-287B-31FA-89D3-5F3EAD00566C> /opt/homebrew/Cellar/libkrun-efi/"
+                           "1.16.0/lib/libkrun-efi.1.16.0.dylib",
+                           "Error: krunkit was terminated by signal: abort trap"], [0]),
     "library-mismatch": (["/usr/libexec/virgl_render_server: symbol lookup error: /usr/local/lib/libvirglrenderer.so.1: "
                           "undefined symbol: virgl_renderer_init2"], [0]),  # synthetic, labelled
     "vmm-says-why-command-failed": ([" virtio_gpu_create_mapping_iov: nr_entries is too big (83886080 > 16384)"],
@@ -110,6 +115,8 @@ FIRES = {
 }
 # id -> lines that look alike and must not fire it
 SILENT = {
+    "library-not-found": ["  Referenced from: <57EF7625-287B-31FA-89D3-5F3EAD00566C> /opt/podman/bin/krunkit",
+                          "vkcube: /lib/libvulkan.so.1: no version information available (required by vkcube)"],
     "library-mismatch": ["vkcube: symbol lookup error: /usr/lib/libfoo.so.1: undefined symbol: foo_bar"],
     "vmm-says-why-command-failed": ["qemu-system-aarch64: virtio_gpu_virgl_process_cmd: ctrl 0x209, error 0x1200"],
     "render-server-cannot-export-memory": ["virgl_render_server[2351]: vkr: failed to import resource: invalid res_id 5"],

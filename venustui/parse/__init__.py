@@ -224,7 +224,7 @@ class Parser:
         for glued in envelope.glued_positions(payload, 1):  # the first marker that starts a line of its family
             parts = (self._payload(key, text, payload[glued:])
                      or families.recognise(text, payload[glued:], wrapped, program_message=False))
-            if parts is not None:
+            if parts is not None and parts[0][1] not in families.WHOLE_LINE_KINDS:
                 return parts, payload[:glued]
         parts = families.recognise(text, payload, wrapped)
         if parts is not None:

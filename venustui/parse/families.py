@@ -261,12 +261,19 @@ VTEST = Family("vtest", "host", _rules(
 LDSO = Family("ldso", "host", _rules(
     (r"^(?P<prog>\S+): (?P<lib>\S+): (?P<weak>weak )?version [`'](?P<version>[^']+)' not found \(required by (?P<by>.+)\)$",
      "version_not_found", "warn"),
-    (r"^(?P<prog>\S+): error while loading shared libraries: (?P<error>.*)$", "load_error", "error"),
+    (r"^(?P<prog>\S+): error while loading shared libraries: (?P<error>(?P<lib>[^:\s]+): .*)$", "load_error", "error"),
     # a library older or newer than the program was built against (a render server beside another virglrenderer)
     (r"^(?P<prog>\S+): symbol lookup error: (?P<lib>[^:]+): undefined symbol: (?P<symbol>\S+)", "symbol_lookup_error",
      "error"),
-), anywhere=(b"' not found (required by ", b"error while loading shared libraries", b": symbol lookup error: "),
-   searched=False)
+    # macOS's dyld (krunkit, QEMU, the render server from Homebrew: a library its build linked that is not there), its
+    # program and pid peeled as an envelope (dyld[26302]: ) or older macOS's "dyld: " in front
+    (r"^(?:dyld: )?Library not loaded: (?P<lib>\S+)", "load_error", "error"),
+    (r"^(?:dyld: )?Symbol not found: (?P<symbol>\S+)", "symbol_lookup_error", "error"),
+    (r"^Referenced from: (?:<[0-9A-Fa-f-]+> )?(?P<by>.+?)\s*$", "referenced_from", "info"),
+    (r"^(?:Reason|Expected in): (?P<message>.+?)\s*$", "load_detail", "info"),
+), anywhere=(b"' not found (required by ", b"error while loading shared libraries", b": symbol lookup error: ",
+             b"Library not loaded: ", b"Symbol not found: ", b"Referenced from: ", b"Reason: tried: ", b"Expected in: "),
+   programs=("dyld",), searched=False)
 
 # MoltenVK: [mvk-level] message; errors and warnings are followed.
 MVK = Family("mvk", "host", starts=(Start("[mvk-e"), Start("[mvk-w"), Start("[mvk-", tracked=False)),
@@ -333,7 +340,7 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
     # -d guest_errors: a function's name and a colon (trace events have their arguments after a space)
     (r"^(?P<fn>virtio_gpu_\w+|virgl_cmd_\w+|vg_\w+): (?P<message>.*)$", "guest_error", "error"),
     # trace events: the device's, and the HVF accelerator's (hvf_vm_map paddr:… size:…)
-    (r"^(?P<event>(?:virtio_gpu|hvf)_\w+)\b(?P<args>.*)$", "trace", "debug"),
+    (r"^(?P<event>(?:virtio_gpu|hvf)_\w+)(?![^\s])(?P<args>.*)$", "trace", "debug"),
     (r"Error: ret = (?P<name>HV_\w+) \((?P<code>" + _HEX + r"), at (?P<where>[^)]+)\)", "hvf_error", "error"),
     (r"^(?:" + _QEMU + r": )?kvm run failed (?P<error>.*)$", "kvm_run_failed", "error"),
     # a virglrenderer built without the render server: QEMU cannot serve Venus, and says only this
@@ -364,8 +371,9 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
     (r"^(?P<message>It can be enabled with '-display .*)$", "hint", "info"),
     # a pasted QEMU command line, one option a line: -device virtio-gpu-gl,blob=true,venus=true,hostmem=4G \\
     (r"^-(?P<option>[a-z][\w-]*)\s+(?P<value>.*?)\s*\\?$", "option", "info"),
-    # or whole (a wrapper's log, a pasted command without its prompt): qemu-system-aarch64 -M virt -device …
-    (r"^(?:\S*/)?(?P<program>qemu-system-[\w.\-]+|qemu-kvm)(?:\s+(?P<arguments>-.*?))?\s*\\?$", "command_line", "info"),
+    # or whole (a wrapper's log, a pasted command without its prompt): [sudo] qemu-system-aarch64 -M virt -device …
+    (r"^(?:(?:sudo|doas|exec|env|nice|nohup|time|[A-Z_][A-Z0-9_]*=\S*)\s+){0,8}(?:\S*/)?"
+     r"(?P<program>qemu-system-[\w.\-]+|qemu-kvm)(?:\s+(?P<arguments>-.*?))?\s*\\?$", "command_line", "info"),
 ), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint", "command_line"}),
    programs=("qemu-system-", "qemu-kvm", "qemu", "vhost-user-gpu"),
    # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
@@ -461,8 +469,11 @@ CROSVM = Family("crosvm", "vmm", markers=(b"rutabaga", b"Rutabaga", b"register_m
             b"error processing gpu command", b"Failed to map blob", b"failed to build rutabaga", b"Result::unwrap()"))
 
 # The kernel: dmesg lines ([ secs.usecs] or <N>), journald's "kernel: ", the guest's virtio_gpu and drm lines.
+_KERNEL_TROUBLE = (b"blocked for more than", b"BUG: ", b"Oops", b"general protection fault", b"Kernel panic",
+                   b"Unable to handle kernel", b"WARNING: CPU: ", b"unreferenced object")
 KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu", b"probe ", b"segfault at",
-                                          b"NVRM: Xid"), rules=_rules(
+                                          b"NVRM: Xid", b"+0x", b" [inline]", b"Call Trace:", b"[ end trace")
+                + _KERNEL_TROUBLE, rules=_rules(
     (r"\[drm:(?P<fn>\w+)(?: \[virtio_gpu\])?\] \*ERROR\* response (?P<response>" + _HEX + r") \(command (?P<command>"
      + _HEX + r")\)", "response_error", "error"),
     (r"\[drm:(?P<fn>\w+)(?: \[\w+\])?\] \*ERROR\* (?P<message>.*)$", "drm_error", "error"),
@@ -489,6 +500,20 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     # the driver failed to bind the device (older kernels: "virtio_gpu: probe of virtio0 failed with error -16")
     (r"probe (?:of (?P<device>\S+) )?(?:with driver (?P<driver>\S+) )?failed with error (?P<err>-?\d+)", "probe_failed",
      "error"),
+    # the kernel in trouble: a task stuck in the driver (a guest waiting on a host that never answers), an oops,
+    # a WARN_ON, a leak; then its call trace's frames (x86's, arm64's, ppc's; syzbot's with their source lines)
+    (r"INFO: task (?P<task>.{1,64}?):(?P<pid>\d+) blocked for more than (?P<seconds>\d+) seconds", "hung_task", "error"),
+    (r"^(?:watchdog: )?(?P<message>(?:Oops: |Oops\[|BUG: |general protection fault|Unable to handle kernel |"
+     r"Kernel panic - not syncing|"
+     r"kernel BUG at ).*)$", "oops", "error"),
+    (r"^WARNING: CPU: (?P<cpu>\d+) PID: (?P<pid>\d+) at (?P<where>\S+)", "kernel_warning", "warn"),
+    (r"^unreferenced object (?P<address>0x[0-9a-f]+) \(size (?P<size>\d+)\)", "kmemleak", "warn"),
+    (r"^(?:\? |RIP: [0-9a-f]{4}:|pc : |lr : |(?:NIP|LR) \[[0-9a-f]+\] )?(?:\[<?[0-9a-fA-F]{8,16}>?\]\s*){0,2}\.?"
+     r"(?P<function>[A-Za-z_][\w.]{0,200})\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+(?:\s+\[(?P<module>\w+)\])?"
+     r"(?:\s+(?P<file>\S{1,300}?):(?P<line>\d+))?", "frame", "info"),
+    (r"^(?P<function>[A-Za-z_]\w{0,200}) (?P<file>\S{1,300}\.[chS]):(?P<line>\d+) \[inline\]", "frame", "info"),
+    (r"^Call Trace:", "call_trace", "info"),
+    (r"^-+\[ end trace (?P<trace>[0-9a-f]+) \]-+", "end_trace", "info"),
     (r"^(?P<message>.*(?:virtio_gpu:|virtio_gpu virtio\d+:|\[virtio_gpu\]|virtio_gpudrmfb|virtio-gpu-pci detected).*)$",
      "virtio_gpu", "info"),
     # which driver a device is bound to (lspci -k) and the module's line in lsmod
@@ -497,8 +522,8 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
 ), mentions=("virtio_gpu", "[drm"), starts=(Start("[ ", tracked=False), Start("<\\d>", tracked=False))
    + tuple(Start("[" + "\\d" * digits + ".", tracked=False) for digits in range(1, 7)),  # [12345.678901]
    # the device's features, capsets, window and errors: the drm lines; the rest is parsed when shown
-   anywhere=(b"kernel: ",), tracked=(b"[drm", b"segfault at", b"NVRM: Xid"),
-   tracked_own=(b"*ERROR*", b"[drm", b"segfault at", b"NVRM: Xid"), glued=("[drm",),
+   anywhere=(b"kernel: ",), tracked=(b"[drm", b"segfault at", b"NVRM: Xid") + _KERNEL_TROUBLE,
+   tracked_own=(b"*ERROR*", b"[drm", b"segfault at", b"NVRM: Xid") + _KERNEL_TROUBLE, glued=("[drm",),
    enveloping=True)
 
 LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD", b"XDG_RUNTIME_DIR", b"INCOMPATIBLE_DRIVER",
@@ -557,8 +582,16 @@ VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"
 ), tracked=(b"deviceName", b"Device Name"), benign=frozenset({"surface_unavailable"}))
 
 # The VkResult error names as applications print them without "VK_" (ERROR_INCOMPATIBLE_DRIVER).
-_SHELL_CRASH_REPORTS = ("Segmentation fault|Aborted|Bus error|Illegal instruction|Floating point exception|"
-                        "Trace/breakpoint trap")
+# A shell's words for the signal that killed a program: bash's (strsignal(): glibc's, then macOS's) and zsh's own.
+SIGNAL_OF_REPORT = {"segmentation fault": "SIGSEGV", "aborted": "SIGABRT", "bus error": "SIGBUS",
+                    "illegal instruction": "SIGILL", "floating point exception": "SIGFPE",
+                    "trace/breakpoint trap": "SIGTRAP", "killed": "SIGKILL", "abort trap": "SIGABRT",
+                    "trace/bpt trap": "SIGTRAP", "abort": "SIGABRT", "illegal hardware instruction": "SIGILL",
+                    "trace trap": "SIGTRAP"}
+_BASH_CRASH_REPORTS = ("Segmentation fault|Aborted|Bus error|Illegal instruction|Floating point exception|"
+                       "Trace/breakpoint trap|Killed|Abort trap|Trace/BPT trap")
+_ZSH_CRASH_REPORTS = ("segmentation fault|abort|bus error|illegal hardware instruction|floating point exception|"
+                      "trace trap|killed")
 _ERROR_RESULTS = "|".join(sorted((name[3:] for name in vkresult.codes() if name.startswith("VK_ERROR_")),
                                  key=len, reverse=True))
 
@@ -571,6 +604,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
                                    b"Validation ", b"cannot open shared object", b"Fatal signal", b"VkResult", b"code -",
                                    b"Segmentation fault", b"Aborted", b"Bus error", b"Illegal instruction",
                                    b"Floating point exception", b"Trace/breakpoint", b"zsh: ", b"terminated by signal",
+                                   b"Killed", b"Abort trap", b"Trace/BPT", b" abort ", b" segmentation fault ",
+                                   b" killed ", b" bus error ", b" trace trap ", b"Sanitizer: ", b": runtime error: ",
                                    b"returned -", b"ret=-", b"ret -", b"result -", b"result = -", b"result: -", b"res=-",
                                    b"installable client driver", b"zero accessible devices"),
              rules=_rules(
@@ -639,13 +674,23 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"Abort message: '(?P<message>.*)'", "abort_message", "error"),
     (r"Fatal signal (?P<signal>\d+) \((?P<name>SIG\w+)\)(?:.{0,200}?\bpid (?P<crashed_pid>\d+) "
      r"\((?P<process>[^)]{0,100})\))?", "fatal_signal", "error"),  # (bounded: a line's content never costs n²)
-    # a shell's report of a program the signal killed: bash's (alone, or "./run.sh: line 3: 1234 Aborted  (core
-    # dumped) vkcube"), zsh's ("zsh: segmentation fault (core dumped)  vkcube") and fish's
-    (r"^(?:.{0,300}?: line \d+:\s+(?P<crashed_pid>\d+) )?(?P<report>" + _SHELL_CRASH_REPORTS + r")"
-     r"(?:\s+\(core dumped\))?(?(crashed_pid)\s+(?P<process>\S.{0,300})|\s*)$", "crashed", "error"),
-    (r"^zsh: (?P<report>segmentation fault|abort|bus error|illegal hardware instruction|floating point exception|"
-     r"trace trap)(?: \(core dumped\))?(?:\s+(?P<process>\S.{0,300}))?$", "crashed", "error"),
-    (r"^fish: Job \d+, '(?P<process>.{0,300})' terminated by signal (?P<name>SIG\w+)", "crashed", "error"),
+    # a shell's report of a program a signal killed: bash's (alone: "Segmentation fault (core dumped)", macOS's
+    # "Abort trap: 6"; or a script's "./run.sh: line 3: 1234 Aborted  (core dumped) vkcube"), a job's in bash or
+    # zsh ("[1]+  Killed  qemu-system-…", "[1]    26302 abort      krunkit -v"), zsh's and fish's (prog: the
+    # command as the shell shows it)
+    (r"^(?:.{0,300}?: line \d+:\s+(?P<crashed_pid>\d+) )?(?P<report>" + _BASH_CRASH_REPORTS + r")(?:: \d+)?"
+     r"(?:\s+\(core dumped\))?(?(crashed_pid)\s+(?P<prog>\S.{0,300})|\s*)$", "crashed", "error"),
+    (r"^\[\d+\]\s*[+-]?\s+(?:(?P<crashed_pid>\d+)\s+)?(?P<report>" + _BASH_CRASH_REPORTS + "|" + _ZSH_CRASH_REPORTS
+     + r")(?:: \d+)?(?:\s+\(core dumped\))?\s+(?P<prog>\S.{0,300})$", "crashed", "error"),
+    (r"^zsh: (?P<report>" + _ZSH_CRASH_REPORTS + r")(?: \(core dumped\))?\s+(?P<prog>\S.{0,300})$", "crashed",
+     "error"),
+    (r"^fish: Job \d+, '(?P<prog>.{0,300})' terminated by signal (?P<name>SIG\w+)", "crashed", "error"),
+    # the sanitizers' reports (a QEMU, virglrenderer or Mesa built with -fsanitize: ASan, LSan, TSan, UBSan)
+    (r"^==\d+==ERROR: (?P<sanitizer>\w{1,40}Sanitizer): (?P<message>.*)$", "sanitizer", "error"),
+    (r"^WARNING: (?P<sanitizer>\w{1,40}Sanitizer): (?P<message>.*)$", "sanitizer", "warn"),
+    (r"^SUMMARY: (?P<sanitizer>\w{1,40}Sanitizer): (?P<message>.*)$", "sanitizer_summary", "error"),
+    (r"(?<![^\s:])(?P<file>[^\s:]{1,300}):(?P<line>\d+):(?P<column>\d+): runtime error: (?P<message>.*)$", "sanitizer",
+     "error"),
     # other assert()s: MSVC's and Rust's "Assertion failed: expr, file f, line n", systemd's "Assertion 'x' failed at …"
     (r"Assertion failed[:!]?\s*(?P<expression>.*)$", "assertion", "error"),
     (r"Assertion [`'\"](?P<expression>[^'\"`]*)[`'\"] failed", "assertion", "error"),
@@ -678,6 +723,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
             b"VkResult", b"code -", b"returned -", b"ret=-", b"ret -", b"result -", b"result = -", b"result: -", b"res=-",
             b"Fatal signal", b"installable client driver", b"Segmentation fault", b"Aborted", b"Bus error",
             b"Illegal instruction", b"Floating point exception", b"Trace/breakpoint", b"zsh: ", b"terminated by signal",
+            b"Killed", b"Abort trap", b"Trace/BPT", b" abort ", b" segmentation fault ", b" killed ", b" bus error ",
+            b" trace trap ", b"Sanitizer: ", b": runtime error: ",
             b"zero accessible devices", b"Error'"),  # (vulkan-hpp's uncaught exception: vk::DeviceLostError')
    mentions=("Assertion",))
 
@@ -755,6 +802,9 @@ OTHERS_BEHIND_STAMP = re.compile("|".join(re.escape(m) for family, literals in A
                                           for m in literals))
 
 GLUED_MARKERS = tuple(marker for family in FAMILIES for marker in family.glued)
+# Kinds a line is only where it starts with them, never glued after other output ("[2]-  Killed  qemu-system-x86_64
+# -M virt" is a shell's report, not a QEMU command line)
+WHOLE_LINE_KINDS = frozenset({"command_line"})
 _MENTIONED = {word: family for family in FAMILIES for word in family.mentions}
 _MENTION = re.compile("|".join(re.escape(word) for word in _MENTIONED))
 
@@ -904,10 +954,6 @@ def recognise(text: str, head: str, wrapped, program_message: bool = True) -> tu
 
 # Kinds whose "code" is a VkResult's number (the loader's message "Code 0" is not one).
 CALL_FAILED_BY_NUMBER = frozenset({"vk_call_failed", "icd_call_failed"})
-# A shell's words for the signal that killed a program (bash's strsignal(), zsh's own).
-SIGNAL_OF_REPORT = {"segmentation fault": "SIGSEGV", "aborted": "SIGABRT", "abort": "SIGABRT", "bus error": "SIGBUS",
-                    "illegal instruction": "SIGILL", "illegal hardware instruction": "SIGILL",
-                    "floating point exception": "SIGFPE", "trace/breakpoint trap": "SIGTRAP", "trace trap": "SIGTRAP"}
 
 
 def apply(family: Family, text: str, head: str) -> tuple | None:
