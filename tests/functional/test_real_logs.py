@@ -150,11 +150,14 @@ EXPECTED_EXTRA = [
     ("73-", "[drm:virtio_gpu_init] *ERROR* timed out waiting for cap set 0", "kernel", "drm_error", "error"),
     # the guest kernel in trouble, and its call traces' frames
     ("74-", "INFO: task swapper/0:1 blocked for more than 143 seconds.", "kernel", "hung_task", "error"),
-    ("74-", " virtio_gpu_probe+0x22e/0x3c0 drivers/gpu/drm/virtio/virtgpu_drv.c:106", "kernel", "frame", "info"),
-    ("74-", " virtio_gpu_queue_ctrl_sgs drivers/gpu/drm/virtio/virtgpu_vq.c:341 [inline]", "kernel", "frame", "info"),
+    ("74-", " virtio_gpu_probe+0x22e/0x3c0 drivers/gpu/drm/virtio/virtgpu_drv.c:106", "kernel", "virtio_gpu_frame",
+     "info"),
+    ("74-", " virtio_gpu_queue_ctrl_sgs drivers/gpu/drm/virtio/virtgpu_vq.c:341 [inline]", "kernel", "virtio_gpu_frame",
+     "info"),
+    ("74-", " __schedule+0x1895/0x4b30 kernel/sched/core.c:6675", "kernel", "frame", "info"),
     ("75-", "BUG: KASAN: null-ptr-deref in", "kernel", "oops", "error"),
     ("76-", "unreferenced object 0xffff888126d8ee00 (size 128):", "kernel", "kmemleak", "warn"),
-    ("76-", "virtio_gpu_fence_alloc+0x47/0xc0 [virtio_gpu]", "kernel", "frame", "info"),
+    ("76-", "virtio_gpu_fence_alloc+0x47/0xc0 [virtio_gpu]", "kernel", "virtio_gpu_frame", "info"),
     ("77-", "Oops: general protection fault", "kernel", "oops", "error"),
     ("77-", "RIP: 0010:virtqueue_get_buf_ctx_split+0x86/0x130", "kernel", "frame", "info"),
     # macOS's dyld stopping krunkit before it starts, and zsh saying so

@@ -23,6 +23,12 @@ from venustui.parse import Parser
 
 # id -> (evidence lines, the indexes of its key lines: each one's removal must silence it)
 FIRES = {
+    # real-threads-extra/85 (qemu-devel: an arm64 guest's soft lockup kicking the virtio-gpu queue), cut
+    "guest-stuck-in-virtio-gpu": (["[  192.311393] watchdog: BUG: soft lockup - CPU#1 stuck for 42s! [kworker/1:1:33]",
+                                   "[  192.353855]  vp_notify+0x28/0x38 [virtio_pci]",
+                                   "[  192.355646]  virtqueue_kick+0x3c/0x78 [virtio_ring]",
+                                   "[  192.357539]  virtio_gpu_queue_ctrl_buffer_locked+0x180/0x248 [virtio_gpu]",
+                                   "[  192.368912]  drm_fb_helper_dirty_work+0x178/0x1c0"], [0, 3]),
     # real-threads-extra/78 (podman#28958: krunkit aborts at load on macOS)
     "library-not-found": (["dyld[26302]: Library not loaded: /opt/homebrew/opt/libepoxy/lib/libepoxy.0.dylib",
                            "  Referenced from: <57EF7625-287B-31FA-89D3-5F3EAD00566C> /opt/homebrew/Cellar/libkrun-efi/"
@@ -115,6 +121,11 @@ FIRES = {
 }
 # id -> lines that look alike and must not fire it
 SILENT = {
+    # the driver's frames in a WARN_ON's trace, then a task stuck elsewhere
+    "guest-stuck-in-virtio-gpu": ["WARNING: CPU: 0 PID: 568 at drivers/gpu/drm/virtio/virtgpu_vq.c:358",
+                                  " virtio_gpu_queue_ctrl_sgs+0x236/0x290 [virtio_gpu]",
+                                  "INFO: task jbd2/vda1-8:201 blocked for more than 120 seconds.",
+                                  " io_schedule+0x12/0x40", " wait_on_page_bit+0x13a/0x210"],
     "library-not-found": ["  Referenced from: <57EF7625-287B-31FA-89D3-5F3EAD00566C> /opt/podman/bin/krunkit",
                           "vkcube: /lib/libvulkan.so.1: no version information available (required by vkcube)"],
     "library-mismatch": ["vkcube: symbol lookup error: /usr/lib/libfoo.so.1: undefined symbol: foo_bar"],

@@ -469,6 +469,12 @@ CROSVM = Family("crosvm", "vmm", markers=(b"rutabaga", b"Rutabaga", b"register_m
             b"error processing gpu command", b"Failed to map blob", b"failed to build rutabaga", b"Result::unwrap()"))
 
 # The kernel: dmesg lines ([ secs.usecs] or <N>), journald's "kernel: ", the guest's virtio_gpu and drm lines.
+# A kernel call trace's frame: x86's "? fn+0x1/0x2 [module]", arm64's "pc : fn+…", ppc's "[c000…] [c000…] .fn+…",
+# older kernels' "[<ffffffff…>] fn+…", syzbot's "fn+0x1/0x2 file.c:12" and "fn file.c:12 [inline]"
+_FRAME_AT = r"^(?:\? |RIP: [0-9a-f]{4}:|pc : |lr : |(?:NIP|LR) \[[0-9a-f]+\] )?(?:\[<?[0-9a-fA-F]{8,16}>?\]\s*){0,2}\.?"
+_FRAME_OFFSET = (r"\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+(?:\s+\[(?P<module>\w+)\])?"
+                 r"(?:\s+(?P<file>\S{1,300}?):(?P<line>\d+))?")
+_FRAME_INLINE = r" (?P<file>\S{1,300}\.[chS]):(?P<line>\d+) \[inline\]"
 _KERNEL_TROUBLE = (b"blocked for more than", b"BUG: ", b"Oops", b"general protection fault", b"Kernel panic",
                    b"Unable to handle kernel", b"WARNING: CPU: ", b"unreferenced object")
 KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu", b"probe ", b"segfault at",
@@ -508,10 +514,12 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
      r"kernel BUG at ).*)$", "oops", "error"),
     (r"^WARNING: CPU: (?P<cpu>\d+) PID: (?P<pid>\d+) at (?P<where>\S+)", "kernel_warning", "warn"),
     (r"^unreferenced object (?P<address>0x[0-9a-f]+) \(size (?P<size>\d+)\)", "kmemleak", "warn"),
-    (r"^(?:\? |RIP: [0-9a-f]{4}:|pc : |lr : |(?:NIP|LR) \[[0-9a-f]+\] )?(?:\[<?[0-9a-fA-F]{8,16}>?\]\s*){0,2}\.?"
-     r"(?P<function>[A-Za-z_][\w.]{0,200})\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+(?:\s+\[(?P<module>\w+)\])?"
-     r"(?:\s+(?P<file>\S{1,300}?):(?P<line>\d+))?", "frame", "info"),
-    (r"^(?P<function>[A-Za-z_]\w{0,200}) (?P<file>\S{1,300}\.[chS]):(?P<line>\d+) \[inline\]", "frame", "info"),
+    # (the driver's own frames a kind of their own: which driver a stuck task waits in is evidence, and a trace's
+    # other frames would push them out of what the model keeps of a kind)
+    (_FRAME_AT + r"(?P<function>(?:virtio_gpu|virtgpu)_\w{0,200})" + _FRAME_OFFSET, "virtio_gpu_frame", "info"),
+    (_FRAME_AT + r"(?P<function>[A-Za-z_][\w.]{0,200})" + _FRAME_OFFSET, "frame", "info"),
+    (r"^(?P<function>(?:virtio_gpu|virtgpu)_\w{0,200})" + _FRAME_INLINE, "virtio_gpu_frame", "info"),
+    (r"^(?P<function>[A-Za-z_]\w{0,200})" + _FRAME_INLINE, "frame", "info"),
     (r"^Call Trace:", "call_trace", "info"),
     (r"^-+\[ end trace (?P<trace>[0-9a-f]+) \]-+", "end_trace", "info"),
     (r"^(?P<message>.*(?:virtio_gpu:|virtio_gpu virtio\d+:|\[virtio_gpu\]|virtio_gpudrmfb|virtio-gpu-pci detected).*)$",
@@ -522,8 +530,10 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
 ), mentions=("virtio_gpu", "[drm"), starts=(Start("[ ", tracked=False), Start("<\\d>", tracked=False))
    + tuple(Start("[" + "\\d" * digits + ".", tracked=False) for digits in range(1, 7)),  # [12345.678901]
    # the device's features, capsets, window and errors: the drm lines; the rest is parsed when shown
-   anywhere=(b"kernel: ",), tracked=(b"[drm", b"segfault at", b"NVRM: Xid") + _KERNEL_TROUBLE,
-   tracked_own=(b"*ERROR*", b"[drm", b"segfault at", b"NVRM: Xid") + _KERNEL_TROUBLE, glued=("[drm",),
+   # (a trace's frames too: which driver a stuck task waits in is evidence)
+   anywhere=(b"kernel: ",), tracked=(b"[drm", b"segfault at", b"NVRM: Xid", b"+0x", b" [inline]") + _KERNEL_TROUBLE,
+   tracked_own=(b"*ERROR*", b"[drm", b"segfault at", b"NVRM: Xid", b"+0x", b" [inline]") + _KERNEL_TROUBLE,
+   glued=("[drm",),
    enveloping=True)
 
 LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD", b"XDG_RUNTIME_DIR", b"INCOMPATIBLE_DRIVER",
