@@ -510,8 +510,7 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     # a WARN_ON, a leak; then its call trace's frames (x86's, arm64's, ppc's; syzbot's with their source lines)
     (r"INFO: task (?P<task>.{1,64}?):(?P<pid>\d+) blocked for more than (?P<seconds>\d+) seconds", "hung_task", "error"),
     (r"^(?:watchdog: )?(?P<message>(?:Oops: |Oops\[|BUG: |general protection fault|Unable to handle kernel |"
-     r"Kernel panic - not syncing|"
-     r"kernel BUG at ).*)$", "oops", "error"),
+     r"Kernel panic - not syncing|kernel BUG at ).*)$", "oops", "error"),
     (r"^WARNING: CPU: (?P<cpu>\d+) PID: (?P<pid>\d+) at (?P<where>\S+)", "kernel_warning", "warn"),
     (r"^unreferenced object (?P<address>0x[0-9a-f]+) \(size (?P<size>\d+)\)", "kmemleak", "warn"),
     # (the driver's own frames a kind of their own: which driver a stuck task waits in is evidence, and a trace's
@@ -591,7 +590,6 @@ VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"
     (r"^GPU(?P<index>\d+):$", "gpu", "info"),
 ), tracked=(b"deviceName", b"Device Name"), benign=frozenset({"surface_unavailable"}))
 
-# The VkResult error names as applications print them without "VK_" (ERROR_INCOMPATIBLE_DRIVER).
 # A shell's words for the signal that killed a program: bash's (strsignal(): glibc's, then macOS's) and zsh's own.
 SIGNAL_OF_REPORT = {"segmentation fault": "SIGSEGV", "aborted": "SIGABRT", "bus error": "SIGBUS",
                     "illegal instruction": "SIGILL", "floating point exception": "SIGFPE",
@@ -602,6 +600,12 @@ _BASH_CRASH_REPORTS = ("Segmentation fault|Aborted|Bus error|Illegal instruction
                        "Trace/breakpoint trap|Killed|Abort trap|Trace/BPT trap")
 _ZSH_CRASH_REPORTS = ("segmentation fault|abort|bus error|illegal hardware instruction|floating point exception|"
                       "trace trap|killed")
+# What the fast path and the parser look for in a shell's crash reports and in sanitizers' reports.
+_CRASH_LITERALS = (b"Segmentation fault", b"Aborted", b"Bus error", b"Illegal instruction", b"Floating point exception",
+                   b"Trace/breakpoint", b"zsh: ", b"terminated by signal", b"Killed", b"Abort trap", b"Trace/BPT",
+                   b" abort ", b" segmentation fault ", b" killed ", b" bus error ", b" trace trap ", b"Sanitizer: ",
+                   b": runtime error: ")
+# The VkResult error names as applications print them without "VK_" (ERROR_INCOMPATIBLE_DRIVER).
 _ERROR_RESULTS = "|".join(sorted((name[3:] for name in vkresult.codes() if name.startswith("VK_ERROR_")),
                                  key=len, reverse=True))
 
@@ -612,12 +616,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :",
                                    b"Validation ", b"cannot open shared object", b"Fatal signal", b"VkResult", b"code -",
-                                   b"Segmentation fault", b"Aborted", b"Bus error", b"Illegal instruction",
-                                   b"Floating point exception", b"Trace/breakpoint", b"zsh: ", b"terminated by signal",
-                                   b"Killed", b"Abort trap", b"Trace/BPT", b" abort ", b" segmentation fault ",
-                                   b" killed ", b" bus error ", b" trace trap ", b"Sanitizer: ", b": runtime error: ",
                                    b"returned -", b"ret=-", b"ret -", b"result -", b"result = -", b"result: -", b"res=-",
-                                   b"installable client driver", b"zero accessible devices"),
+                                   b"installable client driver", b"zero accessible devices") + _CRASH_LITERALS,
              rules=_rules(
     # each starts at a token (a start inside one would make a long token's search quadratic), and an expression is
     # at most 1000 characters (else a line of repeated "Assertion failed: " costs the square of its length)
@@ -731,11 +731,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
             b"ErrorDeviceLost", b"ErrorIncompatibleDriver", b"ErrorSurfaceLostKHR", b"NotPresent", b"ErrorMemoryMapFailed",
             b"ErrorTooManyObjects", b"ErrorFormatNotSupported", b"ErrorFragmentedPool", b'assertion "',
             b"VkResult", b"code -", b"returned -", b"ret=-", b"ret -", b"result -", b"result = -", b"result: -", b"res=-",
-            b"Fatal signal", b"installable client driver", b"Segmentation fault", b"Aborted", b"Bus error",
-            b"Illegal instruction", b"Floating point exception", b"Trace/breakpoint", b"zsh: ", b"terminated by signal",
-            b"Killed", b"Abort trap", b"Trace/BPT", b" abort ", b" segmentation fault ", b" killed ", b" bus error ",
-            b" trace trap ", b"Sanitizer: ", b": runtime error: ",
-            b"zero accessible devices", b"Error'"),  # (vulkan-hpp's uncaught exception: vk::DeviceLostError')
+            b"Fatal signal", b"installable client driver",
+            b"zero accessible devices", b"Error'") + _CRASH_LITERALS,  # (Error': vulkan-hpp's uncaught exception)
    mentions=("Assertion",))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
