@@ -288,6 +288,14 @@ def test_tool_listings_and_loose_lines_of_the_field():
     assert parsed("thread '<unnamed>' panicked at 'called `Result::unwrap()` on an `Err` value', src/main.rs:10:5") == (
         "crosvm", "panic", "error")
     assert parsed("my_app: vn_create_instance: failed") == ("mesa", "message", "error")
+    # Proxmox VE's QEMU ("kvm") and its task log, QEMU's vhost-user-gpu, a driver that is not conformant (noise)
+    assert parsed("kvm: -device virtio-vga-gl,venus=on: Property 'virtio-vga-gl.venus' not found") == (
+        "qemu", "property_not_found", "error")
+    assert parsed("kvm: -device virtio-gpu-gl: opengl is not available") == ("qemu", "error", "error")
+    assert parsed("TASK ERROR: start failed: QEMU exited with code 1") == ("qemu", "vmm_exited", "error")
+    assert parsed("vhost-user-gpu: virgl_renderer_init failed") == ("qemu", "error", "error")
+    assert parsed("WARNING: lavapipe is not a conformant vulkan implementation, testing use only.") == (
+        "loader", "not_conformant", "info")
     assert parsed("my_app: vn_create_instance:   failed") == ("mesa", "message", "error")  # aligned by spaces
     assert parsed("result=VK_SUCCESS, expectedVK_ERROR_DEVICE_LOST") == ("app", "vk_error", "error")  # glued
     assert parsed("ErrorOutOfPoolMemory returned by allocateDescriptorSets") == ("app", "vk_error", "error")

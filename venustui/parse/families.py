@@ -315,19 +315,21 @@ def prints_steps(program: str | None) -> bool:
     return family is None or family.side in STEP_SIDES
 
 
-_QEMU = r"(?:qemu-system-\S+|qemu-kvm)"  # the program's name in its error_report() lines
+# the program's name in its error_report() lines (vhost-user-gpu: QEMU's GPU device in a process of its own)
+_QEMU = r"(?:qemu-system-\S+|qemu-kvm|vhost-user-gpu)"
 # What QEMU's error_report()/error_setg() say when something fails ("venus requires enabled blob and hostmem
 # options", "old virglrenderer, venus unsupported", "need udmabuf or rutabaga for blob resources"); the fast
 # path's words for QEMU's lines (tracked_if) are the same.
 _QEMU_FAIL_WORDS = ("rror", "ail", "annot", "nvalid", "not found", "equires", "upported", "ompatible", "not present",
                     "not a valid", "does not have", "need ", "ould not", "No ", "nhandled", "nrecognized", "nknown",
-                    "not support", "n't support", "only be used", "mismatch", "not implement", "permitted")
+                    "not support", "n't support", "only be used", "mismatch", "not implement", "permitted",
+                    "not available")
 _QEMU_FAILS = "|".join(map(re.escape, _QEMU_FAIL_WORDS))
 # What QEMU's virtio-gpu checks say when a guest's command breaks them (qemu_log_mask(LOG_GUEST_ERROR, …)).
 _QEMU_GUEST_ERROR_WORDS = ("rror", "ail", "nvalid", "too big", "llegal", "nknown", "already exists", "out of range",
                            "not found", "no such", "cannot", "overflow")
 QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_", b"virtio_gpu_", b"virtio-gpu", b"HV_",
-                                      b"kvm run failed",
+                                      b"kvm run failed", b"vhost-user-gpu: ", b"kvm: -", b"QEMU exited with code",
                                       b"gl_version ", b"Render server", b"venus renderer",
                                       b"support was not enabled in virglrenderer", b"virgl could not",
                                       b"Gdk-WARNING", b"stats: vq req", b"-display ", b"OpenGL support enabled"),
@@ -357,6 +359,9 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
     # "qemu-system-aarch64: Error: HV_DENIED"), before QEMU's prefixed lines so that the result is read
     (_HV_RESULT, "hvf_error", "error"),
     (r"^" + _QEMU + r": warning: (?P<message>.*)$", "warning", "warn"),
+    # Proxmox VE runs QEMU as "kvm": an option it could not apply, and the task's own words for QEMU's exit
+    (r"^kvm: (?P<message>-[a-z][\w-]* .*)$", "error", "error"),
+    (r"QEMU exited with code (?P<code>\d+)", "vmm_exited", "error"),
     # QEMU's error_report(): what fails says "error" or "fail" (the words the fast path looks for in QEMU's
     # lines, tracked_if below); its other prefixed lines (a build's own prints) are info
     (r"^" + _QEMU + r": (?P<message>.*(?:" + _QEMU_FAILS + r").*)$", "error", "error"),
@@ -377,13 +382,15 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
 ), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint", "command_line"}),
    programs=("qemu-system-", "qemu-kvm", "qemu", "vhost-user-gpu"),
    # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
-   tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server",
+   tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server", b"kvm: -",
+            b"QEMU exited with code",
             b"support was not enabled in virglrenderer", b"venus renderer",
             b"virgl could not", b"virtio_gpu_fence_", b"virgl_cmd_", b"OpenGL support enabled"),
    # qemu-system-*, qemu-kvm: prefixed lines, also glued after a wrapper's own words (libvirt: "qemu unexpectedly
    # closed the monitor: <stamp> qemu-kvm: …")
    glued=("qemu-system-", "qemu-kvm: "),
    tracked_if=((b"qemu-", (b"arning",) + tuple(word.encode() for word in _QEMU_FAIL_WORDS)),
+               (b"vhost-user-gpu: ", (b"arning",) + tuple(word.encode() for word in _QEMU_FAIL_WORDS)),
                (b"(vhost-user-gpu:", (b"CRITICAL", b"WARNING", b"ERROR")),
                # -d guest_errors (virtio_gpu_create_mapping_iov: nr_entries is too big …), not the trace events
                (b"virtio_gpu_", tuple(word.encode() for word in _QEMU_GUEST_ERROR_WORDS))))
@@ -536,6 +543,7 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
    enveloping=True)
 
 LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD", b"XDG_RUNTIME_DIR", b"INCOMPATIBLE_DRIVER",
+                                     b"is not a conformant",
                                      b"environment variable not set", b"in ICD ", b"for ICD ", b"wrong ELF class",
                                      b"vulkan hal", b"vulkan driver: "),
                 rules=_rules(
@@ -568,8 +576,10 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
     (r"^loader_get_json: Failed to open JSON file (?P<manifest>\S+)", "manifest_unreadable", "warn"),
     (r"^Vulkan Loader Version (?P<version>[\d.]+)", "loader_version", "info"),
     (r"XDG_RUNTIME_DIR is invalid or not set", "xdg_runtime_dir", "info"),
+    # a driver saying it is not conformant (lavapipe under a render server, panvk): noise, whatever runs
+    (r"^(?:WARNING: )?(?P<driver>\w+) is not a conformant [Vv]ulkan implementation", "not_conformant", "info"),
     (r"'DISPLAY' environment variable not set", "no_display", "info"),
-), benign=frozenset({"driver_declined", "xdg_runtime_dir", "no_display", "loader_message"}),
+), benign=frozenset({"driver_declined", "xdg_runtime_dir", "no_display", "loader_message", "not_conformant"}),
    tracked=(b"Skipping ICD", b"in ICD ", b"Found no drivers!", b"vulkan hal", b"vulkan driver: ",
             b"Failed to detect any valid GPUs", b"wrong bit-type",
             # its own log's errors and warnings, by their tags or the padding after the level alone
