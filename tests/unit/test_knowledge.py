@@ -23,6 +23,14 @@ from venustui.parse import Parser
 
 # id -> (evidence lines, the indexes of its key lines: each one's removal must silence it)
 FIRES = {
+    # real-threads-extra/86 (Launchpad #1924914: sway on virtio-gpu, an oops under the cursor update), cut
+    "guest-driver-crashed": (["[  573.935889] Oops: 0000 [#1] PREEMPT SMP PTI",
+                              "[  573.935941] RIP: 0010:dma_fence_wait_timeout+0x16/0x110",
+                              "[  573.935995]  virtio_gpu_cursor_plane_update+0x1c3/0x2a0 [virtio_gpu]"], [0, 2]),
+    # real-threads-extra/82 (dri-devel: a WARN_ON queueing to a reset virtqueue at shutdown), cut
+    "guest-driver-warning": (["[   20.504464] WARNING: CPU: 0 PID: 568 at drivers/gpu/drm/virtio/virtgpu_vq.c:358 "
+                              "virtio_gpu_queue_ctrl_sgs+0x236/0x290 [virtio_gpu]",
+                              "[   20.526925]  ? virtio_gpu_queue_fenced_ctrl_buffer+0x82/0x2c0 [virtio_gpu]"], [0, 1]),
     # real-threads-extra/85 (qemu-devel: an arm64 guest's soft lockup kicking the virtio-gpu queue), cut
     "guest-stuck-in-virtio-gpu": (["[  192.311393] watchdog: BUG: soft lockup - CPU#1 stuck for 42s! [kworker/1:1:33]",
                                    "[  192.353855]  vp_notify+0x28/0x38 [virtio_pci]",
@@ -121,6 +129,13 @@ FIRES = {
 }
 # id -> lines that look alike and must not fire it
 SILENT = {
+    # a soft lockup in the driver (the stuck-task finding's, not this), then a crash elsewhere
+    "guest-driver-crashed": ["[  192.311393] watchdog: BUG: soft lockup - CPU#1 stuck for 42s! [kworker/1:1:33]",
+                             "[  192.357539]  virtio_gpu_queue_ctrl_buffer_locked+0x180/0x248 [virtio_gpu]",
+                             "[ 1000.1] BUG: kernel NULL pointer dereference, address: 0000000000000008",
+                             "[ 1000.2]  ext4_readdir+0x5a/0x9c0", "[ 1000.3]  iterate_dir+0x10f/0x1c0"],
+    "guest-driver-warning": ["[   20.5] WARNING: CPU: 0 PID: 1 at fs/ext4/inode.c:12 ext4_foo+0x1/0x2",
+                             "[   20.6]  ext4_bar+0x1/0x2"],
     # the driver's frames in a WARN_ON's trace, then a task stuck elsewhere
     "guest-stuck-in-virtio-gpu": ["WARNING: CPU: 0 PID: 568 at drivers/gpu/drm/virtio/virtgpu_vq.c:358",
                                   " virtio_gpu_queue_ctrl_sgs+0x236/0x290 [virtio_gpu]",

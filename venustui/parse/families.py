@@ -483,7 +483,7 @@ _FRAME_OFFSET = (r"\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+(?:\s+\[(?P<module>\w+)\])?"
                  r"(?:\s+(?P<file>\S{1,300}?):(?P<line>\d+))?")
 _FRAME_INLINE = r" (?P<file>\S{1,300}\.[chS]):(?P<line>\d+) \[inline\]"
 _KERNEL_TROUBLE = (b"blocked for more than", b"BUG: ", b"Oops", b"general protection fault", b"Kernel panic",
-                   b"Unable to handle kernel", b"WARNING: CPU: ", b"unreferenced object")
+                   b"Unable to handle kernel", b"WARNING: CPU: ", b"unreferenced object", b"kernel BUG at")
 KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu", b"probe ", b"segfault at",
                                           b"NVRM: Xid", b"+0x", b" [inline]", b"Call Trace:", b"[ end trace")
                 + _KERNEL_TROUBLE, rules=_rules(
@@ -517,7 +517,7 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     # a WARN_ON, a leak; then its call trace's frames (x86's, arm64's, ppc's; syzbot's with their source lines)
     (r"INFO: task (?P<task>.{1,64}?):(?P<pid>\d+) blocked for more than (?P<seconds>\d+) seconds", "hung_task", "error"),
     (r"^(?:watchdog: )?(?P<message>(?:Oops: |Oops\[|BUG: |general protection fault|Unable to handle kernel |"
-     r"Kernel panic - not syncing|kernel BUG at ).*)$", "oops", "error"),
+     r"Kernel panic - not syncing|kernel BUG at |Internal error: Oops).*)$", "oops", "error"),
     (r"^WARNING: CPU: (?P<cpu>\d+) PID: (?P<pid>\d+) at (?P<where>\S+)", "kernel_warning", "warn"),
     (r"^unreferenced object (?P<address>0x[0-9a-f]+) \(size (?P<size>\d+)\)", "kmemleak", "warn"),
     # (the driver's own frames a kind of their own: which driver a stuck task waits in is evidence, and a trace's
