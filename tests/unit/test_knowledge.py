@@ -375,3 +375,14 @@ def test_android_s_loader_without_its_vulkan_hal_is_no_vulkan_driver():
     line = "05-12 10:00:00.123  1234  1250 E vulkan  : failed to load vulkan hal: No such file or directory (-2)"
     assert "no-vulkan-driver" in fired([line])
     assert "no-vulkan-driver" not in fired(["05-12 10:00:00.123  1234  1250 I vulkan  : loaded vulkan hal"])
+
+
+def test_evidence_after_an_anchor_belongs_to_the_nearest_anchor_before_it():
+    """An oops elsewhere first, then one through the virtio-gpu driver: the frame is the second's, so the finding
+    quotes it (synthetic lines in the shape of real-threads-extra/86, labelled)."""
+    lines = ["[  100.1] BUG: kernel NULL pointer dereference, address: 0000000000000008",
+             "[  100.2]  ext4_readdir+0x5a/0x9c0",
+             "[  573.935889] Oops: 0000 [#1] PREEMPT SMP PTI",
+             "[  573.935995]  virtio_gpu_cursor_plane_update+0x1c3/0x2a0 [virtio_gpu]"]
+    found = {finding.rule: finding for finding in diagnose(model_of(lines))}
+    assert "Oops: 0000" in found["guest-driver-crashed"].claim

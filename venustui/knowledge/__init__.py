@@ -225,9 +225,19 @@ def _find(model, match: Match, matched: dict) -> list:
 def evaluate(signature: Signature, model, versions: dict[str, str] | None = None) -> Hit | None:
     """The signature's hit on this model, or None when its evidence is not all there (or is ruled out)."""
     matched: dict = {}
+    candidates: dict[str, list] = {}  # each match's records, in order: a later anchor when the first has nothing after
     for match in signature.evidence:
         found = _find(model, match, matched)
+        if not found and match.after in candidates:
+            for anchor in candidates[match.after][1:]:
+                found = _find(model, match, {**matched, match.after: anchor})
+                if found:
+                    matched[match.after] = anchor
+                    break
+        if found and match.after in candidates:  # its anchor: the nearest before it (the trace it belongs to)
+            matched[match.after] = [a for a in candidates[match.after] if a.line.seq < found[0].line.seq][-1]
         if found:
+            candidates[match.name] = found
             matched[match.name] = found[0]
             matched[match.name + "#count"] = len(found)
         elif match.required:
