@@ -45,7 +45,7 @@ class Match:
     text_matches: re.Pattern[str] | None = None  # the line's text holds this regex
     multiple_of: tuple[tuple[str, int], ...] = ()  # field is a number, a multiple of this
     not_multiple_of: tuple[tuple[str, int], ...] = ()  # field is a number, not a multiple of this
-    after: str | None = None  # comes after the record matched by that name
+    after: str | None = None  # comes after the record matched by that name (the nearest such record before it)
     within: int | None = None  # ... at most this many lines after it
     required: bool = True
     count_at_least: int = 1  # how many such records there must be
