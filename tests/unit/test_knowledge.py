@@ -23,6 +23,10 @@ from venustui.parse import Parser
 
 # id -> (evidence lines, the indexes of its key lines: each one's removal must silence it)
 FIRES = {
+    # real-threads-extra/15 (podman#25248: an own image lists llvmpipe alone; the reference image lists Venus)
+    "cpu-vulkan-only": (["karl@192 ~ % podman run --rm -it --device /dev/dri --name gpu-info quay.io/karl/gpu-test "
+                         "vulkaninfo | grep \"GPU\"",
+                         "\t\tGPU id = 0 (llvmpipe (LLVM 18.1.6, 128 bits))"], [1]),
     # real-threads-extra/86 (Launchpad #1924914: sway on virtio-gpu, an oops under the cursor update), cut
     "guest-driver-crashed": (["[  573.935889] Oops: 0000 [#1] PREEMPT SMP PTI",
                               "[  573.935941] RIP: 0010:dma_fence_wait_timeout+0x16/0x110",
@@ -129,6 +133,9 @@ FIRES = {
 }
 # id -> lines that look alike and must not fire it
 SILENT = {
+    # the Venus device listed beside the CPU one (real-threads-extra/16), and Venus on a host's lavapipe (the lab)
+    "cpu-vulkan-only": ["\t\tGPU id = 0 (Virtio-GPU Venus (Apple M1 Pro))", "\t\tGPU id = 1 (llvmpipe (LLVM 19.1.7, 128 bits))",
+                        "deviceName = Virtio-GPU Venus (llvmpipe (LLVM 15.0.6, 256 bits))"],
     # a soft lockup in the driver (the stuck-task finding's, not this), then a crash elsewhere
     "guest-driver-crashed": ["[  192.311393] watchdog: BUG: soft lockup - CPU#1 stuck for 42s! [kworker/1:1:33]",
                              "[  192.357539]  virtio_gpu_queue_ctrl_buffer_locked+0x180/0x248 [virtio_gpu]",
