@@ -496,6 +496,8 @@ def test_a_shell_s_crash_report_newlib_s_assert_and_a_whole_qemu_command_line():
         (record,) = Parser().parse(Line("s", "file", 0, 0, line.encode(), True, 0.0, 0.0, 1))
         assert (record.fields["name"], record.fields.get("prog")) == (signal, process), line
     assert _parts("Aborted by user request")[:2] == ["text", "text"]
+    oom = _parts("[ 1234.567890] Out of memory: Killed process 4321 (qemu-system-x86) total-vm:16777216kB")
+    assert oom[:3] == ["kernel", "oom_killed", "error"] and oom[3]["crashed_pid"] == "4321"
     newlib = _parts('assertion "ring->shared.head" failed: file "vn_ring.c", line 42, function: vn_ring_wait')
     assert newlib[:3] == ["app", "assertion", "error"]
     assert (newlib[3]["expression"], newlib[3]["file"], newlib[3]["line"], newlib[3]["function"]) == (

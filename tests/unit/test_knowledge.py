@@ -393,3 +393,10 @@ def test_evidence_after_an_anchor_belongs_to_the_nearest_anchor_before_it():
              "[  573.935995]  virtio_gpu_cursor_plane_update+0x1c3/0x2a0 [virtio_gpu]"]
     found = {finding.rule: finding for finding in diagnose(model_of(lines))}
     assert "Oops: 0000" in found["guest-driver-crashed"].claim
+
+
+def test_the_oom_killer_ending_the_vmm_is_the_vmm_dying_and_another_process_is_not():
+    """The kernel's OOM-killer line (its format, filled: synthetic, labelled)."""
+    assert "vmm-crashed" in fired(["[ 1234.567890] Out of memory: Killed process 4321 (qemu-system-x86) "
+                                   "total-vm:16777216kB, anon-rss:8388608kB"])
+    assert "vmm-crashed" not in fired(["[ 1234.567890] Out of memory: Killed process 4321 (firefox) total-vm:1kB"])

@@ -483,7 +483,8 @@ _FRAME_OFFSET = (r"\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+(?:\s+\[(?P<module>\w+)\])?"
                  r"(?:\s+(?P<file>\S{1,300}?):(?P<line>\d+))?")
 _FRAME_INLINE = r" (?P<file>\S{1,300}\.[chS]):(?P<line>\d+) \[inline\]"
 _KERNEL_TROUBLE = (b"blocked for more than", b"BUG: ", b"Oops", b"general protection fault", b"Kernel panic",
-                   b"Unable to handle kernel", b"WARNING: CPU: ", b"unreferenced object", b"kernel BUG at")
+                   b"Unable to handle kernel", b"WARNING: CPU: ", b"unreferenced object", b"kernel BUG at",
+                   b"Killed process")
 KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu", b"probe ", b"segfault at",
                                           b"NVRM: Xid", b"+0x", b" [inline]", b"Call Trace:", b"[ end trace")
                 + _KERNEL_TROUBLE, rules=_rules(
@@ -519,6 +520,9 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     (r"^(?:watchdog: )?(?P<message>(?:Oops: |Oops\[|BUG: |general protection fault|Unable to handle kernel |"
      r"Kernel panic - not syncing|kernel BUG at |Internal error: Oops).*)$", "oops", "error"),
     (r"^WARNING: CPU: (?P<cpu>\d+) PID: (?P<pid>\d+) at (?P<where>\S+)", "kernel_warning", "warn"),
+    # the OOM killer ending a process (the VMM with a guest too large for the host, the render server)
+    (r"(?:Out of memory|Memory cgroup out of memory): Killed process (?P<crashed_pid>\d+) \((?P<prog>[^)]{1,64})\)",
+     "oom_killed", "error"),
     (r"^unreferenced object (?P<address>0x[0-9a-f]+) \(size (?P<size>\d+)\)", "kmemleak", "warn"),
     # (the driver's own frames a kind of their own: which driver a stuck task waits in is evidence, and a trace's
     # other frames would push them out of what the model keeps of a kind)
@@ -598,7 +602,9 @@ VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"
     (r"ERROR while creating surface for extension (?P<extension>\w+)", "surface_unavailable", "info"),
     (r"^Vulkan Instance Version: (?P<version>\S+)", "instance_version", "info"),
     (r"^GPU(?P<index>\d+):$", "gpu", "info"),
-), tracked=(b"deviceName", b"Device Name"), benign=frozenset({"surface_unavailable"}))
+), tracked=(b"deviceName", b"Device Name", b"GPU id = "), benign=frozenset({"surface_unavailable"}),
+   # (its device lines also where a console's stamp precedes them)
+   anywhere=(b"GPU id = ", b"deviceName", b"driverName", b"driverID"))
 
 # A shell's words for the signal that killed a program: bash's (strsignal(): glibc's, then macOS's) and zsh's own.
 SIGNAL_OF_REPORT = {"segmentation fault": "SIGSEGV", "aborted": "SIGABRT", "bus error": "SIGBUS",
