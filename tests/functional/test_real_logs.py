@@ -178,6 +178,12 @@ EXPECTED_EXTRA = [
     ("85-", "watchdog: BUG: soft lockup - CPU#1 stuck for 42s!", "kernel", "oops", "error"),
     ("86-", "Oops: 0000 [#1] PREEMPT SMP PTI", "kernel", "oops", "error"),
     ("87-", "WARNING: CPU: 8 PID: 2002 at kernel/dma/debug.c:1177", "kernel", "kernel_warning", "warn"),
+    ("88-", "teximage.c:839:_mesa_init_teximage_fields_ms: Assertion `base_format != -1' failed.", "app", "assertion",
+     "error"),
+    ("89-", 'dlopen failed: library "libxcb-keysyms.so" not found', "loader", "icd_load_failed", "warn"),
+    ("89-", "vkCreateInstance: Found no drivers!", "loader", "no_drivers", "error"),
+    ("91-", "vkcube: ./cube/cube.c:3598: demo_init_vk: Assertion `!err' failed.", "app", "assertion", "error"),
+    ("91-", "Aborted (core dumped)", "app", "crashed", "error"),
 ]
 
 

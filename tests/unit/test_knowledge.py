@@ -23,6 +23,11 @@ from venustui.parse import Parser
 
 # id -> (evidence lines, the indexes of its key lines: each one's removal must silence it)
 FIRES = {
+    # real-threads-extra/89 (tur#530: Termux's freedreno ICD missing libxcb-keysyms), cut
+    "icd-library-unloadable": (['ERROR: [Loader Message] Code 0 : dlopen failed: library "libxcb-keysyms.so" not found: '
+                                "needed by /data/data/com.termux/files/usr/lib/libvulkan_freedreno.so in namespace "
+                                "(default)",
+                                "ERROR: [Loader Message] Code 0 : vkCreateInstance: Found no drivers!"], [0]),
     # real-threads-extra/15 (podman#25248: an own image lists llvmpipe alone; the reference image lists Venus)
     "cpu-vulkan-only": (["karl@192 ~ % podman run --rm -it --device /dev/dri --name gpu-info quay.io/karl/gpu-test "
                          "vulkaninfo | grep \"GPU\"",
@@ -133,6 +138,8 @@ FIRES = {
 }
 # id -> lines that look alike and must not fire it
 SILENT = {
+    "icd-library-unloadable": ["ERROR: [Loader Message] Code 0 : vkCreateInstance: Found no drivers!",
+                               "WARNING: [Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3"],
     # the Venus device listed beside the CPU one (real-threads-extra/16), and Venus on a host's lavapipe (the lab)
     "cpu-vulkan-only": ["\t\tGPU id = 0 (Virtio-GPU Venus (Apple M1 Pro))", "\t\tGPU id = 1 (llvmpipe (LLVM 19.1.7, 128 bits))",
                         "deviceName = Virtio-GPU Venus (llvmpipe (LLVM 15.0.6, 256 bits))"],

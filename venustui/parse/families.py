@@ -547,7 +547,7 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
    enveloping=True)
 
 LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD", b"XDG_RUNTIME_DIR", b"INCOMPATIBLE_DRIVER",
-                                     b"is not a conformant",
+                                     b"is not a conformant", b"dlopen failed",
                                      b"environment variable not set", b"in ICD ", b"for ICD ", b"wrong ELF class",
                                      b"vulkan hal", b"vulkan driver: "),
                 rules=_rules(
@@ -557,6 +557,10 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
     (r"Call to [\"'](?P<call>vk\w+)[\"'] in ICD (?P<library>\S+) failed with error code (?P<code>-?\d+)",
      "icd_call_failed", "warn"),
     (r"Could not get '(?P<call>\w+)' via '\w+' for ICD (?P<library>\S+)", "icd_unusable", "warn"),
+    # a driver's library that will not load (a dependency missing: Android's linker says which), so its ICD is skipped
+    (r"Failed loading library associated with ICD JSON (?P<manifest>\S+?)\.?(?:\s|$)", "icd_load_failed", "warn"),
+    (r"dlopen failed: library \"(?P<missing>[^\"]{1,300})\" not found(?:: needed by (?P<library>\S+))?", "icd_load_failed",
+     "warn"),
     # Android's loader (logcat tag "vulkan"): its one HAL, vulkan.<ro.hardware.vulkan>.so, missing or failing to open
     (r"failed to (?:load vulkan hal|open vulkan driver): (?P<error>[^()]{0,200}) \((?P<errno>-?\d+)\)", "hal_unavailable",
      "error"),
@@ -584,7 +588,8 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
     (r"^(?:WARNING: )?(?P<driver>\w+) is not a conformant [Vv]ulkan implementation", "not_conformant", "info"),
     (r"'DISPLAY' environment variable not set", "no_display", "info"),
 ), benign=frozenset({"driver_declined", "xdg_runtime_dir", "no_display", "loader_message", "not_conformant"}),
-   tracked=(b"Skipping ICD", b"in ICD ", b"Found no drivers!", b"vulkan hal", b"vulkan driver: ",
+   tracked=(b"Skipping ICD", b"in ICD ", b"Found no drivers!", b"vulkan hal", b"vulkan driver: ", b"dlopen failed",
+            b"Failed loading library",
             b"Failed to detect any valid GPUs", b"wrong bit-type",
             # its own log's errors and warnings, by their tags or the padding after the level alone
             b"Failed to open JSON file", b"ERROR | ", b"WARNING | ", b"ERROR:      ", b"WARNING:    "),
@@ -640,7 +645,7 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"(?<![^\s:])(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): "
      r"Assertion [`'](?P<expression>.{0,1000})' failed\.",
      "assertion", "error"),
-    (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.{0,1000})' failed\.",
+    (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): ?(?P<function>\w+): Assertion [`'](?P<expression>.{0,1000})' failed\.",
      "assertion", "error"),
     # Android's bionic assert(): …/vn_android.c:40: vn_android_gralloc_init: assertion "expr" failed
     (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): assertion \"(?P<expression>.*)\" failed",
