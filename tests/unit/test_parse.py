@@ -197,7 +197,7 @@ def test_pathological_long_lines_finish():
     # Fragments of real lines that were quadratic before their rules were bounded (bench/hostile.py repeats every
     # fixture line's fragments: 2 s, 0.6 s and 0.2 s a line then)
     for unit in ("Fatal signal 6 (SIGABRT) pid 1 (", "Assertion failed: (x", "Assertion failed: physic",
-                 "NVRM: Xid (PCI:0000:01:0"):
+                 "NVRM: Xid (PCI:0000:01:0", 'a.c:1: f: assertion "'):
         assert parser.parse(line((unit * (MATCH_LIMIT // len(unit) + 1)).encode()))
 
 

@@ -648,7 +648,7 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): ?(?P<function>\w+): Assertion [`'](?P<expression>.{0,1000})' failed\.",
      "assertion", "error"),
     # Android's bionic assert(): …/vn_android.c:40: vn_android_gralloc_init: assertion "expr" failed
-    (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): assertion \"(?P<expression>.*)\" failed",
+    (r"(?<![^\s:])(?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): assertion \"(?P<expression>.{0,1000})\" failed",
      "assertion", "error"),
     # newlib's and the older BSDs' assert(): assertion "expr" failed: file "x.c", line 12[, function: f]
     (r"assertion \"(?P<expression>.{0,1000}?)\" failed: file \"(?P<file>[^\"]{1,300})\", line (?P<line>\d+)"
