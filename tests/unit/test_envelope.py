@@ -139,6 +139,7 @@ def wrapped(draw, bare: str) -> str:
         f"[{secs:5d}.{us:06d}][{draw(st.sampled_from(['T', 'C'])) + str(pid % 40000):>6}] ",
         # GLib's g_log (vhost-user-gpu, GTK programs)
         f"** ({prog}:{pid}): {draw(st.sampled_from(['WARNING', 'CRITICAL', 'DEBUG']))} **: {clock}.{us // 1000:03d}: ",
+        f"{d}/{d}/25 {h}:{m:02d}\t{prog}\t",  # a log viewer's tab-separated copy (real-threads-extra/46)
     ]
     # A known program's own lines, or the structured families' (parsed before any program's rules: a program's
     # stderr carries Mesa's and the render server's lines); its rules decide the rest, by design.
@@ -490,12 +491,15 @@ def test_a_shell_s_crash_report_newlib_s_assert_and_a_whole_qemu_command_line():
                                   ("[1]+  Killed                  qemu-system-x86_64 -M q35", "SIGKILL",
                                    "qemu-system-x86_64 -M q35"),
                                   ("[1]    26302 abort      /opt/homebrew/bin/krunkit -v", "SIGABRT",
-                                   "/opt/homebrew/bin/krunkit -v")):
+                                   "/opt/homebrew/bin/krunkit -v"),
+                                  ("Aborted                    ./vkcube_anim", "SIGABRT", "./vkcube_anim")):
         crash = _parts(line)
         assert crash[:3] == ["app", "crashed", "error"], line
         (record,) = Parser().parse(Line("s", "file", 0, 0, line.encode(), True, 0.0, 0.0, 1))
         assert (record.fields["name"], record.fields.get("prog")) == (signal, process), line
     assert _parts("Aborted by user request")[:2] == ["text", "text"]
+    wine = _parts("004c:err:vulkan:init_physical_devices Failed to enumerate physical devices, res -3")
+    assert wine[:3] == ["app", "wine_error", "error"] and wine[3]["channel"] == "vulkan"
     oom = _parts("[ 1234.567890] Out of memory: Killed process 4321 (qemu-system-x86) total-vm:16777216kB")
     assert oom[:3] == ["kernel", "oom_killed", "error"] and oom[3]["crashed_pid"] == "4321"
     newlib = _parts('assertion "ring->shared.head" failed: file "vn_ring.c", line 42, function: vn_ring_wait')

@@ -127,6 +127,8 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("dmesg-human", r"\[(?:(?P<time>" + _MONTH + r" ?\d{1,2} \d{2}:\d{2})|\s*\+\s*\d+\.\d+)\]\s?"),
     # Python logging and harness stamps: 2025-02-18 07:08:52,277:  , ISO-8601 / RFC 3339 stamps
     ("timestamp", r"(?P<time>" + _ISO + r")(?::\s?|\s+)"),
+    # a log viewer's copy as tab-separated columns (KSystemLog and the like): 4/4/25 0:57<TAB>steam<TAB>…
+    ("tab-columns", r"(?P<time>\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d{2}(?::\d{2})?(?: ?[AP]M)?)\t(?P<prog>[^\t]{1,64})\t"),
     # Go's log package (2025/06/10 12:00:00), and a bracketed date and time (spdlog, Flask: [2025-06-10 12:00:00.123])
     ("go-log", r"(?P<time>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?)\s+"),
     ("bracketed-time", r"\[(?P<time>" + _ISO + r")\]\s"),

@@ -625,7 +625,7 @@ _ZSH_CRASH_REPORTS = ("segmentation fault|abort|bus error|illegal hardware instr
 _CRASH_LITERALS = (b"Segmentation fault", b"Aborted", b"Bus error", b"Illegal instruction", b"Floating point exception",
                    b"Trace/breakpoint", b"zsh: ", b"terminated by signal", b"Killed", b"Abort trap", b"Trace/BPT",
                    b" abort ", b" segmentation fault ", b" killed ", b" bus error ", b" trace trap ", b"Sanitizer: ",
-                   b": runtime error: ")
+                   b": runtime error: ", b":err:")
 # The VkResult error names as applications print them without "VK_" (ERROR_INCOMPATIBLE_DRIVER).
 _ERROR_RESULTS = "|".join(sorted((name[3:] for name in vkresult.codes() if name.startswith("VK_ERROR_")),
                                  key=len, reverse=True))
@@ -715,7 +715,12 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
      + r")(?:: \d+)?(?:\s+\(core dumped\))?\s+(?P<prog>\S.{0,300})$", "crashed", "error"),
     (r"^zsh: (?P<report>" + _ZSH_CRASH_REPORTS + r")(?: \(core dumped\))?\s+(?P<prog>\S.{0,300})$", "crashed",
      "error"),
+    # bash's report of a foreground command without job control: the words, padding, then the command
+    (r"^(?P<report>" + _BASH_CRASH_REPORTS + r")(?:: \d+)?(?:\s+\(core dumped\)\s+|\s{2,})(?P<prog>\S.{0,300})$",
+     "crashed", "error"),
     (r"^fish: Job \d+, '(?P<prog>.{0,300})' terminated by signal (?P<name>SIG\w+)", "crashed", "error"),
+    # Wine's and Proton's debug channels (a Windows game over DXVK/vkd3d on Venus): its errors, by channel
+    (r"^[0-9a-f]{4,8}:err:(?P<channel>\w+):(?P<function>\w+) (?P<message>.*)$", "wine_error", "error"),
     # the sanitizers' reports (a QEMU, virglrenderer or Mesa built with -fsanitize: ASan, LSan, TSan, UBSan)
     (r"^==\d+==ERROR: (?P<sanitizer>\w{1,40}Sanitizer): (?P<message>.*)$", "sanitizer", "error"),
     (r"^WARNING: (?P<sanitizer>\w{1,40}Sanitizer): (?P<message>.*)$", "sanitizer", "warn"),
