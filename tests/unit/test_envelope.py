@@ -297,6 +297,8 @@ def test_tool_listings_and_loose_lines_of_the_field():
     assert parsed("vhost-user-gpu: virgl_renderer_init failed") == ("qemu", "error", "error")
     assert parsed("WARNING: lavapipe is not a conformant vulkan implementation, testing use only.") == (
         "loader", "not_conformant", "info")
+    assert parsed("Cannot create Vulkan instance.") == ("vulkaninfo", "instance_failed", "error")
+    assert parsed("radv/amdgpu: failed to initialize device.") == ("loader", "driver_declined", "info")
     assert parsed("my_app: vn_create_instance:   failed") == ("mesa", "message", "error")  # aligned by spaces
     assert parsed("result=VK_SUCCESS, expectedVK_ERROR_DEVICE_LOST") == ("app", "vk_error", "error")  # glued
     assert parsed("ErrorOutOfPoolMemory returned by allocateDescriptorSets") == ("app", "vk_error", "error")

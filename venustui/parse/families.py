@@ -547,7 +547,7 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
    enveloping=True)
 
 LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD", b"XDG_RUNTIME_DIR", b"INCOMPATIBLE_DRIVER",
-                                     b"is not a conformant", b"dlopen failed",
+                                     b"is not a conformant", b"dlopen failed", b": failed to initialize device",
                                      b"environment variable not set", b"in ICD ", b"for ICD ", b"wrong ELF class",
                                      b"vulkan hal", b"vulkan driver: "),
                 rules=_rules(
@@ -572,6 +572,8 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
      "loader_message", "info"),
     (r"^(?:ERROR|WARNING): \[(?P<where>[^\]]+)\] Code (?P<code>\d+) : (?P<message>.*?)(?:\s*\((?P<result>VK_ERROR_\w+)\))?$",
      "driver_declined", "info"),
+    # another driver failing to open its own kind of device (radv on a guest without its native context)
+    (r"^(?P<where>radv|anv|nvk|tu|panvk|hk|v3dv|pvr)/\w+: failed to initialize device", "driver_declined", "info"),
     # another ICD declining in its own logger's words (turnip's TU: error: …, as mesa_log prints them)
     (r"^(?P<where>[A-Z]{2,8}): error: (?P<message>.*?)\s*\((?P<result>VK_ERROR_INCOMPATIBLE_DRIVER)\)$",
      "driver_declined", "info"),
@@ -597,7 +599,7 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
 
 VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"driverInfo", b"driverName", b"apiVersion",
                                                  b"driverVersion", b"deviceType", b"Instance Version", b"Device Name",
-                                                 b"GPU id = ", b"while creating surface"),
+                                                 b"GPU id = ", b"while creating surface", b"Cannot create Vulkan instance"),
                     rules=_rules(
     (r"^(?P<key>deviceName|driverID|driverName|driverInfo|apiVersion|driverVersion|deviceType|vendorID|deviceID)"
      r"\s*=\s*(?P<value>.*?)\s*$", "device_field", "info"),
@@ -606,8 +608,11 @@ VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"
     # vulkaninfo asking for a window surface where there is no display: noise, whatever the driver
     (r"ERROR while creating surface for extension (?P<extension>\w+)", "surface_unavailable", "info"),
     (r"^Vulkan Instance Version: (?P<version>\S+)", "instance_version", "info"),
+    # vulkaninfo giving up (the loader's or the driver's reason comes on the lines around it)
+    (r"^Cannot create Vulkan instance\.", "instance_failed", "error"),
     (r"^GPU(?P<index>\d+):$", "gpu", "info"),
-), tracked=(b"deviceName", b"Device Name", b"GPU id = "), benign=frozenset({"surface_unavailable"}),
+), tracked=(b"deviceName", b"Device Name", b"GPU id = ", b"Cannot create Vulkan instance"),
+   benign=frozenset({"surface_unavailable"}),
    # (its device lines also where a console's stamp precedes them)
    anywhere=(b"GPU id = ", b"deviceName", b"driverName", b"driverID"))
 
