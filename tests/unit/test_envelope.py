@@ -499,7 +499,9 @@ def test_a_shell_s_crash_report_newlib_s_assert_and_a_whole_qemu_command_line():
         assert crash[:3] == ["app", "crashed", "error"], line
         (record,) = Parser().parse(Line("s", "file", 0, 0, line.encode(), True, 0.0, 0.0, 1))
         assert (record.fields["name"], record.fields.get("prog")) == (signal, process), line
-    assert _parts("Aborted by user request")[:2] == ["text", "text"]
+    for prose in ("Aborted by user request", "Aborted  at step 3", "[12] killed by a bear",
+                  "BUG: fix crash when virgl is disabled (#123)", "Oops: typo in README"):
+        assert _parts(prose)[:2] == ["text", "text"], prose
     wine = _parts("004c:err:vulkan:init_physical_devices Failed to enumerate physical devices, res -3")
     assert wine[:3] == ["app", "wine_error", "error"] and wine[3]["channel"] == "vulkan"
     oom = _parts("[ 1234.567890] Out of memory: Killed process 4321 (qemu-system-x86) total-vm:16777216kB")

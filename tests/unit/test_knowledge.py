@@ -142,7 +142,9 @@ SILENT = {
                                "WARNING: [Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3"],
     # the Venus device listed beside the CPU one (real-threads-extra/16), and Venus on a host's lavapipe (the lab)
     "cpu-vulkan-only": ["\t\tGPU id = 0 (Virtio-GPU Venus (Apple M1 Pro))", "\t\tGPU id = 1 (llvmpipe (LLVM 19.1.7, 128 bits))",
-                        "deviceName = Virtio-GPU Venus (llvmpipe (LLVM 15.0.6, 256 bits))"],
+                        "deviceName = Virtio-GPU Venus (llvmpipe (LLVM 15.0.6, 256 bits))",
+                        # a host's own list: a real GPU beside the CPU device
+                        "GPU id = 0 (AMD Radeon RX 7900 XTX (RADV NAVI31))", "GPU id = 1 (llvmpipe (LLVM 18.1.6, 256 bits))"],
     # a soft lockup in the driver (the stuck-task finding's, not this), then a crash elsewhere
     "guest-driver-crashed": ["[  192.311393] watchdog: BUG: soft lockup - CPU#1 stuck for 42s! [kworker/1:1:33]",
                              "[  192.357539]  virtio_gpu_queue_ctrl_buffer_locked+0x180/0x248 [virtio_gpu]",
@@ -156,7 +158,10 @@ SILENT = {
                                   "INFO: task jbd2/vda1-8:201 blocked for more than 120 seconds.",
                                   " io_schedule+0x12/0x40", " wait_on_page_bit+0x13a/0x210"],
     "library-not-found": ["  Referenced from: <57EF7625-287B-31FA-89D3-5F3EAD00566C> /opt/podman/bin/krunkit",
-                          "vkcube: /lib/libvulkan.so.1: no version information available (required by vkcube)"],
+                          "vkcube: /lib/libvulkan.so.1: no version information available (required by vkcube)",
+                          # a program outside the stack
+                          "python3: error while loading shared libraries: libpython3.11.so.1.0: cannot open shared "
+                          "object file: No such file or directory"],
     "library-mismatch": ["vkcube: symbol lookup error: /usr/lib/libfoo.so.1: undefined symbol: foo_bar"],
     "vmm-says-why-command-failed": ["qemu-system-aarch64: virtio_gpu_virgl_process_cmd: ctrl 0x209, error 0x1200"],
     "render-server-cannot-export-memory": ["virgl_render_server[2351]: vkr: failed to import resource: invalid res_id 5"],
@@ -391,15 +396,30 @@ def test_android_s_loader_without_its_vulkan_hal_is_no_vulkan_driver():
     assert "no-vulkan-driver" not in fired(["05-12 10:00:00.123  1234  1250 I vulkan  : loaded vulkan hal"])
 
 
-def test_evidence_after_an_anchor_belongs_to_the_nearest_anchor_before_it():
-    """An oops elsewhere first, then one through the virtio-gpu driver: the frame is the second's, so the finding
-    quotes it (synthetic lines in the shape of real-threads-extra/86, labelled)."""
-    lines = ["[  100.1] BUG: kernel NULL pointer dereference, address: 0000000000000008",
-             "[  100.2]  ext4_readdir+0x5a/0x9c0",
-             "[  573.935889] Oops: 0000 [#1] PREEMPT SMP PTI",
-             "[  573.935995]  virtio_gpu_cursor_plane_update+0x1c3/0x2a0 [virtio_gpu]"]
-    found = {finding.rule: finding for finding in diagnose(model_of(lines))}
+def test_a_trace_s_frames_are_its_own_not_an_earlier_trace_s():
+    """Frames count for the oops or stuck task whose trace they are in, never for one before the trace's end or
+    before another trace's header (synthetic lines in the kernel's formats, labelled)."""
+    ext4 = ["[ 10.1] BUG: kernel NULL pointer dereference, address: 0000000000000008", "[ 10.2]  ext4_readdir+0x5a/0x9c0",
+            "[ 10.3] ---[ end trace 0000000000000000 ]---"]
+    warn = ["[ 20.1] WARNING: CPU: 0 PID: 568 at drivers/gpu/drm/virtio/virtgpu_vq.c:358",
+            "[ 20.2]  virtio_gpu_queue_fenced_ctrl_buffer+0x82/0x2c0 [virtio_gpu]"]
+    stuck = ["INFO: task jbd2/vda1-8:201 blocked for more than 120 seconds.", " io_schedule+0x12/0x40"]
+    assert fired(ext4 + warn) & {"guest-driver-crashed", "guest-driver-warning"} == {"guest-driver-warning"}
+    assert fired(stuck + warn) & {"guest-stuck-in-virtio-gpu", "guest-driver-warning"} == {"guest-driver-warning"}
+    oops = ["[  573.935889] Oops: 0000 [#1] PREEMPT SMP PTI",
+            "[  573.935995]  virtio_gpu_cursor_plane_update+0x1c3/0x2a0 [virtio_gpu]"]
+    found = {finding.rule: finding for finding in diagnose(model_of(ext4[:2] + oops))}  # no end line: the header ends it
     assert "Oops: 0000" in found["guest-driver-crashed"].claim
+
+
+def test_a_later_anchor_is_tried_when_the_first_has_nothing_after_it():
+    """An oops elsewhere, 90 unrelated lines (past the window), then an oops through the driver: the second fires
+    (synthetic, labelled)."""
+    lines = (["[ 10.1] BUG: kernel NULL pointer dereference, address: 0000000000000008", "[ 10.2]  ext4_readdir+0x5a/0x9c0"]
+             + [f"[ 11.{k}] usb 1-1: new high-speed USB device number {k}" for k in range(90)]
+             + ["[ 573.9] Oops: 0000 [#2] PREEMPT SMP PTI", "[ 574.0]  virtio_gpu_cursor_plane_update+0x1c3/0x2a0 [virtio_gpu]"])
+    found = {finding.rule: finding for finding in diagnose(model_of(lines))}
+    assert "[#2]" in found["guest-driver-crashed"].claim
 
 
 def test_the_oom_killer_ending_the_vmm_is_the_vmm_dying_and_another_process_is_not():
@@ -407,3 +427,9 @@ def test_the_oom_killer_ending_the_vmm_is_the_vmm_dying_and_another_process_is_n
     assert "vmm-crashed" in fired(["[ 1234.567890] Out of memory: Killed process 4321 (qemu-system-x86) "
                                    "total-vm:16777216kB, anon-rss:8388608kB"])
     assert "vmm-crashed" not in fired(["[ 1234.567890] Out of memory: Killed process 4321 (firefox) total-vm:1kB"])
+    # a word of the stack inside another program's arguments, or a name that only starts like one
+    for line in ("[1]+  Killed                  tail -f /var/log/libvirt/qemu/win10.log",
+                 "./build.sh: line 12: 4242 Killed  cc1plus -O2 virglrenderer/src/vrend_renderer.c",
+                 "Aborted (core dumped)  vkrunner test.shader_test",
+                 "[ 1.2] Out of memory: Killed process 1 (krunner) total-vm:1kB"):
+        assert "vmm-crashed" not in fired([line]), line

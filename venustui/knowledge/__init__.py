@@ -24,7 +24,7 @@ from venustui.numbers import parse_integer
 CONFIDENCES = ("confirmed", "likely", "possible")
 SEVERITIES = ("critical", "error", "warning", "info")
 _MATCH_KEYS = {"name", "kinds", "fields", "text_matches", "field_matches", "multiple_of", "not_multiple_of", "after",
-               "within", "required", "decode", "count_at_least"}
+               "within", "until", "required", "decode", "count_at_least"}
 _SIGNATURE_KEYS = {"id", "title", "severity", "confidence", "claim", "mechanism", "cause", "versions", "fix",
                    "references", "confirm", "rule_out", "next", "evidence", "absent", "confirmed_by", "version"}
 _SYMPTOM_KEYS = {"id", "title", "severity", "claim", "evidence", "candidates", "collect", "absent"}
@@ -45,8 +45,9 @@ class Match:
     text_matches: re.Pattern[str] | None = None  # the line's text holds this regex
     multiple_of: tuple[tuple[str, int], ...] = ()  # field is a number, a multiple of this
     not_multiple_of: tuple[tuple[str, int], ...] = ()  # field is a number, not a multiple of this
-    after: str | None = None  # comes after the record matched by that name (the nearest such record before it)
+    after: str | None = None  # comes after the record matched by that name
     within: int | None = None  # ... at most this many lines after it
+    until: "Match | None" = None  # ... and before the first record of this kind after it (the end of a trace)
     required: bool = True
     count_at_least: int = 1  # how many such records there must be
     decode: tuple[tuple[str, str], ...] = ()  # field -> decoder kind, for showing values decoded
@@ -134,6 +135,7 @@ def _match(table: dict, where: str, index: int) -> Match:
         multiple_of=tuple(table.get("multiple_of", {}).items()),
         not_multiple_of=tuple(table.get("not_multiple_of", {}).items()),
         after=table.get("after"), within=table.get("within"), required=table.get("required", True),
+        until=_match(table["until"], f"{where} until", index) if "until" in table else None,
         count_at_least=table.get("count_at_least", 1), decode=tuple(table.get("decode", {}).items()))
 
 
@@ -217,25 +219,27 @@ def _find(model, match: Match, matched: dict) -> list:
     if match.after and anchor is None:
         return []
     if anchor is not None:
+        end = None
+        if match.until is not None:
+            end = next((r.line.seq for r in _records(model, match.until) if r.line.seq > anchor.line.seq), None)
         records = [r for r in records if r.line.seq > anchor.line.seq
-                   and (match.within is None or r.line.seq - anchor.line.seq <= match.within)]
+                   and (match.within is None or r.line.seq - anchor.line.seq <= match.within)
+                   and (end is None or r.line.seq < end)]
     return records if len(records) >= match.count_at_least else []
 
 
 def evaluate(signature: Signature, model, versions: dict[str, str] | None = None) -> Hit | None:
     """The signature's hit on this model, or None when its evidence is not all there (or is ruled out)."""
     matched: dict = {}
-    candidates: dict[str, list] = {}  # each match's records, in order: a later anchor when the first has nothing after
+    candidates: dict[str, list] = {}  # each match's records, in order
     for match in signature.evidence:
         found = _find(model, match, matched)
-        if not found and match.after in candidates:
+        if not found and match.required and match.after in candidates:  # a later anchor may have it after it
             for anchor in candidates[match.after][1:]:
                 found = _find(model, match, {**matched, match.after: anchor})
                 if found:
                     matched[match.after] = anchor
                     break
-        if found and match.after in candidates:  # its anchor: the nearest before it (the trace it belongs to)
-            matched[match.after] = [a for a in candidates[match.after] if a.line.seq < found[0].line.seq][-1]
         if found:
             candidates[match.name] = found
             matched[match.name] = found[0]

@@ -269,8 +269,8 @@ LDSO = Family("ldso", "host", _rules(
     # program and pid peeled as an envelope (dyld[26302]: ) or older macOS's "dyld: " in front
     (r"^(?:dyld: )?Library not loaded: (?P<lib>\S+)", "load_error", "error"),
     (r"^(?:dyld: )?Symbol not found: (?P<symbol>\S+)", "symbol_lookup_error", "error"),
-    (r"^Referenced from: (?:<[0-9A-Fa-f-]+> )?(?P<by>.+?)\s*$", "referenced_from", "info"),
-    (r"^(?:Reason|Expected in): (?P<message>.+?)\s*$", "load_detail", "info"),
+    (r"^Referenced from: (?:<[0-9A-Fa-f-]+> )?(?P<by>.*\S)\s*$", "referenced_from", "info"),
+    (r"^(?:Reason|Expected in): (?P<message>.*\S)\s*$", "load_detail", "info"),
 ), anywhere=(b"' not found (required by ", b"error while loading shared libraries", b": symbol lookup error: ",
              b"Library not loaded: ", b"Symbol not found: ", b"Referenced from: ", b"Reason: tried: ", b"Expected in: "),
    programs=("dyld",), searched=False)
@@ -358,7 +358,8 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
     # Hypervisor.framework results in other shapes (hv_vm_map failed: HV_BAD_ARGUMENT; QEMU's older assert_hvf_ok:
     # "qemu-system-aarch64: Error: HV_DENIED"), before QEMU's prefixed lines so that the result is read
     (_HV_RESULT, "hvf_error", "error"),
-    (r"^" + _QEMU + r": warning: (?P<message>.*)$", "warning", "warn"),
+    (r"^(?:" + _QEMU + r"|kvm): (?:-[a-z][\w-]*[^:]{0,300}: )?warning: (?P<message>.*)$", "warning", "warn"),
+    (r"^(?:" + _QEMU + r"|kvm): (?:-[a-z][\w-]*[^:]{0,300}: )?info: (?P<message>.*)$", "message", "info"),
     # Proxmox VE runs QEMU as "kvm": an option it could not apply, and the task's own words for QEMU's exit
     (r"^kvm: (?P<message>-[a-z][\w-]* .*)$", "error", "error"),
     (r"QEMU exited with code (?P<code>\d+)", "vmm_exited", "error"),
@@ -375,10 +376,11 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
     # error_append_hint() after "The display backend does not have OpenGL support enabled"
     (r"^(?P<message>It can be enabled with '-display .*)$", "hint", "info"),
     # a pasted QEMU command line, one option a line: -device virtio-gpu-gl,blob=true,venus=true,hostmem=4G \\
-    (r"^-(?P<option>[a-z][\w-]*)\s+(?P<value>.*?)\s*\\?$", "option", "info"),
+    (r"^-(?P<option>[a-z][\w-]*)\s+(?P<value>(?:.*[^\s\\])?)(?:\s*\\)?\s*$", "option", "info"),
     # or whole (a wrapper's log, a pasted command without its prompt): [sudo] qemu-system-aarch64 -M virt -device …
     (r"^(?:(?:sudo|doas|exec|env|nice|nohup|time|[A-Z_][A-Z0-9_]*=\S*)\s+){0,8}(?:\S*/)?"
-     r"(?P<program>qemu-system-[\w.\-]+|qemu-kvm)(?:\s+(?P<arguments>-.*?))?\s*\\?$", "command_line", "info"),
+     r"(?P<program>qemu-system-[\w.\-]+|qemu-kvm)(?:\s+(?P<arguments>-(?:.*[^\s\\])?))?(?:\s*\\)?\s*$", "command_line",
+     "info"),
 ), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint", "command_line"}),
    programs=("qemu-system-", "qemu-kvm", "qemu", "vhost-user-gpu"),
    # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
@@ -491,7 +493,7 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     (r"\[drm:(?P<fn>\w+)(?: \[virtio_gpu\])?\] \*ERROR\* response (?P<response>" + _HEX + r") \(command (?P<command>"
      + _HEX + r")\)", "response_error", "error"),
     (r"\[drm:(?P<fn>\w+)(?: \[\w+\])?\] \*ERROR\* (?P<message>.*)$", "drm_error", "error"),
-    (r"\[drm\] features: (?P<features>.*?)\s*$", "features", "info"),
+    (r"\[drm\] features: (?P<features>(?:.*\S)?)\s*$", "features", "info"),
     # older kernels' words for +virgl/-virgl: whether the host gave the device 3D at all
     (r"\[drm\] virgl 3d acceleration (?P<state>enabled|not supported by host)", "virgl_3d", "info"),
     (r"\[drm\] number of cap sets: (?P<count>\d+)", "capset_count", "info"),
@@ -517,8 +519,13 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     # the kernel in trouble: a task stuck in the driver (a guest waiting on a host that never answers), an oops,
     # a WARN_ON, a leak; then its call trace's frames (x86's, arm64's, ppc's; syzbot's with their source lines)
     (r"INFO: task (?P<task>.{1,64}?):(?P<pid>\d+) blocked for more than (?P<seconds>\d+) seconds", "hung_task", "error"),
-    (r"^(?:watchdog: )?(?P<message>(?:Oops: |Oops\[|BUG: |general protection fault|Unable to handle kernel |"
-     r"Kernel panic - not syncing|kernel BUG at |Internal error: Oops).*)$", "oops", "error"),
+    # (an oops and a general protection fault carry their count, [#1]; BUG: only the kernel's own words: a commit
+    # title "BUG: fix …" is none)
+    (r"^(?:watchdog: )?(?P<message>(?:(?:Oops\b|general protection fault|Internal error: Oops)(?=.{0,200}\[#\d+\])|"
+     r"BUG: (?:[Kk]ernel NULL pointer|[Uu]nable to handle|KASAN:|KFENCE:|KCSAN:|KMSAN:|UBSAN:|soft lockup|"
+     r"workqueue lockup|Bad page|Bad rss|scheduling while atomic|sleeping function called|using smp_processor_id|"
+     r"spinlock|kernel paging request|[Dd]entry|stack guard page|non-zero pgtables)|Unable to handle kernel |"
+     r"Kernel panic - not syncing|kernel BUG at ).*)$", "oops", "error"),
     (r"^WARNING: CPU: (?P<cpu>\d+) PID: (?P<pid>\d+) at (?P<where>\S+)", "kernel_warning", "warn"),
     # the OOM killer ending a process (the VMM with a guest too large for the host, the render server)
     (r"(?:Out of memory|Memory cgroup out of memory): Killed process (?P<crashed_pid>\d+) \((?P<prog>[^)]{1,64})\)",
@@ -541,8 +548,9 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
    + tuple(Start("[" + "\\d" * digits + ".", tracked=False) for digits in range(1, 7)),  # [12345.678901]
    # the device's features, capsets, window and errors: the drm lines; the rest is parsed when shown
    # (a trace's frames too: which driver a stuck task waits in is evidence)
-   anywhere=(b"kernel: ",), tracked=(b"[drm", b"segfault at", b"NVRM: Xid", b"+0x", b" [inline]") + _KERNEL_TROUBLE,
-   tracked_own=(b"*ERROR*", b"[drm", b"segfault at", b"NVRM: Xid", b"+0x", b" [inline]") + _KERNEL_TROUBLE,
+   anywhere=(b"kernel: ",),
+   tracked=(b"[drm", b"segfault at", b"NVRM: Xid", b"+0x", b" [inline]", b"[ end trace") + _KERNEL_TROUBLE,
+   tracked_own=(b"*ERROR*", b"[drm", b"segfault at", b"NVRM: Xid", b"+0x", b" [inline]", b"[ end trace") + _KERNEL_TROUBLE,
    glued=("[drm",),
    enveloping=True)
 
@@ -602,8 +610,8 @@ VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"
                                                  b"GPU id = ", b"while creating surface", b"Cannot create Vulkan instance"),
                     rules=_rules(
     (r"^(?P<key>deviceName|driverID|driverName|driverInfo|apiVersion|driverVersion|deviceType|vendorID|deviceID)"
-     r"\s*=\s*(?P<value>.*?)\s*$", "device_field", "info"),
-    (r"^Device Name:\s+(?P<value>.*?)\s*$", "device_name", "info"),
+     r"\s*=\s*(?P<value>(?:.*\S)?)\s*$", "device_field", "info"),
+    (r"^Device Name:\s+(?P<value>(?:.*\S)?)\s*$", "device_name", "info"),
     (r"^GPU id = (?P<index>\d+) \((?P<value>.*)\)\s*$", "device_listed", "info"),
     # vulkaninfo asking for a window surface where there is no display: noise, whatever the driver
     (r"ERROR while creating surface for extension (?P<extension>\w+)", "surface_unavailable", "info"),
@@ -716,12 +724,14 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     # command as the shell shows it)
     (r"^(?:.{0,300}?: line \d+:\s+(?P<crashed_pid>\d+) )?(?P<report>" + _BASH_CRASH_REPORTS + r")(?:: \d+)?"
      r"(?:\s+\(core dumped\))?(?(crashed_pid)\s+(?P<prog>\S.{0,300})|\s*)$", "crashed", "error"),
-    (r"^\[\d+\]\s*[+-]?\s+(?:(?P<crashed_pid>\d+)\s+)?(?P<report>" + _BASH_CRASH_REPORTS + "|" + _ZSH_CRASH_REPORTS
+    (r"^\[\d+\][+-]?\s+(?:(?P<crashed_pid>\d+)\s+)?(?P<report>" + _BASH_CRASH_REPORTS
      + r")(?:: \d+)?(?:\s+\(core dumped\))?\s+(?P<prog>\S.{0,300})$", "crashed", "error"),
+    (r"^\[\d+\]\s+[+-]?\s*(?P<crashed_pid>\d+) (?P<report>" + _ZSH_CRASH_REPORTS
+     + r")(?: \(core dumped\))?\s+(?P<prog>\S.{0,300})$", "crashed", "error"),
     (r"^zsh: (?P<report>" + _ZSH_CRASH_REPORTS + r")(?: \(core dumped\))?\s+(?P<prog>\S.{0,300})$", "crashed",
      "error"),
     # bash's report of a foreground command without job control: the words, padding, then the command
-    (r"^(?P<report>" + _BASH_CRASH_REPORTS + r")(?:: \d+)?(?:\s+\(core dumped\)\s+|\s{2,})(?P<prog>\S.{0,300})$",
+    (r"^(?P<report>" + _BASH_CRASH_REPORTS + r")(?:: \d+)?(?:\s+\(core dumped\)\s+|\s{4,})(?P<prog>\S.{0,300})$",
      "crashed", "error"),
     (r"^fish: Job \d+, '(?P<prog>.{0,300})' terminated by signal (?P<name>SIG\w+)", "crashed", "error"),
     # Wine's and Proton's debug channels (a Windows game over DXVK/vkd3d on Venus): its errors, by channel
