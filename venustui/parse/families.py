@@ -621,8 +621,8 @@ VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"
     (r"^GPU(?P<index>\d+):$", "gpu", "info"),
 ), tracked=(b"deviceName", b"Device Name", b"GPU id = ", b"Cannot create Vulkan instance"),
    benign=frozenset({"surface_unavailable"}),
-   # (its device lines also where a console's stamp precedes them)
-   anywhere=(b"GPU id = ", b"deviceName", b"driverName", b"driverID"))
+   # (its device list's lines also where a console's stamp precedes them)
+   anywhere=(b"GPU id = ",))
 
 # A shell's words for the signal that killed a program: bash's (strsignal(): glibc's, then macOS's) and zsh's own.
 SIGNAL_OF_REPORT = {"segmentation fault": "SIGSEGV", "aborted": "SIGABRT", "bus error": "SIGBUS",
