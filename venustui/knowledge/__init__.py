@@ -2,12 +2,12 @@
 
 Each ``*.toml`` file here (``codes.toml`` aside: the decoders' tables) declares signatures: an id, a
 title, the evidence they need (record kinds and field conditions, in what order, within how many
-lines and before which record, what must be absent), the mechanism and cause in plain words, the versions affected, the fix,
-the upstream references, what would confirm it and rule it out, and the next command. Symptoms
-declare only their evidence and the signatures that explain them: when none of those fired, the
-symptom is reported with its known causes as candidates and what to collect next. Evidence is read
-from the model's records of each kind (``Model.kinds``). Rules that reason over the model stay code,
-in diagnose.py; both give findings of the same shape.
+lines and before which record, what must be absent), the mechanism and cause in plain words, the
+versions affected, the fix, the upstream references, what would confirm it and rule it out, and the
+next command. Symptoms declare only their evidence and the signatures that explain them: when none
+of those fired, the symptom is reported with its known causes as candidates and what to collect next.
+Evidence is read from the model's records of each kind (``Model.kinds``). Rules that reason over the
+model stay code, in diagnose.py; both give findings of the same shape.
 """
 
 from __future__ import annotations
