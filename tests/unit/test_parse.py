@@ -246,3 +246,21 @@ def test_a_failed_step_with_a_number_names_its_result():
     rec = parse_one(b"3. Device: FAILED -3")
     assert (rec.fields["result"], rec.fields["code"], rec.level) == ("VK_ERROR_INITIALIZATION_FAILED", -3, "error")
 
+
+
+def test_a_catch_all_line_is_as_bad_as_its_words():
+    """A program's lines no specific rule knows are logged at one level; their words (or a tool's leading
+    'error:') say how bad they are, and an envelope's own level is kept. Synthetic lines in real shapes."""
+    said = {text: (rec.fmt, rec.what, rec.level) for text in (
+        b"   vkr: vkr_context_submit_cmd: ring fatal",
+        b"render_server: render_worker_create: fork failed",
+        b"2024-11-20 10:11:12.123 krunkit[99:1234] [hvf] map_memory failed",
+        b"error: krun: unable to open /dev/kvm",
+        b"E: Unable to locate package krunkit",
+        b"Setting up krunkit (0.1.4) ...",
+        b"[2024-01-01T00:00:00Z INFO  krun] vcpu thread failed to start",
+    ) for rec in [parse_one(text)]}
+    assert list(said.values()) == [
+        ("vkr-server", "message", "error"), ("virglrenderer", "debug_print", "error"), ("krun", "message", "error"),
+        ("krun", "mention", "error"), ("krun", "mention", "error"), ("krun", "mention", "info"),
+        ("krun", "message", "info")]

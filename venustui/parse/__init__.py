@@ -235,8 +235,8 @@ class Parser:
         # no rule knows it, but it names a component (in its payload, else in the program its envelope names: a
         # source file virtio_gpu.cc): that component's mention (the program is part of the payload cache's key)
         family = families.mentioned(payload) or families.mentioned(wrapped.fields.get("prog", ""))
-        if family is not None:  # as bad as its envelope says (podman's level=error around krunkit's words)
-            level = families.LOGGER_LEVELS.get(wrapped.fields.get("level", ""), "info")
+        if family is not None:  # as bad as its envelope says (level=error) or a tool's first word (error: krun: …)
+            level = families.LOGGER_LEVELS.get(wrapped.fields.get("level") or R.leading_word(payload), "info")
             return ((family.name, "mention", text, level, {"message": payload}, find_handles(payload)),), ""
         return None
 

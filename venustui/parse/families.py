@@ -29,6 +29,7 @@ from functools import lru_cache
 
 from venustui import decoders
 from venustui.parse import vkresult
+from venustui.parse.rules import level_from_words
 from venustui.parse.text import find_handles
 
 Rule = tuple["LazyPattern", str, str]
@@ -995,13 +996,17 @@ def recognise(text: str, head: str, wrapped, program_message: bool = True) -> tu
         if parts is not None:
             return (parts,)
     if program is not None and program_message:  # no rule knew it: a message of that program, as its envelope says
-        level = LOGGER_LEVELS.get(wrapped.fields.get("level", ""), "info")
+        level = LOGGER_LEVELS.get(wrapped.fields.get("level", "")) or level_from_words(head, "info")
         return ((program.name, "message", text, level, {"message": head}, find_handles(head)),)
     return None
 
 
 # Kinds whose "code" is a VkResult's number (the loader's message "Code 0" is not one).
 CALL_FAILED_BY_NUMBER = frozenset({"vk_call_failed", "icd_call_failed"})
+
+
+# A program's catch-all lines, logged at one level whatever they say: their words say how bad they are.
+WORDED_KINDS = frozenset({"message", "debug_print", "proxy_message"})
 
 
 def apply(family: Family, text: str, head: str) -> tuple | None:
@@ -1022,5 +1027,7 @@ def apply(family: Family, text: str, head: str) -> tuple | None:
                 fields["name"] = SIGNAL_OF_REPORT[fields["report"].lower()]
             if what in family.benign:
                 level = "info" if level != "debug" else level
+            elif what in WORDED_KINDS and level in ("debug", "info"):
+                level = level_from_words(fields.get("message", head), level)
             return (family.name, what, text, level, fields, find_handles(head))
     return None

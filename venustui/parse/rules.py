@@ -60,9 +60,17 @@ def step_role(name: str) -> str:
 WARNING_WORDS = re.compile(r"(?i)\b(?:warn(?:ing)?|timed out|ignoring|leaked|non-monotonic)\b")
 FAILURE_WORDS = re.compile(r"(?i)\b(?:fail(?:ed|s|ure)?|invalid|missing|unsupported|unhandled|unrecognized|cannot|"
                            r"can't|unable|not enabled|out-of-bounds|exceeds|is required|must be|overflow|overlaps|"
-                           r"undefined symbol|not supported|not enough|no compatible|unexpected|sorry|lacks|does not support)\b"
+                           r"undefined symbol|not supported|not enough|no compatible|unexpected|sorry|lacks|does not support|"
+                           r"fatal|abort(?:ed|ing)?|crash(?:ed)?|denied|refused|no such file)\b"
                            r"|, expected\b")
 LEVELS = ("debug", "info", "warn", "error")
+_LEADING_WORD = re.compile(r"(\w+): ")
+
+
+def leading_word(message: str) -> str:
+    """The word a line starts with before a colon (a tool's "error: …", apt's "E: …"); "" for none."""
+    word = _LEADING_WORD.match(message)
+    return word[1] if word else ""
 
 
 def level_from_words(message: str, level: str) -> str:
