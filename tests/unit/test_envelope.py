@@ -257,6 +257,10 @@ def test_more_shapes_of_the_field():
                   "(../src/virtio/vulkan/vn_device.c: vn_device_fix_create_info: 331)")  # musl's assert() (Alpine)
     assert musl[:2] == ["app", "assertion"] and (musl[3]["function"], musl[3]["line"]) == (
         "vn_device_fix_create_info", "331")
+    windows = _parts("Assertion failed: ring != NULL, file ../src/vn_ring.c, line 77")  # the CRT's (synthetic)
+    assert windows[:2] == ["app", "assertion"] and (windows[3]["expression"], windows[3]["line"]) == ("ring != NULL", "77")
+    systemd = _parts("Assertion 'fd >= 0' failed at src/basic/fd-util.c:71, function close_nointr(). Aborting.")
+    assert (systemd[3]["file"], systemd[3]["function"]) == ("src/basic/fd-util.c", "close_nointr")
     # vulkan-hpp's names with a vendor suffix, and a VkResult's name cut by a mail client's wrap
     hpp = _parts("vk::Queue::presentKHR: ErrorOutOfDateKHR")
     assert (hpp[1], hpp[3]["result"], hpp[3]["code"]) == ("vk_call_failed", "VK_ERROR_OUT_OF_DATE_KHR", -1000001004)

@@ -743,9 +743,13 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"^SUMMARY: (?P<sanitizer>\w{1,40}Sanitizer): (?P<message>.*)$", "sanitizer_summary", "error"),
     (r"(?<![^\s:])(?P<file>[^\s:]{1,300}):(?P<line>\d+):(?P<column>\d+): runtime error: (?P<message>.*)$", "sanitizer",
      "error"),
-    # other assert()s: MSVC's and Rust's "Assertion failed: expr, file f, line n", systemd's "Assertion 'x' failed at …"
+    # Windows' CRT (MSVC, MinGW: a QEMU built with MSYS2): Assertion failed: expr, file f, line n
+    (r"Assertion failed: (?P<expression>.{0,1000}?), file (?P<file>[^,\s]{1,300}), line (?P<line>\d+)", "assertion",
+     "error"),
+    # systemd's and GLib-style "Assertion 'x' failed at f:n, function g(). Aborting."; any other "Assertion failed"
+    (r"Assertion [`'\"](?P<expression>[^'\"`]*)[`'\"] failed(?: at (?P<file>[^:\s]{1,300}):(?P<line>\d+), "
+     r"function (?P<function>\w+)\(\))?", "assertion", "error"),
     (r"Assertion failed[:!]?\s*(?P<expression>.*)$", "assertion", "error"),
-    (r"Assertion [`'\"](?P<expression>[^'\"`]*)[`'\"] failed", "assertion", "error"),
     (r"^Selected GPU (?P<index>\d+): (?P<device>.+?), type: (?P<type>\w+)", "device_line", "info"),
     (r"does not support required extensions, missing: \[(?P<missing>[^\]]*)\]", "missing_extensions", "error"),
     (r"^\[(?:ERROR|FATAL)\]\s+(?P<message>.*)$", "error", "error"),  # an application's own logger
