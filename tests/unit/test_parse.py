@@ -259,8 +259,10 @@ def test_a_catch_all_line_is_as_bad_as_its_words():
         b"E: Unable to locate package krunkit",
         b"Setting up krunkit (0.1.4) ...",
         b"[2024-01-01T00:00:00Z INFO  krun] vcpu thread failed to start",
+        b"lima: [hostagent] krunkit: exited with status 1",
+        b"virgl_render_server: vkr: vkr_context_create_ring: ring shmem too small",
     ) for rec in [parse_one(text)]}
     assert list(said.values()) == [
         ("vkr-server", "message", "error"), ("virglrenderer", "debug_print", "error"), ("krun", "message", "error"),
         ("krun", "mention", "error"), ("krun", "mention", "error"), ("krun", "mention", "info"),
-        ("krun", "message", "info")]
+        ("krun", "message", "info"), ("krun", "mention", "error"), ("vkr-server", "message", "error")]

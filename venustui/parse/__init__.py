@@ -6,7 +6,6 @@ belong to the header before them); everything else is a function of the line alo
 
 from __future__ import annotations
 
-import errno as errno_mod
 from collections.abc import Iterable
 from sys import intern
 
@@ -33,10 +32,6 @@ PAYLOADS_LIMIT = 32768  # payloads inside envelopes remembered at a time (stamps
 # Fields of [VKR] prints that name the role of the handle they hold.
 ROLE_KEYS = {"fence": "fence", "device": "device", "queue": "queue", "instance": "instance",
              "physicalDevice": "physdev", "memory": "memory", "buffer": "buffer", "semaphore": "semaphore"}
-
-
-def errno_name(value: int) -> str:
-    return errno_mod.errorcode.get(abs(value), f"errno {abs(value)}")
 
 
 def result_from_value(value: str) -> tuple[str | None, int | None]:
@@ -235,8 +230,9 @@ class Parser:
         # no rule knows it, but it names a component (in its payload, else in the program its envelope names: a
         # source file virtio_gpu.cc): that component's mention (the program is part of the payload cache's key)
         family = families.mentioned(payload) or families.mentioned(wrapped.fields.get("prog", ""))
-        if family is not None:  # as bad as its envelope says (level=error) or a tool's first word (error: krun: …)
-            level = families.LOGGER_LEVELS.get(wrapped.fields.get("level") or R.leading_word(payload), "info")
+        if family is not None:  # as bad as its envelope (level=error), a tool's first word (error: krun: …) or words say
+            said = families.LOGGER_LEVELS.get(wrapped.fields.get("level") or R.leading_word(payload), "info")
+            level = R.level_from_words(payload, said)
             return ((family.name, "mention", text, level, {"message": payload}, find_handles(payload)),), ""
         return None
 
@@ -352,7 +348,7 @@ class Parser:
                 if what in ("call_failed", "failure"):
                     ret = int(fields["ret"])
                     fields["ret"] = ret
-                    fields["errno"] = errno_name(ret)
+                    fields["errno"] = R.errno_name(ret)
                 if what == "version_not_found" and not fields.get("weak"):
                     level = "error"
                 return (fmt, what, text, level, fields, find_handles(head))
@@ -382,7 +378,7 @@ class Parser:
                     if fields["code"] is not None and fields["code"] < 0:
                         level = "error"
                 if what == "lost_connection":
-                    fields["errno_name"] = errno_name(fields["errno"]) if fields["errno"] else ""
+                    fields["errno_name"] = R.errno_name(fields["errno"]) if fields["errno"] else ""
                 fields["message"] = msg
                 return ("mesa", what, text, level, fields, find_handles(msg))
         return None

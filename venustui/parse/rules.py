@@ -5,6 +5,7 @@ handles. Which families exist, their markers and their message rules are the reg
 
 from __future__ import annotations
 
+import errno
 import re
 
 # (a line cut right after the tag, as mail wraps a long one, is still Mesa's, with an empty message)
@@ -60,11 +61,16 @@ def step_role(name: str) -> str:
 WARNING_WORDS = re.compile(r"(?i)\b(?:warn(?:ing)?|timed out|ignoring|leaked|non-monotonic)\b")
 FAILURE_WORDS = re.compile(r"(?i)\b(?:fail(?:ed|s|ure)?|invalid|missing|unsupported|unhandled|unrecognized|cannot|"
                            r"can't|unable|not enabled|out-of-bounds|exceeds|is required|must be|overflow|overlaps|"
-                           r"undefined symbol|not supported|not enough|no compatible|unexpected|sorry|lacks|does not support|"
-                           r"fatal|abort(?:ed|ing)?|crash(?:ed)?|denied|refused|no such file)\b"
+                           r"undefined symbol|not supported|not enough|no compatible|unexpected(?:ly)?|sorry|lacks|"
+                           r"does not support|fatal|abort(?:ed|ing)?|crash(?:ed)?|denied|refused|no such file|"
+                           r"too (?:small|large|big|old)|exit(?:ed)?(?: with)? (?:status|code):? [1-9]\d*)\b"
                            r"|, expected\b")
 LEVELS = ("debug", "info", "warn", "error")
 _LEADING_WORD = re.compile(r"(\w+): ")
+
+
+def errno_name(value: int) -> str:
+    return errno.errorcode.get(abs(value), f"errno {abs(value)}")
 
 
 def leading_word(message: str) -> str:
