@@ -474,7 +474,7 @@ CROSVM = Family("crosvm", "vmm", markers=(b"rutabaga", b"Rutabaga", b"register_m
     # Rust before 1.73: the message first, then the place
     (_PANIC_AT + r"'(?P<message>.*)', (?!" + _LIBKRUN_SOURCE + r")(?P<where>\S+?)(?::\d+)*$", "panic", "error"),
     (r"^(?P<command>Resource\w+|Cmd\w+|Transfer\w+|Get\w+)$", "command", "debug"),
-), benign=frozenset({"command"}), programs=("crosvm", "rutabaga", "vm_control"),
+), benign=frozenset({"command"}), programs=("crosvm", "rutabaga", "vm_control"), mentions=("crosvm",),
    tracked=(b"register_memory", b"RegisterMemory", b"Rutabaga initialization", b") -> Err", b"panicked at",
             b"error processing gpu command", b"Failed to map blob", b"failed to build rutabaga", b"Result::unwrap()"))
 
