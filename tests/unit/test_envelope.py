@@ -369,6 +369,13 @@ def test_glib_and_qemu_trace_lines_are_the_program_s():
     parsed = _kind_parser()
     assert parsed("** (vhost-user-gpu:4242): WARNING **: 12:34:56.789: vg_virgl_process_cmd: ctrl 0x208, error "
                   "0x1200") == ("qemu", "cmd_error", "error")
+    # the same with QEMU's prefix, and UTM's QEMU (a library named qemu-aarch64-softmmu)
+    for program in ("qemu-system-aarch64", "qemu-aarch64-softmmu"):
+        assert parsed(f"{program}: virtio_gpu_virgl_process_cmd: ctrl 0x207, error 0x1200") == ("qemu", "cmd_error", "error")
+    assert parsed("qemu-aarch64-softmmu: -device virtio-gpu-gl-pci: failed to init") == ("qemu", "error", "error")
+    utm = _parts('Error Domain=com.utmapp.UTM Code=-1 "QEMU exited from an error: qemu-aarch64-softmmu: failed to '
+                 'initialize vkr" UserInfo={}')  # UTM's alert (synthetic, in its shape)
+    assert utm[:2] == ["qemu", "vmm_exited"] and utm[3]["message"] == "qemu-aarch64-softmmu: failed to initialize vkr"
     assert parsed("12345@1700000000.123456:hvf_vm_map paddr:0x8000000000 size:0x400000 vaddr:0x11c800000") == (
         "qemu", "trace", "debug")
     assert parsed("12345@1700000000.123456:some_other_event x=1") == ("qemu", "message", "info")

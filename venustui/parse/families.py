@@ -317,7 +317,8 @@ def prints_steps(program: str | None) -> bool:
 
 
 # the program's name in its error_report() lines (vhost-user-gpu: QEMU's GPU device in a process of its own)
-_QEMU = r"(?:qemu-system-\S+|qemu-kvm|vhost-user-gpu)"
+# (UTM runs QEMU as a library named qemu-aarch64-softmmu)
+_QEMU = r"(?:qemu-system-\S+|qemu-kvm|qemu-\w+-softmmu|vhost-user-gpu)"
 # What QEMU's error_report()/error_setg() say when something fails ("venus requires enabled blob and hostmem
 # options", "old virglrenderer, venus unsupported", "need udmabuf or rutabaga for blob resources"); the fast
 # path's words for QEMU's lines (tracked_if) are the same.
@@ -329,15 +330,16 @@ _QEMU_FAILS = "|".join(map(re.escape, _QEMU_FAIL_WORDS))
 # What QEMU's virtio-gpu checks say when a guest's command breaks them (qemu_log_mask(LOG_GUEST_ERROR, …)).
 _QEMU_GUEST_ERROR_WORDS = ("rror", "ail", "nvalid", "too big", "llegal", "nknown", "already exists", "out of range",
                            "not found", "no such", "cannot", "overflow")
-QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_", b"virtio_gpu_", b"virtio-gpu", b"HV_",
-                                      b"kvm run failed", b"vhost-user-gpu: ", b"kvm: -", b"QEMU exited with code",
-                                      b"gl_version ", b"Render server", b"venus renderer",
+QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: ", b"virgl_cmd_", b"virtio_gpu_",
+                                      b"virtio-gpu", b"HV_", b"kvm run failed", b"vhost-user-gpu: ", b"kvm: -",
+                                      b"QEMU exited ", b"gl_version ", b"Render server", b"venus renderer",
                                       b"support was not enabled in virglrenderer", b"virgl could not",
                                       b"Gdk-WARNING", b"stats: vq req", b"-display ", b"OpenGL support enabled"),
               rules=_rules(
-    # (vg_: the same from QEMU's vhost-user-gpu, a separate process logging through GLib)
-    (r"^(?:virtio_gpu|vg)_virgl_process_cmd: ctrl (?P<ctrl>" + _HEX + r"), error (?P<error>" + _HEX + r")", "cmd_error",
-     "error"),
+    # (through qemu_log_mask(), bare, or with the program's prefix; vg_: the same from QEMU's vhost-user-gpu, a
+    # separate process logging through GLib)
+    (r"^(?:" + _QEMU + r": )?(?:virtio_gpu|vg)_virgl_process_cmd: ctrl (?P<ctrl>" + _HEX + r"), error (?P<error>" + _HEX
+     + r")", "cmd_error", "error"),
     (r"^virtio_gpu_fence_ctrl fence (?P<fence>" + _HEX + r"), type (?P<type>" + _HEX + r")", "fence_ctrl", "debug"),
     (r"^virtio_gpu_fence_resp fence (?P<fence>" + _HEX + r")", "fence_resp", "debug"),
     # -d guest_errors: a function's name and a colon (trace events have their arguments after a space)
@@ -364,6 +366,8 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
     # Proxmox VE runs QEMU as "kvm": an option it could not apply, and the task's own words for QEMU's exit
     (r"^kvm: (?P<message>-[a-z][\w-]* .*)$", "error", "error"),
     (r"QEMU exited with code (?P<code>\d+)", "vmm_exited", "error"),
+    # UTM's alert when its QEMU stops (Error Domain=com.utmapp.UTM … "QEMU exited from an error: <QEMU's words>")
+    (r"QEMU exited from an error: (?P<message>[^\"]*)", "vmm_exited", "error"),
     # QEMU's error_report(): what fails says "error" or "fail" (the words the fast path looks for in QEMU's
     # lines, tracked_if below); its other prefixed lines (a build's own prints) are info
     (r"^" + _QEMU + r": (?P<message>.*(?:" + _QEMU_FAILS + r").*)$", "error", "error"),
@@ -386,7 +390,7 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"virgl_cmd_
    programs=("qemu-system-", "qemu-kvm", "qemu", "vhost-user-gpu"),
    # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
    tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server", b"kvm: -",
-            b"QEMU exited with code",
+            b"QEMU exited ",
             b"support was not enabled in virglrenderer", b"venus renderer",
             b"virgl could not", b"virtio_gpu_fence_", b"virgl_cmd_", b"OpenGL support enabled"),
    # qemu-system-*, qemu-kvm: prefixed lines, also glued after a wrapper's own words (libvirt: "qemu unexpectedly
