@@ -140,6 +140,9 @@ def wrapped(draw, bare: str) -> str:
         # GLib's g_log (vhost-user-gpu, GTK programs)
         f"** ({prog}:{pid}): {draw(st.sampled_from(['WARNING', 'CRITICAL', 'DEBUG']))} **: {clock}.{us // 1000:03d}: ",
         f"{d}/{d}/25 {h}:{m:02d}\t{prog}\t",  # a log viewer's tab-separated copy (real-threads-extra/46)
+        # Python logging's usual formats: a stamp, then the level (padded, bracketed) and maybe the logger's name
+        f"{date} {clock},{us // 1000:03d} {draw(st.sampled_from(['ERROR    ', 'INFO - ', '[WARNING] ', 'DEBUG: ']))}",
+        f"{date} {clock},{us // 1000:03d} - {prog} - {draw(st.sampled_from(['ERROR', 'INFO']))} - ",
     ]
     # A known program's own lines, or the structured families' (parsed before any program's rules: a program's
     # stderr carries Mesa's and the render server's lines); its rules decide the rest, by design.
@@ -211,6 +214,15 @@ def test_the_envelope_says_time_program_pid_and_level():
     assert envelope.fields["level"] == "Debug" and envelope.fields["pid"] == 38956
     assert peel("<3>[  475.257111] x").fields == {"time": "475.257111", "level": "error"}
     assert peel("plain text").forms == ()
+    # Python logging's usual formats, after a stamp only; a message's own first word is never a level
+    assert peel("2024-01-01 10:00:00,123 - ramalama - ERROR - krunkit exited").fields == {
+        "time": "2024-01-01 10:00:00,123", "prog": "ramalama", "level": "ERROR"}
+    for line in ("2024-01-01 10:00:00,123 WARNING  x", "[2024-02-02 10:10:10] [warning] x", "10:00:00 WARNING - x"):
+        assert peel(line).fields["level"] == ("WARNING" if "WARNING" in line else "warning"), line
+    for line in ("2024-01-01 10:00:00,123 ERROR: x", "2024-01-01 10:00:00 error processing x", "ERROR - x"):
+        assert "level" not in peel(line).fields, line
+    # and a program's catch-all line is at least as bad as the level around it
+    assert _kind_parser()("10:00:00 ERROR - krunkit: vCPU thread ended") == ("krun", "message", "error")
 
 
 def test_a_program_named_by_its_envelope_gives_the_family_of_its_lines():

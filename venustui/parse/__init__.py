@@ -201,6 +201,7 @@ class Parser:
         extra = dict(wrapped.fields)
         if "level" in extra:
             extra["log_level"] = extra.pop("level")
+            parts = families.at_least_as_bad_as_said(parts, extra["log_level"])
         if glued_after:
             extra["before"] = glued_after
         return tuple((fmt, what, text, level, {**extra, **fields}, handles)

@@ -29,7 +29,7 @@ from functools import lru_cache
 
 from venustui import decoders
 from venustui.parse import vkresult
-from venustui.parse.rules import level_from_words
+from venustui.parse.rules import LEVELS, level_from_words
 from venustui.parse.text import find_handles
 
 Rule = tuple["LazyPattern", str, str]
@@ -1015,6 +1015,16 @@ CALL_FAILED_BY_NUMBER = frozenset({"vk_call_failed", "icd_call_failed"})
 
 # A program's catch-all lines, logged at one level whatever they say: their words say how bad they are.
 WORDED_KINDS = frozenset({"message", "debug_print", "proxy_message"})
+
+
+def at_least_as_bad_as_said(parts: tuple[tuple, ...], said: str) -> tuple[tuple, ...]:
+    """Records whose catch-all lines are raised to the level their envelope names (a logger's ERROR around
+    "krunkit: …"); a rule's own kinds keep the level the rule gives."""
+    floor = LOGGER_LEVELS.get(said)
+    if floor is None or floor in ("debug", "info"):
+        return parts
+    return tuple((fmt, what, text, max(level, floor, key=LEVELS.index) if what in WORDED_KINDS else level, fields, handles)
+                 for fmt, what, text, level, fields, handles in parts)
 
 
 def apply(family: Family, text: str, head: str) -> tuple | None:

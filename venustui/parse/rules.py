@@ -62,7 +62,7 @@ WARNING_WORDS = re.compile(r"(?i)\b(?:warn(?:ing)?|timed out|ignoring|leaked|non
 FAILURE_WORDS = re.compile(r"(?i)\b(?:fail(?:ed|s|ure)?|invalid|missing|unsupported|unhandled|unrecognized|cannot|"
                            r"can't|unable|not enabled|out-of-bounds|exceeds|is required|must be|overflow|overlaps|"
                            r"undefined symbol|not supported|not enough|no compatible|unexpected(?:ly)?|sorry|lacks|"
-                           r"does not support|fatal|abort(?:ed|ing)?|crash(?:ed)?|denied|refused|no such file|"
+                           r"does not support|fatal|abort(?:ed|ing)?|crash(?:ed)?|denied|refused|no such file|not found|"
                            r"too (?:small|large|big|old)|exit(?:ed)?(?: with)? (?:status|code):? [1-9]\d*)\b"
                            r"|, expected\b")
 LEVELS = ("debug", "info", "warn", "error")
