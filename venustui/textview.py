@@ -236,8 +236,8 @@ def summary(model: Model) -> list[Text]:
     rows(fence_rows(model, ties_too=True))
     head("Ring")
     rows(ring_rows(model))
-    if model.virtio_gpu:
-        head("virtio-gpu")
+    if model.virtio_gpu or model.vulkan_devices:
+        head("virtio-gpu and Vulkan devices")
         rows(gpus_rows(model))
     errors = Counter((n.fmt, n.what, describe_notable(n)) for n in model.notable if n.level == "error" and n.fmt != "step")
     if errors:

@@ -10,7 +10,7 @@ from venustui.parse import Parser
 from venustui.session import fold_files
 from venustui.sources.split import ChunkSplitter
 
-from ..conftest import SEED
+from ..conftest import DATA, SEED
 
 
 def test_seed_fence_story():
@@ -237,3 +237,30 @@ def test_a_line_naming_the_driver_starts_no_run(tmp_path):
     model = fold_files([str(log)])
     (run,) = model.runs
     assert run.start_seq == run.last_seq and model.ring.stuck["fence"].runs == {1}  # only the driver's line
+
+
+def test_the_vulkan_device_a_log_names_with_its_driver_and_host_gpu(tmp_path):
+    """vulkaninfo --summary from a krunkit guest (real-threads-extra/13): the device, its driver and the host GPU
+    inside "Virtio-GPU Venus (…)"; the QEMU lab's fencetest: the device each run used."""
+    model = fold_files([str(DATA / "real-threads-extra" / "13-vulkanstream2-krunkit-vulkaninfo-summary-venus-m1.log")])
+    (device,) = model.vulkan_devices
+    assert (device.name, device.host_gpu, device.venus) == ("Virtio-GPU Venus (Apple M1)", "Apple M1", True)
+    assert {key: device.properties[key] for key in ("apiVersion", "deviceType", "driverID", "driverInfo")} == {
+        "apiVersion": "1.2.0", "deviceType": "PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU",
+        "driverID": "DRIVER_ID_MESA_VENUS", "driverInfo": "Mesa 23.3.3"}
+    model = fold_files([str(DATA / "qemu-lavapipe" / "guest-serial.log")])
+    (device,) = model.vulkan_devices
+    assert device.host_gpu == "llvmpipe (LLVM 19.1.7, 256 bits)" and device.runs == {1, 2}
+    assert device.properties["deviceType"] == "PHYSICAL_DEVICE_TYPE_CPU"
+    assert [run.facts["vulkan_device"] for run in model.runs] == [device.name] * 2
+    # two devices in one vulkaninfo --summary (synthetic, in its shape): each block's fields are its own
+    log = tmp_path / "vulkaninfo.txt"
+    log.write_text("GPU0:\n\tapiVersion = 1.3.255\n\tdeviceType = PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU\n"
+                   "\tdeviceName = Virtio-GPU Venus (Intel(R) UHD Graphics 620 (KBL GT2))\n\tdriverName = venus\n"
+                   "GPU1:\n\tapiVersion = 1.3.289\n\tdeviceType = PHYSICAL_DEVICE_TYPE_CPU\n"
+                   "\tdeviceName = llvmpipe (LLVM 17.0.6, 256 bits)\n\tdriverName = llvmpipe\n")
+    venus, cpu = fold_files([str(log)]).vulkan_devices
+    assert (venus.host_gpu, venus.properties["apiVersion"], venus.properties["driverName"]) == (
+        "Intel(R) UHD Graphics 620 (KBL GT2)", "1.3.255", "venus")
+    assert (cpu.venus, cpu.properties["apiVersion"], cpu.properties["deviceType"]) == (
+        False, "1.3.289", "PHYSICAL_DEVICE_TYPE_CPU")

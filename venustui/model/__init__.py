@@ -26,6 +26,7 @@ from venustui.model.entities import (
                                      StuckWait,
                                      TargetRun,
                                      VirtioGpu,
+                                     VulkanDevice,
 )
 from venustui.model.fold import FENCE_LIMIT, GUEST_FORMATS, HOST_FORMATS, NOTABLE_LIMIT, PROBE_ROLES, Model
 from venustui.model.handle_table import HANDLE_LIMIT, HandleSeen, HandleTable
@@ -33,5 +34,5 @@ from venustui.model.handle_table import HANDLE_LIMIT, HandleSeen, HandleTable
 __all__ = [
     "FEEDBACK_BITS", "FENCE_LIMIT", "GUEST_FORMATS", "HANDLE_LIMIT", "HOST_FORMATS", "NOTABLE_LIMIT", "PROBE_ROLES",
     "RECENT", "SAMPLE_LIMIT", "Device", "Fence", "HandleSeen", "HandleTable", "Model", "Notable", "Queue", "Ring",
-    "Run", "Step", "StuckWait", "TargetRun", "VirtioGpu",
+    "Run", "Step", "StuckWait", "TargetRun", "VirtioGpu", "VulkanDevice",
 ]

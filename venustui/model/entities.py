@@ -291,6 +291,47 @@ class VirtioGpu:
     def venus(self) -> bool:
         return VENUS_CAPSET in self.capsets
 
+    def note(self, what: str, f: dict) -> None:
+        """What one of the kernel's lines says of the device (the kinds in model/fold.py's KERNEL_GPU_KINDS)."""
+        if what in ("features", "virgl_3d"):  # (older kernels say "virgl 3d acceleration enabled" for +virgl)
+            named = f["features"].split() if what == "features" else ["+virgl" if f["state"] == "enabled" else "-virgl"]
+            self.features += [name for name in named if name not in self.features]
+        elif what == "capset":
+            self.capsets[int(f["id"])] = (int(f["version"]), int(f["size"]))
+        elif what == "hostmem":
+            self.hostmem_base, self.hostmem_size = int(f["base"], 16), int(f["size"], 16)
+        elif what == "response_error":
+            key = f"response {f['response']} (command {f['command']})"
+            self.errors[key] = self.errors.get(key, 0) + 1
+
+
+VENUS_DEVICE_PREFIX = "Virtio-GPU Venus ("
+
+
+@dataclass
+class VulkanDevice:
+    """A Vulkan device as a source's lines name it (vulkaninfo, an application's device line, the loader, a
+    test program): its name, what else they say of it (apiVersion, driverID, driverName, driverInfo, deviceType,
+    the loader's library), and the runs that used it."""
+
+    source: str
+    first_seq: int
+    name: str
+    properties: dict[str, str] = field(default_factory=dict)
+    runs: set[int] = field(default_factory=set)
+
+    @property
+    def host_gpu(self) -> str | None:
+        """The host's GPU a Venus device names: Virtio-GPU Venus (Intel(R) UHD Graphics 620 (KBL GT2))."""
+        if self.name.startswith(VENUS_DEVICE_PREFIX) and self.name.endswith(")"):
+            return self.name[len(VENUS_DEVICE_PREFIX):-1]
+        return None
+
+    @property
+    def venus(self) -> bool:
+        return (self.host_gpu is not None or self.properties.get("driverName") == "venus"
+                or "VENUS" in self.properties.get("driverID", ""))
+
 
 def hex_field(text) -> int | None:
     """A field's 0x value, or None when the field is missing or not hex (log lines can hold anything)."""

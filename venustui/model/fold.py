@@ -18,6 +18,7 @@ from venustui.model import entities as E
 from venustui.model import views
 from venustui.model.entities import RECENT, Device, Fence, Notable, Queue, Ring, Run, Step, StuckWait, TargetRun, VirtioGpu
 from venustui.model.handle_table import HandleSeen, HandleTable
+from venustui.model.vulkan_devices import DEVICE_NAMING_KINDS, VulkanDevices
 from venustui.parse import families
 from venustui.parse.text import raw_text
 
@@ -57,6 +58,7 @@ class Model:
         self.lines: Counter[str] = Counter()  # every line, per source
         self.cut_lines: Counter[str] = Counter()  # lines longer than the line limit, per source
         self.virtio_gpu: dict[str, VirtioGpu] = {}  # per source: the guest kernel's virtio-gpu device
+        self.vulkan_devices = VulkanDevices()  # the Vulkan devices lines name, per source
         self.overflow_bytes: Counter[str] = Counter()  # their bytes beyond the limit (kept, not parsed)
         self.formats: Counter[tuple[str, str]] = Counter()  # every line, per (source, format)
         self.notices: list[Notice] = []
@@ -191,12 +193,15 @@ class Model:
             self._server(rec, run)
         elif fmt == "mesa" and what != "mention":
             self._mesa(rec, run)
+        elif what in DEVICE_NAMING_KINDS:
+            self.vulkan_devices.note(rec, run)
         elif fmt == "step":
             self._step(rec, run)
         elif fmt == "vtest" and what == "call_failed" and "export_blob" in fields["callee"]:
             self._blob_export_failed(rec, run)
-        elif fmt == "kernel" and what in KERNEL_GPU_KINDS:
-            self._virtio_gpu(rec)
+        elif fmt == "kernel" and what in KERNEL_GPU_KINDS:  # the guest kernel's virtio-gpu device, one per source
+            gpu = self.virtio_gpu.get(rec.source) or self.virtio_gpu.setdefault(rec.source, VirtioGpu(rec.source, seq))
+            gpu.note(what, fields)
         if (rec.level in ("warn", "error") or fmt == "step" or what in ("vn_env_field", "venus_command")
                 or (fmt == "vkr" and fields["fn"] in ("CreateFence", "WaitForFences"))
                 or (fmt == "kernel" and what in KERNEL_GPU_KINDS)):  # the device's lines are findings' evidence
@@ -291,21 +296,6 @@ class Model:
                 fence.note_status(rec.seq, step.result, rec.line.wall)
             else:
                 fence.note_wait(rec.seq, step.result, rec.line.wall)
-
-    def _virtio_gpu(self, rec: Record) -> None:
-        """The guest kernel's virtio-gpu device, one per source (a guest's console or dmesg)."""
-        gpu = self.virtio_gpu.get(rec.source) or self.virtio_gpu.setdefault(rec.source, VirtioGpu(rec.source, rec.seq))
-        f, what = rec.fields, rec.what
-        if what in ("features", "virgl_3d"):  # (older kernels say "virgl 3d acceleration enabled" for +virgl)
-            named = f["features"].split() if what == "features" else ["+virgl" if f["state"] == "enabled" else "-virgl"]
-            gpu.features += [name for name in named if name not in gpu.features]
-        elif what == "capset":
-            gpu.capsets[int(f["id"])] = (int(f["version"]), int(f["size"]))
-        elif what == "hostmem":
-            gpu.hostmem_base, gpu.hostmem_size = int(f["base"], 16), int(f["size"], 16)
-        elif what == "response_error":
-            key = f"response {f['response']} (command {f['command']})"
-            gpu.errors[key] = gpu.errors.get(key, 0) + 1
 
     def _run_fence(self, run: Run) -> Fence | None:
         return self.fences.get(run.fences[-1]) if run.fences else None

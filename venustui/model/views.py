@@ -66,6 +66,8 @@ def snapshot(model: Model) -> dict[str, Any]:
         "lines": sorted(model.lines.items()),
         "cut": sorted(model.cut_lines.items()),
         "virtio_gpu": [model.virtio_gpu[source] for source in sorted(model.virtio_gpu)],
+        "vulkan_devices": [{**_plain(device), "host_gpu": device.host_gpu, "venus": device.venus}
+                           for device in model.vulkan_devices],
         "overflow": sorted(model.overflow_bytes.items()),
         "formats": sorted(model.formats.items()),
     })

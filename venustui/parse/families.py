@@ -285,7 +285,8 @@ FENCETEST_RULES = _rules(
     (r"^\[fencetest\] poll (?P<n>\d+) (?P<call>vk\w+) -> (?P<ret>-?\d+)", "poll", "debug"),
     (r"^\[fencetest\] (?P<call>vkWaitForFences)\((?P<args>[^)]*)\) -> (?P<ret>-?\d+)", "call", "info"),
     (r"^\[fencetest\] got queue (?P<queue>" + _HEX + r")", "queue", "info"),
-    (r"^\[fencetest\] GPU(?P<index>\d+): (?P<device>.+?) \(api", "device", "info"),
+    (r"^\[fencetest\] GPU(?P<index>\d+): (?P<device>.+?) \(api(?: (?P<api>[\d.]+), driver (?P<driver_version>"
+     + _HEX + r"), type (?P<type>\d+))?", "device", "info"),
     (r"^\[fencetest\] RESULT: (?P<result>\w+)", "result", "info"),
     (r"^\[fencetest\] (?P<message>.*)$", "message", "info"),
 )
@@ -624,7 +625,8 @@ VULKANINFO = Family("vulkaninfo", "app", markers=(b"deviceName", b"driverID", b"
     # vulkaninfo giving up (the loader's or the driver's reason comes on the lines around it)
     (r"^Cannot create Vulkan instance\.", "instance_failed", "error"),
     (r"^GPU(?P<index>\d+):$", "gpu", "info"),
-), tracked=(b"deviceName", b"Device Name", b"GPU id = ", b"Cannot create Vulkan instance"),
+), tracked=(b"deviceName", b"Device Name", b"GPU id = ", b"Cannot create Vulkan instance", b"driverID", b"driverName",
+            b"driverInfo", b"apiVersion", b"deviceType"),
    benign=frozenset({"surface_unavailable"}),
    # (its device list's lines also where a console's stamp precedes them)
    anywhere=(b"GPU id = ",))
@@ -774,7 +776,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     # another API's out-of-something error (OpenCL's, a VkResult's name cut by a wrap): an error all the same
     (r"(?P<message>\b\w*ERROR_OUT_OF\w*)", "error", "error"),
     # an application naming the device it uses: the guest's Venus device and, inside it, the host's GPU
-    (r"(?P<device>Virtio-GPU Venus \((?P<host_gpu>[^)]*)\))", "venus_device", "info"),
+    # (the host GPU's own name may hold parentheses: Virtio-GPU Venus (Intel(R) UHD Graphics 620 (KBL GT2)))
+    (r"(?P<device>Virtio-GPU Venus \((?P<host_gpu>(?:[^()]|\((?:[^()]|\([^()]*\))*\))*)\))", "venus_device", "info"),
 ), tracked=(b"ERROR_", b"VK_ERROR", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions", b"[ERROR]",
             b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:", b"Abort message: ",
             b"virtio.so (vn_", b" in vn_", b"cannot open shared object", b"ErrorInitializationFailed",

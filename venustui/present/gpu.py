@@ -1,10 +1,11 @@
 """The guest's virtio-gpu device, said once: features, capsets (Venus or not), the host memory window,
-and the errors the host answered commands with."""
+and the errors the host answered commands with; and the Vulkan devices the logs name (which driver, which
+host GPU behind Venus)."""
 
 from __future__ import annotations
 
 from venustui.model import Model
-from venustui.model.entities import VENUS_CAPSET, VirtioGpu
+from venustui.model.entities import VENUS_CAPSET, VirtioGpu, VulkanDevice
 from venustui.numbers import size_text
 from venustui.present import BAD, DIM, GOOD, PLAIN, WARN, Row
 
@@ -30,6 +31,24 @@ def gpu_rows(gpu: VirtioGpu) -> list[Row]:
     return rows
 
 
+# What a device's line says after its name, in this order (vulkaninfo's keys; the loader's library).
+DEVICE_DETAILS = ("deviceType", "driverID", "driverName", "driverInfo", "apiVersion", "library")
+CPU_DRIVERS = ("llvmpipe", "lavapipe", "SwiftShader")
+
+
+def vulkan_device_rows(device: VulkanDevice) -> list[Row]:
+    details = ", ".join(f"{key} {device.properties[key]}" for key in DEVICE_DETAILS if key in device.properties)
+    runs = f"; runs {','.join(str(r) for r in sorted(device.runs))}" if device.runs else ""
+    cpu = not device.venus and any(name in device.name for name in CPU_DRIVERS)
+    rows = [Row(f"Vulkan device ({device.source}): {device.name}" + (f"  ({details}{runs})" if details or runs else ""),
+                GOOD if device.venus else WARN if cpu else PLAIN)]
+    if device.host_gpu is not None:
+        rows.append(Row(f"  Venus, served by the host's {device.host_gpu}", GOOD))
+    return rows
+
+
 def gpus_rows(model: Model) -> list[Row]:
     rows = [row for source in sorted(model.virtio_gpu) for row in gpu_rows(model.virtio_gpu[source])]
-    return rows or [Row("no virtio-gpu device logged (the guest kernel's [drm] lines show it)", DIM)]
+    rows += [row for device in model.vulkan_devices for row in vulkan_device_rows(device)]
+    return rows or [Row("no virtio-gpu or Vulkan device logged (the guest kernel's [drm] lines and vulkaninfo show them)",
+                        DIM)]

@@ -20,8 +20,9 @@ def run_line(run: Run) -> str:
         feedback = f"  feedback slots: {', '.join(on) if on else 'none'}"
     if "slot_allocation" in run.facts:
         feedback += f" (fence slot allocation {run.facts['slot_allocation']})"
+    device = f"  on {run.facts['vulkan_device']}" if "vulkan_device" in run.facts else ""
     return (f"run {run.id}  {run.source}  {_mask('debug', run.debug_mask, run.debug_names)} "
-            f"{_mask('perf', run.perf_mask, run.perf_names)}{feedback}  {steps}: {run.outcome()}")
+            f"{_mask('perf', run.perf_mask, run.perf_names)}{feedback}{device}  {steps}: {run.outcome()}")
 
 
 def run_rows(model: Model) -> list[Row]:
