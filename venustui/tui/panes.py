@@ -115,7 +115,8 @@ class FencesPane(Pane):
 
 
 class GpuPane(Pane):
-    """The guest's virtio-gpu device (features, capsets, host memory window, host errors)."""
+    """The guest's virtio-gpu device (features, capsets, host memory window, host errors) and the Vulkan devices
+    the logs name (driver, host GPU behind Venus)."""
 
     def content(self) -> Text:
         out = Text()
