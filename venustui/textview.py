@@ -104,7 +104,7 @@ def describe_wrapped(rec: Record) -> str:
     """describe() for a line shown after its envelope's tag: a line that says nothing more than its text shows what
     its envelope wrapped, not the envelope again."""
     said = describe(rec)
-    if said == rec.text and ("time" in rec.fields or "prog" in rec.fields):
+    if said == rec.text and ("time" in rec.fields or "prog" in rec.fields or "log_file" in rec.fields):
         wrapped = envelope.peel(said)
         return said[wrapped.at:wrapped.end]
     return said
@@ -127,8 +127,9 @@ def _seconds_stamp(stamp: str) -> str:
 
 
 def envelope_tag(fields: dict) -> str:
-    """What a line's envelope said, compactly: the program (and pid) and the clock of its own stamp."""
-    prog = fields.get("prog")
+    """What a line's envelope said, compactly: the program (and pid), else the file grep named, and the clock of
+    its own stamp."""
+    prog = fields.get("prog") or fields.get("log_file")
     if prog is None and "time" not in fields:  # most lines: nothing to say, and this runs for every one
         return ""
     stamp = str(fields.get("time", ""))

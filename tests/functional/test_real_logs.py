@@ -123,6 +123,16 @@ EXPECTED_EXTRA = [
     ("47-", "07:08:52,277: [vertex] device-local=true:MESA-VIRTIO:", "mesa", "message", "debug"),  # cut by the wrap
     ("48-", "Some(CmdSubmit3d) -> ErrRutabaga(InvalidResourceId)", "crosvm", "command_error", "error"),
     ("50-", "virtio_gpu_create_mapping_iov: nr_entries is too big", "qemu", "guest_error", "error"),
+    # the kernel's rate limit on virtio-gpu's error responses (a QEMU guest error has the same "fn: " shape)
+    ("49-", "virtio_gpu_dequeue_ctrl_func: 284 callbacks suppressed", "kernel", "gpu_errors_suppressed", "warn"),
+    ("115-", "virtio_gpu_dequeue_ctrl_func: 90 callbacks suppressed", "kernel", "gpu_errors_suppressed", "warn"),
+    ("92-", "Building the microVM failed: Internal(Vm(CreateGuestMemfd", "krun", "vm_build_failed", "error"),
+    ("104-", "Failure during vcpu run: Bad address (os error 14)", "krun", "vcpu_run_failed", "error"),
+    ("110-", "HVF error: HV_UNSUPPORTED", "qemu", "hvf_error", "error"),
+    ("114-", "[mvk-error] VK_ERROR_FEATURE_NOT_PRESENT: vkCreateBuffer()", "mvk", "error", "error"),
+    # syzbot's symbolized frames: an inlined function's file and line instead of its offset
+    ("121-", "RIP: 0010:virtio_gpu_object_shmem_init drivers/gpu/drm/virtio/virtgpu_object.c:183 [inline]", "kernel",
+     "virtio_gpu_frame", "info"),
     ("51-", "Unexpected exit reason on vcpu run: SystemEvent(2, [0])", "krun", "vcpu_exit_unexpected", "error"),
     ("53-", "reset device while it's still in active state", "krun", "device_reset_active", "info"),  # benign
     ("54-", "Vulkan0: Virtio-GPU Venus (Apple M1 Pro) (venus)", "app", "device_line", "info"),

@@ -75,7 +75,7 @@ BARE = [
 ]
 STRUCTURED = ("mesa", "vkr", "vkr-server", "vtest", "ldso", "mvk", "step")  # parse/__init__.py: Parser._structured
 GLUABLE = ("MESA-VIRTIO:", "[VKR]", "[mvk-", "[drm", "[fencetest]", "vkr: ")
-ENVELOPE_FIELDS = {"time", "prog", "pid", "host", "log_level", "before"}
+ENVELOPE_FIELDS = {"time", "prog", "pid", "host", "log_level", "before", "log_file"}
 
 MONTHS = st.sampled_from("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
 NAMES = st.from_regex(r"[a-z][a-z0-9_\-]{0,12}", fullmatch=True)
@@ -116,6 +116,7 @@ def wrapped(draw, bare: str) -> str:
         f"{1_700_000_000 + secs}.{us:06d} {host} {prog}[{pid}]: ",  # journalctl -o short-unix
         f"Thu {date} {clock} UTC {host} {prog}[{pid}]: ",  # journalctl -o short-full
         f"{prog}@{host}:~$ ", f"{host}:~# ",  # a prompt with a program's output pasted on its line
+        f"{prog}.log:", f"/var/log/{host}/{prog}.txt:{secs}:", f"logs/{prog}.out-{secs}-",  # grep -r, -n, -C
         f"PS C:\\Users\\{prog}> ", f"C:\\{host}> ",  # PowerShell's and cmd's
         f"[{secs:6d}.{us:06d} <{secs % 100:5d}.{us:06d}>] {host} {prog}[{pid}]: ",  # journalctl -o short-delta
         f"kern  :{draw(st.sampled_from(['err   ', 'warn  ', 'info  ', 'debug ']))}: ",  # dmesg --decode
@@ -217,9 +218,16 @@ def test_the_envelope_says_time_program_pid_and_level():
     # Python logging's usual formats, after a stamp only; a message's own first word is never a level
     assert peel("2024-01-01 10:00:00,123 - ramalama - ERROR - krunkit exited").fields == {
         "time": "2024-01-01 10:00:00,123", "prog": "ramalama", "level": "ERROR"}
-    for line in ("2024-01-01 10:00:00,123 WARNING  x", "[2024-02-02 10:10:10] [warning] x", "10:00:00 WARNING - x"):
+    for line in ("2024-01-01 10:00:00,123 WARNING  x", "[2024-02-02 10:10:10] [warning] x", "10:00:00 WARNING - x",
+                 "2024-01-01 10:00:00,123 WARNING: x"):
         assert peel(line).fields["level"] == ("WARNING" if "WARNING" in line else "warning"), line
-    for line in ("2024-01-01 10:00:00,123 ERROR: x", "2024-01-01 10:00:00 error processing x", "ERROR - x"):
+    # grep's file name and line number (a log's name by its extension); a program's path is not a file's
+    assert peel("logs/guest.log:12:MESA-VIRTIO: debug: x").fields == {"log_file": "logs/guest.log"}
+    assert peel("/var/log/syslog:Nov 26 10:33:02 vm kernel: [drm] x").fields["log_file"] == "/var/log/syslog"
+    assert peel("/usr/bin/vkcube: error while loading shared libraries").forms == ()
+    # ... but the loader's own "ERROR: [Loader Message]" stays its payload
+    for line in ("2024-01-01 10:00:00,123 ERROR: [Loader Message] x", "2024-01-01 10:00:00 error processing x",
+                 "ERROR - x", "ERROR: x"):
         assert "level" not in peel(line).fields, line
     # and a program's catch-all line is at least as bad as the level around it
     assert _kind_parser()("10:00:00 ERROR - krunkit: vCPU thread ended") == ("krun", "message", "error")

@@ -1,11 +1,13 @@
 """The model as a fold: the seed's story, the lab's runs, and determinism."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from venustui.events import Chunk
 from venustui.ingest import Ingest
 from venustui.model import Model
+from venustui.model.vulkan_devices import driver_version_text
 from venustui.parse import Parser
 from venustui.session import fold_files
 from venustui.sources.split import ChunkSplitter
@@ -225,6 +227,16 @@ def test_most_seen_handles_are_the_first_of_all_sorted():
     assert any(h.count == 1 for h in everything[:250]) and any(h.count > 1 for h in everything[:250])
 
 
+@pytest.mark.parametrize(("raw", "device", "said"), [
+    ("0x6400007", "Virtio-GPU Venus (NVIDIA GeForce RTX 4090)", "25.0.7 (0x6400007)"),  # Venus: the guest's Mesa
+    ("104857607", "llvmpipe (LLVM 19.1.7, 256 bits)", "25.0.7 (104857607)"),
+    ("2244657152 (0x85cac000)", "NVIDIA GeForce RTX 3090", "535.43.0.0 (2244657152)"),  # NVIDIA packs 10.8.8.6
+    ("25.0.7 (104857607)", "Virtio-GPU Venus (Apple M1)", "25.0.7 (104857607)"),  # already said
+    ("0xnope", "x", "0xnope")])
+def test_a_driver_version_number_is_said_as_the_version_it_packs(raw, device, said):
+    assert driver_version_text(raw, device) == said
+
+
 def test_a_line_naming_the_driver_starts_no_run(tmp_path):
     """A grep on a prompt or a logcat header names MESA-VIRTIO: Mesa's mention, not the driver running (synthetic
     lines, labelled); the driver's own line after it starts the run."""
@@ -252,6 +264,8 @@ def test_the_vulkan_device_a_log_names_with_its_driver_and_host_gpu(tmp_path):
     (device,) = model.vulkan_devices
     assert device.host_gpu == "llvmpipe (LLVM 19.1.7, 256 bits)" and device.runs == {1, 2}
     assert device.properties["deviceType"] == "PHYSICAL_DEVICE_TYPE_CPU"
+    # Venus reports the guest's Mesa (25.0.7) packed as Vulkan packs versions; a version is not a handle
+    assert device.properties["driverVersion"] == "25.0.7 (0x6400007)" and not model.repeated_handles()
     assert [run.facts["vulkan_device"] for run in model.runs] == [device.name] * 2
     # two devices in one vulkaninfo --summary (synthetic, in its shape): each block's fields are its own
     log = tmp_path / "vulkaninfo.txt"

@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 
 from venustui.config import UserRule
 from venustui.events import Line
-from venustui.parse import Parser, result_from_value, vkresult
+from venustui.parse import Parser, vkresult
 from venustui.parse.text import decode, visible
+from venustui.parse.vkresult import result_from_value
 
 from ..conftest import DATA, SEED
 

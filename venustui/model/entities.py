@@ -286,6 +286,7 @@ class VirtioGpu:
     hostmem_base: int | None = None
     hostmem_size: int | None = None
     errors: dict[str, int] = field(default_factory=dict)  # "response 0x1200 (command 0x209)" -> count
+    errors_suppressed: int = 0  # error responses the kernel's rate limit kept out of the log
 
     @property
     def venus(self) -> bool:
@@ -303,6 +304,8 @@ class VirtioGpu:
         elif what == "response_error":
             key = f"response {f['response']} (command {f['command']})"
             self.errors[key] = self.errors.get(key, 0) + 1
+        elif what == "gpu_errors_suppressed":
+            self.errors_suppressed += int(f["count"])
 
 
 VENUS_DEVICE_PREFIX = "Virtio-GPU Venus ("

@@ -29,7 +29,8 @@ HOST_FORMATS = families.HOST_FORMATS
 PROBE_ROLES = {"device": "device", "queue": "queue", "fence": "fence", "alloc": "memory"}
 
 NOTABLE_LIMIT = 2000
-KERNEL_GPU_KINDS = frozenset({"features", "virgl_3d", "capset", "hostmem", "response_error", "detected", "initialized"})
+KERNEL_GPU_KINDS = frozenset({"features", "virgl_3d", "capset", "hostmem", "response_error", "gpu_errors_suppressed",
+                              "detected", "initialized"})
 FENCE_LIMIT = 5_000  # fences kept; the oldest go first (a flood creates one per frame)
 
 

@@ -4,6 +4,7 @@ test program), with what they say of each (driver, API version, type) and the ru
 from __future__ import annotations
 
 from collections.abc import Iterator
+from string import hexdigits as HEX_DIGITS
 
 from venustui.events import Record
 from venustui.model.entities import Run, VulkanDevice
@@ -20,6 +21,23 @@ DEVICE_PROPERTIES = {"driver": "driverName", "type": "deviceType", "library": "l
 # VkPhysicalDeviceType by number (a test program prints the number), as vulkaninfo names it
 DEVICE_TYPES = ("PHYSICAL_DEVICE_TYPE_OTHER", "PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU", "PHYSICAL_DEVICE_TYPE_DISCRETE_GPU",
                 "PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU", "PHYSICAL_DEVICE_TYPE_CPU")
+# Drivers that pack driverVersion their own way (10.8.8.6 bits) instead of Vulkan's major.minor.patch (10.10.12).
+NVIDIA_NAMES = ("NVIDIA", "GeForce", "Quadro", "Tesla", "RTX")
+
+
+def driver_version_text(raw: str, device_name: str) -> str:
+    """A driverVersion printed as a bare number, said as the version it packs (the number kept): Mesa drivers,
+    Venus included (it reports the guest's Mesa), use Vulkan's packing; NVIDIA's own driver its own."""
+    number = raw.split(" (0x")[0]  # older vulkaninfo: "104857607 (0x6400007)"
+    if number.startswith(("0x", "0X")) and len(number) > 2 and all(c in HEX_DIGITS for c in number[2:]):
+        value = int(number, 16)
+    elif number.isascii() and number.isdigit():
+        value = int(number)
+    else:  # already said as a version (vulkaninfo prints "25.0.7 (104857607)")
+        return raw
+    if "Venus" not in device_name and any(name in device_name for name in NVIDIA_NAMES):
+        return f"{value >> 22}.{(value >> 14) & 0xff}.{(value >> 6) & 0xff}.{value & 0x3f} ({number})"
+    return f"{value >> 22}.{(value >> 12) & 0x3ff}.{value & 0xfff} ({number})"
 
 
 class VulkanDevices:
@@ -61,6 +79,8 @@ class VulkanDevices:
         number = device.properties.get("deviceType", "")
         if number.isdigit() and int(number) < len(DEVICE_TYPES):
             device.properties["deviceType"] = DEVICE_TYPES[int(number)]
+        if "driverVersion" in device.properties:
+            device.properties["driverVersion"] = driver_version_text(device.properties["driverVersion"], name)
         if rec.what in ("device_field", "device_name"):  # a block's name: what came before it is this device's
             for known, value in before.items():
                 device.properties.setdefault(known, value)

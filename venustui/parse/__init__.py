@@ -34,27 +34,6 @@ ROLE_KEYS = {"fence": "fence", "device": "device", "queue": "queue", "instance":
              "physicalDevice": "physdev", "memory": "memory", "buffer": "buffer", "semaphore": "semaphore"}
 
 
-def result_from_value(value: str) -> tuple[str | None, int | None]:
-    """A step's value as printed by a test: '0  (VK_SUCCESS)', '1', 'None', 'NOT_READY', 'VkTimeout'."""
-    value = value.strip()
-    explicit = R.RESULT_IN_VALUE.search(value)
-    if explicit:
-        name = explicit.group("name")
-        return name, vkresult.code_of(name)
-    words = value.split()
-    if len(words) > 1 and words[0] in ("FAILED", "failed", "Failed"):  # "FAILED -3": the number is the VkResult
-        words = words[1:]
-    head = words[0] if words else ""
-    if head in ("None", "OK", "ok"):
-        return "VK_SUCCESS", 0
-    try:
-        code = int(head)
-    except ValueError:
-        code = vkresult.code_of(head) if head else None
-        return (vkresult.name_of(code), code) if code is not None else (None, None)
-    return vkresult.name_of(code), code
-
-
 def _with_roles(fmt: str, what: str, text: str, level: str, fields: dict, handles: tuple[int, ...]) -> Parts:
     """The parts with the role of each handle where the line tells it (fence, device, buffer...), else None."""
     if not handles:
@@ -216,6 +195,10 @@ class Parser:
         if wrapped.forms:
             parts = self._payload(key, text, payload, families.prints_steps(wrapped.fields.get("prog")))
             if parts is not None:
+                return parts, ""
+        if envelope.starts_with_marker(payload):  # qemu-system-x86_64: virtio_gpu_virgl_process_cmd: …
+            parts = families.recognise(text, payload, wrapped, program_message=False)
+            if parts is not None and parts[0][1] not in families.WORDED_KINDS:  # a catch-all: glue may know more
                 return parts, ""
         for glued in envelope.glued_positions(payload, 1):  # the first marker that starts a line of its family
             parts = (self._payload(key, text, payload[glued:])
@@ -467,7 +450,7 @@ class Parser:
         if value is not None:
             value = value.strip()
             fields["value"] = value
-            result, code = result_from_value(value)
+            result, code = vkresult.result_from_value(value)
         else:
             fields["status"] = status
             tail = (match.group("detail") or match.group("tail") or "").strip()  # "Queue OK: 0x…", "Fence created …"

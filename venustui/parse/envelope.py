@@ -43,6 +43,10 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # a pasted terminal's prompt (`user@host:~$ `, `localhost:~# `, `$ `): what follows is a command, or a
     # program's output pasted on the prompt's line
     ("prompt", PROMPT),
+    # grep's file name (grep -r, -H; -n's line number; a context line's "-N-"): guest.log:12:MESA-VIRTIO: …
+    # (a log's name by its extension, or a path under /var/log: a program's path is not a file's)
+    ("grep-file", r"(?P<log_file>(?:~?/)?(?:[\w.\-]+/)*[\w\-][\w.\-]*\.(?:log|txt|out|err)|/var/log/(?:[\w.\-]+/)*[\w.\-]+)"
+                  r"(?::\d+:|-\d+-|:)"),
     # quoting and indentation (mail, issues, pasted terminals), and serial-console CRs
     ("quote", r"(?:[ \t\r]*>)+[ \t]?"),
     ("indent", r"[ \t\r]+"),
@@ -135,12 +139,13 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # Python logging's default format: ERROR:root:… , WARNING:ramalama:…
     ("python-logging", r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):(?P<prog>[\w.\-]+):"),
     # after a stamp only, a logger's level (and name) in the usual formats: "- ramalama - ERROR - …", "[error] …",
-    # "ERROR - …", a padded "ERROR    …" ("%(asctime)s %(levelname)-8s %(message)s"); never "ERROR: …" or
-    # "error …" (a message's own first word)
+    # "ERROR - …", a padded "ERROR    …" ("%(asctime)s %(levelname)-8s %(message)s"), "ERROR: …" but not
+    # before a bracket (the loader's own "ERROR: [Loader Message]"); never "error …" (a message's own first word)
     ("stamped-name-level", r"-\s(?P<prog>[\w.\-]+)\s-\s(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL)\s-\s"),
     ("stamped-level", r"\[(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE|debug|info|warning|warn|error|"
                       r"fatal)\]\s+"),
-    ("stamped-level", r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE)(?:\s+-\s+| {2,}|(?<=CRITICAL) )"),
+    ("stamped-level", r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE)"
+                      r"(?:\s+-\s+| {2,}|(?<=CRITICAL) |:\s+(?!\[))"),
     # a bracketed clock from a program's own log: [06:08:47.588] ; a bare one (moreutils' ts, a tool's own stamp)
     ("clock", r"\[(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?)\]\s"),
     ("bare-clock", r"(?P<time>\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)\s+"),
@@ -167,7 +172,7 @@ _KNOWN_PROGRAMS_ONLY = frozenset({"program", "program-pid", "syslog-program", "t
 _AFTER_STAMP_ONLY = frozenset({"stamped-name-level", "stamped-level"})
 _STAMPS = frozenset({"timestamp", "go-log", "bracketed-time", "clock", "bare-clock", "syslog-time"})
 # Fields an envelope can give a record, as named in the patterns.
-ENVELOPE_FIELDS = ("time", "prog", "pid", "host", "level", "priority")
+ENVELOPE_FIELDS = ("time", "prog", "pid", "host", "level", "priority", "log_file")
 KERNEL_PRIORITY = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug")
 
 # Markers a family's payload starts with, which may sit after other output on the same line (the registry's).
@@ -377,6 +382,11 @@ def glued_positions(text: str, start: int = 0, limit: int = 4):
     """Where families' markers start after other text on the line, leftmost first (at most limit of them)."""
     for _, match in zip(range(limit), _GLUED.finditer(text, start)):
         yield match.start()
+
+
+def starts_with_marker(text: str) -> bool:
+    """Whether text starts with a family's marker (then a marker later on is its own words, not glued output)."""
+    return _GLUED.match(text) is not None
 
 
 def glued_at(text: str, start: int = 0) -> int:

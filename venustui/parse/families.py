@@ -396,7 +396,7 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: 
             b"virgl could not", b"virtio_gpu_fence_", b"virgl_cmd_", b"OpenGL support enabled"),
    # qemu-system-*, qemu-kvm: prefixed lines, also glued after a wrapper's own words (libvirt: "qemu unexpectedly
    # closed the monitor: <stamp> qemu-kvm: …")
-   glued=("qemu-system-", "qemu-kvm: "),
+   glued=("qemu-system-", "qemu-kvm: ", "virtio_gpu_virgl_process_cmd: ", "vg_virgl_process_cmd: "),
    tracked_if=((b"qemu-", (b"arning",) + tuple(word.encode() for word in _QEMU_FAIL_WORDS)),
                (b"vhost-user-gpu: ", (b"arning",) + tuple(word.encode() for word in _QEMU_FAIL_WORDS)),
                (b"(vhost-user-gpu:", (b"CRITICAL", b"WARNING", b"ERROR")),
@@ -494,11 +494,15 @@ _KERNEL_TROUBLE = (b"blocked for more than", b"BUG: ", b"Oops", b"general protec
                    b"Unable to handle kernel", b"WARNING: CPU: ", b"unreferenced object", b"kernel BUG at",
                    b"Killed process")
 KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu", b"probe ", b"segfault at",
+                                          b"callbacks suppressed",
                                           b"NVRM: Xid", b"+0x", b" [inline]", b"Call Trace:", b"[ end trace")
                 + _KERNEL_TROUBLE, rules=_rules(
     (r"\[drm:(?P<fn>\w+)(?: \[virtio_gpu\])?\] \*ERROR\* response (?P<response>" + _HEX + r") \(command (?P<command>"
      + _HEX + r")\)", "response_error", "error"),
     (r"\[drm:(?P<fn>\w+)(?: \[\w+\])?\] \*ERROR\* (?P<message>.*)$", "drm_error", "error"),
+    # printk_ratelimited's count of the messages it dropped: virtio-gpu's are the host's error responses
+    (r"^(?P<fn>virtio_gpu_\w+): (?P<count>\d+) callbacks suppressed", "gpu_errors_suppressed", "warn"),
+    (r"^(?P<fn>\w+): (?P<count>\d+) callbacks suppressed", "ratelimited", "info"),
     (r"\[drm\] features: (?P<features>(?:.*\S)?)\s*$", "features", "info"),
     # older kernels' words for +virgl/-virgl: whether the host gave the device 3D at all
     (r"\[drm\] virgl 3d acceleration (?P<state>enabled|not supported by host)", "virgl_3d", "info"),
@@ -541,8 +545,8 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     # other frames would push them out of what the model keeps of a kind)
     (_FRAME_AT + r"(?P<function>(?:virtio_gpu|virtgpu)_\w{0,200})" + _FRAME_OFFSET, "virtio_gpu_frame", "info"),
     (_FRAME_AT + r"(?P<function>[A-Za-z_][\w.]{0,200})" + _FRAME_OFFSET, "frame", "info"),
-    (r"^(?P<function>(?:virtio_gpu|virtgpu)_\w{0,200})" + _FRAME_INLINE, "virtio_gpu_frame", "info"),
-    (r"^(?P<function>[A-Za-z_]\w{0,200})" + _FRAME_INLINE, "frame", "info"),
+    (_FRAME_AT + r"(?P<function>(?:virtio_gpu|virtgpu)_\w{0,200})" + _FRAME_INLINE, "virtio_gpu_frame", "info"),
+    (_FRAME_AT + r"(?P<function>[A-Za-z_]\w{0,200})" + _FRAME_INLINE, "frame", "info"),
     (r"^Call Trace:", "call_trace", "info"),
     (r"^-+\[ end trace (?P<trace>[0-9a-f]+) \]-+", "end_trace", "info"),
     (r"^(?P<message>.*(?:virtio_gpu:|virtio_gpu virtio\d+:|\[virtio_gpu\]|virtio_gpudrmfb|virtio-gpu-pci detected).*)$",
@@ -555,8 +559,10 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
    # the device's features, capsets, window and errors: the drm lines; the rest is parsed when shown
    # (a trace's frames too: which driver a stuck task waits in is evidence)
    anywhere=(b"kernel: ",),
-   tracked=(b"[drm", b"segfault at", b"NVRM: Xid", b"+0x", b" [inline]", b"[ end trace") + _KERNEL_TROUBLE,
-   tracked_own=(b"*ERROR*", b"[drm", b"segfault at", b"NVRM: Xid", b"+0x", b" [inline]", b"[ end trace") + _KERNEL_TROUBLE,
+   tracked=(b"[drm", b"segfault at", b"NVRM: Xid", b"+0x", b" [inline]", b"[ end trace", b"callbacks suppressed")
+   + _KERNEL_TROUBLE,
+   tracked_own=(b"*ERROR*", b"[drm", b"segfault at", b"NVRM: Xid", b"+0x", b" [inline]", b"[ end trace",
+                b"callbacks suppressed") + _KERNEL_TROUBLE,
    glued=("[drm",),
    enveloping=True)
 
@@ -971,6 +977,8 @@ FENCETEST_STEPS = {"vkCreateInstance": (1, "instance"), "vkEnumeratePhysicalDevi
 def _fencetest(text: str, what: str, fields: dict, head: str) -> tuple:
     """[fencetest] lines (this project's guest program) as steps: a call with its result, the queue it got."""
     handles = find_handles(head)
+    if "driver_version" in fields:  # a version number, not an object
+        handles = tuple(h for h in handles if h != int(fields["driver_version"], 16))
     if what in ("call", "poll") and fields.get("call") in FENCETEST_STEPS:
         num, role = FENCETEST_STEPS[fields["call"]]
         code = int(fields["ret"])

@@ -33,11 +33,10 @@ STEP = re.compile(
     r"|\s*:\s*(?P<value>.*))$"
 )
 PROGRESS = re.compile(r"^(?P<name>[a-z][a-z0-9_ ]{0,40}?) (?P<status>ok|OK|failed|FAILED)(?P<tail>(?:\s.*)?)$")
-RESULT_IN_VALUE = re.compile(r"\((?P<name>VK_[A-Z0-9_]+)\)")
 
 # dmesg -d and journalctl -o short-delta print the delta from the line before inside the brackets.
 KERNEL = re.compile(r"^(?:<\d>)?\[\s*(?P<ts>\d+\.\d+)(?:\s*<\s*\d+\.\d+>)?\](?:\[\s*[TC]\d+\])?\s*(?P<msg>.*)$"
-                    r"|^(?:<\d>)?\[\s(?!\s*\+\s*\d+\.\d+\])(?P<msg2>.*)$|^(?:\S+ )?kernel: (?P<msg3>.*)$", re.S)
+                    r"|^(?:<\d>)?\[\s(?!\s*\+\s*\d+\.\d+\])(?=\s*\d)(?P<msg2>.*)$|^(?:\S+ )?kernel: (?P<msg3>.*)$", re.S)
 # (dmesg -H's delta, [  +0.000123], is an envelope: what follows it is any family's)
 
 # The lookbehind follows the literal "0x" so the search can skip ahead to each "0x".

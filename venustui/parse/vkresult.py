@@ -58,3 +58,27 @@ def error_result_in(message: str) -> dict:
     found = _ERROR_NAME.search(message) if "VK_ERROR_" in message else None
     code = code_of(found.group()) if found else None
     return {"result": found.group(), "code": code} if code is not None else {}
+
+
+RESULT_IN_VALUE = re.compile(r"\((?P<name>VK_[A-Z0-9_]+)\)")
+
+
+def result_from_value(value: str) -> tuple[str | None, int | None]:
+    """A step's value as printed by a test: '0  (VK_SUCCESS)', '1', 'None', 'NOT_READY', 'VkTimeout'."""
+    value = value.strip()
+    explicit = RESULT_IN_VALUE.search(value)
+    if explicit:
+        name = explicit.group("name")
+        return name, code_of(name)
+    words = value.split()
+    if len(words) > 1 and words[0] in ("FAILED", "failed", "Failed"):  # "FAILED -3": the number is the VkResult
+        words = words[1:]
+    head = words[0] if words else ""
+    if head in ("None", "OK", "ok"):
+        return "VK_SUCCESS", 0
+    try:
+        code = int(head)
+    except ValueError:
+        code = code_of(head) if head else None
+        return (name_of(code), code) if code is not None else (None, None)
+    return name_of(code), code

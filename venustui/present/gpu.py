@@ -28,11 +28,13 @@ def gpu_rows(gpu: VirtioGpu) -> list[Row]:
     elif gpu.features and "+host_visible" not in gpu.features:
         rows.append(Row("  no host memory window (+host_visible missing): host-visible memory cannot be mapped", WARN))
     rows += [Row(f"  host answered {error} ×{count}", BAD) for error, count in gpu.errors.items()]
+    if gpu.errors_suppressed:
+        rows.append(Row(f"  and {gpu.errors_suppressed} more messages the kernel's rate limit kept out of the log", BAD))
     return rows
 
 
 # What a device's line says after its name, in this order (vulkaninfo's keys; the loader's library).
-DEVICE_DETAILS = ("deviceType", "driverID", "driverName", "driverInfo", "apiVersion", "library")
+DEVICE_DETAILS = ("deviceType", "driverID", "driverName", "driverInfo", "driverVersion", "apiVersion", "library")
 CPU_DRIVERS = ("llvmpipe", "lavapipe", "SwiftShader")
 
 
