@@ -126,6 +126,7 @@ EXPECTED_EXTRA = [
     # the kernel's rate limit on virtio-gpu's error responses (a QEMU guest error has the same "fn: " shape)
     ("49-", "virtio_gpu_dequeue_ctrl_func: 284 callbacks suppressed", "kernel", "gpu_errors_suppressed", "warn"),
     ("115-", "virtio_gpu_dequeue_ctrl_func: 90 callbacks suppressed", "kernel", "gpu_errors_suppressed", "warn"),
+    ("115-", "0x1200 (command 0x105)", "kernel", "response_error", "error"),  # a mail client's wrap: its second half
     ("92-", "Building the microVM failed: Internal(Vm(CreateGuestMemfd", "krun", "vm_build_failed", "error"),
     ("104-", "Failure during vcpu run: Bad address (os error 14)", "krun", "vcpu_run_failed", "error"),
     ("110-", "HVF error: HV_UNSUPPORTED", "qemu", "hvf_error", "error"),
@@ -256,6 +257,17 @@ def test_a_qemu_guest_console_gives_its_virtio_gpu_device_and_both_fences():
     assert {"+resource_blob", "+host_visible", "+context_init"} <= set(gpu.features) and gpu.venus
     assert gpu.hostmem_size == 256 << 20
     assert len(model.runs) == 2 and [f.state for f in model.fences.values()] == ["signaled", "signaled"]
+
+
+def test_a_mail_wrapped_guest_dmesg_counts_its_host_errors_and_those_the_rate_limit_hid():
+    """real-threads-extra/115 (qemu-devel, blob=true without udmabuf): each "*ERROR* response" wrapped before its
+    codes, after "virtio_gpu_dequeue_ctrl_func: 90 callbacks suppressed"."""
+    model = fold_files([str(EXTRA / "115-qemu-blob-no-udmabuf-dmesg-mailwrapped.log")])
+    (gpu,) = model.virtio_gpu.values()
+    assert gpu.errors_suppressed == 90
+    assert gpu.errors == {"response 0x1200 (command 0x105)": 3, "response 0x1205 (command 0x104)": 3}
+    (finding,) = diagnose(model)
+    assert finding.rule == "virtio-gpu-command-error" and "0x105 (TRANSFER_TO_HOST_2D)" in finding.claim
 
 
 def test_hostmem_64k_gives_a_64_kib_window_and_the_ring_shmem_failure():

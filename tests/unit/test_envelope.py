@@ -142,7 +142,8 @@ def wrapped(draw, bare: str) -> str:
         f"** ({prog}:{pid}): {draw(st.sampled_from(['WARNING', 'CRITICAL', 'DEBUG']))} **: {clock}.{us // 1000:03d}: ",
         f"{d}/{d}/25 {h}:{m:02d}\t{prog}\t",  # a log viewer's tab-separated copy (real-threads-extra/46)
         # Python logging's usual formats: a stamp, then the level (padded, bracketed) and maybe the logger's name
-        f"{date} {clock},{us // 1000:03d} {draw(st.sampled_from(['ERROR    ', 'INFO - ', '[WARNING] ', 'DEBUG: ']))}",
+        f"{date} {clock},{us // 1000:03d} "
+        f"{draw(st.sampled_from(['ERROR    ', 'INFO - ', '[WARNING] ', 'DEBUG: ', 'ERROR ', 'WARNING: ']))}",
         f"{date} {clock},{us // 1000:03d} - {prog} - {draw(st.sampled_from(['ERROR', 'INFO']))} - ",
     ]
     # A known program's own lines, or the structured families' (parsed before any program's rules: a program's
@@ -556,7 +557,8 @@ def test_loggers_that_tag_lines_with_a_source_file_or_a_rust_path():
         "time": "1126/100000.123456", "level": "ERROR", "prog": "vulkan_instance.cc"}
     assert peel("E1126 10:00:00.123456  1234 virtio_gpu.cc:100] x").fields == {
         "time": "1126 10:00:00.123456", "level": "E", "prog": "virtio_gpu.cc", "pid": 1234}
-    assert peel("2025-06-10T12:00:00Z ERROR something: prose, not a Rust path").forms == ("timestamp",)
+    prose = peel("2025-06-10T12:00:00Z ERROR something: prose, not a Rust path")  # the level, but no program
+    assert prose.forms == ("timestamp", "stamped-level-word") and "prog" not in prose.fields
     # a one-word target a family knows: the level is the level, not a syslog host named ERROR
     assert peel("2025-06-10T12:00:00.123Z ERROR krun_display: x").fields == {
         "time": "2025-06-10T12:00:00.123Z", "level": "ERROR", "prog": "krun_display"}

@@ -28,6 +28,7 @@ from venustui.parse.text import decode, find_handles
 MATCH_LIMIT = 1 << 16  # rules look at the first 64 KiB of a line; the record keeps all of it
 SEEN_LINE_LIMIT = 512  # lines up to this long are remembered once parsed ...
 SEEN_LIMIT = 8192  # ... this many at a time
+CATCH_ALL_KINDS = families.WORDED_KINDS | {"mention"}  # records that say only which program or component spoke
 PAYLOADS_LIMIT = 32768  # payloads inside envelopes remembered at a time (stamps make lines unique, not payloads)
 # Fields of [VKR] prints that name the role of the handle they hold.
 ROLE_KEYS = {"fence": "fence", "device": "device", "queue": "queue", "instance": "instance",
@@ -188,6 +189,19 @@ class Parser:
 
     def _inside(self, key: tuple[str, str], text: str, head: str,
                 wrapped: envelope.Envelope) -> tuple[tuple[tuple, ...], str] | None:
+        inside = self._inside_payload(key, text, head, wrapped)
+        if wrapped.forms[-1:] == ("stamped-level-word",) and (inside is None or inside[0][0][1] in CATCH_ALL_KINDS):
+            # the level word may be the payload's own ("WARNING: CPU: …"): read with it, unless that says no more
+            level = wrapped.fields["level"]
+            fields = {k: v for k, v in wrapped.fields.items() if k != "level"}
+            own = self._inside_payload(key, text, head, wrapped._replace(
+                at=head.rindex(level, 0, wrapped.at), forms=wrapped.forms[:-1], fields=fields))
+            if own is not None and own[0][0][1] not in CATCH_ALL_KINDS:
+                return own
+        return inside
+
+    def _inside_payload(self, key: tuple[str, str], text: str, head: str,
+                        wrapped: envelope.Envelope) -> tuple[tuple[tuple, ...], str] | None:
         """The records of the payload inside a line's envelope (its fields not yet joined), and the text
         before a family's marker glued after other output ("" for none); None for none. Only the payload
         decides them (with the envelope's program and level), never the rest of the line."""

@@ -139,13 +139,16 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # Python logging's default format: ERROR:root:… , WARNING:ramalama:…
     ("python-logging", r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):(?P<prog>[\w.\-]+):"),
     # after a stamp only, a logger's level (and name) in the usual formats: "- ramalama - ERROR - …", "[error] …",
-    # "ERROR - …", a padded "ERROR    …" ("%(asctime)s %(levelname)-8s %(message)s"), "ERROR: …" but not
-    # before a bracket (the loader's own "ERROR: [Loader Message]"); never "error …" (a message's own first word)
+    # "ERROR - …", a padded "ERROR    …" ("%(asctime)s %(levelname)-8s %(message)s"), "ERROR: …" (but not before a
+    # bracket, as in the loader's own "ERROR: [Loader Message]"); never "error …" (a message's own first word)
     ("stamped-name-level", r"-\s(?P<prog>[\w.\-]+)\s-\s(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL)\s-\s"),
     ("stamped-level", r"\[(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE|debug|info|warning|warn|error|"
                       r"fatal)\]\s+"),
-    ("stamped-level", r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE)"
-                      r"(?:\s+-\s+| {2,}|(?<=CRITICAL) |:\s+(?!\[))"),
+    ("stamped-level", r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE)(?:\s+-\s+| {2,}|(?<=CRITICAL) )"),
+    # "LEVEL: " and "LEVEL " ("%(asctime)s %(levelname)s %(message)s") may also be the payload's own first word (the
+    # kernel's "WARNING: CPU: 3 PID: 34 at …"): the parser reads the payload with it where the payload without it
+    # says nothing specific
+    ("stamped-level-word", r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE)(?::\s+| )(?!\[[^\s\d])"),
     # a bracketed clock from a program's own log: [06:08:47.588] ; a bare one (moreutils' ts, a tool's own stamp)
     ("clock", r"\[(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?)\]\s"),
     ("bare-clock", r"(?P<time>\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)\s+"),
@@ -169,7 +172,7 @@ _LAYER_PROGRAM = {"prompt": SHELL_PROGRAM, "qemu-trace": "qemu", "loader-debug":
 # Layers that name a program by a shape plain text has too: taken only for a program a family knows.
 _KNOWN_PROGRAMS_ONLY = frozenset({"program", "program-pid", "syslog-program", "tracing"})
 # Layers taken only right after a stamp (a line of prose may start with "Error - "), and those stamps.
-_AFTER_STAMP_ONLY = frozenset({"stamped-name-level", "stamped-level"})
+_AFTER_STAMP_ONLY = frozenset({"stamped-name-level", "stamped-level", "stamped-level-word"})
 _STAMPS = frozenset({"timestamp", "go-log", "bracketed-time", "clock", "bare-clock", "syslog-time"})
 # Fields an envelope can give a record, as named in the patterns.
 ENVELOPE_FIELDS = ("time", "prog", "pid", "host", "level", "priority", "log_file")
@@ -277,8 +280,10 @@ def peel(text: str, limit: int = 8) -> Envelope:
             match = pattern.match(text, at, end)
             if match and match.end() > at:
                 if name in _KNOWN_PROGRAMS_ONLY and family_of_program(match.group("prog")) is None and not (
-                        name == "tracing" and "::" in match.group("prog")):
-                    continue  # a bracketed word no family owns: the payload's own text ([VKR], [drm] …)
+                        name == "tracing" and "::" in match.group("prog") and match.group("prog").islower()):
+                    # a bracketed word no family owns: the payload's own text ([VKR], [drm] …); a path with capitals
+                    # is C++'s (vk::Device::createFence: …), not a Rust module's
+                    continue
                 if name in _AFTER_STAMP_ONLY and not (forms and forms[-1] in _STAMPS):
                     continue
                 forms.append(name)

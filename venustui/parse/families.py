@@ -494,7 +494,7 @@ _KERNEL_TROUBLE = (b"blocked for more than", b"BUG: ", b"Oops", b"general protec
                    b"Unable to handle kernel", b"WARNING: CPU: ", b"unreferenced object", b"kernel BUG at",
                    b"Killed process")
 KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu", b"probe ", b"segfault at",
-                                          b"callbacks suppressed",
+                                          b"callbacks suppressed", b" (command 0x",
                                           b"NVRM: Xid", b"+0x", b" [inline]", b"Call Trace:", b"[ end trace")
                 + _KERNEL_TROUBLE, rules=_rules(
     (r"\[drm:(?P<fn>\w+)(?: \[virtio_gpu\])?\] \*ERROR\* response (?P<response>" + _HEX + r") \(command (?P<command>"
@@ -516,6 +516,9 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
     (r"\[drm\] \*ERROR\* response (?P<response>" + _HEX + r") \(command (?P<command>" + _HEX + r")\)",
      "response_error", "error"),
     (r"\[drm\] \*ERROR\* (?P<message>.*)$", "drm_error", "error"),
+    # the same answer's second half, where a mail client wrapped the line after "*ERROR*" or "*ERROR* response"
+    (r"^(?:response )?(?P<response>0x1[0-9a-fA-F]{3}) \(command (?P<command>0x[0-9a-fA-F]{3,4})\)\s*$", "response_error",
+     "error"),
     (r"\[drm\] (?P<message>.*)$", "drm", "info"),
     # a process killed by a fault: the render server, the VMM (qemu-system-x8[1416308]: segfault at 0 ip …)
     (r"(?<!\S)(?P<prog>[^\s\[]+)\[(?P<pid>\d+)\]: segfault at (?P<address>[0-9a-fA-Fx]+)", "segfault", "error"),
@@ -559,7 +562,8 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
    # the device's features, capsets, window and errors: the drm lines; the rest is parsed when shown
    # (a trace's frames too: which driver a stuck task waits in is evidence)
    anywhere=(b"kernel: ",),
-   tracked=(b"[drm", b"segfault at", b"NVRM: Xid", b"+0x", b" [inline]", b"[ end trace", b"callbacks suppressed")
+   tracked=(b"[drm", b"segfault at", b"NVRM: Xid", b"+0x", b" [inline]", b"[ end trace", b"callbacks suppressed",
+            b" (command 0x")
    + _KERNEL_TROUBLE,
    tracked_own=(b"*ERROR*", b"[drm", b"segfault at", b"NVRM: Xid", b"+0x", b" [inline]", b"[ end trace",
                 b"callbacks suppressed") + _KERNEL_TROUBLE,

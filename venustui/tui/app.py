@@ -48,7 +48,7 @@ THEMES = resources.files("venustui.tui") / "themes"  # package data: in the whee
 NARROW = 110  # below this width the log view becomes a tab like the panes
 # The panes in tab order, each with its digit (the picker, P, lists them all as panes grow past nine).
 PANES = (("tab-findings", "Findings"), ("tab-runs", "Runs"), ("tab-queues", "Queues"), ("tab-fences", "Fences"),
-         ("tab-ring", "Ring"), ("tab-gpu", "virtio-gpu"), ("tab-handles", "Handles"), ("tab-probe", "Probe"),
+         ("tab-ring", "Ring"), ("tab-gpu", "GPU"), ("tab-handles", "Handles"), ("tab-probe", "Probe"),
          ("tab-driver", "Driver"))
 FEEDBACK_KEYS = {"fence": "no_fence_feedback", "semaphore": "no_semaphore_feedback", "event": "no_event_feedback",
                  "query": "no_query_feedback"}
@@ -162,7 +162,7 @@ class VenusApp(App):
                     yield VerticalScroll(FencesPane(self.control, id="fences"))
                 with TabPane("Ring", id="tab-ring"):
                     yield VerticalScroll(RingPane(self.control, id="ring"))
-                with TabPane("virtio-gpu", id="tab-gpu"):
+                with TabPane("GPU", id="tab-gpu"):
                     yield VerticalScroll(GpuPane(self.control, id="gpu"))
                 with TabPane("Handles", id="tab-handles"):
                     yield VerticalScroll(HandlesPane(self.control, id="handles"))
