@@ -126,6 +126,9 @@ EXPECTED_EXTRA = [
     # the kernel's rate limit on virtio-gpu's error responses (a QEMU guest error has the same "fn: " shape)
     ("49-", "virtio_gpu_dequeue_ctrl_func: 284 callbacks suppressed", "kernel", "gpu_errors_suppressed", "warn"),
     ("115-", "virtio_gpu_dequeue_ctrl_func: 90 callbacks suppressed", "kernel", "gpu_errors_suppressed", "warn"),
+    # Mesa's gfxstream ICD finding no host of its own on a bare-metal desktop: another driver declining (benign)
+    ("46-", "MESA: error: Failed to create virtgpu AddressSpaceStream", "loader", "gfxstream_declined", "info"),
+    ("46-", "MESA: error: vulkan: Failed to get host connection", "loader", "gfxstream_declined", "info"),
     ("115-", "0x1200 (command 0x105)", "kernel", "response_error", "error"),  # a mail client's wrap: its second half
     ("92-", "Building the microVM failed: Internal(Vm(CreateGuestMemfd", "krun", "vm_build_failed", "error"),
     ("104-", "Failure during vcpu run: Bad address (os error 14)", "krun", "vcpu_run_failed", "error"),

@@ -140,7 +140,7 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("python-logging", r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):(?P<prog>[\w.\-]+):"),
     # after a stamp only, a logger's level (and name) in the usual formats: "- ramalama - ERROR - …", "[error] …",
     # "ERROR - …", a padded "ERROR    …" ("%(asctime)s %(levelname)-8s %(message)s"), "ERROR: …" (but not before a
-    # bracket, as in the loader's own "ERROR: [Loader Message]"); never "error …" (a message's own first word)
+    # bracketed word, as in the loader's own "ERROR: [Loader Message]"); never "error …" (a message's own first word)
     ("stamped-name-level", r"-\s(?P<prog>[\w.\-]+)\s-\s(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL)\s-\s"),
     ("stamped-level", r"\[(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE|debug|info|warning|warn|error|"
                       r"fatal)\]\s+"),

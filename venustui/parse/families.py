@@ -571,6 +571,7 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
    enveloping=True)
 
 LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD", b"XDG_RUNTIME_DIR", b"INCOMPATIBLE_DRIVER",
+                                     b"virtgpu backend not", b"virtgpu AddressSpaceStream", b"get host connection",
                                      b"is not a conformant", b"dlopen failed", b": failed to initialize device",
                                      b"environment variable not set", b"in ICD ", b"for ICD ", b"wrong ELF class",
                                      b"vulkan hal", b"vulkan driver: "),
@@ -613,7 +614,12 @@ LOADER = Family("loader", "loader", markers=(b"Loader Message", b"Skipping ICD",
     # a driver saying it is not conformant (lavapipe under a render server, panvk): noise, whatever runs
     (r"^(?:WARNING: )?(?P<driver>\w+) is not a conformant [Vv]ulkan implementation", "not_conformant", "info"),
     (r"'DISPLAY' environment variable not set", "no_display", "info"),
-), benign=frozenset({"driver_declined", "xdg_runtime_dir", "no_display", "loader_message", "not_conformant"}),
+    # Mesa's gfxstream ICD probing for its own host (an Android emulator's, crosvm's gfxstream) where there is none,
+    # bare metal included: another driver declining, not Venus (Venus logs as MESA-VIRTIO)
+    (r"(?P<message>virtgpu backend not enabling \w+|Failed to create virtgpu AddressSpaceStream|"
+     r"vulkan: Failed to get host connection)", "gfxstream_declined", "info"),
+), benign=frozenset({"driver_declined", "xdg_runtime_dir", "no_display", "loader_message", "not_conformant",
+                     "gfxstream_declined"}),
    tracked=(b"Skipping ICD", b"in ICD ", b"Found no drivers!", b"vulkan hal", b"vulkan driver: ", b"dlopen failed",
             b"Failed loading library",
             b"Failed to detect any valid GPUs", b"wrong bit-type",
