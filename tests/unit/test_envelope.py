@@ -226,6 +226,9 @@ def test_the_envelope_says_time_program_pid_and_level():
     assert peel("logs/guest.log:12:MESA-VIRTIO: debug: x").fields == {"log_file": "logs/guest.log"}
     assert peel("/var/log/syslog:Nov 26 10:33:02 vm kernel: [drm] x").fields["log_file"] == "/var/log/syslog"
     assert peel("/usr/bin/vkcube: error while loading shared libraries").forms == ()
+    # a wrapper's label before an env_logger record (real-threads-extra/94), and only there
+    assert peel("Linux: [2025-08-26T13:45:04Z ERROR krun] x").forms == ("label", "env-logger")
+    assert peel("Note: [this] is prose").forms == ()
     # ... but the loader's own "ERROR: [Loader Message]" stays its payload
     for line in ("2024-01-01 10:00:00,123 ERROR: [Loader Message] x", "2024-01-01 10:00:00 error processing x",
                  "ERROR - x", "ERROR: x"):

@@ -114,6 +114,13 @@ FIRES = {
                           "Internal(Vm(VmSetup(VmCreate)))", "Error: unable to begin running krun workload"],
                          [0]),  # real-threads-extra/27
     "krunkit-rejected-command-line": ([" Error: krunkit exited unexpectedly with exit code 2"], [0]),  # extra/61
+    "host-visible-region-unreserved": (["  [drm:virtio_gpu_init] *ERROR* Could not reserve host visible region",
+                                        "  Unable to handle kernel NULL pointer dereference at virtual address (ptrval)"],
+                                       [0]),  # real-threads-extra/116
+    "vm-build-failed": (["[2026-01-22T05:38:44Z ERROR krun] Building the microVM failed: "
+                         "Internal(Vm(CreateGuestMemfd(Error(13))))",
+                         '{"msg":"exec container process failed with handler as `krun`: Invalid argument",'
+                         '"level":"error","time":"2026-01-22T05:38:44.332957Z"}'], [0]),  # real-threads-extra/92
     "render-server-no-libvulkan": (["vkr: failed to open libvulkan: libvulkan.so.1: cannot open shared object file: No "
                                     "such file or directory"], [0]),  # upstream-formats/virglrenderer (the shape of a real paste)
     "no-vulkan-driver": (["ERROR: [Loader Message] Code 0 : vkCreateInstance: Found no drivers!",
@@ -201,6 +208,11 @@ SILENT = {
     "vm-create-failed": ["[2025-11-06T10:46:05Z ERROR krun] Building the microVM failed: Internal(Vm(VmSetup(VcpuCreate)))",
                          "Error: unable to begin running krun workload"],
     "krunkit-rejected-command-line": ["Error: krunkit exited unexpectedly with exit code 1"],
+    # the window reserved: its size logged after an unrelated drm error (synthetic, in the kernel's formats)
+    "host-visible-region-unreserved": ["[drm:virtio_gpu_init] *ERROR* Could not reserve host visible region",
+                                       "[drm] Host memory window: 0x8000000000 +0x100000000"],
+    "vm-build-failed": ["Linux: [2025-08-26T13:45:04Z ERROR krun] Building the microVM failed: "
+                        "Internal(Vm(VmSetup(VmCreate)))"],  # the hypervisor's refusal: its own finding (extra/94)
     "render-server-no-libvulkan": ["vkr: failed to open udmabuf device: No such file or directory"],
     "no-vulkan-driver": ["WARNING: [Loader Message] Code 0 : Layer VK_LAYER_MESA_device_select uses API version 1.3",
                          "MESA: error: Opening /dev/dri/renderD128 failed: Permission denied",

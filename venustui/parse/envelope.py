@@ -77,6 +77,9 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # a program's stderr through syslog's LOG_PERROR (the render server's render_log): virgl_render_server[2315]:
     # (only a program a family knows: "word[12]: " alone is too common to be a program's)
     ("program-pid", r"(?P<prog>" + _NAME + r")\[(?P<pid>\d+)\]:\s"),
+    # a short label a wrapper puts before the records it relays (anylinuxfs' "Linux: ", "stderr: "), taken only
+    # where an env_logger record follows it
+    ("label", r"[A-Za-z][\w .\-]{0,30}: (?=\[(?:" + _ISO + r"\s+)?(?:ERROR|WARN|INFO|DEBUG|TRACE)\s+[\w:.\-]+\])"),
     # Rust env_logger: [2025-06-10T12:00:00Z ERROR hvf] , [ERROR hvf] , [WARN  hvf] , [… devices::virtio::mmio[console]]
     ("env-logger", r"\[(?:(?P<time>" + _ISO + r")\s+)?(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+"
                    r"(?P<prog>[\w:.\-]+(?:\[[\w.\-]*\])?)\]\s?"),
