@@ -22,10 +22,13 @@ import numpy as np
 from venustui.parse import envelope
 
 CLOCK_NAMES = {"wall": "wall clock", "syslog": "syslog clock", "uptime": "uptime", "day": "time of day"}
-_MONTHS = {m: k for k, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
-                                       "Nov", "Dec"))}
+_MONTHS = {name: k for k, names in enumerate(envelope.MONTH_ABBREVIATIONS) for name in names}
+_ENGLISH_MONTHS = frozenset(names[0].title() for names in envelope.MONTH_ABBREVIATIONS)
+# The characters a line with a stamp can start with: digits, brackets, a month's or weekday's first letter, a level's
+_STAMP_FIRST = frozenset("0123456789[<TWIEP \t>{t") | {form[0] for names in envelope.MONTH_ABBREVIATIONS for name in names
+                                                        for form in (name, name.title())}
 _DAYS_BEFORE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
-_SYSLOG = re.compile(r"(\w{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}(?:\.\d+)?)$")
+_SYSLOG = re.compile(r"([^\W\d_]{3,5})\.? +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}(?:\.\d+)?)$")
 _DAY = re.compile(r"(\d{2}):(\d{2}):(\d{2}(?:\.\d+)?)$")
 _EPOCH = re.compile(r"\d{9,10}\.\d+$")
 # logcat: 12-01 10:00:00.123, glog: 1201 10:00:00.123456, Chromium: 1201/100000.123456
@@ -38,7 +41,7 @@ DAY = 86400.0
 
 def stamp(text: str) -> tuple[str, float] | None:
     """The clock and seconds of a line's own stamp, if its envelope has one."""
-    if not text or text[0] not in "0123456789[<JFMASONDTWIEP \t>{t":  # no envelope with a time starts otherwise
+    if not text or text[0] not in _STAMP_FIRST:  # no envelope with a time starts otherwise
         return None
     wrapped = envelope.peel(text)
     raw = wrapped.fields.get("time")
@@ -57,7 +60,7 @@ def stamp(text: str) -> tuple[str, float] | None:
 def read_time(raw: str) -> tuple[str, float] | None:
     """A stamp's text as (clock, seconds): ISO-8601 dates (journalctl's short-full too), seconds since the epoch
     (short-unix), syslog's month and day (logcat's numeric month-day alike), a time of day."""
-    if raw[:3] in _WEEKDAYS and raw[4:7] in _MONTHS and raw[-4:].isdigit():  # dmesg -T: Wed Dec 24 23:34:41 2025
+    if raw[:3] in _WEEKDAYS and raw[4:7] in _ENGLISH_MONTHS and raw[-4:].isdigit():  # dmesg -T: Wed Dec 24 23:34:41 2025
         try:
             return "wall", datetime.strptime(raw, "%a %b %d %H:%M:%S %Y").replace(tzinfo=timezone.utc).timestamp()
         except ValueError:
@@ -84,9 +87,9 @@ def read_time(raw: str) -> tuple[str, float] | None:
             when = when.replace(tzinfo=timezone.utc)
         return "wall", when.timestamp()
     match = _SYSLOG.match(raw)
-    if match and match.group(1) in _MONTHS:
+    if match and match.group(1).lower() in _MONTHS:
         month, day, hours, minutes, seconds = match.groups()
-        days = _DAYS_BEFORE[_MONTHS[month]] + int(day) - 1
+        days = _DAYS_BEFORE[_MONTHS[month.lower()]] + int(day) - 1
         return "syslog", days * DAY + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
     match = _DAY.match(raw)
     if match:

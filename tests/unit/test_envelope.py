@@ -115,6 +115,8 @@ def wrapped(draw, bare: str) -> str:
         f"{d:02d}-{d:02d} {clock}.{us // 1000:03d}  {pid}  {pid + 1} {draw(st.sampled_from('VDIWEF'))} ",  # logcat
         f"{1_700_000_000 + secs}.{us:06d} {host} {prog}[{pid}]: ",  # journalctl -o short-unix
         f"Thu {date} {clock} UTC {host} {prog}[{pid}]: ",  # journalctl -o short-full
+        # journald in another locale: the month as it abbreviates it (Spanish, German, French)
+        f"{draw(st.sampled_from(['dic', 'Okt', 'févr.', 'août']))} {d:2d} {clock} {host} {prog}[{pid}]: ",
         f"{prog}@{host}:~$ ", f"{host}:~# ",  # a prompt with a program's output pasted on its line
         f"{prog}.log:", f"/var/log/{host}/{prog}.txt:{secs}:", f"logs/{prog}.out-{secs}-",  # grep -r, -n, -C
         f"PS C:\\Users\\{prog}> ", f"C:\\{host}> ",  # PowerShell's and cmd's

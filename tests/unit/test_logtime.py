@@ -23,6 +23,12 @@ def test_each_envelope_stamp_is_read_on_its_clock():
     assert stamp("2026-01-27 19:49:29.123456-0800 0x1a2b  Debug  0x0  38956  0  virgl_render_server: vkr: x")[0] == "wall"
     clock, seconds = stamp("Nov 26 10:33:02 host virgl_render_server[12]: vkr: x")
     assert clock == "syslog" and seconds == (304 + 25) * 86400 + 10 * 3600 + 33 * 60 + 2
+    # journald in a Spanish, German or French locale: the month as the locale abbreviates it
+    for month in ("nov", "Nov.", "nov."):
+        assert stamp(f"{month} 26 10:33:02 host kernel: [drm] x") == ("syslog", seconds), month
+    assert stamp("dic 01 16:41:28 arch-laptop kernel: [drm] x") == ("syslog", 334 * 86400 + 16 * 3600 + 41 * 60 + 28)
+    assert stamp("févr. 01 16:41:28 vm kernel: x") == ("syslog", 31 * 86400 + 16 * 3600 + 41 * 60 + 28)
+    assert stamp("Okt 01 16:41:28 vm kernel: x")[0] == "syslog"
     assert stamp("[06:08:47.588] something") == ("day", 6 * 3600 + 8 * 60 + 47.588)
     assert stamp("MESA-VIRTIO: debug: no stamp") is None
     assert stamp("") is None

@@ -19,7 +19,14 @@ from typing import NamedTuple
 
 from venustui.parse.families import GLUED_MARKERS, PROMPT, SHELL_PROGRAM, family_of_program
 
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+# Month abbreviations as syslog and journald print them (strftime's %b): English, and the Latin-script locales
+# users paste from (German, French, Spanish, Italian, Portuguese, Dutch), by month.
+MONTH_ABBREVIATIONS = (("jan", "ene", "gen", "janv"), ("feb", "fév", "févr", "fev"), ("mar", "mär", "mrt", "mars"),
+                       ("apr", "avr", "abr"), ("may", "mai", "mag", "mei"), ("jun", "juin", "giu"),
+                       ("jul", "juil", "lug"), ("aug", "aoû", "août", "ago"), ("sep", "sept", "set"),
+                       ("oct", "okt", "ott", "out"), ("nov",), ("dec", "dez", "déc", "dic"))
+_MONTH = "(?:" + "|".join(sorted({form for names in MONTH_ABBREVIATIONS for name in names
+                                  for form in (name, name.title())}, key=lambda n: (-len(n), n))) + r")\.?"
 _ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?"
 # A program's name; never a family's own marker (the render server's lines start "vkr: ").
 _NAME = r"(?!vkr:)[A-Za-z_.\-/][\w.\-/]*?"
