@@ -118,7 +118,6 @@ def wrapped(draw, bare: str) -> str:
         # journald in another locale: the month as it abbreviates it (Spanish, German, French)
         f"{draw(st.sampled_from(['dic', 'Okt', 'févr.', 'août']))} {d:2d} {clock} {host} {prog}[{pid}]: ",
         f"{prog}@{host}:~$ ", f"{host}:~# ",  # a prompt with a program's output pasted on its line
-        f"{prog}.log:", f"/var/log/{host}/{prog}.txt:{secs}:", f"logs/{prog}.out-{secs}-",  # grep -r, -n, -C
         f"PS C:\\Users\\{prog}> ", f"C:\\{host}> ",  # PowerShell's and cmd's
         f"[{secs:6d}.{us:06d} <{secs % 100:5d}.{us:06d}>] {host} {prog}[{pid}]: ",  # journalctl -o short-delta
         f"kern  :{draw(st.sampled_from(['err   ', 'warn  ', 'info  ', 'debug ']))}: ",  # dmesg --decode
@@ -156,6 +155,9 @@ def wrapped(draw, bare: str) -> str:
     if family in STRUCTURED + ("qemu",):  # QEMU's trace backend (PID@SECS:) names QEMU by its form alone
         forms += [f"qemu-system-aarch64[{pid}]: ", f"{pid}@{secs}.{us:06d}:"]
     layers = draw(st.lists(st.sampled_from(forms), min_size=1, max_size=2))
+    if draw(st.integers(0, 4)) == 0:  # grep's file name (-r, -n, -C), first on its line
+        layers = [draw(st.sampled_from([f"{prog}.log:", f"/var/log/{host}/{prog}.txt:{secs + 1}:",
+                                        f"logs/{prog}.out-{secs + 1}-"]))] + layers
     text = "".join(layers) + bare
     if bare.startswith(GLUABLE) and draw(st.booleans()):
         text = draw(st.sampled_from(["[vertex] device-local=true:", "foo ", "noise: "])) + bare
@@ -166,16 +168,17 @@ def wrapped(draw, bare: str) -> str:
     if not ESCAPED & set(text) and draw(st.booleans()):
         # the whole line as the message of a structured record: Go's logfmt, or JSON (journald, Docker, logrus)
         stamp = f"{date}T{clock}Z"
+        # (journald, Docker and logrus write UTF-8 as it is: only quotes, backslashes and controls are escaped)
         text = draw(st.sampled_from([
             f'time="{stamp}" level=error msg="{text}" error="exit status 1"',
             f'level=warning msg="{text}"',
-            json.dumps({"level": "error", "msg": text, "time": stamp}),
-            json.dumps({"log": text + "\n", "stream": "stderr", "time": stamp}),
+            json.dumps({"level": "error", "msg": text, "time": stamp}, ensure_ascii=False),
+            json.dumps({"log": text + "\n", "stream": "stderr", "time": stamp}, ensure_ascii=False),
             json.dumps({"__REALTIME_TIMESTAMP": str(1_700_000_000_000_000 + us), "PRIORITY": "3", "_PID": str(pid),
-                        "MESSAGE": text}),
+                        "MESSAGE": text}, ensure_ascii=False),
             # one line of a record printed over several: journalctl -o json-pretty and -o verbose
             f'        "MESSAGE" : {json.dumps(text, ensure_ascii=False)},', f"    MESSAGE={text}",
-            json.dumps({"eventMessage": text, "processID": pid, "messageType": "Default"}),  # macOS's ndjson
+            json.dumps({"eventMessage": text, "processID": pid, "messageType": "Default"}, ensure_ascii=False),  # macOS's ndjson
             f"{stamp} stderr F {text}",  # the CRI log format (containerd, CRI-O)
         ]))
     return text

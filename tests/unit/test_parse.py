@@ -150,6 +150,8 @@ def test_hostile_text_is_neither_markup_nor_escapes():
     assert visible("a\x00b\x07c") == "a\\0b\\x07c"
     assert decode(b"ok\r") == "ok"
     assert decode(b"\xff\xfe") == "\ufffd\ufffd"
+    # colour codes that lost their ESC go, a bare "[m" reset too; MoltenVK's "[mvk-error]" is a word and stays
+    assert decode(b"[1m[31mERROR[m x[0m [mvk-error] VK_ERROR_X: y") == "ERROR x [mvk-error] VK_ERROR_X: y"
 
 
 def test_megabyte_line_is_parsed_whole():

@@ -25,8 +25,19 @@ MONTH_ABBREVIATIONS = (("jan", "ene", "gen", "janv"), ("feb", "fév", "févr", "
                        ("apr", "avr", "abr"), ("may", "mai", "mag", "mei"), ("jun", "juin", "giu"),
                        ("jul", "juil", "lug"), ("aug", "aoû", "août", "ago"), ("sep", "sept", "set"),
                        ("oct", "okt", "ott", "out"), ("nov",), ("dec", "dez", "déc", "dic"))
-_MONTH = "(?:" + "|".join(sorted({form for names in MONTH_ABBREVIATIONS for name in names
-                                  for form in (name, name.title())}, key=lambda n: (-len(n), n))) + r")\.?"
+
+
+def _by_first_letter(words) -> str:
+    """An alternation of words grouped by their first letter, either case (one test of the letter, not one
+    of every word): the syslog layers try it at the start of most lines."""
+    rests: dict[str, set[str]] = {}
+    for word in words:
+        rests.setdefault(word[0], set()).add(re.escape(word[1:]))
+    return "(?:" + "|".join(f"[{first}{first.upper()}](?:{'|'.join(sorted(rest, key=lambda r: (-len(r), r)))})"
+                            for first, rest in sorted(rests.items())) + ")"
+
+
+_MONTH = _by_first_letter(name for names in MONTH_ABBREVIATIONS for name in names) + r"\.?"
 _ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?"
 # A program's name; never a family's own marker (the render server's lines start "vkr: ").
 _NAME = r"(?!vkr:)[A-Za-z_.\-/][\w.\-/]*?"
@@ -50,10 +61,6 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # a pasted terminal's prompt (`user@host:~$ `, `localhost:~# `, `$ `): what follows is a command, or a
     # program's output pasted on the prompt's line
     ("prompt", PROMPT),
-    # grep's file name (grep -r, -H; -n's line number; a context line's "-N-"): guest.log:12:MESA-VIRTIO: …
-    # (a log's name by its extension, or a path under /var/log: a program's path is not a file's)
-    ("grep-file", r"(?P<log_file>(?:~?/)?(?:[\w.\-]+/)*[\w\-][\w.\-]*\.(?:log|txt|out|err)|/var/log/(?:[\w.\-]+/)*[\w.\-]+)"
-                  r"(?::\d+:|-\d+-|:)"),
     # quoting and indentation (mail, issues, pasted terminals), and serial-console CRs
     ("quote", r"(?:[ \t\r]*>)+[ \t]?"),
     ("indent", r"[ \t\r]+"),
@@ -84,9 +91,6 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # a program's stderr through syslog's LOG_PERROR (the render server's render_log): virgl_render_server[2315]:
     # (only a program a family knows: "word[12]: " alone is too common to be a program's)
     ("program-pid", r"(?P<prog>" + _NAME + r")\[(?P<pid>\d+)\]:\s"),
-    # a short label a wrapper puts before the records it relays (anylinuxfs' "Linux: ", "stderr: "), taken only
-    # where an env_logger record follows it
-    ("label", r"[A-Za-z][\w .\-]{0,30}: (?=\[(?:" + _ISO + r"\s+)?(?:ERROR|WARN|INFO|DEBUG|TRACE)\s+[\w:.\-]+\])"),
     # Rust env_logger: [2025-06-10T12:00:00Z ERROR hvf] , [ERROR hvf] , [WARN  hvf] , [… devices::virtio::mmio[console]]
     ("env-logger", r"\[(?:(?P<time>" + _ISO + r")\s+)?(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+"
                    r"(?P<prog>[\w:.\-]+(?:\[[\w.\-]*\])?)\]\s?"),
@@ -171,6 +175,14 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     ("program", r"\[(?P<prog>[A-Za-z_][\w.\-]*)\]\s"),
     # syslog's stamp before a program no family knows and without its pid: the time is still the line's
     ("syslog-time", r"(?P<time>" + _MONTH + r" [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?)\s+"),
+    # last, tried only where no layer above fits (and only first on a line: see _LINE_START_ONLY)
+    # grep's file name, first on a line (grep -r, -H; -n's line number; a context line's "-N-"): guest.log:12:…
+    # (a log's name by its extension, or a path under /var/log: a program's path is not a file's)
+    ("grep-file", r"(?P<log_file>(?:~?/)?(?:[\w.\-]+/)*[\w\-][\w.\-]*\.(?:log|txt|out|err)|/var/log/(?:[\w.\-]+/)*[\w.\-]+)"
+                  r"(?::[1-9]\d*:|-[1-9]\d*-|:)"),
+    # a short label a wrapper puts first on the records it relays (anylinuxfs' "Linux: ", "stderr: "), taken only
+    # where an env_logger record follows it
+    ("label", r"[A-Za-z][\w .\-]{0,30}: (?=\[(?:" + _ISO + r"\s+)?(?:ERROR|WARN|INFO|DEBUG|TRACE)\s+[\w:.\-]+\])"),
 ))
 
 _INNER_WINS = frozenset({"prog", "level"})
@@ -271,6 +283,14 @@ _FIRSTS = [(name, pattern, _first_characters(pattern.pattern)) for name, pattern
 _BY_FIRST = {chr(k): tuple((name, pattern) for name, pattern, first in _FIRSTS if first is None or chr(k) in first)
              for k in range(128)}
 _ANY_FIRST = tuple((name, pattern) for name, pattern, first in _FIRSTS if first is None)
+# Layers only ever first on a line, behind nothing but what carries a whole line (indentation, quotes, a
+# container's record, a prompt): grep's file name, a wrapper's label; and the tables without them for the layers
+# after a stamp or a program's name (every line tries those tables once per layer it peels).
+_LINE_START_ONLY = frozenset({"grep-file", "label"})
+_CARRIERS = frozenset({"indent", "quote", "compose", "json", "logfmt", "json-field", "journal-verbose", "cri", "prompt"})
+_BY_FIRST_INSIDE = {char: tuple(layer for layer in layers if layer[0] not in _LINE_START_ONLY)
+                    for char, layers in _BY_FIRST.items()}
+_ANY_FIRST_INSIDE = tuple(layer for layer in _ANY_FIRST if layer[0] not in _LINE_START_ONLY)
 
 
 def peel(text: str, limit: int = 8) -> Envelope:
@@ -279,6 +299,7 @@ def peel(text: str, limit: int = 8) -> Envelope:
     end = len(text)
     forms: list[str] = []
     fields: dict = {}
+    by_first, any_first = _BY_FIRST, _ANY_FIRST  # every layer while nothing but a line's carriers is peeled
     if text[:1] == "{":  # a JSON record (journalctl -o json, a container's json-file log, logrus/zap/slog JSON)
         found = _json_message(text)
         if found is not None:
@@ -286,7 +307,7 @@ def peel(text: str, limit: int = 8) -> Envelope:
             forms.append("json")
             fields.update(json_fields)
     for _ in range(limit):
-        for name, pattern in _BY_FIRST.get(text[at:at + 1], _ANY_FIRST):
+        for name, pattern in by_first.get(text[at:at + 1], any_first):
             match = pattern.match(text, at, end)
             if match and match.end() > at:
                 if name in _KNOWN_PROGRAMS_ONLY and family_of_program(match.group("prog")) is None and not (
@@ -297,6 +318,8 @@ def peel(text: str, limit: int = 8) -> Envelope:
                 if name in _AFTER_STAMP_ONLY and not (forms and forms[-1] in _STAMPS):
                     continue
                 forms.append(name)
+                if name not in _CARRIERS:
+                    by_first, any_first = _BY_FIRST_INSIDE, _ANY_FIRST_INSIDE
                 if name in _LAYER_PROGRAM:
                     fields["prog"] = _LAYER_PROGRAM[name]
                 for key, value in match.groupdict().items():

@@ -16,8 +16,9 @@ from venustui.parse.rules import HANDLE
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), and two-byte ESC sequences.
 ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
 # Colour codes whose ESC was lost on the way into a web page or a mail ("[2m2025-…[0m [33m WARN[0m"): taken as
-# such only beside a reset and another code, so "[0m" alone in a message stays text.
-LOST_ESCAPES = re.compile(r"\[[0-9;]{0,12}m")
+# such only beside a reset and another code, so "[0m" alone in a message stays text; a bare "[m" only before a
+# space or the end (MoltenVK's "[mvk-error]" is a word).
+LOST_ESCAPES = re.compile(r"\[(?:[0-9;]{1,12}m|m(?![^\s\[]))")
 CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
