@@ -117,6 +117,19 @@ FIRES = {
     "host-visible-region-unreserved": (["  [drm:virtio_gpu_init] *ERROR* Could not reserve host visible region",
                                         "  Unable to handle kernel NULL pointer dereference at virtual address (ptrval)"],
                                        [0]),  # real-threads-extra/116
+    "vmm-assertion-failed": (["U-Boot 2024.04 (Apr 02 2024 - 10:58:58 +0000)",
+                              "Assertion failed: (isv), function hvf_vcpu_exec, file ../target/arm/hvf/hvf.c, line 1920.",
+                              "Abort trap: 6"], [1]),  # real-threads-extra/127, its flattened line's parts
+    "program-not-installed": (['Error: exec: "krunkit": executable file not found in $PATH',
+                               "Error: Command execution failed with exit code 125"], [0]),  # extra/95's words, unglued
+    "no-kvm": (["[libcrun:krun]: `/dev/kvm` unavailable", "(exit code 1)"], [0]),  # real-threads-extra/100
+    "host-gl-missing": (["gl_version 32 - core profile enabled", "No provider of glDrawBuffer found. Requires one of:",
+                         "Desktop OpenGL 1.0", "Aborted"], [1]),  # real-threads-extra/126
+    "guest-kernel-panicked": (["[    0.041417] VFS: Failed to pivot into new rootfs",
+                               "[    0.042274] Kernel panic - not syncing: Requested init /init.krun failed (error -2).",
+                               "[    0.042534] Kernel Offset: disabled"], [1]),  # real-threads-extra/93
+    "display-flip-timeout": (["[    5.0] [drm] Initialized virtio_gpu 0.1.0 0 for virtio0 on minor 0",
+                              "[drm] *ERROR* [CRTC:45:pipe A] commit wait timed out"], [1]),  # extra/112's second line
     "vm-build-failed": (["[2026-01-22T05:38:44Z ERROR krun] Building the microVM failed: "
                          "Internal(Vm(CreateGuestMemfd(Error(13))))",
                          '{"msg":"exec container process failed with handler as `krun`: Invalid argument",'
@@ -211,6 +224,20 @@ SILENT = {
     # the window reserved: its size logged after an unrelated drm error (synthetic, in the kernel's formats)
     "host-visible-region-unreserved": ["[drm:virtio_gpu_init] *ERROR* Could not reserve host visible region",
                                        "[drm] Host memory window: 0x8000000000 +0x100000000"],
+    # the guest's Mesa asserting (its own finding when it is the ring or the capset), and an assertion's prose
+    "vmm-assertion-failed": ["vkcube: ../src/virtio/vulkan/vn_renderer_virtgpu.c:1516: virtgpu_init_capset: "
+                             "Assertion `gpu->capset.data.supports_blob_id_0' failed.",
+                             "see the Assertion failed: (isv) report in hw/ and target/"],
+    # another program missing (not the stack's), and the stack's programs found
+    "program-not-installed": ["bash: neofetch: command not found", "/usr/bin/krunkit", "krunkit: error: unknown flag"],
+    # the node listed, KVM named on a command line, KVM_RUN failing once the VM runs (its own finding)
+    "no-kvm": ["crw-rw---- 1 root kvm 10, 232 Jan  1 00:00 /dev/kvm", "qemu-system-x86_64 -accel kvm -m 4G",
+               "error: kvm run failed Bad address"],
+    "host-gl-missing": ["gl_version 32 - core profile enabled", "Desktop OpenGL 1.0", "Aborted"],
+    "guest-kernel-panicked": ["[    0.000000] Kernel command line: console=ttyS0 panic=1 oops=panic",
+                              "kernel.panic_on_oops = 1", "[    0.000000] Linux version 6.6.95 (panic@build) #1 SMP"],
+    "display-flip-timeout": ["[    5.0] [drm] Initialized virtio_gpu 0.1.0 0 for virtio0 on minor 0",
+                             "[drm] *ERROR* fbdev: Failed to setup generic emulation (ret=-12)"],
     "vm-build-failed": ["Linux: [2025-08-26T13:45:04Z ERROR krun] Building the microVM failed: "
                         "Internal(Vm(VmSetup(VmCreate)))"],  # the hypervisor's refusal: its own finding (extra/94)
     "render-server-no-libvulkan": ["vkr: failed to open udmabuf device: No such file or directory"],

@@ -258,7 +258,8 @@ VTEST = Family("vtest", "host", _rules(
              b"Failed to add client.:", b"Failed to select on socket!:"),
    searched=False)
 
-# The dynamic linker, for the render server or a guest program that cannot load.
+# The dynamic linker, for the render server or a guest program that cannot load; and a shell, Go's exec or
+# libvirt not finding a program at all: both say what is not installed.
 LDSO = Family("ldso", "host", _rules(
     (r"^(?P<prog>\S+): (?P<lib>\S+): (?P<weak>weak )?version [`'](?P<version>[^']+)' not found \(required by (?P<by>.+)\)$",
      "version_not_found", "warn"),
@@ -272,8 +273,16 @@ LDSO = Family("ldso", "host", _rules(
     (r"^(?:dyld: )?Symbol not found: (?P<symbol>\S+)", "symbol_lookup_error", "error"),
     (r"^Referenced from: (?:<[0-9A-Fa-f-]+> )?(?P<by>.*\S)\s*$", "referenced_from", "info"),
     (r"^(?:Reason|Expected in): (?P<message>.*\S)\s*$", "load_detail", "info"),
+    # a program that is not installed or not on PATH, in a shell's, Go's exec and libvirt's words
+    (r"^(?:-?(?:ba|z|da|fi|k|tc|c)?sh|/\S*/\w*sh)(?::(?: line)? \d+)?: (?P<program>[^\s:]{1,200}): (?:command )?not found$",
+     "program_missing", "error"),
+    (r"(?:^|\s)(?:-?(?:z|fi)sh|fish): (?:command not found|[Uu]nknown command):? '?(?P<program>[^\s']{1,200})'?$",
+     "program_missing", "error"),
+    (r"exec: \\?\"(?P<program>[^\"\\]{1,200})\\?\": executable file not found in \$PATH", "program_missing", "error"),
+    (r"Cannot find '(?P<program>[^']{1,200})' in path", "program_missing", "error"),
 ), anywhere=(b"' not found (required by ", b"error while loading shared libraries", b": symbol lookup error: ",
-             b"Library not loaded: ", b"Symbol not found: ", b"Referenced from: ", b"Reason: tried: ", b"Expected in: "),
+             b"Library not loaded: ", b"Symbol not found: ", b"Referenced from: ", b"Reason: tried: ", b"Expected in: ",
+             b"command not found", b": not found", b"executable file not found", b"' in path", b"Unknown command: "),
    programs=("dyld",), searched=False)
 
 # MoltenVK: [mvk-level] message; errors and warnings are followed.
@@ -332,6 +341,8 @@ _QEMU_FAILS = "|".join(map(re.escape, _QEMU_FAIL_WORDS))
 _QEMU_GUEST_ERROR_WORDS = ("rror", "ail", "nvalid", "too big", "llegal", "nknown", "already exists", "out of range",
                            "not found", "no such", "cannot", "overflow")
 QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: ", b"virgl_cmd_", b"virtio_gpu_",
+                                      b"KVM kernel module", b"initialize kvm", b"KVM_CREATE_VM", b"KVM not supported",
+                                      b"KVM is not supported", b"No provider of ", b"OpenGL ", b' extension "',
                                       b"virtio-gpu", b"HV_", b"kvm run failed", b"vhost-user-gpu: ", b"kvm: -",
                                       b"QEMU exited ", b"gl_version ", b"Render server", b"venus renderer",
                                       b"support was not enabled in virglrenderer", b"virgl could not",
@@ -349,6 +360,16 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: 
     (r"^(?P<event>(?:virtio_gpu|hvf)_\w+)(?![^\s])(?P<args>.*)$", "trace", "debug"),
     (r"Error: ret = (?P<name>HV_\w+) \((?P<code>" + _HEX + r"), at (?P<where>[^)]+)\)", "hvf_error", "error"),
     (r"^(?:" + _QEMU + r": )?kvm run failed (?P<error>.*)$", "kvm_run_failed", "error"),
+    # no KVM for the VMM (accel/kvm's own words, bare or behind QEMU's prefix and its -accel option): no module,
+    # no permission on /dev/kvm, another hypervisor holding VT-x
+    (r"(?P<message>(?:Could not access KVM kernel module|failed to initialize kvm|ioctl\(KVM_CREATE_VM\) failed): "
+     r"(?P<error>.*))$", "kvm_unavailable", "error"),
+    (r"(?P<message>KVM (?:is )?not supported (?:for|on) .*)$", "kvm_unavailable", "error"),
+    # libepoxy aborting the process whose GL or EGL context lacks a function (QEMU's display, virglrenderer): what
+    # follows lists what would have provided it (Desktop OpenGL 1.0, EGL extension "EGL_EXT_platform_base")
+    (r"No provider of (?P<function>\w+) found\.?\s+Requires one of:?", "gl_missing", "error"),
+    (r"^(?P<provider>(?:Desktop OpenGL|OpenGL ES) \d+\.\d+|(?:GL|EGL|GLX|WGL) extension \"\w+\")\s*$",
+     "gl_provider", "info"),
     # a virglrenderer built without the render server: QEMU cannot serve Venus, and says only this
     (r"Render server support was not enabled in virglrenderer", "no_render_server", "error"),
     # the other renderers such a virglrenderer lacks (its stubs say so when QEMU asks for one): Vulkan is Venus
@@ -387,10 +408,13 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: 
     (r"^(?:(?:sudo|doas|exec|env|nice|nohup|time|[A-Z_][A-Z0-9_]*=\S*)\s+){0,8}(?:\S*/)?"
      r"(?P<program>qemu-system-[\w.\-]+|qemu-kvm)(?:\s+(?P<arguments>-(?:.*[^\s\\])?))?(?:\s*\\)?\s*$", "command_line",
      "info"),
-), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint", "command_line"}),
+), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint", "command_line",
+                     "gl_provider"}),
    programs=("qemu-system-", "qemu-kvm", "qemu", "vhost-user-gpu"),
    # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
    tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server", b"kvm: -",
+            b"KVM kernel module", b"initialize kvm", b"KVM_CREATE_VM", b"KVM not supported", b"KVM is not supported",
+            b"No provider of ",
             b"QEMU exited ",
             b"support was not enabled in virglrenderer", b"venus renderer",
             b"virgl could not", b"virtio_gpu_fence_", b"virgl_cmd_", b"OpenGL support enabled"),
@@ -538,7 +562,7 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
      r"BUG: (?:[Kk]ernel NULL pointer|[Uu]nable to handle|KASAN:|KFENCE:|KCSAN:|KMSAN:|UBSAN:|soft lockup|"
      r"workqueue lockup|Bad page|Bad rss|scheduling while atomic|sleeping function called|using smp_processor_id|"
      r"spinlock|kernel paging request|[Dd]entry|stack guard page|non-zero pgtables)|Unable to handle kernel |"
-     r"Kernel panic - not syncing|kernel BUG at ).*)$", "oops", "error"),
+     r"Kernel panic - not syncing(?::? (?P<reason>\S.*))?|kernel BUG at ).*)$", "oops", "error"),
     (r"^WARNING: CPU: (?P<cpu>\d+) PID: (?P<pid>\d+) at (?P<where>\S+)", "kernel_warning", "warn"),
     # the OOM killer ending a process (the VMM with a guest too large for the host, the render server)
     (r"(?:Out of memory|Memory cgroup out of memory): Killed process (?P<crashed_pid>\d+) \((?P<prog>[^)]{1,64})\)",
@@ -674,8 +698,14 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :",
                                    b"Validation ", b"cannot open shared object", b"Fatal signal", b"VkResult", b"code -",
                                    b"returned -", b"ret=-", b"ret -", b"result -", b"result = -", b"result: -", b"res=-",
-                                   b"installable client driver", b"zero accessible devices") + _CRASH_LITERALS,
+                                   b"installable client driver", b"zero accessible devices", b"/dev/kvm")
+             + _CRASH_LITERALS,
              rules=_rules(
+    # any VMM failing to use KVM (libkrun, crosvm, muvm, a container runtime's krun handler): QEMU's own words are
+    # QEMU's kvm_unavailable
+    # (anchored and bounded: a line of repeated "/dev/kvm" costs one pass)
+    (r"^(?P<message>.{0,300}?/dev/kvm\b.{0,300}?(?:unavailable|[Dd]enied|[Nn]o such file|not found|not available|"
+     r"[Bb]usy|[Ff]ailed|[Cc]annot|[Cc]ouldn't|[Uu]nable|not exist).*)$", "kvm_unavailable", "error"),
     # each starts at a token (a start inside one would make a long token's search quadratic), and an expression is
     # at most 1000 characters (else a line of repeated "Assertion failed: " costs the square of its length)
     (r"(?<![^\s:])(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): "
@@ -794,15 +824,15 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     # an application naming the device it uses: the guest's Venus device and, inside it, the host's GPU
     # (the host GPU's own name may hold parentheses: Virtio-GPU Venus (Intel(R) UHD Graphics 620 (KBL GT2)))
     (r"(?P<device>Virtio-GPU Venus \((?P<host_gpu>(?:[^()]|\((?:[^()]|\([^()]*\))*\))*)\))", "venus_device", "info"),
-), tracked=(b"ERROR_", b"VK_ERROR", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions", b"[ERROR]",
-            b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:", b"Abort message: ",
+), tracked=(b"ERROR_", b"VK_ERROR", b"/dev/kvm", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions",
+            b"[ERROR]", b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:", b"Abort message: ",
             b"virtio.so (vn_", b" in vn_", b"cannot open shared object", b"ErrorInitializationFailed",
             b"ErrorDeviceLost", b"ErrorIncompatibleDriver", b"ErrorSurfaceLostKHR", b"NotPresent", b"ErrorMemoryMapFailed",
             b"ErrorTooManyObjects", b"ErrorFormatNotSupported", b"ErrorFragmentedPool", b'assertion "',
             b"VkResult", b"code -", b"returned -", b"ret=-", b"ret -", b"result -", b"result = -", b"result: -", b"res=-",
             b"Fatal signal", b"installable client driver",
             b"zero accessible devices", b"Error'") + _CRASH_LITERALS,  # (Error': vulkan-hpp's uncaught exception)
-   mentions=("Assertion",))
+   mentions=("Assertion", "ErrorOutOf"))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
