@@ -604,6 +604,24 @@ def test_the_guest_console_in_a_vmm_s_output_is_the_kernel_s():
     assert parsed("krunkit[4242]: virtio_gpu: GET_shm_region")[0] == "krun"
 
 
+def test_a_kernel_line_inside_other_layers_reads_as_the_bare_line():
+    """A dmesg line indented, quoted, behind a container's prefix or a wrapper's stamp and level is the kernel's, as
+    bare (real lines from tests/data/real-threads-extra 77 and 76), catch-alls and frames included."""
+    parser = Parser()
+
+    def records(text: str) -> list[tuple]:
+        return [(fmt, what, {k: v for k, v in fields.items() if k not in ("time", "log_level")})
+                for fmt, what, _, _, fields, *_ in parser.parts("paste", "file", text.encode())]
+
+    for bare in ("[    0.870588] Workqueue: events virtio_gpu_dequeue_ctrl_func",
+                 "[    0.683420] [drm] features: +virgl +edid +resource_blob +host_visible",
+                 "<4>[    0.870588] Workqueue: events virtio_gpu_dequeue_ctrl_func",
+                 "[<000000005ad33e27>] drm_ioctl+0x399/0x6b0 [drm]"):
+        for wrapper in ("    ", "> ", "app-1  | ", "2025-06-10 12:00:00,123 ERROR "):
+            assert records(wrapper + bare) == records(bare), wrapper + bare
+    assert records("  [    0.870588] Workqueue: events virtio_gpu_dequeue_ctrl_func")[0][:2] == ("kernel", "message")
+
+
 JSON_KEYS = st.sampled_from(["MESSAGE", "msg", "message", "log", "time", "ts", "timestamp", "__REALTIME_TIMESTAMP",
                              "level", "PRIORITY", "severity", "_PID", "pid", "_COMM", "name", "logger", "other"])
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),

@@ -206,6 +206,12 @@ class Parser:
         before a family's marker glued after other output ("" for none); None for none. Only the payload
         decides them (with the envelope's program and level), never the rest of the line."""
         payload = head[wrapped.at:wrapped.end]
+        if wrapped.kernel_at and "prog" not in wrapped.fields and wrapped.end is None:
+            # a dmesg line inside other layers (indented, quoted, a container's prefix): read as it is bare, stamp
+            # and all (the kernel's own rules, and another program's line behind the stamp)
+            parts = self._payload(key, text, head[wrapped.kernel_at:])
+            if parts is not None:
+                return parts, ""
         if wrapped.forms:
             parts = self._payload(key, text, payload, families.prints_steps(wrapped.fields.get("prog")))
             if parts is not None:

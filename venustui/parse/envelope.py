@@ -162,7 +162,7 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # "LEVEL: " and "LEVEL " ("%(asctime)s %(levelname)s %(message)s") may also be the payload's own first word (the
     # kernel's "WARNING: CPU: 3 PID: 34 at …"): the parser reads the payload with it where the payload without it
     # says nothing specific
-    ("stamped-level-word", r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE)(?::\s+| )(?!\[[^\s\d])"),
+    ("stamped-level-word", r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE)(?::\s+| )(?!\[[^\s\d<])"),
     # a bracketed clock from a program's own log: [06:08:47.588] ; a bare one (moreutils' ts, a tool's own stamp)
     ("clock", r"\[(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?)\]\s"),
     ("bare-clock", r"(?P<time>\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)\s+"),
@@ -209,6 +209,7 @@ class Envelope(NamedTuple):
     forms: tuple[str, ...]  # the layers peeled, outermost first
     fields: dict  # time, prog, pid, host, level, priority (as found)
     end: int | None = None  # where the payload ends, for a message quoted inside structured fields (None: the line's end)
+    kernel_at: int | None = None  # where a dmesg stamp or kernel priority starts (a kernel line inside other layers)
 
 
 NONE = Envelope(0, (), {})
@@ -299,6 +300,7 @@ def peel(text: str, limit: int = 8) -> Envelope:
     end = len(text)
     forms: list[str] = []
     fields: dict = {}
+    kernel_at = None
     by_first, any_first = _BY_FIRST, _ANY_FIRST  # every layer while nothing but a line's carriers is peeled
     if text[:1] == "{":  # a JSON record (journalctl -o json, a container's json-file log, logrus/zap/slog JSON)
         found = _json_message(text)
@@ -318,6 +320,8 @@ def peel(text: str, limit: int = 8) -> Envelope:
                 if name in _AFTER_STAMP_ONLY and not (forms and forms[-1] in _STAMPS):
                     continue
                 forms.append(name)
+                if kernel_at is None and name in _KERNEL_STAMPS:
+                    kernel_at = at
                 if name not in _CARRIERS:
                     by_first, any_first = _BY_FIRST_INSIDE, _ANY_FIRST_INSIDE
                 if name in _LAYER_PROGRAM:
@@ -344,7 +348,10 @@ def peel(text: str, limit: int = 8) -> Envelope:
     if "priority" in fields:
         priority = KERNEL_PRIORITY[int(fields.pop("priority"))]
         fields.setdefault("level", priority)
-    return Envelope(at, tuple(forms), fields, end if end < len(text) else None)
+    return Envelope(at, tuple(forms), fields, end if end < len(text) else None, kernel_at)
+
+
+_KERNEL_STAMPS = frozenset({"dmesg", "kernel-priority"})
 
 
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
