@@ -120,6 +120,15 @@ FIRES = {
     "vmm-assertion-failed": (["U-Boot 2024.04 (Apr 02 2024 - 10:58:58 +0000)",
                               "Assertion failed: (isv), function hvf_vcpu_exec, file ../target/arm/hvf/hvf.c, line 1920.",
                               "Abort trap: 6"], [1]),  # real-threads-extra/127, its flattened line's parts
+    "device-lacks-required-extensions": ([
+        "[WARN] Graphics backend forced to vulkan by launch argument, in-game preferred graphics backend setting is ignored",
+        "[WARN] Device [Virtio-GPU Venus (Apple M5 Max)] does not support required extensions, missing: [VK_KHR_swapchain, "
+        "VK_KHR_synchronization2]", "[ERROR] BackendCreationException: Device missing capabilities"],
+        [1]),  # real-threads-extra/12
+    "surface-query-failed": (["$ vulkaninfo ",
+                              "ERROR at /home/spundun/svntogit-packages-mesa/trunk/src/Vulkan-Tools-1.3.216/vulkaninfo/"
+                              "vulkaninfo.h:231:vkGetPhysicalDeviceSurfaceFormats2KHR failed with ERROR_SURFACE_LOST_KHR"],
+                             [1]),  # real-threads-extra/08
     "program-not-installed": (['Error: exec: "krunkit": executable file not found in $PATH',
                                "Error: Command execution failed with exit code 125"], [0]),  # extra/95's words, unglued
     "no-kvm": (["[libcrun:krun]: `/dev/kvm` unavailable", "(exit code 1)"], [0]),  # real-threads-extra/100
@@ -228,6 +237,10 @@ SILENT = {
     "vmm-assertion-failed": ["vkcube: ../src/virtio/vulkan/vn_renderer_virtgpu.c:1516: virtgpu_init_capset: "
                              "Assertion `gpu->capset.data.supports_blob_id_0' failed.",
                              "see the Assertion failed: (isv) report in hw/ and target/"],
+    "device-lacks-required-extensions": ["[ERROR] BackendCreationException: Device missing capabilities",
+                                         "  VK_KHR_swapchain                      : extension revision 70"],
+    "surface-query-failed": ["vkAcquireNextImageKHR returned VK_ERROR_OUT_OF_DATE_KHR",
+                             "Presentable Surfaces:", "GPU id : 0 (Virtio-GPU Venus (Apple M1))"],
     # another program missing (not the stack's), and the stack's programs found
     "program-not-installed": ["bash: neofetch: command not found", "/usr/bin/krunkit", "krunkit: error: unknown flag"],
     # the node listed, KVM named on a command line, KVM_RUN failing once the VM runs (its own finding)
