@@ -58,6 +58,15 @@ CAUSES = [
      ["virgl-built-without-renderer", "capset-timeout"]),
     (EXTRA / "71-codeindex-lima-krunkit-m5pro-ring-shmem-createinstance-oohm-annotated.log", ["ring-shmem"]),
     (EXTRA / "72-limina-libkrun-resume-gpu-worker-reset-invalid-context-id.log", ["vmm-says-why-command-failed"]),
+    (EXTRA / "08-vulkantools659-crostini-venus-vulkaninfo-SURFACE_LOST.log", ["surface-query-failed"]),
+    (EXTRA / "12-index1686-vmkit-libkrun-minecraft-venus-missing-swapchain.log", ["device-lacks-required-extensions"]),
+    (EXTRA / "93-libkrun-init-krun-kernel-panic.log", ["guest-kernel-panicked"]),
+    (EXTRA / "95-podman-desktop-krunkit-missing-glued.log", ["program-not-installed"]),
+    (EXTRA / "100-crun-krun-dev-kvm-unavailable.log", ["no-kvm"]),
+    (EXTRA / "108-utm-journalctl-virtio-gpu-hung.log", ["guest-stuck-in-virtio-gpu"]),
+    (EXTRA / "112-gvtg-qemu-guest-drm-flip-timeout-bare.log", ["display-flip-timeout"]),
+    (EXTRA / "126-xnip-fc24-live-qemu-virgl-sdl-gl-xdriinfo-virtio_gpu.log", ["host-gl-missing"]),
+    (EXTRA / "127-qemu2312-hvf-isv-assert-qemu-xhci-flattened.log", ["vmm-assertion-failed"]),
 ]
 
 
@@ -121,6 +130,10 @@ def test_diagnose_cli_reads_stdin_and_folders_and_says_by_its_exit_status():
     assert folder.returncode == 1 and b"import-not-exportable" not in folder.stderr
     benign = run_cli("diagnose", str(REAL / "16-lima-krunkit-fedora-vulkaninfo-panvk-icd-noise.log"))
     assert benign.returncode == 0, benign.stdout
+    # nothing wrong is not nothing understood: the devices the logs name are said
+    working = run_cli("diagnose", str(EXTRA / "13-vulkanstream2-krunkit-vulkaninfo-summary-venus-m1.log"))
+    assert working.returncode == 0 and working.stdout.decode().startswith("no finding")
+    assert "the Vulkan device they name: Virtio-GPU Venus (Apple M1)" in working.stdout.decode()
     missing = run_cli("diagnose", "/nonexistent/log")
     assert missing.returncode == 2 and missing.stderr.count(b"\n") == 1 and b"Traceback" not in missing.stderr
 

@@ -78,6 +78,16 @@ class Redactor:
         return self._pattern.sub(lambda m: self.names[m.group(1)], text) if self._pattern else text
 
 
+def _devices_seen(model) -> str:
+    """What the logs say worked, so that "no finding" is not read as "nothing understood": the Vulkan devices named."""
+    names = list(dict.fromkeys(device.name + (" (Venus)" if device.venus and device.host_gpu is None else "")
+                               for device in model.vulkan_devices))
+    if not names:
+        return ""
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    return f"; the Vulkan device{'s' if len(names) > 1 else ''} they name: {shown}"
+
+
 def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     from venustui.diagnose import diagnose
     from venustui.report import findings_blocks, to_markdown
@@ -98,7 +108,7 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     else:
         lines = textview.findings(findings) or [textview.Text(
             "no finding: nothing in these logs matched a known failure "
-            f"({sum(model.lines.values()):,} lines read)")]
+            f"({sum(model.lines.values()):,} lines read){_devices_seen(model)}")]
         out = "".join(line.plain + "\n" for line in lines)
     if args.redact:
         out = Redactor([e.text for f in findings for e in f.evidence] + [out])(out)
