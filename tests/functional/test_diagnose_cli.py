@@ -65,7 +65,7 @@ CAUSES = [
     (EXTRA / "100-crun-krun-dev-kvm-unavailable.log", ["no-kvm"]),
     (EXTRA / "108-utm-journalctl-virtio-gpu-hung.log", ["guest-stuck-in-virtio-gpu"]),
     (EXTRA / "112-gvtg-qemu-guest-drm-flip-timeout-bare.log", ["display-flip-timeout"]),
-    (EXTRA / "126-xnip-fc24-live-qemu-virgl-sdl-gl-xdriinfo-virtio_gpu.log", ["host-gl-missing"]),
+    (EXTRA / "126-xnip-fc24-live-qemu-virgl-sdl-gl-xdriinfo-virtio_gpu.log", ["host-gl-unusable"]),
     (EXTRA / "127-qemu2312-hvf-isv-assert-qemu-xhci-flattened.log", ["vmm-assertion-failed"]),
 ]
 

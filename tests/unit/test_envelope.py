@@ -325,7 +325,7 @@ def test_tool_listings_and_loose_lines_of_the_field():
     # Proxmox VE's QEMU ("kvm") and its task log, QEMU's vhost-user-gpu, a driver that is not conformant (noise)
     assert parsed("kvm: -device virtio-vga-gl,venus=on: Property 'virtio-vga-gl.venus' not found") == (
         "qemu", "property_not_found", "error")
-    assert parsed("kvm: -device virtio-gpu-gl: opengl is not available") == ("qemu", "error", "error")
+    assert parsed("kvm: -device virtio-gpu-gl: opengl is not available") == ("qemu", "no_gl_display", "error")
     assert parsed("TASK ERROR: start failed: QEMU exited with code 1") == ("qemu", "vmm_exited", "error")
     assert parsed("vhost-user-gpu: virgl_renderer_init failed") == ("qemu", "error", "error")
     assert parsed("WARNING: lavapipe is not a conformant vulkan implementation, testing use only.") == (

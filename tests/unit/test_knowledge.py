@@ -129,11 +129,21 @@ FIRES = {
                               "ERROR at /home/spundun/svntogit-packages-mesa/trunk/src/Vulkan-Tools-1.3.216/vulkaninfo/"
                               "vulkaninfo.h:231:vkGetPhysicalDeviceSurfaceFormats2KHR failed with ERROR_SURFACE_LOST_KHR"],
                              [1]),  # real-threads-extra/08
+    "render-server-spawn-denied": (["-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+                                    "failed to initialize venus renderer",
+                                    "qemu-system-x86_64: virgl could not be initialized: -1"], [0, 1]),  # a libvirt note
+    "venus-renderer-init-failed": (["failed to initialize venus renderer",
+                                    "qemu-system-x86_64: virgl could not be initialized: -1"], [0]),
     "program-not-installed": (['Error: exec: "krunkit": executable file not found in $PATH',
                                "Error: Command execution failed with exit code 125"], [0]),  # extra/95's words, unglued
     "no-kvm": (["[libcrun:krun]: `/dev/kvm` unavailable", "(exit code 1)"], [0]),  # real-threads-extra/100
-    "host-gl-missing": (["gl_version 32 - core profile enabled", "No provider of glDrawBuffer found. Requires one of:",
-                         "Desktop OpenGL 1.0", "Aborted"], [1]),  # real-threads-extra/126
+    "host-gl-unusable": (["gl_version 32 - core profile enabled", "No provider of glDrawBuffer found. Requires one of:",
+                          "Desktop OpenGL 1.0", "Aborted"], [1]),  # real-threads-extra/126
+    "qemu-without-gl-device": (["- Process:  ERROR! Failed to start windows-10.conf as windows-10",
+                                "qemu-system-x86_64: -device virtio-vga-gl,xres=1280,yres=800: 'virtio-vga-gl' is not a "
+                                "valid device model name"], [1]),  # quickemu issue 1449
+    "qemu-venus-options": (["qemu-system-aarch64: -device virtio-gpu-gl-pci,venus=on: venus requires enabled blob and "
+                            "hostmem options"], [0]),  # a Debian 13 aarch64 host's notes (code index)
     "guest-kernel-panicked": (["[    0.041417] VFS: Failed to pivot into new rootfs",
                                "[    0.042274] Kernel panic - not syncing: Requested init /init.krun failed (error -2).",
                                "[    0.042534] Kernel Offset: disabled"], [1]),  # real-threads-extra/93
@@ -241,12 +251,24 @@ SILENT = {
                                          "  VK_KHR_swapchain                      : extension revision 70"],
     "surface-query-failed": ["vkAcquireNextImageKHR returned VK_ERROR_OUT_OF_DATE_KHR",
                              "Presentable Surfaces:", "GPU id : 0 (Virtio-GPU Venus (Apple M1))"],
+    # the sandbox without Venus failing (an EGL failure under it), and Venus failing without the sandbox
+    "render-server-spawn-denied": ["-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+                                   "qemu-system-x86_64: egl: eglInitialize failed",
+                                   "Render server support was not enabled in virglrenderer"],
+    # built without it (its own finding), and under a sandbox that denies spawning (its own finding)
+    "venus-renderer-init-failed": ["Render server support was not enabled in virglrenderer",
+                                   "failed to initialize venus renderer",
+                                   "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"],
     # another program missing (not the stack's), and the stack's programs found
     "program-not-installed": ["bash: neofetch: command not found", "/usr/bin/krunkit", "krunkit: error: unknown flag"],
     # the node listed, KVM named on a command line, KVM_RUN failing once the VM runs (its own finding)
     "no-kvm": ["crw-rw---- 1 root kvm 10, 232 Jan  1 00:00 /dev/kvm", "qemu-system-x86_64 -accel kvm -m 4G",
                "error: kvm run failed Bad address"],
-    "host-gl-missing": ["gl_version 32 - core profile enabled", "Desktop OpenGL 1.0", "Aborted"],
+    "host-gl-unusable": ["gl_version 32 - core profile enabled", "Desktop OpenGL 1.0", "Aborted",
+                         "libEGL warning: egl: failed to create dri2 screen"],  # (the guest's Mesa, not QEMU's display)
+    "qemu-without-gl-device": ["qemu-system-x86_64: -device foo: 'foo' is not a valid device model name"],
+    "qemu-venus-options": ["qemu-system-x86_64: -device virtio-gpu-gl-pci,venus=on,blob=true,hostmem=4G: Property "
+                           "'virtio-gpu-gl-pci.venus' not found"],
     "guest-kernel-panicked": ["[    0.000000] Kernel command line: console=ttyS0 panic=1 oops=panic",
                               "kernel.panic_on_oops = 1", "[    0.000000] Linux version 6.6.95 (panic@build) #1 SMP"],
     "display-flip-timeout": ["[    5.0] [drm] Initialized virtio_gpu 0.1.0 0 for virtio0 on minor 0",
@@ -485,3 +507,15 @@ def test_the_oom_killer_ending_the_vmm_is_the_vmm_dying_and_another_process_is_n
                  "Aborted (core dumped)  vkrunner test.shader_test",
                  "[ 1.2] Out of memory: Killed process 1 (krunner) total-vm:1kB"):
         assert "vmm-crashed" not in fired([line]), line
+
+
+@pytest.mark.parametrize("line", [
+    "Could not access KVM kernel module: Permission denied",  # docker-osx issue 55
+    "failed to initialize KVM: Permission denied",  # an older QEMU's case (dockertopo issue 25, relayed by libvirt)
+    "2019-06-13 19:22:12.012+0000: 41: error : qemuProcessReportLogError:1922 : internal error: process exited while "
+    "connecting to monitor: Could not access KVM kernel module: Permission denied",  # the same, libvirt's words around it
+    "Error creating the Kvm object: Error(2)",  # libkrun under muvm in an LXC container (muvm issue 99)
+    "[libcrun:krun]: `/dev/kvm` unavailable",  # crun's krun handler (crun issue 1856)
+])
+def test_each_vmm_s_words_for_no_kvm_say_so(line):
+    assert "no-kvm" in fired([line])

@@ -340,9 +340,13 @@ _QEMU_FAILS = "|".join(map(re.escape, _QEMU_FAIL_WORDS))
 # What QEMU's virtio-gpu checks say when a guest's command breaks them (qemu_log_mask(LOG_GUEST_ERROR, …)).
 _QEMU_GUEST_ERROR_WORDS = ("rror", "ail", "nvalid", "too big", "llegal", "nknown", "already exists", "out of range",
                            "not found", "no such", "cannot", "overflow")
+# QEMU's words when the host cannot give it KVM or a GL display, or lacks a device: no VM or no virgl at all
+_QEMU_HOST_SETUP = (b"KVM kernel module", b"initialize kvm", b"initialize KVM", b"KVM_CREATE_VM", b"KVM not supported",
+                    b"KVM is not supported", b"No provider of ", b"opengl is not available", b"egl: ", b"EGL render node",
+                    b"qemu_egl_init_dpy", b"qemu_gl_create_compile_shader", b"is not supported. Supported versions",
+                    b"is not a valid device model")
 QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: ", b"virgl_cmd_", b"virtio_gpu_",
-                                      b"KVM kernel module", b"initialize kvm", b"KVM_CREATE_VM", b"KVM not supported",
-                                      b"KVM is not supported", b"No provider of ", b"OpenGL ", b' extension "',
+                                      b"OpenGL ", b' extension "', b"-sandbox ") + _QEMU_HOST_SETUP + (
                                       b"virtio-gpu", b"HV_", b"kvm run failed", b"vhost-user-gpu: ", b"kvm: -",
                                       b"QEMU exited ", b"gl_version ", b"Render server", b"venus renderer",
                                       b"support was not enabled in virglrenderer", b"virgl could not",
@@ -362,9 +366,19 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: 
     (r"^(?:" + _QEMU + r": )?kvm run failed (?P<error>.*)$", "kvm_run_failed", "error"),
     # no KVM for the VMM (accel/kvm's own words, bare or behind QEMU's prefix and its -accel option): no module,
     # no permission on /dev/kvm, another hypervisor holding VT-x
-    (r"(?P<message>(?:Could not access KVM kernel module|failed to initialize kvm|ioctl\(KVM_CREATE_VM\) failed): "
+    (r"(?P<message>(?:Could not access KVM kernel module|failed to initialize (?:kvm|KVM)|ioctl\(KVM_CREATE_VM\) failed): "
      r"(?P<error>.*))$", "kvm_unavailable", "error"),
     (r"(?P<message>KVM (?:is )?not supported (?:for|on) .*)$", "kvm_unavailable", "error"),
+    # the display's GL that QEMU could not set up: a display without GL for a GL device, its EGL (ui/egl-helpers.c:
+    # "egl: …" with or without the option it came from), SPICE's render node, its shaders on a host GL too old for them
+    (r"(?P<message>opengl is not available)", "no_gl_display", "error"),
+    (r"^(?:" + _QEMU + r": )?(?:-[a-z][\w-]*[^:]{0,300}: )?egl: (?P<message>.*)$", "egl_failed", "error"),
+    (r"(?P<message>Failed to initialize EGL render node for SPICE GL|qemu_egl_init_dpy\w* failed.*)$", "egl_failed",
+     "error"),
+    (r"^qemu_gl_create_compile_shader: (?P<message>compile (?P<stage>\w+) error)", "shader_failed", "error"),
+    (r"(?P<message>GLSL (?:ES )?[\d.]+ is not supported\..*)$", "shader_failed", "error"),
+    # a QEMU without the device asked for (the GL devices live in a module a distribution packages apart)
+    (r"'(?P<device>[\w.-]{1,100})' is not a valid device model name", "device_missing", "error"),
     # libepoxy aborting the process whose GL or EGL context lacks a function (QEMU's display, virglrenderer): what
     # follows lists what would have provided it (Desktop OpenGL 1.0, EGL extension "EGL_EXT_platform_base")
     (r"No provider of (?P<function>\w+) found\.?\s+Requires one of:?", "gl_missing", "error"),
@@ -413,8 +427,7 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: 
    programs=("qemu-system-", "qemu-kvm", "qemu", "vhost-user-gpu"),
    # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
    tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server", b"kvm: -",
-            b"KVM kernel module", b"initialize kvm", b"KVM_CREATE_VM", b"KVM not supported", b"KVM is not supported",
-            b"No provider of ",
+            b"spawn=deny") + _QEMU_HOST_SETUP + (
             b"QEMU exited ",
             b"support was not enabled in virglrenderer", b"venus renderer",
             b"virgl could not", b"virtio_gpu_fence_", b"virgl_cmd_", b"OpenGL support enabled"),
@@ -430,7 +443,8 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: 
 # rutabaga's GPU worker answering a command with an error: crosvm's, and libkrun's (its GPU device is crosvm's, ported)
 _COMMAND_ERROR = r"Some\((?P<command>\w+)\) -> (?P<result>Err\w+(?:\(.*\))?)$"
 
-KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]", b"panicked at", b"muvm", b"smolvm"),
+KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]", b"panicked at", b"muvm", b"smolvm",
+                                     b"Kvm object"),
               rules=_rules(
     (r"^map_memory: err (?P<err>-?\d+)", "hvf_map_error", "error"),
     (r"^map_memory: host_start_addr=(?P<host>" + _HEX + r"), guest_start_addr=(?P<guest>" + _HEX + r"), "
@@ -443,6 +457,8 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
     # a front end's own error naming krun (podman: Error: unable to begin running krun workload)
     (r"^Error: (?P<message>.*)$", "error", "error"),
     (r"^Failure during vcpu run: (?P<error>.*?)(?: \(os error (?P<errno>\d+)\))?$", "vcpu_run_failed", "error"),
+    # libkrun's VMM without KVM (Error(2): no /dev/kvm, an LXC container without the device; 13: no permission)
+    (r"(?P<message>Error creating the Kvm object: (?P<error>.*))$", "kvm_unavailable", "error"),
     (r"^Unexpected exit reason on vcpu run: (?P<reason>.*)$", "vcpu_exit_unexpected", "error"),
     # libkrun's C API failing, as a front end prints it: krun_create_ctx failed: -1
     (r"^(?P<fn>krun_\w+)(?:\(\))?:? failed(?::? (?P<ret>-?\d+))?", "api_failed", "error"),
@@ -468,7 +484,8 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
 ), benign=frozenset({"device_reset_active"}), mentions=("krun", "hvf]"),
    programs=("hvf", "krun", "libkrun", "vmm", "devices", "utils", "polly", "muvm", "krunkit", "smolvm"),
    # libkrun's own errors and warnings, not its debug chatter (a krunkit log is mostly that)
-   tracked=(b"hvf]", b"vstate]"), tracked_if=((b"krun", (b"ERROR", b"WARN", b"rror", b"ail", b"an't", b"ouldn't", b"nsupported")),
+   tracked=(b"hvf]", b"vstate]", b"Kvm object"),
+   tracked_if=((b"krun", (b"ERROR", b"WARN", b"rror", b"ail", b"an't", b"ouldn't", b"nsupported")),
                                               (b"muvm", (b"rror", b"ail")), (b"smolvm", (b"rror", b"ail")),
                                               # its crates' targets (env_logger, tracing) at warn or error
                                               (b"devices::", (b"ERROR", b"WARN")), (b"vmm::", (b"ERROR", b"WARN"))))
