@@ -67,6 +67,22 @@ CAUSES = [
     (EXTRA / "112-gvtg-qemu-guest-drm-flip-timeout-bare.log", ["display-flip-timeout"]),
     (EXTRA / "126-xnip-fc24-live-qemu-virgl-sdl-gl-xdriinfo-virtio_gpu.log", ["host-gl-unusable"]),
     (EXTRA / "127-qemu2312-hvf-isv-assert-qemu-xhci-flattened.log", ["vmm-assertion-failed"]),
+    (EXTRA / "128-displayvirt12-qemu-virtio-vga-blob-gtk-gl-libepoxy-no-provider-eglCreateImageKHR.log",
+     ["host-gl-unusable"]),
+    (EXTRA / "129-flathubboxes68-silverblue35-virtio-vga-gl-opengl-is-not-available.log", ["host-gl-unusable"]),
+    (EXTRA / "130-nixpkgs60908-gnome-boxes-virgl-gbm-create-device-failed.log", ["host-gl-unusable"]),
+    (EXTRA / "131-flathubboxes97-nvidia550-libvirt-spice-gl-eglInitialize-failed.log", ["host-gl-unusable"]),
+    (EXTRA / "132-proxmoxnixos190-pve-virgl-display-egl-render-node-init-failed.log", ["host-gl-unusable"]),
+    (EXTRA / "133-vdsm480-docker-qemu-gl-compile-shader-glsl-es-300-unsupported.log", ["host-gl-unusable"]),
+    (EXTRA / "134-gentoorpi54-rpi-vc4-host-virtio-gpu-virgl-gtk-gl-glsl-es-300.log", ["host-gl-unusable"]),
+    (EXTRA / "135-quickemu1449-gentoo-qemu902-virtio-vga-gl-not-a-valid-device-model.log", ["qemu-without-gl-device"]),
+    (EXTRA / "136-codeindex-libvirt-seccomp-spawn-deny-blocks-venus-render-server.log", ["render-server-spawn-denied"]),
+    (EXTRA / "138-codeindex-debian13-rpi400-kvm-venus-on-requires-blob-hostmem.log", ["qemu-venus-options"]),
+    (EXTRA / "140-dockerosx55-mint-qemu-kvm-permission-denied.log", ["no-kvm"]),
+    (EXTRA / "141-dockertopo25-libvirt-qemuProcessReportLogError-kvm-permission-denied.log", ["no-kvm"]),
+    (EXTRA / "148-lima4137-krunkit-ubuntu-vulkaninfo-renderD128-permission-denied-all-icds.log", ["render-node-denied"]),
+    (EXTRA / "153-muvm99-lxc-krun-start-enter-kvm-object-panic.log", ["no-kvm"]),
+    (EXTRA / "156-utm2735-qemu-virgl-angle-es3-no-glDrawElementsBaseVertex-abort.log", ["host-gl-unusable"]),
 ]
 
 
@@ -93,7 +109,14 @@ def test_each_real_thread_gives_its_maintainers_cause_first(path, causes):
                                   EXTRA / "54-ramalama270-podman-libkrun-ggml-venus-m1pro.log",
                                   EXTRA / "68-limina-hvf-state-spike-HV_SUCCESS-and-HV_UNSUPPORTED.log",
                                   # Venus works; the native-context ICD asked for by name fails (not "no driver")
-                                  EXTRA / "70-cang-libkrun-venus-ok-radv-native-context-vdrm-connect-failed.log"],
+                                  EXTRA / "70-cang-libkrun-venus-ok-radv-native-context-vdrm-connect-failed.log",
+                                  EXTRA / "137-codeindex-qemu11-virtio-vga-gl-venus-drm-nctx-rx7600-working-probe.log",
+                                  EXTRA / "143-waydroidnvidianix-readme-surfaceflinger-gles-angle-venus-rtx4060ti-ok.log",
+                                  EXTRA / "146-k8smac-kind-krunkit-pod-vulkaninfo-venus-m2-plus-llvmpipe.log",
+                                  EXTRA / "147-zenn-podman-libkrun-m2-dri-vulkaninfo-llama-venus-ok.log",
+                                  EXTRA / "150-aikit-podman-libkrun-localai-grpc-ggml-vulkan-venus-m1max-ok.log",
+                                  # hv_vm_map refusals a runtime falls back from (not a VM's failure)
+                                  EXTRA / "155-elfuse-hvf-hv-vm-map-85377021-slab-fallback-benign.log"],
                          ids=lambda p: p.name[:40])
 def test_working_setups_raise_nothing_above_info(path):
     findings = diagnose(fold_files([str(path)]))

@@ -198,6 +198,18 @@ EXPECTED_EXTRA = [
     ("89-", "vkCreateInstance: Found no drivers!", "loader", "no_drivers", "error"),
     ("91-", "vkcube: ./cube/cube.c:3598: demo_init_vk: Assertion `!err' failed.", "app", "assertion", "error"),
     ("91-", "Aborted (core dumped)", "app", "crashed", "error"),
+    # set 11: the host's GL display, KVM, QEMU's devices and sandbox, libkrun without KVM
+    ("128-", "No provider of eglCreateImageKHR found.", "qemu", "gl_missing", "error"),
+    ("129-", "opengl is not available", "qemu", "no_gl_display", "error"),
+    ("130-", "qemu-system-x86_64: egl: gbm_create_device failed", "qemu", "egl_failed", "error"),
+    ("131-", "Failed to initialize EGL render node for SPICE GL", "qemu", "egl_failed", "error"),
+    ("131-", "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny", "qemu", "option", "info"),
+    ("133-", "qemu_gl_create_compile_shader: compile vertex error", "qemu", "shader_failed", "error"),
+    ("135-", "'virtio-vga-gl' is not a valid device model name", "qemu", "device_missing", "error"),
+    ("136-", "failed to initialize venus renderer", "qemu", "venus_init_failed", "error"),
+    ("138-", "venus requires enabled blob and hostmem options", "qemu", "error", "error"),
+    ("140-", "Could not access KVM kernel module: Permission denied", "qemu", "kvm_unavailable", "error"),
+    ("153-", "Error creating the Kvm object: Error(2)", "krun", "kvm_unavailable", "error"),
 ]
 
 
