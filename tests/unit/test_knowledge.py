@@ -134,6 +134,9 @@ FIRES = {
                                     "qemu-system-x86_64: virgl could not be initialized: -1"], [0, 1]),  # a libvirt note
     "venus-renderer-init-failed": (["failed to initialize venus renderer",
                                     "qemu-system-x86_64: virgl could not be initialized: -1"], [0]),
+    "virgl-gl-context-error": (["gl_version 33 - core profile enabled",
+                                'vrend_report_buffer_error: context error reported 1 "asteroid-launch" Illegal command '
+                                'buffer 720905'], [1]),  # AsteroidOS issue 70
     "program-not-installed": (['Error: exec: "krunkit": executable file not found in $PATH',
                                "Error: Command execution failed with exit code 125"], [0]),  # extra/95's words, unglued
     "no-kvm": (["[libcrun:krun]: `/dev/kvm` unavailable", "(exit code 1)"], [0]),  # real-threads-extra/100
@@ -259,6 +262,9 @@ SILENT = {
     "venus-renderer-init-failed": ["Render server support was not enabled in virglrenderer",
                                    "failed to initialize venus renderer",
                                    "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"],
+    # the GL renderer's start (no error), and Venus's context failing (another finding)
+    "virgl-gl-context-error": ["gl_version 33 - core profile enabled",
+                               "vkr: context 5 (vkcube) fatal: vkr_context_on_command_error"],
     # another program missing (not the stack's), and the stack's programs found
     "program-not-installed": ["bash: neofetch: command not found", "/usr/bin/krunkit", "krunkit: error: unknown flag"],
     # the node listed, KVM named on a command line, KVM_RUN failing once the VM runs (its own finding)
@@ -519,3 +525,14 @@ def test_the_oom_killer_ending_the_vmm_is_the_vmm_dying_and_another_process_is_n
 ])
 def test_each_vmm_s_words_for_no_kvm_say_so(line):
     assert "no-kvm" in fired([line])
+
+
+def test_vkcreateinstance_s_incompatible_driver_is_no_driver_and_another_call_s_failure_is_not():
+    """Qubes issue 7107 (an HVM guest without a paravirtual GPU): the loader's VK_ERROR_INCOMPATIBLE_DRIVER."""
+    assert "no-vulkan-driver" in fired(["Cannot create Vulkan instance.",
+                                        "ERROR at /build/vulkan-tools/src/Vulkan-Tools-1.2.199/vulkaninfo/vulkaninfo.h:687:"
+                                        "vkCreateInstance failed with ERROR_INCOMPATIBLE_DRIVER"])
+    assert "no-vulkan-driver" not in fired(["vkCreateDevice failed with ERROR_INITIALIZATION_FAILED",
+                                            "vkCreateDevice failed (VkResult: -9)",
+                                            "vkCreateInstance failed with ERROR_OUT_OF_HOST_MEMORY"])
+

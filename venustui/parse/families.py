@@ -342,7 +342,8 @@ _QEMU_GUEST_ERROR_WORDS = ("rror", "ail", "nvalid", "too big", "llegal", "nknown
                            "not found", "no such", "cannot", "overflow")
 # QEMU's words when the host cannot give it KVM or a GL display, or lacks a device: no VM or no virgl at all
 _QEMU_HOST_SETUP = (b"KVM kernel module", b"initialize kvm", b"initialize KVM", b"KVM_CREATE_VM", b"KVM not supported",
-                    b"KVM is not supported", b"No provider of ", b"opengl is not available", b"egl: ", b"EGL render node",
+                    b"KVM is not supported", b"No provider of ", b"opengl is not available", b"opengl not available",
+                    b"OpenGL is not supported", b"OpenGL support is disabled", b"egl: ", b"EGL render node",
                     b"qemu_egl_init_dpy", b"qemu_gl_create_compile_shader", b"is not supported. Supported versions",
                     b"is not a valid device model")
 QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: ", b"virgl_cmd_", b"virtio_gpu_",
@@ -364,6 +365,9 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: 
     (r"^(?P<event>(?:virtio_gpu|hvf)_\w+)(?![^\s])(?P<args>.*)$", "trace", "debug"),
     (r"Error: ret = (?P<name>HV_\w+) \((?P<code>" + _HEX + r"), at (?P<where>[^)]+)\)", "hvf_error", "error"),
     (r"^(?:" + _QEMU + r": )?kvm run failed (?P<error>.*)$", "kvm_run_failed", "error"),
+    # QEMU's own assert() (glibc's words after QEMU's prefix): the VMM aborts
+    (r"^(?:" + _QEMU + r": )?(?P<file>[^:\s]{1,300}):(?P<line>\d+): (?P<function>\w+): Assertion [`'](?P<expression>.{0,1000})' "
+     r"failed\.", "assertion", "error"),
     # no KVM for the VMM (accel/kvm's own words, bare or behind QEMU's prefix and its -accel option): no module,
     # no permission on /dev/kvm, another hypervisor holding VT-x
     (r"(?P<message>(?:Could not access KVM kernel module|failed to initialize (?:kvm|KVM)|ioctl\(KVM_CREATE_VM\) failed): "
@@ -371,7 +375,8 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: 
     (r"(?P<message>KVM (?:is )?not supported (?:for|on) .*)$", "kvm_unavailable", "error"),
     # the display's GL that QEMU could not set up: a display without GL for a GL device, its EGL (ui/egl-helpers.c:
     # "egl: …" with or without the option it came from), SPICE's render node, its shaders on a host GL too old for them
-    (r"(?P<message>opengl is not available)", "no_gl_display", "error"),
+    (r"(?P<message>[Oo]pen[Gg][Ll] (?:is )?not (?:available|supported by the display)|OpenGL support is disabled)",
+     "no_gl_display", "error"),
     (r"^(?:" + _QEMU + r": )?(?:-[a-z][\w-]*[^:]{0,300}: )?egl: (?P<message>.*)$", "egl_failed", "error"),
     (r"(?P<message>Failed to initialize EGL render node for SPICE GL|qemu_egl_init_dpy\w* failed.*)$", "egl_failed",
      "error"),
@@ -855,13 +860,18 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
 # `render_receive_request: …`), and whatever the render server logs under its own program name.
 VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", b"render_", b"dispatch context op",
-                                                 b"proxy: ", b"virgl context"),
-               # the render server's failures, not its debug prints
+                                                 b"proxy: ", b"virgl context", b"failed to dispatch "),
+               # the render server's failures and the GL renderer's context errors, not their debug prints
+               # (virgl_test_server : the vtest server's command line, its options)
                tracked=(b"dispatch context op", b"invalid request", b"proxy: failed", b"proxy: invalid",
-                        b"virgl context", b"virgl_test_server "),  # (the vtest server's command line: its options)
+                        b"virgl context", b"virgl_test_server ", b"context error reported", b"failed to dispatch "),
                tracked_if=((b"render_server", (b"rror", b"ail", b"annot", b"nable", b"abort", b"Fault")),),
                rules=_rules(
     (r"failed to dispatch context op (?P<op>\d+)", "context_op_failed", "error"),
+    # the GL renderer (vrend: virgl, not Venus) rejecting a guest context's commands, and the command it failed
+    (r"^(?P<fn>vrend_\w+): context error reported (?P<ctx>\d+) \"(?P<name>[^\"]{0,200})\" (?P<error>.*?)"
+     r"(?: (?P<value>\d+))?$", "gl_context_error", "error"),
+    (r"^context (?P<ctx>\d+) failed to dispatch (?P<command>\w+): (?P<err>-?\d+)", "gl_dispatch_failed", "error"),
     # a virglrenderer function failing, in a VMM's words (virgl_renderer_init failed: -1)
     (r"^(?P<fn>(?:virgl|vkr|vrend)_\w+)(?:\(\))? failed\b:?\s*(?P<message>.*)$", "call_failed", "error"),
     # the VMM's side of the render server (src/proxy): proxy_log() prefixes "proxy: "
