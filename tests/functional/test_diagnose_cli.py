@@ -83,6 +83,25 @@ CAUSES = [
     (EXTRA / "148-lima4137-krunkit-ubuntu-vulkaninfo-renderD128-permission-denied-all-icds.log", ["render-node-denied"]),
     (EXTRA / "153-muvm99-lxc-krun-start-enter-kvm-object-panic.log", ["no-kvm"]),
     (EXTRA / "156-utm2735-qemu-virgl-angle-es3-no-glDrawElementsBaseVertex-abort.log", ["host-gl-unusable"]),
+    (EXTRA / "161-androidriscv64-85-cuttlefish-qemu-riscv64-egl-no-drm-render-node.log", ["host-gl-unusable"]),
+    (EXTRA / "166-termux14517-android-adreno-vtest-virgl-glxgears-illegal-shader-fsout-location.log",
+     ["virgl-gl-context-error"]),
+    (EXTRA / "171-libvirt93-ubuntu-qemu-gtk-gl-on-egl-eglGetDisplay-failed-opengl-not-supported.log",
+     ["host-gl-unusable"]),
+    (EXTRA / "172-virtmanager396-fedora36-nvidia-spice-gl-eglInitialize-failed-traceback.log", ["host-gl-unusable"]),
+    (EXTRA / "174-qubes7107-archlinux-hvm-guest-vulkaninfo-incompatible-driver-no-virtio-gpu.log",
+     ["no-vulkan-driver"]),
+    (EXTRA / "176-sdl4986-macos-hvf-qemu-sdl-gl-virgl-gnome-shell-create-object-context-error.log",
+     ["virgl-gl-context-error"]),
+    (EXTRA / "177-asteroid70-fedora27-qemu-virtio-vga-virgl-illegal-command-buffer.log", ["virgl-gl-context-error"]),
+    (EXTRA / "178-maconlinux32-qemu7-virtio-vga-gl-plus-vga-std-surface-gl-update-texture-assert.log",
+     ["vmm-assertion-failed"]),
+    (EXTRA / "179-gvtlinux81-arch-libvirt-dmabuf-egl-no-drm-render-node-available.log", ["host-gl-unusable"]),
+    (EXTRA / "180-gvtlinux227-ubuntu2004-virtmanager-mdev-display-on-vfio-display-dmabuf-opengl-not-available.log",
+     ["host-gl-unusable"]),
+    (EXTRA / "181-arehnman20-desc-win-guest-viogpu3d-host-vrend-draw-vbo-illegal-command-buffer.log",
+     ["virgl-gl-context-error"]),
+    (EXTRA / "183-termux15566-qemu-system-x86-64-opengl-support-is-disabled.log", ["host-gl-unusable"]),
 ]
 
 
@@ -115,6 +134,7 @@ def test_each_real_thread_gives_its_maintainers_cause_first(path, causes):
                                   EXTRA / "146-k8smac-kind-krunkit-pod-vulkaninfo-venus-m2-plus-llvmpipe.log",
                                   EXTRA / "147-zenn-podman-libkrun-m2-dri-vulkaninfo-llama-venus-ok.log",
                                   EXTRA / "150-aikit-podman-libkrun-localai-grpc-ggml-vulkan-venus-m1max-ok.log",
+                                  EXTRA / "173-virtmanager228-fedora33-host-guest-glxinfo-virgl-renderer-choppy-ok.log",
                                   # hv_vm_map refusals a runtime falls back from (not a VM's failure)
                                   EXTRA / "155-elfuse-hvf-hv-vm-map-85377021-slab-fallback-benign.log"],
                          ids=lambda p: p.name[:40])

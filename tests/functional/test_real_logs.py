@@ -210,6 +210,12 @@ EXPECTED_EXTRA = [
     ("138-", "venus requires enabled blob and hostmem options", "qemu", "error", "error"),
     ("140-", "Could not access KVM kernel module: Permission denied", "qemu", "kvm_unavailable", "error"),
     ("153-", "Error creating the Kvm object: Error(2)", "krun", "kvm_unavailable", "error"),
+    # set 12: virgl's GL renderer, QEMU's own assertion and its other no-GL words
+    ("166-", 'add_shader_program: context error reported 1 "glxgears" Illegal shader 0', "virglrenderer",
+     "gl_context_error", "error"),
+    ("176-", "context 2 failed to dispatch CREATE_OBJECT: 22", "virglrenderer", "gl_dispatch_failed", "error"),
+    ("178-", "surface_gl_update_texture: Assertion `gls' failed.", "qemu", "assertion", "error"),
+    ("183-", "qemu-system-x86_64: OpenGL support is disabled", "qemu", "no_gl_display", "error"),
 ]
 
 

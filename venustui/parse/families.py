@@ -860,7 +860,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
 # `render_receive_request: …`), and whatever the render server logs under its own program name.
 VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", b"render_", b"dispatch context op",
-                                                 b"proxy: ", b"virgl context", b"failed to dispatch "),
+                                                 b"proxy: ", b"virgl context", b"failed to dispatch ",
+                                                 b"context error reported"),
                # the render server's failures and the GL renderer's context errors, not their debug prints
                # (virgl_test_server : the vtest server's command line, its options)
                tracked=(b"dispatch context op", b"invalid request", b"proxy: failed", b"proxy: invalid",
@@ -869,7 +870,7 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
                rules=_rules(
     (r"failed to dispatch context op (?P<op>\d+)", "context_op_failed", "error"),
     # the GL renderer (vrend: virgl, not Venus) rejecting a guest context's commands, and the command it failed
-    (r"^(?P<fn>vrend_\w+): context error reported (?P<ctx>\d+) \"(?P<name>[^\"]{0,200})\" (?P<error>.*?)"
+    (r"^(?P<fn>\w+): context error reported (?P<ctx>\d+) \"(?P<name>[^\"]{0,200})\" (?P<error>.*?)"
      r"(?: (?P<value>\d+))?$", "gl_context_error", "error"),
     (r"^context (?P<ctx>\d+) failed to dispatch (?P<command>\w+): (?P<err>-?\d+)", "gl_dispatch_failed", "error"),
     # a virglrenderer function failing, in a VMM's words (virgl_renderer_init failed: -1)
