@@ -491,9 +491,9 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
    # libkrun's own errors and warnings, not its debug chatter (a krunkit log is mostly that)
    tracked=(b"hvf]", b"vstate]", b"Kvm object"),
    tracked_if=((b"krun", (b"ERROR", b"WARN", b"rror", b"ail", b"an't", b"ouldn't", b"nsupported")),
-                                              (b"muvm", (b"rror", b"ail")), (b"smolvm", (b"rror", b"ail")),
-                                              # its crates' targets (env_logger, tracing) at warn or error
-                                              (b"devices::", (b"ERROR", b"WARN")), (b"vmm::", (b"ERROR", b"WARN"))))
+               (b"muvm", (b"rror", b"ail")), (b"smolvm", (b"rror", b"ail")),
+               # its crates' targets (env_logger, tracing) at warn or error
+               (b"devices::", (b"ERROR", b"WARN")), (b"vmm::", (b"ERROR", b"WARN"))))
 
 # The guest OS's init (systemd) on a console: [  OK  ] Started …, [FAILED] Failed to start …. Before the
 # kernel's family: its bracket is not a dmesg stamp.
@@ -723,9 +723,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
                                    b"installable client driver", b"zero accessible devices", b"/dev/kvm")
              + _CRASH_LITERALS,
              rules=_rules(
-    # any VMM failing to use KVM (libkrun, crosvm, muvm, a container runtime's krun handler): QEMU's own words are
-    # QEMU's kvm_unavailable
-    # (anchored and bounded: a line of repeated "/dev/kvm" costs one pass)
+    # any VMM failing to use KVM (libkrun, crosvm, muvm, a container runtime's krun handler; QEMU's own words are
+    # QEMU's kvm_unavailable), anchored and bounded: a line of repeated "/dev/kvm" costs one pass
     (r"^(?P<message>.{0,300}?/dev/kvm\b.{0,300}?(?:unavailable|[Dd]enied|[Nn]o such file|not found|not available|"
      r"[Bb]usy|[Ff]ailed|[Cc]annot|[Cc]ouldn't|[Uu]nable|not exist).*)$", "kvm_unavailable", "error"),
     # each starts at a token (a start inside one would make a long token's search quadratic), and an expression is
