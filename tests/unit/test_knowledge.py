@@ -137,6 +137,10 @@ FIRES = {
     "virgl-gl-context-error": (["gl_version 33 - core profile enabled",
                                 'vrend_report_buffer_error: context error reported 1 "asteroid-launch" Illegal command '
                                 'buffer 720905'], [1]),  # AsteroidOS issue 70
+    "venus-driver-assertion": (["MESA-VIRTIO: debug: aborting on expired ring alive status at iter 1024",
+                                "Assertion failed: physical_dev->renderer_sync_fd.semaphore_importable",
+                                "(../src/virtio/vulkan/vn_device.c: vn_device_fix_create_info: 331)"],
+                               [1]),  # real-threads-extra/62
     "program-not-installed": (['Error: exec: "krunkit": executable file not found in $PATH',
                                "Error: Command execution failed with exit code 125"], [0]),  # extra/95's words, unglued
     "no-kvm": (["[libcrun:krun]: `/dev/kvm` unavailable", "(exit code 1)"], [0]),  # real-threads-extra/100
@@ -265,6 +269,9 @@ SILENT = {
     # the GL renderer's start (no error), and Venus's context failing (another finding)
     "virgl-gl-context-error": ["gl_version 33 - core profile enabled",
                                "vkr: context 5 (vkcube) fatal: vkr_context_on_command_error"],
+    # another program's assertion, and Venus's own failure lines without one
+    "venus-driver-assertion": ["vkcube: ./cube/cube.c:3598: demo_init_vk: Assertion `!err' failed.",
+                               "MESA-VIRTIO: debug: vn_ring_submit abort on fatal"],
     # another program missing (not the stack's), and the stack's programs found
     "program-not-installed": ["bash: neofetch: command not found", "/usr/bin/krunkit", "krunkit: error: unknown flag"],
     # the node listed, KVM named on a command line, KVM_RUN failing once the VM runs (its own finding)
