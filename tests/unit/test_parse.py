@@ -154,6 +154,16 @@ def test_hostile_text_is_neither_markup_nor_escapes():
     assert decode(b"[1m[31mERROR[m x[0m [mvk-error] VK_ERROR_X: y") == "ERROR x [mvk-error] VK_ERROR_X: y"
 
 
+def test_a_web_page_s_spaces_and_invisibles_read_as_the_log_wrote_them():
+    """Copied from a rendered page (synthetic, labelled): no-break spaces, a narrow one, a byte-order mark."""
+    plain = parse_one(b"MESA-VIRTIO: debug: stuck in fence wait with iter at 1024")
+    copied = parse_one("\ufeffMESA-VIRTIO:\u00a0debug:\u202fstuck in fence wait with iter\u00a0at 1024".encode())
+    assert (copied.fmt, copied.what, copied.fields) == (plain.fmt, plain.what, plain.fields) == (
+        "mesa", "stuck_wait", {"reason": "fence", "iter": 1024, "message": "stuck in fence wait with iter at 1024"})
+    assert decode("[\u00a0\u00a0 0.5]\u200b [drm]".encode()) == "[   0.5] [drm]"
+    assert decode("caf\u00e9 \u2014 ok".encode()) == "caf\u00e9 \u2014 ok"  # other text stays as it is
+
+
 def test_megabyte_line_is_parsed_whole():
     raw = b"[VKR] vkQueueSubmit: ret=0 " + b"A" * (4 << 20)
     rec = parse_one(raw)

@@ -20,11 +20,16 @@ ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)
 # space or the end (MoltenVK's "[mvk-error]" is a word).
 LOST_ESCAPES = re.compile(r"\[(?:[0-9;]{1,12}m|m(?![^\s\[]))")
 CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Spaces a web page or a rich-text editor puts where a log had plain ones (no-break, narrow, figure, ideographic), and
+# zero-width characters and a byte-order mark it adds: read as the log wrote them (shown as they came).
+WEB_CHARACTERS = re.compile(r"[\u00a0\u2000-\u200b\u202f\u205f\u2060\u3000\ufeff]")
+WEB_PLAIN = {**{ord(c): " " for c in "\u00a0\u202f\u205f\u3000"}, **{c: " " for c in range(0x2000, 0x200b)},
+             **{ord(c): None for c in "\u200b\u2060\ufeff"}}
 
 
 def decode(data: bytes) -> str:
     """UTF-8 with replacement, a trailing CR dropped (CRLF logs), escape sequences removed (those that
-    lost their ESC too)."""
+    lost their ESC too), a web page's no-break and zero-width characters read as the plain text they stand for."""
     text = data.decode("utf-8", "replace")
     if text.endswith("\r"):
         text = text[:-1]
@@ -32,6 +37,8 @@ def decode(data: bytes) -> str:
         text = ESCAPES.sub("", text)
     if "[0m" in text and len(LOST_ESCAPES.findall(text)) >= 2:
         text = LOST_ESCAPES.sub("", text)
+    if not text.isascii() and WEB_CHARACTERS.search(text):
+        text = text.translate(WEB_PLAIN)
     return text
 
 
