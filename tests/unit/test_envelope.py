@@ -239,6 +239,9 @@ def test_the_envelope_says_time_program_pid_and_level():
     # grep's file name and line number (a log's name by its extension); a program's path is not a file's
     assert peel("logs/guest.log:12:MESA-VIRTIO: debug: x").fields == {"log_file": "logs/guest.log"}
     assert peel("/var/log/syslog:Nov 26 10:33:02 vm kernel: [drm] x").fields["log_file"] == "/var/log/syslog"
+    # a clock right after the file name is no line number (hypothesis found "a.log:10:00:00.000 …"); after one it is
+    assert peel("a.log:10:00:00.000 x").fields == {"log_file": "a.log", "time": "10:00:00.000"}
+    assert peel("guest.log:12:10:00:00.000 x").fields == {"log_file": "guest.log", "time": "10:00:00.000"}
     assert peel("/usr/bin/vkcube: error while loading shared libraries").forms == ()
     # a wrapper's label before an env_logger record (real-threads-extra/94), and only there
     assert peel("Linux: [2025-08-26T13:45:04Z ERROR krun] x").forms == ("label", "env-logger")
