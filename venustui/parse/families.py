@@ -380,13 +380,13 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: 
     (r"^(?:" + _QEMU + r": )?(?:-[a-z][\w-]*[^:]{0,300}: )?egl: (?P<message>.*)$", "egl_failed", "error"),
     (r"(?P<message>Failed to initialize EGL render node for SPICE GL|qemu_egl_init_dpy\w* failed.*)$", "egl_failed",
      "error"),
-    (r"^qemu_gl_create_compile_shader: (?P<message>compile (?P<stage>\w+) error)", "shader_failed", "error"),
+    (r"^(?P<message>qemu_gl_create_compile_shader: compile (?P<stage>\w+) error)", "shader_failed", "error"),
     (r"(?P<message>GLSL (?:ES )?[\d.]+ is not supported\..*)$", "shader_failed", "error"),
     # a QEMU without the device asked for (the GL devices live in a module a distribution packages apart)
     (r"'(?P<device>[\w.-]{1,100})' is not a valid device model name", "device_missing", "error"),
     # libepoxy aborting the process whose GL or EGL context lacks a function (QEMU's display, virglrenderer): what
     # follows lists what would have provided it (Desktop OpenGL 1.0, EGL extension "EGL_EXT_platform_base")
-    (r"No provider of (?P<function>\w+) found\.?\s+Requires one of:?", "gl_missing", "error"),
+    (r"(?P<message>No provider of (?P<function>\w+) found)\.?\s+Requires one of:?", "gl_missing", "error"),
     (r"^(?P<provider>(?:Desktop OpenGL|OpenGL ES) \d+\.\d+|(?:GL|EGL|GLX|WGL) extension \"\w+\")\s*$",
      "gl_provider", "info"),
     # a virglrenderer built without the render server: QEMU cannot serve Venus, and says only this
