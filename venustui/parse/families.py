@@ -788,6 +788,9 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"#(?P<frame>\d+) pc (?P<pc>[0-9a-fA-F]+)\s+(?P<object>\S*virtio\S*) \((?P<function>[^+)\s]+)\+(?P<offset>\d+)\)",
      "venus_frame", "info"),
     (r"^#(?P<frame>\d+)\s+(?:0x[0-9a-fA-F]+ in )?(?P<function>vn_\w+) \(", "venus_frame", "info"),
+    # a sanitizer's (ASan, UBSan, LSan) frames: #0 0x7f3a2b in vn_ring_submit ../src/virtio/vulkan/vn_ring.c:123:5
+    (r"^#(?P<frame>\d+) 0x[0-9a-fA-F]+ in (?P<function>vn_\w+) (?P<where>\S+?)(?::(?P<line>\d+))?(?::\d+)?$", "venus_frame",
+     "info"),
     # Android's debuggerd: the abort's own message; bionic's line for a process that died of a signal
     (r"Abort message: '(?P<message>.*)'", "abort_message", "error"),
     (r"Fatal signal (?P<signal>\d+) \((?P<name>SIG\w+)\)(?:.{0,200}?\bpid (?P<crashed_pid>\d+) "
