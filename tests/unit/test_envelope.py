@@ -528,6 +528,12 @@ def test_android_s_crash_and_loader_lines():
         "SIGABRT", "surfaceflinger")
     hal = _parts("05-12 10:00:00.123  1234  1250 E vulkan  : failed to load vulkan hal: No such file or directory (-2)")
     assert hal[:3] == ["loader", "hal_unavailable", "error"] and hal[3]["errno"] == "-2"
+    # gdb's frame in Venus and a sanitizer's (ASan's format, filled)
+    gdb = _parts("#4  0x00007ffff7a8 in vn_relax (iter=...) at ../src/virtio/vulkan/vn_common.c:150")
+    asan = _parts("    #0 0x7f3a2b in vn_ring_submit ../src/virtio/vulkan/vn_ring.c:123:5")
+    assert gdb[:2] == asan[:2] == ["app", "venus_frame"]
+    assert (asan[3]["function"], asan[3]["where"], asan[3]["line"]) == ("vn_ring_submit", "../src/virtio/vulkan/vn_ring.c",
+                                                                         "123")
 
 
 def test_a_shell_s_crash_report_newlib_s_assert_and_a_whole_qemu_command_line():
