@@ -528,10 +528,12 @@ def test_android_s_crash_and_loader_lines():
         "SIGABRT", "surfaceflinger")
     hal = _parts("05-12 10:00:00.123  1234  1250 E vulkan  : failed to load vulkan hal: No such file or directory (-2)")
     assert hal[:3] == ["loader", "hal_unavailable", "error"] and hal[3]["errno"] == "-2"
-    # gdb's frame in Venus and a sanitizer's (ASan's format, filled)
+    # gdb's frame in Venus, a sanitizer's and Valgrind's (their formats, filled)
     gdb = _parts("#4  0x00007ffff7a8 in vn_relax (iter=...) at ../src/virtio/vulkan/vn_common.c:150")
     asan = _parts("    #0 0x7f3a2b in vn_ring_submit ../src/virtio/vulkan/vn_ring.c:123:5")
-    assert gdb[:2] == asan[:2] == ["app", "venus_frame"]
+    valgrind = _parts("==4242==    by 0x4C2A1B: vn_relax (in /usr/lib/x86_64-linux-gnu/libvulkan_virtio.so)")
+    assert gdb[:2] == asan[:2] == valgrind[:2] == ["app", "venus_frame"]
+    assert _parts("==4242==    by 0x4C2A1B: main (app.c:5)")[0] == "text"
     assert (asan[3]["function"], asan[3]["where"], asan[3]["line"]) == ("vn_ring_submit", "../src/virtio/vulkan/vn_ring.c",
                                                                          "123")
 
