@@ -239,6 +239,9 @@ def test_the_envelope_says_time_program_pid_and_level():
     # grep's file name and line number (a log's name by its extension); a program's path is not a file's
     assert peel("logs/guest.log:12:MESA-VIRTIO: debug: x").fields == {"log_file": "logs/guest.log"}
     assert peel("/var/log/syslog:Nov 26 10:33:02 vm kernel: [drm] x").fields["log_file"] == "/var/log/syslog"
+    # a wrapper's level word before an env_logger record is the wrapper's level; before a bracketed word it is the payload's
+    assert peel("2025-06-10 12:00:00,123 ERROR [ERROR hvf] map_memory: err -85377021").fields["prog"] == "hvf"
+    assert "level" not in peel("2025-06-10 12:00:00,123 ERROR [Loader Message] x").fields
     # a clock right after the file name is no line number (hypothesis found "a.log:10:00:00.000 …"); after one it is
     assert peel("a.log:10:00:00.000 x").fields == {"log_file": "a.log", "time": "10:00:00.000"}
     assert peel("guest.log:12:10:00:00.000 x").fields == {"log_file": "guest.log", "time": "10:00:00.000"}

@@ -162,7 +162,9 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # "LEVEL: " and "LEVEL " ("%(asctime)s %(levelname)s %(message)s") may also be the payload's own first word (the
     # kernel's "WARNING: CPU: 3 PID: 34 at …"): the parser reads the payload with it where the payload without it
     # says nothing specific
-    ("stamped-level-word", r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE)(?::\s+| )(?!\[[^\s\d<])"),
+    # (not before a bracketed word, "ERROR [Loader Message]", but before an env_logger record, "ERROR [ERROR hvf] …")
+    ("stamped-level-word", r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE)(?::\s+| )"
+                           r"(?!\[(?!(?:ERROR|WARN|INFO|DEBUG|TRACE)\s)[^\s\d<])"),
     # a bracketed clock from a program's own log: [06:08:47.588] ; a bare one (moreutils' ts, a tool's own stamp)
     ("clock", r"\[(?P<time>\d{2}:\d{2}:\d{2}(?:\.\d+)?)\]\s"),
     ("bare-clock", r"(?P<time>\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)\s+"),
