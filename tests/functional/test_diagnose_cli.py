@@ -63,7 +63,6 @@ CAUSES = [
     (EXTRA / "93-libkrun-init-krun-kernel-panic.log", ["guest-kernel-panicked"]),
     (EXTRA / "95-podman-desktop-krunkit-missing-glued.log", ["program-not-installed"]),
     (EXTRA / "100-crun-krun-dev-kvm-unavailable.log", ["no-kvm"]),
-    (EXTRA / "108-utm-journalctl-virtio-gpu-hung.log", ["guest-stuck-in-virtio-gpu"]),
     (EXTRA / "112-gvtg-qemu-guest-drm-flip-timeout-bare.log", ["display-flip-timeout"]),
     (EXTRA / "126-xnip-fc24-live-qemu-virgl-sdl-gl-xdriinfo-virtio_gpu.log", ["host-gl-unusable"]),
     (EXTRA / "127-qemu2312-hvf-isv-assert-qemu-xhci-flattened.log", ["vmm-assertion-failed"]),

@@ -199,7 +199,7 @@ EXPECTED_EXTRA = [
     ("91-", "vkcube: ./cube/cube.c:3598: demo_init_vk: Assertion `!err' failed.", "app", "assertion", "error"),
     ("91-", "Aborted (core dumped)", "app", "crashed", "error"),
     # set 11: the host's GL display, KVM, QEMU's devices and sandbox, libkrun without KVM
-    ("128-", "No provider of eglCreateImageKHR found.", "qemu", "gl_missing", "error"),
+    ("128-", "No provider of eglCreateImageKHR found.", "app", "gl_missing", "error"),
     ("129-", "opengl is not available", "qemu", "no_gl_display", "error"),
     ("130-", "qemu-system-x86_64: egl: gbm_create_device failed", "qemu", "egl_failed", "error"),
     ("131-", "Failed to initialize EGL render node for SPICE GL", "qemu", "egl_failed", "error"),

@@ -202,7 +202,11 @@ SILENT = {
     "guest-stuck-in-virtio-gpu": ["WARNING: CPU: 0 PID: 568 at drivers/gpu/drm/virtio/virtgpu_vq.c:358",
                                   " virtio_gpu_queue_ctrl_sgs+0x236/0x290 [virtio_gpu]",
                                   "INFO: task jbd2/vda1-8:201 blocked for more than 120 seconds.",
-                                  " io_schedule+0x12/0x40", " wait_on_page_bit+0x13a/0x210"],
+                                  " io_schedule+0x12/0x40", " wait_on_page_bit+0x13a/0x210",
+                                  # sysrq-t's dump of a task sleeping (state S) in the driver's wait: a normal wait
+                                  "[  300.000001] task:gnome-shell     state:S stack:0     pid:1200  ppid:1",
+                                  "[  300.000002]  schedule+0x68/0x168",
+                                  "[  300.000003]  virtio_gpu_wait_ioctl+0x1a0/0x1f0 [virtio_gpu]"],
     "library-not-found": ["  Referenced from: <57EF7625-287B-31FA-89D3-5F3EAD00566C> /opt/podman/bin/krunkit",
                           "vkcube: /lib/libvulkan.so.1: no version information available (required by vkcube)",
                           # a program outside the stack
@@ -253,10 +257,13 @@ SILENT = {
     # the guest's Mesa asserting (its own finding when it is the ring or the capset), and an assertion's prose
     "vmm-assertion-failed": ["vkcube: ../src/virtio/vulkan/vn_renderer_virtgpu.c:1516: virtgpu_init_capset: "
                              "Assertion `gpu->capset.data.supports_blob_id_0' failed.",
+                             "vkcube: ../src/util/u_queue.c:123: util_queue_add_job: Assertion `x' failed.",
+                             "glxgears: ../src/gallium/drivers/virgl/virgl_context.c:77: virgl_f: Assertion `y' failed.",
                              "see the Assertion failed: (isv) report in hw/ and target/"],
     "device-lacks-required-extensions": ["[ERROR] BackendCreationException: Device missing capabilities",
                                          "  VK_KHR_swapchain                      : extension revision 70"],
     "surface-query-failed": ["vkAcquireNextImageKHR returned VK_ERROR_OUT_OF_DATE_KHR",
+                             "vkQueuePresentKHR failed with VK_ERROR_SURFACE_LOST_KHR",
                              "Presentable Surfaces:", "GPU id : 0 (Virtio-GPU Venus (Apple M1))"],
     # the sandbox without Venus failing (an EGL failure under it), and Venus failing without the sandbox
     "render-server-spawn-denied": ["-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
@@ -276,15 +283,22 @@ SILENT = {
     "program-not-installed": ["bash: neofetch: command not found", "/usr/bin/krunkit", "krunkit: error: unknown flag"],
     # the node listed, KVM named on a command line, KVM_RUN failing once the VM runs (its own finding)
     "no-kvm": ["crw-rw---- 1 root kvm 10, 232 Jan  1 00:00 /dev/kvm", "qemu-system-x86_64 -accel kvm -m 4G",
-               "error: kvm run failed Bad address"],
-    "host-gl-unusable": ["gl_version 32 - core profile enabled", "Desktop OpenGL 1.0", "Aborted",
-                         "libEGL warning: egl: failed to create dri2 screen"],  # (the guest's Mesa, not QEMU's display)
-    "qemu-without-gl-device": ["qemu-system-x86_64: -device foo: 'foo' is not a valid device model name"],
+               "error: kvm run failed Bad address", "+ [ -e /dev/kvm ] || die 'cannot run without KVM'",
+               "Checking /dev/kvm ... ok; if the VM failed to boot, check the console"],
+    # the guest's own GL failing (its Mesa's EGL, a guest program's libepoxy or shader), not the VMM's
+    "host-gl-unusable": ["Desktop OpenGL 1.0", "libEGL warning: egl: failed to create dri2 screen",
+                         "No provider of glGenVertexArrays found.  Requires one of:", "Aborted (core dumped)",
+                         "0:1(10): error: GLSL 4.30 is not supported. Supported versions are: 1.10, 1.20"],
+    "qemu-without-gl-device": ["qemu-system-x86_64: -device foo: 'foo' is not a valid device model name",
+                               "qemu-system-x86_64: -device virtio-vga: 'virtio-vga' is not a valid device model name"],
     "qemu-venus-options": ["qemu-system-x86_64: -device virtio-gpu-gl-pci,venus=on,blob=true,hostmem=4G: Property "
                            "'virtio-gpu-gl-pci.venus' not found"],
     "guest-kernel-panicked": ["[    0.000000] Kernel command line: console=ttyS0 panic=1 oops=panic",
                               "kernel.panic_on_oops = 1", "[    0.000000] Linux version 6.6.95 (panic@build) #1 SMP"],
     "display-flip-timeout": ["[    5.0] [drm] Initialized virtio_gpu 0.1.0 0 for virtio0 on minor 0",
+                             # the host's own GPU timing out (its display, not the guest's)
+                             "Jun 10 12:00:00 myhost kernel: amdgpu 0000:03:00.0: [drm] *ERROR* [CRTC:82:crtc-0] "
+                             "flip_done timed out",
                              "[drm] *ERROR* fbdev: Failed to setup generic emulation (ret=-12)"],
     "vm-build-failed": ["Linux: [2025-08-26T13:45:04Z ERROR krun] Building the microVM failed: "
                         "Internal(Vm(VmSetup(VmCreate)))"],  # the hypervisor's refusal: its own finding (extra/94)
@@ -529,6 +543,7 @@ def test_the_oom_killer_ending_the_vmm_is_the_vmm_dying_and_another_process_is_n
     "connecting to monitor: Could not access KVM kernel module: Permission denied",  # the same, libvirt's words around it
     "Error creating the Kvm object: Error(2)",  # libkrun under muvm in an LXC container (muvm issue 99)
     "[libcrun:krun]: `/dev/kvm` unavailable",  # crun's krun handler (crun issue 1856)
+    "Could not open /dev/kvm: Operation not permitted",  # (EPERM, a seccomp or container policy: the shape, labelled)
 ])
 def test_each_vmm_s_words_for_no_kvm_say_so(line):
     assert "no-kvm" in fired([line])
@@ -542,4 +557,20 @@ def test_vkcreateinstance_s_incompatible_driver_is_no_driver_and_another_call_s_
     assert "no-vulkan-driver" not in fired(["vkCreateDevice failed with ERROR_INITIALIZATION_FAILED",
                                             "vkCreateDevice failed (VkResult: -9)",
                                             "vkCreateInstance failed with ERROR_OUT_OF_HOST_MEMORY"])
+
+
+@pytest.mark.parametrize("line", [
+    'Error: exec: "krunkit": executable file not found in $PATH',  # podman issue 25158
+    "bash: qemu-system-aarch64: command not found",
+    "zsh: command not found: qemu-system-aarch64",
+    "/home/u/run-vm.sh: line 12: krunkit: command not found",
+    "sudo: krunkit: command not found",
+    "/usr/bin/env: 'krunkit': No such file or directory",
+    'Error: could not find "krunkit" in one of [/usr/local/opt/podman/libexec/podman /usr/local/bin]. To resolve this '
+    "error, set the helper_binaries_dir key in the `[engine]` section of containers.conf to the directory containing "
+    "your helper binaries.",
+    "error: Cannot find 'qemu-system-x86_64' in path: No such file or directory",
+])  # the shells', Go's, env's, podman's and libvirt's words (their formats, filled: labelled)
+def test_each_tool_s_words_for_a_missing_program_say_so(line):
+    assert "program-not-installed" in fired([line])
 

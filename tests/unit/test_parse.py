@@ -277,5 +277,5 @@ def test_a_catch_all_line_is_as_bad_as_its_words():
     ) for rec in [parse_one(text)]}
     assert list(said.values()) == [
         ("vkr-server", "message", "error"), ("virglrenderer", "debug_print", "error"), ("krun", "message", "error"),
-        ("krun", "mention", "error"), ("krun", "mention", "error"), ("krun", "mention", "info"),
+        ("app", "kvm_unavailable", "error"), ("krun", "mention", "error"), ("krun", "mention", "info"),
         ("krun", "message", "info"), ("krun", "mention", "error"), ("vkr-server", "message", "error")]

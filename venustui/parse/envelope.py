@@ -181,8 +181,8 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patter
     # grep's file name, first on a line (grep -r, -H; -n's line number; a context line's "-N-"): guest.log:12:…
     # (a log's name by its extension, or a path under /var/log: a program's path is not a file's)
     ("grep-file", r"(?P<log_file>(?:~?/)?(?:[\w.\-]+/)*[\w\-][\w.\-]*\.(?:log|txt|out|err)|/var/log/(?:[\w.\-]+/)*[\w.\-]+)"
-                  # (a line number not read off a clock's hour: "a.log:10:00:00.000 …" is the file and a clock)
-                  r"(?::[1-9]\d*:(?!\d\d:\d\d(?!:))|-[1-9]\d*-|:)"),
+                  # (a line number is not a clock's hour: "a.log:10:00:00.000 …" is the file and a clock)
+                  r"(?::(?!(?:[01]\d|2[0-3]):\d\d:\d\d(?![:\d]))[1-9]\d*:|-[1-9]\d*-|:)"),
     # a short label a wrapper puts first on the records it relays (anylinuxfs' "Linux: ", "stderr: "), taken only
     # where an env_logger record follows it
     ("label", r"[A-Za-z][\w .\-]{0,30}: (?=\[(?:" + _ISO + r"\s+)?(?:ERROR|WARN|INFO|DEBUG|TRACE)\s+[\w:.\-]+\])"),

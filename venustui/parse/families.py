@@ -274,15 +274,19 @@ LDSO = Family("ldso", "host", _rules(
     (r"^Referenced from: (?:<[0-9A-Fa-f-]+> )?(?P<by>.*\S)\s*$", "referenced_from", "info"),
     (r"^(?:Reason|Expected in): (?P<message>.*\S)\s*$", "load_detail", "info"),
     # a program that is not installed or not on PATH, in a shell's, Go's exec and libvirt's words
-    (r"^(?:-?(?:ba|z|da|fi|k|tc|c)?sh|/\S*/\w*sh)(?::(?: line)? \d+)?: (?P<program>[^\s:]{1,200}): (?:command )?not found$",
-     "program_missing", "error"),
+    (r"^(?:-?(?:ba|z|da|fi|k|tc|c)?sh|sudo|doas|(?:\S*/)?[\w.\-]+\.(?:sh|bash)|/\S*/\w*sh)(?::(?: line)? \d+)?: "
+     r"(?P<program>[^\s:]{1,200}): (?:command )?not found$", "program_missing", "error"),
+    (r"^(?:/usr)?/bin/env: [`'‘]?(?P<program>[^\s'’]{1,200})['’]?: No such file or directory$", "program_missing", "error"),
+    # podman's search of its helper directories (the krunkit or vfkit it starts)
+    (r"could not find \"(?P<program>[^\"]{1,200})\" in one of \[", "program_missing", "error"),
     (r"(?:^|\s)(?:-?(?:z|fi)sh|fish): (?:command not found|[Uu]nknown command):? '?(?P<program>[^\s']{1,200})'?$",
      "program_missing", "error"),
     (r"exec: \\?\"(?P<program>[^\"\\]{1,200})\\?\": executable file not found in \$PATH", "program_missing", "error"),
     (r"Cannot find '(?P<program>[^']{1,200})' in path", "program_missing", "error"),
 ), anywhere=(b"' not found (required by ", b"error while loading shared libraries", b": symbol lookup error: ",
              b"Library not loaded: ", b"Symbol not found: ", b"Referenced from: ", b"Reason: tried: ", b"Expected in: ",
-             b"command not found", b": not found", b"executable file not found", b"' in path", b"Unknown command: "),
+             b"command not found", b": not found", b"executable file not found", b"' in path", b"Unknown command: ",
+             b"bin/env: ", b"could not find \""),
    programs=("dyld",), searched=False)
 
 # MoltenVK: [mvk-level] message; errors and warnings are followed.
@@ -342,12 +346,12 @@ _QEMU_GUEST_ERROR_WORDS = ("rror", "ail", "nvalid", "too big", "llegal", "nknown
                            "not found", "no such", "cannot", "overflow")
 # QEMU's words when the host cannot give it KVM or a GL display, or lacks a device: no VM or no virgl at all
 _QEMU_HOST_SETUP = (b"KVM kernel module", b"initialize kvm", b"initialize KVM", b"KVM_CREATE_VM", b"KVM not supported",
-                    b"KVM is not supported", b"No provider of ", b"opengl is not available", b"opengl not available",
+                    b"KVM is not supported", b"opengl is not available", b"opengl not available",
                     b"OpenGL is not supported", b"OpenGL support is disabled", b"egl: ", b"EGL render node",
-                    b"qemu_egl_init_dpy", b"qemu_gl_create_compile_shader", b"is not supported. Supported versions",
-                    b"is not a valid device model")
+                    b"qemu_egl_init_dpy", b"qemu_gl_create_compile_shader", b"is not a valid device model",
+                    b"does not have OpenGL support", b"OpenGL support was disabled")
 QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: ", b"virgl_cmd_", b"virtio_gpu_",
-                                      b"OpenGL ", b' extension "', b"-sandbox ") + _QEMU_HOST_SETUP + (
+                                      b"-sandbox ") + _QEMU_HOST_SETUP + (
                                       b"virtio-gpu", b"HV_", b"kvm run failed", b"vhost-user-gpu: ", b"kvm: -",
                                       b"QEMU exited ", b"gl_version ", b"Render server", b"venus renderer",
                                       b"support was not enabled in virglrenderer", b"virgl could not",
@@ -375,20 +379,15 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: 
     (r"(?P<message>KVM (?:is )?not supported (?:for|on) .*)$", "kvm_unavailable", "error"),
     # the display's GL that QEMU could not set up: a display without GL for a GL device, its EGL (ui/egl-helpers.c:
     # "egl: …" with or without the option it came from), SPICE's render node, its shaders on a host GL too old for them
-    (r"(?P<message>[Oo]pen[Gg][Ll] (?:is )?not (?:available|supported by the display)|OpenGL support is disabled)",
-     "no_gl_display", "error"),
+    (r"(?P<message>opengl (?:is )?not available|OpenGL is not supported by (?:the )?display(?: backend '[^']*')?|"
+     r"OpenGL support (?:is|was) disabled(?: when QEMU was compiled)?|"
+     r"The display backend does not have OpenGL support enabled)", "no_gl_display", "error"),
     (r"^(?:" + _QEMU + r": )?(?:-[a-z][\w-]*[^:]{0,300}: )?egl: (?P<message>.*)$", "egl_failed", "error"),
     (r"(?P<message>Failed to initialize EGL render node for SPICE GL|qemu_egl_init_dpy\w* failed.*)$", "egl_failed",
      "error"),
     (r"^(?P<message>qemu_gl_create_compile_shader: compile (?P<stage>\w+) error)", "shader_failed", "error"),
-    (r"(?P<message>GLSL (?:ES )?[\d.]+ is not supported\..*)$", "shader_failed", "error"),
     # a QEMU without the device asked for (the GL devices live in a module a distribution packages apart)
     (r"'(?P<device>[\w.-]{1,100})' is not a valid device model name", "device_missing", "error"),
-    # libepoxy aborting the process whose GL or EGL context lacks a function (QEMU's display, virglrenderer): what
-    # follows lists what would have provided it (Desktop OpenGL 1.0, EGL extension "EGL_EXT_platform_base")
-    (r"(?P<message>No provider of (?P<function>\w+) found)\.?\s+Requires one of:?", "gl_missing", "error"),
-    (r"^(?P<provider>(?:Desktop OpenGL|OpenGL ES) \d+\.\d+|(?:GL|EGL|GLX|WGL) extension \"\w+\")\s*$",
-     "gl_provider", "info"),
     # a virglrenderer built without the render server: QEMU cannot serve Venus, and says only this
     (r"Render server support was not enabled in virglrenderer", "no_render_server", "error"),
     # the other renderers such a virglrenderer lacks (its stubs say so when QEMU asks for one): Vulkan is Venus
@@ -427,11 +426,10 @@ QEMU = Family("qemu", "vmm", markers=(b"qemu-system-", b"qemu-kvm", b"-softmmu: 
     (r"^(?:(?:sudo|doas|exec|env|nice|nohup|time|[A-Z_][A-Z0-9_]*=\S*)\s+){0,8}(?:\S*/)?"
      r"(?P<program>qemu-system-[\w.\-]+|qemu-kvm)(?:\s+(?P<arguments>-(?:.*[^\s\\])?))?(?:\s*\\)?\s*$", "command_line",
      "info"),
-), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint", "command_line",
-                     "gl_provider"}),
+), benign=frozenset({"gl_version", "trace", "fence_ctrl", "fence_resp", "option", "stats", "hint", "command_line"}),
    programs=("qemu-system-", "qemu-kvm", "qemu", "vhost-user-gpu"),
    # the fence trace events too: whether the host answers every fence is evidence (only on when traced)
-   tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server", b"kvm: -",
+   tracked=(b"HV_", b"kvm run failed", b"virtio_gpu_virgl_process_cmd", b"Render server", b"kvm: -", b"gl_version ",
             b"spawn=deny") + _QEMU_HOST_SETUP + (
             b"QEMU exited ",
             b"support was not enabled in virglrenderer", b"venus renderer",
@@ -538,7 +536,7 @@ _FRAME_OFFSET = (r"\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+(?:\s+\[(?P<module>\w+)\])?"
 _FRAME_INLINE = r" (?P<file>\S{1,300}\.[chS]):(?P<line>\d+) \[inline\]"
 _KERNEL_TROUBLE = (b"blocked for more than", b"BUG: ", b"Oops", b"general protection fault", b"Kernel panic",
                    b"Unable to handle kernel", b"WARNING: CPU: ", b"unreferenced object", b"kernel BUG at",
-                   b"Killed process")
+                   b"Killed process", b" state:")
 KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gpu", b"probe ", b"segfault at",
                                           b"callbacks suppressed", b" (command 0x",
                                           b"NVRM: Xid", b"+0x", b" [inline]", b"Call Trace:", b"[ end trace")
@@ -586,6 +584,8 @@ KERNEL = Family("kernel", "kernel", markers=(b"[drm", b"virtio_gpu", b"virtio-gp
      r"spinlock|kernel paging request|[Dd]entry|stack guard page|non-zero pgtables)|Unable to handle kernel |"
      r"Kernel panic - not syncing(?::? (?P<reason>\S.*))?|kernel BUG at ).*)$", "oops", "error"),
     (r"^WARNING: CPU: (?P<cpu>\d+) PID: (?P<pid>\d+) at (?P<where>\S+)", "kernel_warning", "warn"),
+    # a task's header in a hung-task report or sysrq-w/-t's dump (state D: uninterruptible, waiting on something)
+    (r"^task:(?P<task>\S.{0,63}?)\s+state:(?P<state>[A-Z])\b", "task_state", "info"),
     # the OOM killer ending a process (the VMM with a guest too large for the host, the render server)
     (r"(?:Out of memory|Memory cgroup out of memory): Killed process (?P<crashed_pid>\d+) \((?P<prog>[^)]{1,64})\)",
      "oom_killed", "error"),
@@ -698,11 +698,12 @@ SIGNAL_OF_REPORT = {"segmentation fault": "SIGSEGV", "aborted": "SIGABRT", "bus 
                     "illegal instruction": "SIGILL", "floating point exception": "SIGFPE",
                     "trace/breakpoint trap": "SIGTRAP", "killed": "SIGKILL", "abort trap": "SIGABRT",
                     "trace/bpt trap": "SIGTRAP", "abort": "SIGABRT", "illegal hardware instruction": "SIGILL",
-                    "trace trap": "SIGTRAP"}
+                    "trace trap": "SIGTRAP", "iot instruction": "SIGABRT"}
 _BASH_CRASH_REPORTS = ("Segmentation fault|Aborted|Bus error|Illegal instruction|Floating point exception|"
                        "Trace/breakpoint trap|Killed|Abort trap|Trace/BPT trap")
+# (zsh on Linux names SIGABRT by its other name, SIGIOT: "zsh: IOT instruction  qemu-system-x86_64 …")
 _ZSH_CRASH_REPORTS = ("segmentation fault|abort|bus error|illegal hardware instruction|floating point exception|"
-                      "trace trap|killed")
+                      "trace trap|killed|IOT instruction")
 # What the fast path and the parser look for in a shell's crash reports and in sanitizers' reports.
 _CRASH_LITERALS = (b"Segmentation fault", b"Aborted", b"Bus error", b"Illegal instruction", b"Floating point exception",
                    b"Trace/breakpoint", b"zsh: ", b"terminated by signal", b"Killed", b"Abort trap", b"Trace/BPT",
@@ -720,13 +721,21 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
                                    b"[FATAL]", b"Internal Vulkan error", b"CPU adapter", b"Driver :",
                                    b"Validation ", b"cannot open shared object", b"Fatal signal", b"VkResult", b"code -",
                                    b"returned -", b"ret=-", b"ret -", b"result -", b"result = -", b"result: -", b"res=-",
-                                   b"installable client driver", b"zero accessible devices", b"/dev/kvm")
+                                   b"installable client driver", b"zero accessible devices", b"/dev/kvm",
+                                   b"No provider of ", b"OpenGL ", b' extension "')
              + _CRASH_LITERALS,
              rules=_rules(
+    # libepoxy aborting the process whose GL or EGL context lacks a function (QEMU's display, virglrenderer, or any
+    # program using it): what follows lists what would have provided it (Desktop OpenGL 1.0, EGL extension "…")
+    (r"(?P<message>No provider of (?P<function>\w+) found)\.?\s+Requires one of:?", "gl_missing", "error"),
+    (r"^(?P<provider>(?:Desktop OpenGL|OpenGL ES) \d+\.\d+|(?:GL|EGL|GLX|WGL) extension \"\w+\")\s*$",
+     "gl_provider", "info"),
     # any VMM failing to use KVM (libkrun, crosvm, muvm, a container runtime's krun handler; QEMU's own words are
     # QEMU's kvm_unavailable), anchored and bounded: a line of repeated "/dev/kvm" costs one pass
-    (r"^(?P<message>.{0,300}?/dev/kvm\b.{0,300}?(?:unavailable|[Dd]enied|[Nn]o such file|not found|not available|"
-     r"[Bb]usy|[Ff]ailed|[Cc]annot|[Cc]ouldn't|[Uu]nable|not exist).*)$", "kvm_unavailable", "error"),
+    (r"^(?!\+ )(?P<message>.{0,300}?(?:/dev/kvm['\"`]?:?\s+(?:is\s+|was\s+)?(?:unavailable|[Pp]ermission denied|"
+     r"[Nn]o such file|not found|not available|not exist|[Bb]usy|[Oo]peration not permitted)|"
+     r"(?:[Ff]ailed to|[Cc]annot|[Cc]ould not|[Cc]ouldn't|[Uu]nable to|[Cc]an't) (?:open|access) ['\"`]?/dev/kvm\b).*)$",
+     "kvm_unavailable", "error"),
     # each starts at a token (a start inside one would make a long token's search quadratic), and an expression is
     # at most 1000 characters (else a line of repeated "Assertion failed: " costs the square of its length)
     (r"(?<![^\s:])(?P<prog>[^\s:]+): (?P<file>[^:\s]+):(?P<line>\d+): (?P<function>\w+): "
@@ -851,15 +860,16 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     # an application naming the device it uses: the guest's Venus device and, inside it, the host's GPU
     # (the host GPU's own name may hold parentheses: Virtio-GPU Venus (Intel(R) UHD Graphics 620 (KBL GT2)))
     (r"(?P<device>Virtio-GPU Venus \((?P<host_gpu>(?:[^()]|\((?:[^()]|\([^()]*\))*\))*)\))", "venus_device", "info"),
-), tracked=(b"ERROR_", b"VK_ERROR", b"/dev/kvm", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus", b"required extensions",
-            b"[ERROR]", b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:", b"Abort message: ",
+), tracked=(b"ERROR_", b"VK_ERROR", b"/dev/kvm", b"No provider of ", b"ErrorOutOf", b"Assertion", b"Virtio-GPU Venus",
+            b"required extensions", b"[ERROR]", b"[FATAL]", b"Internal Vulkan error", b"No devices found", b"MESA: error:",
+            b"Abort message: ",
             b"virtio.so (vn_", b" in vn_", b": vn_", b"cannot open shared object", b"ErrorInitializationFailed",
             b"ErrorDeviceLost", b"ErrorIncompatibleDriver", b"ErrorSurfaceLostKHR", b"NotPresent", b"ErrorMemoryMapFailed",
             b"ErrorTooManyObjects", b"ErrorFormatNotSupported", b"ErrorFragmentedPool", b'assertion "',
             b"VkResult", b"code -", b"returned -", b"ret=-", b"ret -", b"result -", b"result = -", b"result: -", b"res=-",
             b"Fatal signal", b"installable client driver",
             b"zero accessible devices", b"Error'") + _CRASH_LITERALS,  # (Error': vulkan-hpp's uncaught exception)
-   mentions=("Assertion", "ErrorOutOf"))
+   benign=frozenset({"gl_provider"}), mentions=("Assertion", "ErrorOutOf"))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
 # functions (`vkr_context_add_resource: res_id = 5`, `virgl_resource_create: err=0, res=2`,
@@ -893,9 +903,10 @@ VIRGL = Family("virglrenderer", "host", markers=(b"vkr_", b"virgl_", b"vrend_", 
     # a render or vtest server's command line anywhere else (ps, pstree, a pasted command): its options say how
     # it was started (a vtest server without --venus serves no Venus)
     (r"(?:^|\s)(?P<command>\S*virgl_(?:render|test)_server(?: +--?[\w-]+(?:[= ][^\s-]\S*)?)+)", "process", "info"),
-    # the render server's own render_log() lines, named by their envelope (virgl_render_server[PID]: …)
-    (r"^(?P<message>(?:[Ff]ailed|[Ii]nvalid|[Uu]nknown|[Uu]nable|[Cc]an't|too many|no socket|socket disconnected)\b.*)$",
-     "error", "error"),
+    # the render server's own render_log() lines, named by their envelope (virgl_render_server[PID]: …); not another
+    # program's "failed to dispatch events" that the GL renderer's marker brought here (crosvm's, libkrun's)
+    (r"^(?!failed to dispatch (?!context op))(?P<message>(?:[Ff]ailed|[Ii]nvalid|[Uu]nknown|[Uu]nable|[Cc]an't|too many|"
+     r"no socket|socket disconnected)\b.*)$", "error", "error"),
     (r"^(?P<fn>(?:vkr|virgl|vrend|render|proxy)_\w+)(?:\(\))?: ?(?P<message>.*)$", "debug_print", "debug"),
 ), programs=("virgl_render_server", "virgl_test_server", "virglrenderer", "render_server"),
                mentions=("render_server", "virglrenderer"),
