@@ -1,6 +1,6 @@
 """Deterministic Venus logs for the benchmarks: same arguments, same bytes (the seed is fixed).
 
-    python bench/genlog.py OUT [LINES] [--mix formats|trace]
+    python bench/genlog.py OUT [LINES] [--mix formats|trace|real]
 
 ``formats`` mixes every format of the fixtures about evenly (the index benchmark);
 ``trace`` is what a traced guest or a VKR_DEBUG host floods a log with: call traces
@@ -11,6 +11,7 @@ envelopes real logs carry (journald, stamps, dmesg, env_logger, QEMU traces, the
 
 from __future__ import annotations
 
+import argparse
 import random
 import sys
 
@@ -111,11 +112,13 @@ def lines(count: int, seed: int = 20261125, mix: str = "formats"):
 
 
 def main() -> int:
-    args = [a for a in sys.argv[1:] if not a.startswith("--mix")]
-    mix = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--mix=")), "formats")
-    count = int(args[1]) if len(args) > 1 else 2_000_000
-    with open(args[0], "w", encoding="utf-8") as f:
-        for line in lines(count, mix=mix):
+    parser = argparse.ArgumentParser(description="Deterministic Venus logs for the benchmarks.")
+    parser.add_argument("out", help="the file to write (replaced)")
+    parser.add_argument("lines", nargs="?", type=int, default=2_000_000, help="how many lines (default 2,000,000)")
+    parser.add_argument("--mix", choices=("formats", "trace", "real"), default="formats")
+    args = parser.parse_args()  # (a bad option is argparse's one-line error, never a file named after it)
+    with open(args.out, "w", encoding="utf-8") as f:
+        for line in lines(args.lines, mix=args.mix):
             f.write(line + "\n")
     return 0
 
