@@ -199,6 +199,8 @@ _KNOWN_PROGRAMS_ONLY = frozenset({"program", "program-pid", "syslog-program", "t
 # Layers taken only right after a stamp (a line of prose may start with "Error - "), and those stamps.
 _AFTER_STAMP_ONLY = frozenset({"stamped-name-level", "stamped-level", "stamped-level-word"})
 _STAMPS = frozenset({"timestamp", "go-log", "bracketed-time", "clock", "bare-clock", "syslog-time"})
+# The kernel's own stamps: where one sits inside other layers, the parser reads the line from it on as a bare one.
+_KERNEL_STAMPS = frozenset({"dmesg", "kernel-priority"})
 # Fields an envelope can give a record, as named in the patterns.
 ENVELOPE_FIELDS = ("time", "prog", "pid", "host", "level", "priority", "log_file")
 KERNEL_PRIORITY = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug")
@@ -353,8 +355,6 @@ def peel(text: str, limit: int = 8) -> Envelope:
         fields.setdefault("level", priority)
     return Envelope(at, tuple(forms), fields, end if end < len(text) else None, kernel_at)
 
-
-_KERNEL_STAMPS = frozenset({"dmesg", "kernel-priority"})
 
 
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')

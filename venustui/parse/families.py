@@ -279,7 +279,7 @@ LDSO = Family("ldso", "host", _rules(
     (r"^(?:/usr)?/bin/env: [`'‘]?(?P<program>[^\s'’]{1,200})['’]?: No such file or directory$", "program_missing", "error"),
     # podman's search of its helper directories (the krunkit or vfkit it starts)
     (r"could not find \"(?P<program>[^\"]{1,200})\" in one of \[", "program_missing", "error"),
-    (r"(?:^|\s)(?:-?(?:z|fi)sh|fish): (?:command not found|[Uu]nknown command):? '?(?P<program>[^\s']{1,200})'?$",
+    (r"(?:^|\s)-?(?:z|fi)sh: (?:command not found|[Uu]nknown command):? '?(?P<program>[^\s']{1,200})'?$",
      "program_missing", "error"),
     (r"exec: \\?\"(?P<program>[^\"\\]{1,200})\\?\": executable file not found in \$PATH", "program_missing", "error"),
     (r"Cannot find '(?P<program>[^']{1,200})' in path", "program_missing", "error"),
