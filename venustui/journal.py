@@ -32,7 +32,7 @@ import threading
 import time
 import zlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,9 @@ FRAME = struct.Struct("<4sBBHIqqqqddII")
 FRAME_MAGIC = b"\xf5VTJ"
 CHUNK, NOTICE, RUN, ACTION, HEADER, STATUS = range(1, 7)
 PARTIAL, CUT, OVERFLOW, CONTINUES = 1, 2, 4, 8  # a chunk frame's flags (CONTINUES: the previous frame's chunk)
+# A status frame's key for the closing state: a status frame, so a venustui that predates it reads the journal
+# as before (it keeps unknown status keys and uses none of them).
+CHECKPOINT = "checkpoint"
 
 
 @dataclass(slots=True)
@@ -100,7 +103,8 @@ class Recorder:
         _refuse_overwriting(self.path, sources, force)
         self.max_bytes = max_bytes
         self.stopped: str = ""  # why recording stopped early, or ""
-        self.paused = False
+        self.gapless = True  # every event taken was recorded: never paused (a closing state describes the journal)
+        self._paused = False
         self.last_seq = 0  # the last sequence number recorded
         self.lines_written = 0
         self.bytes_written = 0  # chunk bytes recorded
@@ -131,6 +135,15 @@ class Recorder:
         self._size = len(first)  # bytes of whole frames in the file
         self._thread = threading.Thread(target=self._run, name="journal", daemon=True)
         self._thread.start()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @paused.setter
+    def paused(self, value: bool) -> None:
+        self._paused = value
+        self.gapless = self.gapless and not value
 
     def record(self, events) -> None:
         """Queue events (chunks, notices, runner events, actions) in sequence order."""
@@ -217,8 +230,8 @@ class Recorder:
             self.lines_written += sum(f[2] for f in frames)
             self.bytes_written += sum(f[3] for f in frames)
 
-    def _status(self, key: str, value: str) -> None:
-        payload = value.encode()
+    def _status(self, key: str, value: str | bytes) -> None:
+        payload = value.encode() if isinstance(value, str) else value
         # Numbered after the last frame, so damage just before it is counted exactly.
         frame = _frame(STATUS, payload, meta=key.encode(), seq=self.last_seq + 1) + payload
         os.ftruncate(self._fd, self._size)  # a frame cut short by the failed write goes
@@ -232,14 +245,17 @@ class Recorder:
         except OSError:
             pass  # the disk that refused the data refuses this too; the last whole frame still tells where
 
-    def close(self) -> None:
-        """Write what is queued, mark the journal closed, close (again: nothing)."""
+    def close(self, closing_state: Callable[[int], bytes] | None = None) -> None:
+        """Write what is queued, then the closing state (closing_state(last seq): the session's model once
+        it folded every recorded event; see checkpoint.py), mark the journal closed, close (again: nothing)."""
         if self._fd < 0:
             return
         self._done.set()
         self._queue.put(None)  # wake the writer
         self._thread.join(30)
         try:
+            if not self.stopped and closing_state is not None and self.gapless and not self._thread.is_alive():
+                self._status(CHECKPOINT, closing_state(self.last_seq))
             if not self.stopped:
                 self._status("closed", repr(time.time()))
         except OSError as exc:
@@ -321,6 +337,7 @@ class Journal:
     _map: Any = field(default=None, repr=False)
     _frames: array = field(default_factory=lambda: array("q"), repr=False)  # where each whole frame starts
     _last_seq: int = 0
+    _checkpoint: tuple[int, int] | None = None  # where the closing state's payload lies, if intact and last
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> "Journal":
@@ -399,9 +416,13 @@ class Journal:
                         pass  # the other copy, or the frames alone
                 else:
                     key = data[pos + FRAME.size:end - size].decode("utf-8", "replace")
-                    self.status[key] = payload.decode("utf-8", "replace")
+                    if key == CHECKPOINT:
+                        self._checkpoint = (end - size, end)
+                    else:
+                        self.status[key] = payload.decode("utf-8", "replace")
             else:
                 self._frames.append(pos)
+                self._checkpoint = None  # a closing state describes the frames before it only
                 expected = seq + (max(count, 1) if kind == CHUNK else 1)  # as the hub numbers them
                 self._last_seq = max(self._last_seq, expected - 1)
             pos = end
@@ -461,6 +482,21 @@ class Journal:
     def last_seq(self) -> int:
         """The highest sequence number recorded (0 when nothing was)."""
         return self._last_seq
+
+    def closing_state(self) -> bytes | None:
+        """The closing state's payload (checkpoint.py reads it), when the recording stored one after its last
+        frame and every frame reads back intact (damage is reported by a replay that reads the frames)."""
+        if self._checkpoint is None or self.unreadable or self.problems:
+            return None
+        data = self._map
+        with memoryview(data) as view:  # no copy of each payload; released before the map may close
+            for pos in self._frames:
+                head = FRAME.unpack_from(data, pos)
+                start = pos + FRAME.size + head[3]
+                if zlib.crc32(view[start:start + head[4]]) != head[11]:
+                    return None
+        start, end = self._checkpoint
+        return data[start:end]
 
     def close(self) -> None:
         self._map.close()

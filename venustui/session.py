@@ -10,8 +10,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from venustui import checkpoint
 from venustui.config import Config
 from venustui.events import Chunk, Notice, Record, RunEvent
 from venustui.ingest import Ingest, Layout
@@ -146,7 +148,15 @@ class Session:
         else:
             self.lines_unfolded = sum(event.count for event in rest if isinstance(event, Chunk))
         if self.recorder is not None:
-            self.recorder.close()
+            self.recorder.close(None if self.lines_unfolded else self.closing_state)
+
+    def closing_state(self, last_seq: int) -> bytes:
+        """The model as the journal's closing state (for the events up to last_seq, all of them folded)."""
+        return checkpoint.encode(self.model, self.config, last_seq)
+
+    def adopt(self, model: Model) -> None:
+        """Take a model reached elsewhere (a journal's closing state) as this session's."""
+        self.model = self.ingest.model = model
 
 
 def fold_files(paths: Iterable[str], config: Config | None = None) -> Model:
@@ -198,3 +208,46 @@ def replay(journal, session: Session, *, speed: float | None = None, until_seq: 
         if on_event is not None:
             on_event(event, records)
     return events.count
+
+
+
+@dataclass(frozen=True)
+class EndState:
+    """How replay_to_end reached a journal's end."""
+
+    stored: bool  # the recorded closing state was taken (else every event was folded)
+    note: str = ""  # what to tell the user about it, or ""
+    differs: tuple[str, ...] = ()  # with rederive: the model's parts where the fold disagrees with the stored state
+
+
+def replay_to_end(journal, session: Session, *, rederive: bool = False) -> EndState:
+    """Bring the session to the journal's end for a summary or a report: the recorded closing state when
+    it fits (made by this code with these rules, for every frame, all intact: checkpoint.py), else by
+    folding every event. With rederive, always fold, and compare with the stored state where one fits."""
+    stored = journal.closing_state()
+    try:
+        facts = checkpoint.facts(stored) if stored is not None else None
+    except checkpoint.CheckpointError:
+        facts = None
+    fits = facts is not None and facts["last_seq"] == journal.last_seq() \
+        and facts["fingerprint"] == checkpoint.fingerprint(session.config)
+    if fits and not rederive:
+        try:
+            session.adopt(checkpoint.decode(stored))
+            return EndState(True)
+        except checkpoint.CheckpointError as exc:
+            replay(journal, session)
+            return EndState(False, f"its recorded closing state was not used ({exc}); every line was folded again")
+    replay(journal, session)
+    if not (fits and rederive):
+        return EndState(False)
+    try:
+        recorded = checkpoint.decode(stored).snapshot()
+    except checkpoint.CheckpointError as exc:
+        return EndState(False, f"its recorded closing state is unreadable ({exc})")
+    folded = session.model.snapshot()
+    differs = tuple(part for part in folded if folded[part] != recorded.get(part))
+    if differs:
+        return EndState(False, "folding every line again gave another state than the recording session reached, in: "
+                        f"{', '.join(differs)} (a venustui bug: please report it with this journal)", differs)
+    return EndState(False, "folding every line again gave the state the recording session reached")

@@ -29,13 +29,21 @@ def add_replay_parser(sub) -> None:
     rep.add_argument("--until", metavar="TIME|SEQ", help="stop at this many seconds in (e.g. 12.5s) or at this "
                      "sequence number (e.g. 4000)")
     rep.add_argument("--summary", action="store_true", help="print only the summary and findings")
+    _add_rederive(rep)
     rep.set_defaults(run=run_replay)
+
+
+def _add_rederive(parser) -> None:
+    parser.add_argument("--rederive", action="store_true",
+                        help="fold every recorded line again although the journal holds the state its session "
+                             "closed with, and check that the two agree (exit 1 if not)")
 
 
 def add_report_parser(sub) -> None:
     report = sub.add_parser("report", help="a Markdown or HTML report of a journal for a bug tracker")
     report.add_argument("journal", metavar="FILE")
     report.add_argument("-o", "--output", metavar="OUT", help="report.md or report.html (default: Markdown to stdout)")
+    _add_rederive(report)
     report.set_defaults(run=run_report)
 
 
@@ -78,11 +86,20 @@ def _parse_until(text: str | None) -> tuple[int | None, float | None]:
 
 def run_replay(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     from venustui.journal import Journal
-    from venustui.session import replay
+    from venustui.session import EndState, replay, replay_to_end
 
     journal = Journal.open(args.journal)
     until_seq, until_time = _parse_until(args.until)
     session = Session([], cfg, follow=False)
+    if args.rederive and not (args.summary and args.until is None):
+        raise UserError("--rederive checks the end state a summary reports: give it with --summary and no --until")
+    if args.summary and args.until is None:
+        try:
+            end = replay_to_end(journal, session, rederive=args.rederive)
+        except KeyboardInterrupt:  # the summary of what was folded so far
+            end = EndState(False, "interrupted: the summary covers what was folded before Ctrl-C")
+        print_summary(console, session.model)
+        return _end_said(journal, end)
     if not (args.summary or args.fast or args.until):
         need_terminal("venustui replay --fast JOURNAL")
         # Textual loads here only: the rest of the command line runs without it.
@@ -117,11 +134,11 @@ def run_report(args: argparse.Namespace, cfg: Config, console: Console) -> int:
     from venustui.diagnose import diagnose
     from venustui.journal import Journal
     from venustui.report import build, to_html, to_markdown
-    from venustui.session import replay
+    from venustui.session import replay_to_end
 
     journal = Journal.open(args.journal)
     session = Session([], cfg, follow=False)
-    replay(journal, session)
+    end = replay_to_end(journal, session, rederive=args.rederive)
     blocks = build(session.model, diagnose(session.model), journal.header, unreadable=journal.unreadable,
                    stopped=journal.status.get("stopped", ""))
     text = to_markdown(blocks)
@@ -135,8 +152,7 @@ def run_report(args: argparse.Namespace, cfg: Config, console: Console) -> int:
         print(f"report written to {args.output}")
     else:
         sys.stdout.write(text)
-    _journal_problems(journal)
-    return 0
+    return _end_said(journal, end)
 
 
 def run_export(args: argparse.Namespace, cfg: Config, console: Console) -> int:
@@ -147,6 +163,18 @@ def run_export(args: argparse.Namespace, cfg: Config, console: Console) -> int:
         print(json.dumps(row))
     _journal_problems(journal)
     return 0
+
+
+def _end_said(journal, end) -> int:
+    """Say on stderr how the end state was reached (when it matters) and what of the journal was unreadable;
+    the exit status: 1 when folding again disagreed with the recorded closing state."""
+    if end.stored:
+        print(f"venustui: {journal.path}: the state its session closed with, as recorded (--rederive folds every "
+              "line again)", file=sys.stderr)
+    elif end.note:
+        print(f"venustui: {journal.path}: {end.note}", file=sys.stderr)
+    _journal_problems(journal)
+    return 1 if end.differs else 0
 
 
 def _journal_problems(journal) -> None:

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, cfg: Config, console: Console) -> int:
         from venustui.cli.journal import run_replay
 
         replay_args = argparse.Namespace(journal=str(_pick(args.number)), fast=False, speed=None, until=None,
-                                         summary=False)
+                                         summary=False, rederive=False)
         return run_replay(replay_args, cfg, console)
     if args.keep < 0:
         raise UserError(f"sessions prune --keep {args.keep}: give how many of the newest to keep (0 or more)")

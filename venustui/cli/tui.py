@@ -88,5 +88,5 @@ def open_picked(picked, cfg: Config, console: Console) -> int:
         return 0
     from venustui.cli.journal import run_replay
 
-    return run_replay(argparse.Namespace(journal=picked[1], fast=False, speed=None, until=None, summary=False),
+    return run_replay(argparse.Namespace(journal=picked[1], fast=False, speed=None, until=None, summary=False, rederive=False),
                       cfg, console)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import islice
+from operator import attrgetter
 from typing import Any
 
 HANDLE_LIMIT = 20_000  # distinct values kept (~1 KB each); a trace of fresh pointers must not grow memory
@@ -34,6 +35,17 @@ class HandleSeen:
     runs: frozenset[int] = frozenset()
     roles: frozenset[str] = frozenset()
 
+    # Pickled as a tuple (dataclass(slots=True)'s own pair reads its fields one call at a time).
+    def __getstate__(self) -> tuple:
+        return _handle_seen_state(self)
+
+    def __setstate__(self, state: tuple) -> None:
+        for name, value in zip(HANDLE_SEEN_FIELDS, state):
+            object.__setattr__(self, name, value)
+
+
+HANDLE_SEEN_FIELDS = tuple(HandleSeen.__dataclass_fields__)
+_handle_seen_state = attrgetter(*HANDLE_SEEN_FIELDS)
 
 class HandleTable:
     """Every handle value seen, bounded by HANDLE_LIMIT. A value seen once (most of a trace of fresh

@@ -70,6 +70,8 @@ def snapshot(model: Model) -> dict[str, Any]:
                            for device in model.vulkan_devices],
         "overflow": sorted(model.overflow_bytes.items()),
         "formats": sorted(model.formats.items()),
+        "notable": model.notable,  # the evidence findings point at
+        "kinds": sorted(model.kinds.items()),  # the records findings read
     })
 
 

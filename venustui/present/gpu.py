@@ -39,10 +39,11 @@ CPU_DRIVERS = ("llvmpipe", "lavapipe", "SwiftShader")
 
 
 def vulkan_device_rows(device: VulkanDevice) -> list[Row]:
-    details = ", ".join(f"{key} {device.properties[key]}" for key in DEVICE_DETAILS if key in device.properties)
-    runs = f"; runs {','.join(str(r) for r in sorted(device.runs))}" if device.runs else ""
+    details = [f"{key} {device.properties[key]}" for key in DEVICE_DETAILS if key in device.properties]
+    runs = [f"runs {','.join(str(r) for r in sorted(device.runs))}"] if device.runs else []
+    said = "; ".join(part for part in (", ".join(details), *runs) if part)
     cpu = not device.venus and any(name in device.name for name in CPU_DRIVERS)
-    rows = [Row(f"Vulkan device ({device.source}): {device.name}" + (f"  ({details}{runs})" if details or runs else ""),
+    rows = [Row(f"Vulkan device ({device.source}): {device.name}" + (f"  ({said})" if said else ""),
                 GOOD if device.venus else WARN if cpu else PLAIN)]
     if device.host_gpu is not None:
         rows.append(Row(f"  Venus, served by the host's {device.host_gpu}", GOOD))
