@@ -51,6 +51,7 @@ class Follower:
             self.session.recorder.record(events)
         for event in events:
             if isinstance(event, Chunk) and len(event.data) > FOLD_PIECE:
+                self.session.folds_whole_chunks = False
                 for piece in pieces(event, FOLD_PIECE):
                     self.fold_one(piece)
             else:

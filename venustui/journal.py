@@ -235,7 +235,9 @@ class Recorder:
         # Numbered after the last frame, so damage just before it is counted exactly.
         frame = _frame(STATUS, payload, meta=key.encode(), seq=self.last_seq + 1) + payload
         os.ftruncate(self._fd, self._size)  # a frame cut short by the failed write goes
-        os.pwrite(self._fd, frame, self._size)
+        if os.pwrite(self._fd, frame, self._size) != len(frame):  # a full disk takes part of it
+            os.ftruncate(self._fd, self._size)
+            raise OSError(28, "disk full")
         self._size += len(frame)
 
     def _stop(self, reason: str) -> None:
@@ -245,7 +247,7 @@ class Recorder:
         except OSError:
             pass  # the disk that refused the data refuses this too; the last whole frame still tells where
 
-    def close(self, closing_state: Callable[[int], bytes] | None = None) -> None:
+    def close(self, closing_state: Callable[[int], bytes | None] | None = None) -> None:
         """Write what is queued, then the closing state (closing_state(last seq): the session's model once
         it folded every recorded event; see checkpoint.py), mark the journal closed, close (again: nothing)."""
         if self._fd < 0:
@@ -255,7 +257,7 @@ class Recorder:
         self._thread.join(30)
         try:
             if not self.stopped and closing_state is not None and self.gapless and not self._thread.is_alive():
-                self._status(CHECKPOINT, closing_state(self.last_seq))
+                self._closing_state(closing_state)
             if not self.stopped:
                 self._status("closed", repr(time.time()))
         except OSError as exc:
@@ -263,6 +265,19 @@ class Recorder:
         finally:
             os.close(self._fd)
             self._fd = -1
+
+    def _closing_state(self, closing_state: Callable[[int], bytes | None]) -> None:
+        """Append the closing state where there is one; a failure to make or write it loses nothing else."""
+        try:
+            state = closing_state(self.last_seq)
+        except Exception:  # a state that cannot be made only means a replay folds every line (as before it)
+            return
+        if state is None or (self.max_bytes is not None and self.bytes_written + len(state) > self.max_bytes):
+            return
+        try:
+            self._status(CHECKPOINT, state)
+        except OSError:
+            pass  # the disk is full: the journal is whole without it, and "closed" is tried next
 
 
 def _refuse_overwriting(path: Path, sources, force: bool) -> None:
@@ -423,8 +438,9 @@ class Journal:
             else:
                 self._frames.append(pos)
                 self._checkpoint = None  # a closing state describes the frames before it only
-                expected = seq + (max(count, 1) if kind == CHUNK else 1)  # as the hub numbers them
-                self._last_seq = max(self._last_seq, expected - 1)
+                expected = seq + (max(count, 1) if kind == CHUNK else 1)
+                # As the hub numbers them: a chunk of no line (overflow bytes) takes no number.
+                self._last_seq = max(self._last_seq, seq + count - 1 if kind == CHUNK else seq)
             pos = end
 
     def _lost_at_end(self, pos: int, items: int = 1) -> None:
@@ -484,19 +500,25 @@ class Journal:
         return self._last_seq
 
     def closing_state(self) -> bytes | None:
-        """The closing state's payload (checkpoint.py reads it), when the recording stored one after its last
-        frame and every frame reads back intact (damage is reported by a replay that reads the frames)."""
-        if self._checkpoint is None or self.unreadable or self.problems:
+        """The closing state's payload (checkpoint.py reads it), when the recording stored one, intact, after
+        its last frame."""
+        if self._checkpoint is None:
             return None
+        start, end = self._checkpoint
+        return self._map[start:end]
+
+    def intact(self) -> bool:
+        """Every frame reads back as recorded (a pass over their checksums; a replay reports what was lost)."""
+        if self.unreadable or self.problems:
+            return False
         data = self._map
         with memoryview(data) as view:  # no copy of each payload; released before the map may close
             for pos in self._frames:
                 head = FRAME.unpack_from(data, pos)
                 start = pos + FRAME.size + head[3]
                 if zlib.crc32(view[start:start + head[4]]) != head[11]:
-                    return None
-        start, end = self._checkpoint
-        return data[start:end]
+                    return False
+        return True
 
     def close(self) -> None:
         self._map.close()

@@ -17,7 +17,7 @@ from venustui import checkpoint
 from venustui.config import Config
 from venustui.events import Chunk, Notice, Record, RunEvent
 from venustui.ingest import Ingest, Layout
-from venustui.model import Model
+from venustui.model import Model, views
 from venustui.parse import Parser
 from venustui.readahead import Bounded, ReadAhead
 from venustui.sources import SourceSpec, check_spec, open_source
@@ -49,6 +49,10 @@ class Session:
         self._started = False
         self._stopping = threading.Event()
         self.lines_taken = 0  # lines handed over by the sources (recorded, if recording)
+        self.folded_through = 0  # the last sequence number folded
+        # False once a chunk was folded in pieces (the TUI's fold): a replay folds whole chunks, and what the
+        # handle table forgets follows chunk boundaries, so the live state is no closing state for the journal.
+        self.folds_whole_chunks = True
         self.lines_unfolded = 0  # of those, lines a stop's deadline left unfolded
 
     def check(self) -> None:
@@ -106,7 +110,9 @@ class Session:
     def fold(self, event, layout: Layout | None = None) -> list[Record]:
         """The one path every event takes into the model, live or replayed."""
         if isinstance(event, Chunk):
+            self.folded_through = max(self.folded_through, event.seq + event.count - 1)
             return self.ingest.fold(event, layout)
+        self.folded_through = max(self.folded_through, event.seq)
         self.model.apply(event)
         return []
 
@@ -148,10 +154,13 @@ class Session:
         else:
             self.lines_unfolded = sum(event.count for event in rest if isinstance(event, Chunk))
         if self.recorder is not None:
-            self.recorder.close(None if self.lines_unfolded else self.closing_state)
+            self.recorder.close(self.closing_state)
 
-    def closing_state(self, last_seq: int) -> bytes:
-        """The model as the journal's closing state (for the events up to last_seq, all of them folded)."""
+    def closing_state(self, last_seq: int) -> bytes | None:
+        """The model as the journal's closing state, when it is the state of the events up to last_seq: every one
+        folded, whole, and nothing else (checkpoint.py); else None."""
+        if last_seq != self.folded_through or not self.folds_whole_chunks:
+            return None
         return checkpoint.encode(self.model, self.config, last_seq)
 
     def adopt(self, model: Model) -> None:
@@ -221,32 +230,30 @@ class EndState:
 
 
 def replay_to_end(journal, session: Session, *, rederive: bool = False) -> EndState:
-    """Bring the session to the journal's end for a summary or a report: the recorded closing state when
-    it fits (made by this code with these rules, for every frame, all intact: checkpoint.py), else by
-    folding every event. With rederive, always fold, and compare with the stored state where one fits."""
+    """Bring the session to the journal's end for a summary or a report: the recorded closing state when it
+    fits (checkpoint.py; every frame intact), else by folding every event. With rederive, always fold, and
+    compare with the stored state where one fits."""
     stored = journal.closing_state()
-    try:
-        facts = checkpoint.facts(stored) if stored is not None else None
-    except checkpoint.CheckpointError:
-        facts = None
-    fits = facts is not None and facts["last_seq"] == journal.last_seq() \
-        and facts["fingerprint"] == checkpoint.fingerprint(session.config)
-    if fits and not rederive:
+    why = "it holds no closing state" if stored is None else \
+        checkpoint.unfit(stored, session.config, journal.last_seq()) or (
+            "" if journal.intact() else "some of its frames are damaged")
+    if why:
+        replay(journal, session)
+        return EndState(False, f"every line was folded ({why}): nothing to compare" if rederive else "")
+    if not rederive:
         try:
             session.adopt(checkpoint.decode(stored))
             return EndState(True)
         except checkpoint.CheckpointError as exc:
             replay(journal, session)
-            return EndState(False, f"its recorded closing state was not used ({exc}); every line was folded again")
+            return EndState(False, f"its recorded closing state was not used ({exc}); every line was folded")
     replay(journal, session)
-    if not (fits and rederive):
-        return EndState(False)
     try:
-        recorded = checkpoint.decode(stored).snapshot()
+        recorded = views.everything(checkpoint.decode(stored))
     except checkpoint.CheckpointError as exc:
         return EndState(False, f"its recorded closing state is unreadable ({exc})")
-    folded = session.model.snapshot()
-    differs = tuple(part for part in folded if folded[part] != recorded.get(part))
+    folded = views.everything(session.model)
+    differs = tuple(part for part in sorted(folded.keys() | recorded.keys()) if folded.get(part) != recorded.get(part))
     if differs:
         return EndState(False, "folding every line again gave another state than the recording session reached, in: "
                         f"{', '.join(differs)} (a venustui bug: please report it with this journal)", differs)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import time
 from dataclasses import replace
 
 import pytest
 
 from venustui import checkpoint
 from venustui.config import Config, parse
+from venustui.follower import Follower
 from venustui.journal import Journal, Recorder
 from venustui.session import Session, replay_to_end
 from venustui.sources import parse_spec
@@ -91,11 +93,12 @@ def test_a_damaged_journal_folds_again_and_says_what_was_lost(damage, tmp_path):
     session, end = to_end(path)
     assert not end.stored
     journal = Journal.open(path)
-    assert journal.closing_state() is None
     if damage == "flipped":
+        assert journal.closing_state() is not None and not journal.intact()
         replay_to_end(journal, Session([], follow=False))
         assert journal.unreadable and journal.problems
     else:  # only the closing frames were lost: every line is folded again
+        assert journal.closing_state() is None
         assert session.model.snapshot() == live.model.snapshot()
 
 
@@ -109,13 +112,20 @@ class RunsCode:
         return os.system, (f"touch {self.marker}",)
 
 
+def signed_state(facts_of, body: bytes) -> bytes:
+    """A state with the facts of a real one and another body, signed with this user's key (as only this user's
+    venustui could): what the unpickler's own wall must stop."""
+    facts_line = checkpoint.encode(*facts_of).split(b"\n")[1]
+    signed = facts_line + b"\n" + body
+    return checkpoint._mac(checkpoint._key(create=True), signed) + b"\n" + signed
+
+
 def test_a_state_naming_other_classes_is_refused_without_running_anything(tmp_path, monkeypatch):
     marker = tmp_path / "ran"
     path = tmp_path / "hostile.vtj"
 
     def hostile(self, last_seq):
-        head = checkpoint.encode(self.model, self.config, last_seq).partition(b"\n")[0]
-        return head + b"\n" + pickle.dumps(RunsCode(marker))
+        return signed_state((self.model, self.config, last_seq), pickle.dumps(RunsCode(marker)))
 
     monkeypatch.setattr(Session, "closing_state", hostile)
     live = record(SEED_LOGS, path)
@@ -127,6 +137,66 @@ def test_a_state_naming_other_classes_is_refused_without_running_anything(tmp_pa
     result = run_cli("replay", "--summary", str(path))
     assert result.returncode == 0 and not marker.exists()
     assert b"closing state was not used" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_another_users_journal_is_folded(tmp_path, monkeypatch):
+    """A journal from a bug report is signed with its recorder's key, not this user's: its state is never loaded."""
+    path = tmp_path / "theirs.vtj"
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "their-state"))
+    live = record(SEED_LOGS, path)
+    assert Journal.open(path).closing_state() is not None
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "my-state"))
+    session, end = to_end(path)
+    assert not end.stored and session.model.snapshot() == live.model.snapshot()
+    _, end = to_end(path, rederive=True)
+    assert "not written by this user's venustui" in end.note and "nothing to compare" in end.note
+    changed = bytearray(path.read_bytes())  # the recorder's own key, and a byte of the state changed
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "their-state"))
+    start, end_at = Journal.open(path)._checkpoint
+    changed[end_at - 10] ^= 1
+    path.write_bytes(bytes(changed))
+    assert not to_end(path)[1].stored
+
+
+def test_a_key_others_can_read_signs_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    record(SEED_LOGS, tmp_path / "first.vtj")
+    key = tmp_path / "state" / "venustui" / checkpoint.KEY_FILE
+    assert key.stat().st_mode & 0o777 == 0o600
+    key.chmod(0o644)
+    record(SEED_LOGS, tmp_path / "second.vtj")
+    assert Journal.open(tmp_path / "second.vtj").closing_state() is None
+    assert not to_end(tmp_path / "first.vtj")[1].stored
+
+
+def test_events_left_unfolded_at_the_stop_leave_no_closing_state(tmp_path):
+    path = tmp_path / "unfolded.vtj"
+    recorder = Recorder(path)
+    session = Session([parse_spec(str(p)) for p in SEED_LOGS], follow=False, recorder=recorder)
+    session.start()
+    deadline = time.monotonic() + 30
+    while session.hub.backlog == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    session.stop(deadline=0)  # what was read is recorded, not folded (a TUI's quit, a second Ctrl-C)
+    assert session.folded_through < Journal.open(path).last_seq()
+    assert Journal.open(path).closing_state() is None
+
+
+def test_a_fold_in_pieces_leaves_no_closing_state(tmp_path):
+    """The TUI folds a long chunk in pieces, a replay whole: what the handle table forgets may differ."""
+    path = tmp_path / "pieces.vtj"
+    log = tmp_path / "long.log"
+    log.write_bytes((SEED / "host.log").read_bytes() * 2000)  # one read of more than FOLD_PIECE bytes
+    recorder = Recorder(path)
+    session = Session([parse_spec(str(log))], follow=False, recorder=recorder)
+    follower = Follower(session)
+    follower.start()
+    deadline = time.monotonic() + 30
+    while session.folded_through < 2000 * 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    follower.stop()
+    assert not session.folds_whole_chunks
+    assert Journal.open(path).closing_state() is None
 
 
 def test_rederive_says_when_the_stored_state_disagrees(tmp_path, monkeypatch):

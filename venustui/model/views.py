@@ -1,4 +1,4 @@
-"""Views derived from a model that only read it: fence ties, repeated handles and the snapshot.
+"""Views derived from a model that only read it: fence ties, repeated handles, the snapshot and everything.
 
 Functions of a ``Model`` (whose methods of the same names delegate here), never called per line;
 this module imports nothing of the fold, so it has no cycle with it.
@@ -75,14 +75,22 @@ def snapshot(model: Model) -> dict[str, Any]:
     })
 
 
+def everything(model: Model) -> dict[str, Any]:
+    """Every part of the model, its private indexes included, as plain data: what a journal's stored closing
+    state is checked against (the snapshot leaves out what depends on how the input was chunked)."""
+    return {name: _plain(value) for name, value in vars(model).items()}
+
+
 def _plain(value: Any) -> Any:
-    """Dataclasses, sets and deques to JSON-like data, deterministic in order."""
+    """Dataclasses, the model's other objects, sets and deques to JSON-like data, deterministic in order."""
     if hasattr(value, "__dataclass_fields__"):
         return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+    if type(value).__module__.startswith("venustui.model") and hasattr(value, "__dict__"):
+        return {name: _plain(part) for name, part in vars(value).items()}
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (set, frozenset)):
-        return sorted(_plain(v) for v in value)
+        return sorted((_plain(v) for v in value), key=repr)
     if isinstance(value, (list, tuple, deque)):
         return [_plain(v) for v in value]
     return value
