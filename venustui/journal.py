@@ -270,14 +270,18 @@ class Recorder:
         """Append the closing state where there is one; a failure to make or write it loses nothing else."""
         try:
             state = closing_state(self.last_seq)
-        except Exception:  # a state that cannot be made only means a replay folds every line (as before it)
-            return
-        if state is None or (self.max_bytes is not None and self.bytes_written + len(state) > self.max_bytes):
-            return
+        except Exception as exc:  # a state that cannot be made only means a replay folds every line (as before it)
+            state, why = None, f"{type(exc).__name__}: {exc}"  # said in the journal, for whoever wonders
+        else:
+            why = "over the size cap" if state is not None and self.max_bytes is not None \
+                and self.bytes_written + len(state) > self.max_bytes else ""
         try:
-            self._status(CHECKPOINT, state)
+            if why:
+                self._status("no closing state", why)
+            elif state is not None:
+                self._status(CHECKPOINT, state)
         except OSError:
-            pass  # the disk is full: the journal is whole without it, and "closed" is tried next
+            return  # a full disk: only the closing state is missing (every frame is whole); "closed" is tried next
 
 
 def _refuse_overwriting(path: Path, sources, force: bool) -> None:

@@ -227,3 +227,18 @@ def test_rederive_goes_with_a_summary(tmp_path):
     report = run_cli("report", "--rederive", str(path))
     assert report.returncode == 0 and b"matches" not in report.stderr
     assert b"gave the state the recording session reached" in report.stderr
+
+
+def test_a_state_that_cannot_be_made_is_said_in_the_journal_and_loses_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "s.vtj"
+
+    def broken(self, last_seq):
+        raise RecursionError("maximum recursion depth exceeded while pickling an object")
+
+    monkeypatch.setattr(Session, "closing_state", broken)
+    live = record(SEED_LOGS, path)
+    monkeypatch.undo()
+    journal = Journal.open(path)
+    assert journal.status["no closing state"].startswith("RecursionError: ") and "closed" in journal.status
+    session, end = to_end(path)
+    assert not end.stored and session.model.snapshot() == live.model.snapshot()

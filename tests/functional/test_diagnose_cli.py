@@ -101,6 +101,11 @@ CAUSES = [
     (EXTRA / "181-arehnman20-desc-win-guest-viogpu3d-host-vrend-draw-vbo-illegal-command-buffer.log",
      ["virgl-gl-context-error"]),
     (EXTRA / "183-termux15566-qemu-system-x86-64-opengl-support-is-disabled.log", ["host-gl-unusable"]),
+    (EXTRA / "190-smolvm369-gpu-flag-no-dev-dri-libkrun-without-virgl.log", ["no-drm-device"]),
+    (EXTRA / "191-smolvm317-libkrun-load-libvirglrenderer-so1-missing.log", ["library-not-found"]),
+    (EXTRA / "192-smolvm729-guest-kernel-config-drm-not-set-no-dev-dri.log", ["no-drm-device"]),
+    (EXTRA / "187-codeindex-nixos-qemu-venus-render-server-no-libvulkan-createinstance-oohm.log",
+     ["render-server-no-libvulkan"]),
 ]
 
 

@@ -51,6 +51,9 @@ FIRES = {
                            "  Referenced from: <57EF7625-287B-31FA-89D3-5F3EAD00566C> /opt/homebrew/Cellar/libkrun-efi/"
                            "1.16.0/lib/libkrun-efi.1.16.0.dylib",
                            "Error: krunkit was terminated by signal: abort trap"], [0]),
+    # real-threads-extra/190 (smolvm#369: a VM started without a GPU device)
+    "no-drm-device": (["smolvm machine run --gpu --net --image alpine -- ls /dev/dri",
+                       "ls: /dev/dri: No such file or directory"], [1]),
     "library-mismatch": (["/usr/libexec/virgl_render_server: symbol lookup error: /usr/local/lib/libvirglrenderer.so.1: "
                           "undefined symbol: virgl_renderer_init2"], [0]),  # synthetic, labelled
     "vmm-says-why-command-failed": ([" virtio_gpu_create_mapping_iov: nr_entries is too big (83886080 > 16384)"],
@@ -208,11 +211,20 @@ SILENT = {
                                   "[  300.000002]  schedule+0x68/0x168",
                                   "[  300.000003]  virtio_gpu_wait_ioctl+0x1a0/0x1f0 [virtio_gpu]"],
     "library-not-found": ["  Referenced from: <57EF7625-287B-31FA-89D3-5F3EAD00566C> /opt/podman/bin/krunkit",
+                          "MESA-LOADER: failed to open dri: /run/opengl-driver/lib/gbm/dri_gbm.so: cannot open shared "
+                          "object file: No such file or directory (search paths /run/opengl-driver/lib/gbm, suffix _gbm)",
+                          "gbm: Last dlopen error: /run/opengl-driver/lib/dri/swrast_dri.so: cannot open shared object "
+                          "file: No such file or directory",
                           "vkcube: /lib/libvulkan.so.1: no version information available (required by vkcube)",
                           # a program outside the stack
                           "python3: error while loading shared libraries: libpython3.11.so.1.0: cannot open shared "
                           "object file: No such file or directory"],
     "library-mismatch": ["vkcube: symbol lookup error: /usr/lib/libfoo.so.1: undefined symbol: foo_bar"],
+    # the node listed, its driver named, a kernel with the driver; Mesa probing its DRI and GBM backends (it tries the
+    # next: real-threads-extra/70's MESA-LOADER lines and gbm's)
+    "no-drm-device": ["/dev/dri/renderD128: driver='virtio_gpu'", "crw-rw---- 1 root render 226, 128 /dev/dri/renderD128",
+                      "CONFIG_DRM_VIRTIO_GPU=m", "# CONFIG_DRM_I915 is not set",
+                      "ls: cannot access '/dev/dri/by-path': No such file or directory"],
     "vmm-says-why-command-failed": ["qemu-system-aarch64: virtio_gpu_virgl_process_cmd: ctrl 0x209, error 0x1200"],
     "render-server-cannot-export-memory": ["virgl_render_server[2351]: vkr: failed to import resource: invalid res_id 5"],
     "gpu-shm-window-full": ["[2025-06-10T12:00:00Z DEBUG devices::virtio::gpu::virtio_gpu] mapping: map_ptr=0x1, guest_addr=0x2"],
@@ -574,3 +586,20 @@ def test_vkcreateinstance_s_incompatible_driver_is_no_driver_and_another_call_s_
 def test_each_tool_s_words_for_a_missing_program_say_so(line):
     assert "program-not-installed" in fired([line])
 
+
+
+@pytest.mark.parametrize("lines", [
+    ["# ls: /dev/dri: No such file or directory", "# CONFIG_DRM is not set"],  # real-threads-extra/192 (smolvm#729)
+    ["CONFIG_DRM_VIRTIO_GPU is not set"],  # a .config grepped without its comment sign (labelled)
+    ["ls: cannot access '/dev/dri/renderD128': No such file or directory"],  # coreutils' words (labelled)
+])
+def test_no_drm_device_in_each_tool_s_words(lines):
+    assert "no-drm-device" in fired(lines)
+
+
+def test_a_library_a_front_end_loads_at_run_time_missing_is_the_missing_library():
+    """real-threads-extra/191 (smolvm#317): dlopen()'s words for libkrun's own dependency, inside the front end's error."""
+    line = ("Error: agent operation failed: start machine: agent operation failed: monitor agent: agent operation "
+            "failed: load libkrun: failed to load /var/home/hugo/.smolvm/lib/libkrun.so: libvirglrenderer.so.1: cannot "
+            "open shared object file: No such file or directory")
+    assert "library-not-found" in fired([line])

@@ -457,6 +457,10 @@ KRUN = Family("krun", "vmm", markers=(b"hvf]", b"krun", b"map_memory", b"vstate]
     # the VMM process dying under its front end (podman: Error: krunkit exited unexpectedly with exit code 2)
     (r"\b(?P<vmm>krunkit|libkrun|muvm|smolvm) exited unexpectedly with exit code (?P<exit_code>-?\d+)", "vmm_exited",
      "error"),
+    # libkrun (or a library it needs) not loadable where a front end loads it at run time (smolvm: … load libkrun:
+    # failed to load …/libkrun.so: libvirglrenderer.so.1: cannot open shared object file: …)
+    (r"^Error: (?P<message>.{0,400}?(?<!\S)(?P<lib>[^\s:]+\.(?:so|dylib)[\w.]*): cannot open shared object file: "
+     r"(?P<error>.*))$", "library_missing", "error"),
     # a front end's own error naming krun (podman: Error: unable to begin running krun workload)
     (r"^Error: (?P<message>.*)$", "error", "error"),
     (r"^Failure during vcpu run: (?P<error>.*?)(?: \(os error (?P<errno>\d+)\))?$", "vcpu_run_failed", "error"),
@@ -714,7 +718,7 @@ _ERROR_RESULTS = "|".join(sorted((name[3:] for name in vkresult.codes() if name.
                                  key=len, reverse=True))
 
 APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (", b" vn_", b"Abort message: ", b"failed with ",
-                                   b"EGL driver name", b"/dev/dri/", b"failed to initialize winsys",
+                                   b"EGL driver name", b"/dev/dri", b"failed to initialize winsys", b"CONFIG_DRM",
                                    b"ErrorOutOf", b"Error", b"Assertion", b'assertion "',
                                    b"ggml_vulkan", b"ERROR_", b"VK_ERROR",
                                    b"Virtio-GPU Venus", b"required extensions", b"Selected GPU", b"[ERROR]",
@@ -791,6 +795,11 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     # what a guest's GPU stack says it runs on: eglinfo's driver, a render node's driver, a Vulkan winsys failing
     (r"^EGL driver name: (?P<driver>\S+)", "egl_driver", "info"),
     (r"^(?P<node>/dev/dri/\w+): driver='(?P<driver>[^']*)'", "render_node", "info"),
+    # a system with no DRM device at all: ls finding no /dev/dri (busybox's words, then coreutils'), and a kernel
+    # configuration without DRM or its virtio-gpu driver (as /proc/config.gz or a .config prints it)
+    (r"^ls: (?:cannot access )?['\"]?(?P<node>/dev/dri(?:/\w+)?)/?['\"]?: No such file or directory", "dri_missing",
+     "error"),
+    (r"^(?:# )?(?P<option>CONFIG_DRM(?:_VIRTIO_GPU)?) is not set\s*$", "kernel_config_missing", "error"),
     (r"failed to initialize winsys(?: \((?P<detail>[^)]*)\))?", "winsys_failed", "warn"),
     # a crash backtrace's frames inside Venus: Android's tombstone (#01 pc 000d54ff  …/vulkan.virtio.so (vn_relax+351))
     # and gdb's (#1  0x00007f… in vn_relax (…) at …): where a program died in the driver
@@ -868,7 +877,8 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
             b"ErrorTooManyObjects", b"ErrorFormatNotSupported", b"ErrorFragmentedPool", b'assertion "',
             b"VkResult", b"code -", b"returned -", b"ret=-", b"ret -", b"result -", b"result = -", b"result: -", b"res=-",
             b"Fatal signal", b"installable client driver",
-            b"zero accessible devices", b"Error'") + _CRASH_LITERALS,  # (Error': vulkan-hpp's uncaught exception)
+            b"zero accessible devices", b"Error'",
+            b"/dev/dri", b"CONFIG_DRM") + _CRASH_LITERALS,  # (Error': vulkan-hpp's uncaught exception)
    benign=frozenset({"gl_provider"}), mentions=("Assertion", "ErrorOutOf"))
 
 # virglrenderer's and the render server's own prints that are not `vkr:` lines: debug prints of its
