@@ -796,7 +796,7 @@ APP = Family("app", "app", markers=(b"MESA: ", b"MESA-LOADER: ", b"virtio.so (",
     (r"^EGL driver name: (?P<driver>\S+)", "egl_driver", "info"),
     (r"^(?P<node>/dev/dri/\w+): driver='(?P<driver>[^']*)'", "render_node", "info"),
     # a system with no DRM device at all: ls finding no /dev/dri (busybox's words, then coreutils'), and a kernel
-    # configuration without DRM or its virtio-gpu driver (as /proc/config.gz or a .config prints it)
+    # configuration without DRM or its virtio-gpu driver (as the kernel's config.gz or a .config prints it)
     (r"^ls: (?:cannot access )?['\"]?(?P<node>/dev/dri(?:/\w+)?)/?['\"]?: No such file or directory", "dri_missing",
      "error"),
     (r"^(?:# )?(?P<option>CONFIG_DRM(?:_VIRTIO_GPU)?) is not set\s*$", "kernel_config_missing", "error"),
