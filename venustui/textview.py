@@ -18,7 +18,7 @@ from venustui.events import Notice, Record, RunEvent
 from venustui.model import Model
 from venustui.parse import envelope
 from venustui.parse.text import shown, visible
-from venustui.present import Row, hexs
+from venustui.present import DIM, Row, hexs
 from venustui.present.fences import fence_rows, queue_rows
 from venustui.present.gpu import gpus_rows
 from venustui.present.ring import ring_rows
@@ -211,6 +211,19 @@ class EventPrinter:
 
 
 # summaries -------------------------------------------------------------------------
+ENDS_SHOWN = 10  # of a long list in a summary, the first and the last this many (a poll loop makes thousands of runs)
+EVIDENCE_SHOWN = 6  # a finding's evidence lines printed; the rest counted
+
+
+def _ends(said: list[Row], what: str) -> list[Row]:
+    """A long list's first and last ENDS_SHOWN rows, and how many between (a report has them all)."""
+    if len(said) <= 2 * ENDS_SHOWN + 1:
+        return said
+    hidden = len(said) - 2 * ENDS_SHOWN
+    return [*said[:ENDS_SHOWN], Row(f"… {hidden:,} more {what} (venustui report lists every one)", DIM),
+            *said[-ENDS_SHOWN:]]
+
+
 def summary(model: Model) -> list[Text]:
     out: list[Text] = []
 
@@ -226,7 +239,7 @@ def summary(model: Model) -> list[Text]:
 
     out.append(Text("── model summary " + "─" * 40, style="bold"))
     head(f"Runs ({len(model.runs)})")
-    rows(run_rows(model))
+    rows(_ends(run_rows(model), "runs"))
     head(f"Devices ({len(model.devices)})")
     for dev in sorted(model.devices.values(), key=lambda d: d.first_seq):
         runs = ",".join(str(r) for r in sorted(dev.runs)) or "-"
@@ -234,7 +247,7 @@ def summary(model: Model) -> list[Text]:
     head(f"Queues ({len(model.queues)})")
     rows(queue_rows(model))
     head(f"Fences ({len(model.fences)})")
-    rows(fence_rows(model, ties_too=True))
+    rows(_ends(fence_rows(model, ties_too=True), "fences"))
     head("Ring")
     rows(ring_rows(model))
     if model.virtio_gpu or model.vulkan_devices:
@@ -363,9 +376,12 @@ def findings(items) -> list[Text]:
         label = "TOP " if top else ""
         out.append(Text(visible(f"{label}{finding.severity.upper()} ({finding.confidence}): {finding.claim}", 2000),
                         style=SEVERITY_STYLE.get(finding.severity, "")))
-        for evidence in finding.evidence:
+        for evidence in finding.evidence[:EVIDENCE_SHOWN]:
             where = f"{evidence.source}:{evidence.line}" if evidence.line else f"#{evidence.seq} {evidence.source}"
             out.append(Text(visible(f"    {where}: {evidence.text}", 300), style="dim"))
+        if len(finding.evidence) > EVIDENCE_SHOWN:
+            out.append(Text(f"    … and {len(finding.evidence) - EVIDENCE_SHOWN:,} more lines of evidence (venustui "
+                            "report lists every one)", style="dim"))
         details = finding.details
         for key in (("cause", "fix", "versions") if top else ("confirm", "rule out")):
             if key in details:

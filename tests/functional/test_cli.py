@@ -146,3 +146,17 @@ def test_sessions_list_open_and_prune(tmp_path):
     pruned = run_cli("sessions", "prune", "--keep", "1", env=env)
     assert pruned.returncode == 0 and b"removed 2 session(s)" in pruned.stdout
     assert [p.name for p in folder.iterdir()] == ["20261126-120000.vtj"]
+
+
+def test_a_long_log_s_summary_shows_the_ends_of_its_lists(tmp_path):
+    """The lab's captures repeated (a poll loop's thousands of runs and fences): the summary prints the first and last
+    ten of each list and how many between, and a finding's first six evidence lines and how many more."""
+    captures = sorted(SEED.glob("*.log")) + sorted((ROOT / "tests" / "data" / "lab-lavapipe").glob("*.log"))
+    log = tmp_path / "long.log"
+    log.write_bytes(b"".join(path.read_bytes() for path in captures) * 300)  # (bench/hostile.py's input, shorter)
+    out = run_cli("watch", "--no-follow", "-q", str(log), timeout=120).stdout.decode()
+    runs = int(out.split("Runs (", 1)[1].split(")", 1)[0])
+    assert runs > 21 and f"… {runs - 20:,} more runs (venustui report lists every one)" in out
+    assert f"  run {runs}  " in out and "  run 11  " not in out
+    more = [line for line in out.splitlines() if "more lines of evidence" in line]
+    assert more and all(line.startswith("    … and ") for line in more)
