@@ -237,23 +237,21 @@ def replay_to_end(journal, session: Session, *, rederive: bool = False) -> EndSt
     why = "it holds no closing state" if stored is None else \
         checkpoint.unfit(stored, session.config, journal.last_seq()) or (
             "" if journal.intact() else "some of its frames are damaged")
-    if why:
-        replay(journal, session)
-        return EndState(False, f"every line was folded ({why}): nothing to compare" if rederive else "")
-    if not rederive:
+    recorded, note = None, ""
+    if not why:
         try:
-            session.adopt(checkpoint.decode(stored))
-            return EndState(True)
+            recorded = checkpoint.decode(stored)
         except checkpoint.CheckpointError as exc:
-            replay(journal, session)
-            return EndState(False, f"its recorded closing state was not used ({exc}); every line was folded")
+            note = f"its recorded closing state was not used ({exc}); every line was folded"
+    if recorded is not None and not rederive:
+        session.adopt(recorded)
+        return EndState(True)
     replay(journal, session)
-    try:
-        recorded = views.everything(checkpoint.decode(stored))
-    except checkpoint.CheckpointError as exc:
-        return EndState(False, f"its recorded closing state is unreadable ({exc})")
-    folded = views.everything(session.model)
-    differs = tuple(part for part in sorted(folded.keys() | recorded.keys()) if folded.get(part) != recorded.get(part))
+    if recorded is None:
+        return EndState(False, note or (f"every line was folded ({why}): nothing to compare" if rederive else ""))
+    stored_parts, folded = views.everything(recorded), views.everything(session.model)
+    differs = tuple(part for part in sorted(folded.keys() | stored_parts.keys())
+                    if folded.get(part) != stored_parts.get(part))
     if differs:
         return EndState(False, "folding every line again gave another state than the recording session reached, in: "
                         f"{', '.join(differs)} (a venustui bug: please report it with this journal)", differs)
